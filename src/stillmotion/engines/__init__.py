@@ -1,0 +1,1 @@
+"""Render: engines turn a Scene and a MotionPlan into frames."""

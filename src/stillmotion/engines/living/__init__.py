@@ -1,0 +1,306 @@
+"""The ``living`` engine: depth-aware camera moves with parallax, on any CPU, offline.
+
+Stages of one clip (:meth:`LivingEngine.prepare`, then :meth:`Shot.frames`):
+
+1. depth of the photo (the Scene's, classical or learned) and the subject;
+2. the camera path from the plan's moves, aimed at the target;
+3. framing: the largest view that keeps every frame inside the photo,
+   searching the end view that reveals least;
+4. the working image: the reachable part of the photo at the working
+   scale, its disparity, the background plate (once);
+5. per frame: one backward warp (and the plate where the view reveals
+   hidden background), streamed to the encoder.
+
+Element motion (water, sky, foliage) and portrait micro-motion compose into
+the same per-frame warp in later versions (``compose.py``).
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+import cv2
+import numpy as np
+
+from .camera import CameraPath, Geometry, Pose
+from .framing import Framing, fit_framing, sample_bounds
+from .parallax import FAR_DISPARITY, ParallaxRenderer, disparity_from_depth, pose_maps
+
+if TYPE_CHECKING:  # plan/ imports the camera vocabulary from here
+    from ...plan.prompt import MotionPlan
+    from ...scene import Scene
+
+__all__ = ["LivingEngine", "Shot"]
+
+AIM_FRACTION = 0.7
+"""How far a targeted move turns toward its target: 0.7 of the way to the centre."""
+MAX_WORK_SCALE = 1.6
+"""Working pixels per output pixel, at most (keeps push-ins sharp without huge frames)."""
+SEARCH_STEPS = 5
+SEARCH_SPAN = 0.03
+"""End-view search: a SEARCH_STEPS² grid of aim offsets within ±SEARCH_SPAN of the frame width."""
+
+
+@dataclass
+class Shot:
+    """A prepared clip: everything computed once, frames rendered on demand.
+
+    Attributes:
+        renderer: the parallax renderer.
+        path: the camera path.
+        frame_count: number of frames.
+        framing: where the view sits in the photo.
+        info: JSON-ready facts for the recipe and ``--explain``.
+        warnings: notices for the user.
+    """
+
+    renderer: ParallaxRenderer
+    path: CameraPath
+    frame_count: int
+    framing: Framing
+    info: dict = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+
+    def poses(self) -> list[Pose]:
+        return self.path.poses(self.frame_count)
+
+    def frames(self) -> Iterator[np.ndarray]:
+        """Render the frames one by one: uint8 H×W×3 RGB at the output size."""
+        for pose in self.poses():
+            yield self.renderer.render(pose)
+
+
+class LivingEngine:
+    """The built-in CPU engine (see the module docstring)."""
+
+    name = "living"
+
+    def prepare(
+        self,
+        scene: Scene,
+        plan: MotionPlan,
+        *,
+        size: tuple[int, int],
+        frame_count: int,
+        seed: int,
+    ) -> Shot:
+        """Prepare a clip.
+
+        Args:
+            scene: the photo and its layers.
+            plan: the motion plan.
+            size: output (width, height) in pixels, even numbers.
+            frame_count: number of frames (≥ 2).
+            seed: varies the move slightly (amplitude ±10 %, aim by up to 1.5 % of the
+                frame); the same seed gives the same clip.
+
+        Returns:
+            The :class:`Shot`.
+        """
+        W, H = size
+        Wp, Hp = scene.size
+        rng = np.random.default_rng(seed)
+        warnings: list[str] = []
+
+        # 1. Depth and subject.
+        depth = scene.depth
+        dscale = depth.shape[1] / Wp  # depth pixels per photo pixel
+        subject = scene.subject()
+        moves = tuple(plan.camera)
+        target = next((cm.target for cm in moves if cm.target is not None), None)
+        focus = target or subject
+        pivot_depth = _depth_at(depth, focus)
+        pivot = float(disparity_from_depth(np.float32(pivot_depth)))
+        geometry = Geometry.for_view(W, H, pivot)
+        jitter = float(rng.uniform(0.9, 1.1))
+        moves = tuple(type(cm)(cm.move, cm.amount * jitter, cm.target) for cm in moves)
+        path = CameraPath(moves, geometry, loop=plan.loop)
+
+        # 2. Desired centre: the photo's centre; on an axis the output aspect
+        # crops, the subject (so a 9:16 crop of a landscape keeps the subject).
+        widest = min(Wp / W, Hp / H)
+        cx = Wp / 2 if Wp / W - widest < 1e-6 else focus[0] * Wp
+        cy = Hp / 2 if Hp / H - widest < 1e-6 else focus[1] * Hp
+        desired = (cx, cy)
+
+        # 3. Aim at the target, then search the end view that reveals least.
+        sample_poses = _subsample(path, frame_count)
+        framing = fit_framing(sample_bounds(path, sample_poses, size), (Wp, Hp), size, desired)
+        aim = (0.0, 0.0)
+        if target is not None:
+            for _ in range(2):  # the aim moves the framing, which moves the target's view position
+                tvx = (target[0] * Wp - framing.centre[0]) / framing.photo_per_output
+                tvy = (target[1] * Hp - framing.centre[1]) / framing.photo_per_output
+                aim = (math.atan(tvx / geometry.focal) * AIM_FRACTION, -math.atan(tvy / geometry.focal) * AIM_FRACTION)
+                path = path.with_aim(aim)
+                framing = fit_framing(sample_bounds(path, _subsample(path, frame_count), size), (Wp, Hp), size, desired)
+        search = None
+        if any(p.translates for p in sample_poses):
+            path, framing, search = _search_end_view(scene, path, aim, size, frame_count, desired, rng)
+        m = framing.photo_per_output
+
+        # 4. Working image: the reachable region at `scale` working px per output px.
+        max_mag = _max_magnification(path, _subsample(path, frame_count))
+        scale = float(np.clip(max_mag, 1.0, MAX_WORK_SCALE))
+        if m < 1.0:
+            scale = 1.0
+            warnings.append(
+                f"the photo is smaller than the clip needs ({m:.2f} photo pixels per output pixel): "
+                "it is upscaled and will look soft; use a larger photo or a smaller --resolution"
+            )
+        else:
+            scale = min(scale, m)
+        x0, y0, x1, y1 = framing.region((Wp, Hp))
+        k = scale / m  # working px per photo px
+        ww, wh = max(2, round((x1 - x0) * k)), max(2, round((y1 - y0) * k))
+        crop = scene.rgb[y0:y1, x0:x1]
+        interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
+        work = cv2.resize(crop, (ww, wh), interpolation=interp) if (ww, wh) != (x1 - x0, y1 - y0) else crop.copy()
+        d0x, d0y, d1x, d1y = (round(v * dscale) for v in (x0, y0, x1, y1))
+        d_crop = depth[d0y : max(d0y + 1, d1y), d0x : max(d0x + 1, d1x)]
+        work_depth = cv2.resize(d_crop, (ww, wh), interpolation=cv2.INTER_LINEAR)
+        if plan.depth_of_field:
+            work = _shallow_depth_of_field(work, work_depth, pivot_depth, scale)
+        origin = ((framing.centre[0] - x0) * k, (framing.centre[1] - y0) * k)
+        reach = _reach(path, sample_poses) * scale
+        renderer = ParallaxRenderer(
+            work, disparity_from_depth(work_depth), size, geometry, scale, origin, reach_px=reach
+        )
+        info = {
+            "depth": scene.depth_method,
+            "subject": [round(subject[0], 4), round(subject[1], 4)],
+            "pivot_disparity": round(pivot, 4),
+            "aim_rad": [round(aim[0], 5), round(aim[1], 5)],
+            "end_view": [round(path.aim[0], 5), round(path.aim[1], 5)],
+            "end_view_search": search,
+            "framing": {
+                "photo_pixels_per_output_pixel": round(m, 4),
+                "centre_px": [round(framing.centre[0], 2), round(framing.centre[1], 2)],
+                "crop_fraction": round(framing.crop_fraction, 4),
+            },
+            "working_size": [ww, wh],
+            "working_scale": round(scale, 4),
+            "parallax_reach_px": round(reach, 2),
+            "amplitude_jitter": round(jitter, 4),
+        }
+        return Shot(renderer, path, frame_count, framing, info, warnings)
+
+
+# --------------------------------------------------------------- helpers
+
+
+def _subsample(path: CameraPath, n: int, k: int = 33) -> list[Pose]:
+    """At most ``k`` poses spread over the clip, the first and last included (for bounds)."""
+    poses = path.poses(n)
+    if n <= k:
+        return poses
+    idx = np.unique(np.linspace(0, n - 1, k).round().astype(int))
+    return [poses[i] for i in idx]
+
+
+def _depth_at(depth: np.ndarray, xy: tuple[float, float], radius: float = 0.04) -> float:
+    """Median depth in a window (± radius of the short side) around (x, y) fractions."""
+    h, w = depth.shape
+    r = max(1, round(radius * min(h, w)))
+    cx, cy = round(xy[0] * (w - 1)), round(xy[1] * (h - 1))
+    win = depth[max(0, cy - r) : cy + r + 1, max(0, cx - r) : cx + r + 1]
+    return float(np.median(win)) if win.size else 0.5
+
+
+def _max_magnification(path: CameraPath, poses: list[Pose]) -> float:
+    """Largest magnification of the photo at the view centre over the path (near plane)."""
+    xs = np.array([-8.0, 8.0, 0.0, 0.0])
+    ys = np.array([0.0, 0.0, -8.0, 8.0])
+    best = 1.0
+    for pose in poses:
+        px, py, dx, dy = pose_maps(pose, path.geometry, xs, ys, 1.0, (0.0, 0.0))
+        for w in (FAR_DISPARITY, 1.0):
+            sx, sy = px + w * dx, py + w * dy
+            span = min(abs(sx[1] - sx[0]), abs(sy[3] - sy[2]))
+            if span > 1e-6:
+                best = max(best, 16.0 / span)
+    return best
+
+
+def _reach(path: CameraPath, poses: list[Pose]) -> float:
+    """Widest parallax shift between the nearest and farthest plane over the path, output pixels."""
+    W, H = path.geometry.width, path.geometry.height
+    xs = np.array([0.0, -W / 2, W / 2, 0.0, 0.0, -W / 2, W / 2])
+    ys = np.array([0.0, 0.0, 0.0, -H / 2, H / 2, -H / 2, H / 2])
+    reach = 0.0
+    for pose in poses:
+        _, _, dx, dy = pose_maps(pose, path.geometry, xs, ys, 1.0, (0.0, 0.0))
+        reach = max(reach, float(np.max(np.hypot(dx, dy))) * (1.0 - FAR_DISPARITY))
+    return reach
+
+
+def _search_end_view(scene, path, aim, size, frame_count, desired, rng):
+    """Try a grid of end-view offsets; keep the one that reveals least, then crops least.
+
+    Disocclusion is measured on a coarse probe render of the end pose (the
+    share of pixels filled from the background plate).
+    """
+    W, H = size
+    Wp, Hp = scene.size
+    f = path.geometry.focal
+    span = math.atan(SEARCH_SPAN * W / f)
+    offsets = np.linspace(-span, span, SEARCH_STEPS)
+    depth = scene.depth
+    probe_side = 256
+    ds = probe_side / max(Wp, Hp)  # probe px per photo px
+    small = cv2.resize(scene.rgb, (max(2, round(Wp * ds)), max(2, round(Hp * ds))), interpolation=cv2.INTER_AREA)
+    small_depth = cv2.resize(depth, (small.shape[1], small.shape[0]), interpolation=cv2.INTER_AREA)
+    gw, gh = 48, max(8, round(48 * H / W))
+    gx = (np.arange(gw) + 0.5) * (W / gw) - W / 2
+    gy = (np.arange(gh) + 0.5) * (H / gh) - H / 2
+    xs, ys = np.meshgrid(gx, gy)
+    probe = None
+    best = None
+    for oy in offsets:
+        for ox in offsets:
+            cand = path.with_aim((aim[0] + ox, aim[1] + oy))
+            poses = _subsample(cand, frame_count, 17)
+            framing = fit_framing(sample_bounds(cand, poses, size), (Wp, Hp), size, desired)
+            m = framing.photo_per_output
+            scale = m * ds
+            if probe is None:
+                probe = ParallaxRenderer(
+                    small, disparity_from_depth(small_depth), size, path.geometry, scale,
+                    (framing.centre[0] * ds, framing.centre[1] * ds), reach_px=_reach(cand, poses) * scale * 1.5,
+                    map_step=8,
+                )
+            probe.scale = scale
+            probe.origin = (framing.centre[0] * ds, framing.centre[1] * ds)
+            _, _, alpha, _, _ = probe.solve(poses[-1], xs, ys)
+            revealed = float((alpha < 0.5).mean())
+            off = math.hypot(ox, oy) / span
+            cost = revealed * 4.0 + (1.0 - framing.crop_fraction) + 0.05 * off + 0.01 * rng.random()
+            if best is None or cost < best[0]:
+                best = (cost, cand, framing, revealed, (float(ox), float(oy)))
+    cost, cand, framing, revealed, off = best
+    return cand, framing, {
+        "revealed_fraction": round(revealed, 4),
+        "offset_rad": [round(off[0], 5), round(off[1], 5)],
+        "candidates": SEARCH_STEPS**2,
+    }
+
+
+def _shallow_depth_of_field(rgb: np.ndarray, depth: np.ndarray, focus_depth: float, scale: float) -> np.ndarray:
+    """Blur by distance from the focus depth (a static lens effect, applied once).
+
+    The blur radius grows with |depth − focus| up to ~6 output pixels; the
+    background side blurs, the subject stays sharp.
+    """
+    sigma = 4.0 * scale
+    blurred = cv2.GaussianBlur(rgb, (0, 0), sigma)
+    mid = cv2.GaussianBlur(rgb, (0, 0), sigma / 2.5)
+    dist = np.clip(np.abs(depth - focus_depth) / 0.35, 0.0, 1.0)
+    dist = cv2.GaussianBlur(dist, (0, 0), 2.0)[..., None]
+    a = np.clip(dist * 2.0, 0.0, 1.0)
+    b = np.clip(dist * 2.0 - 1.0, 0.0, 1.0)
+    out = rgb * (1 - a) + mid * a
+    out = out * (1 - b) + blurred * b
+    return (out + 0.5).astype(np.uint8)

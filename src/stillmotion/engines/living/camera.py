@@ -1,0 +1,309 @@
+"""Camera paths for the living engine: poses, moves, easing and loops.
+
+The virtual camera is a pinhole looking at the photo, which is lifted to a
+depth surface. Coordinates follow OpenCV: x right, y down, z forward.
+Translations are in units of the *pivot distance* (the depth of the
+subject, which stays put under orbits and dolly zooms); rotations are in
+radians. A :class:`Pose` is the camera relative to the one that took the
+photo; frame 0 of a non-looping move is always the identity pose, so the
+first frame is the photo's own framing.
+
+Directions are the camera's, as cinematographers use them: in a pan right
+the camera turns right and the scene slides left across the frame; a tilt
+up reveals what is above; a push-in (dolly in) moves the camera forward and
+enlarges the subject, near things more than far ones; a zoom changes the
+focal length and enlarges everything alike (no parallax).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, replace
+from enum import Enum
+
+import numpy as np
+
+__all__ = [
+    "HFOV_DEG",
+    "CameraMove",
+    "CameraPath",
+    "Geometry",
+    "Move",
+    "Pose",
+    "ease_trapezoid",
+    "move_pose",
+    "rotation_matrix",
+]
+
+HFOV_DEG = 50.0
+"""Assumed horizontal field of view of the photo's camera (a normal lens), degrees."""
+
+
+class Move(str, Enum):
+    """The camera moves of the field's vocabulary (direction included)."""
+
+    static = "static"
+    push_in = "push-in"
+    pull_back = "pull-back"
+    zoom_in = "zoom-in"
+    zoom_out = "zoom-out"
+    pan_left = "pan-left"
+    pan_right = "pan-right"
+    tilt_up = "tilt-up"
+    tilt_down = "tilt-down"
+    truck_left = "truck-left"
+    truck_right = "truck-right"
+    orbit_left = "orbit-left"
+    orbit_right = "orbit-right"
+    crane_up = "crane-up"
+    crane_down = "crane-down"
+    dolly_zoom_in = "dolly-zoom-in"
+    dolly_zoom_out = "dolly-zoom-out"
+    roll_left = "roll-left"
+    roll_right = "roll-right"
+
+    @property
+    def words(self) -> str:
+        """How the move is said in plain words (for ``--explain``)."""
+        return _WORDS[self]
+
+
+_WORDS = {
+    Move.static: "static camera (locked off)",
+    Move.push_in: "push-in (dolly forward): the subject grows, near things more than far",
+    Move.pull_back: "pull-back (dolly out): the view widens around the subject",
+    Move.zoom_in: "zoom in (longer focal length, no parallax)",
+    Move.zoom_out: "zoom out (shorter focal length, no parallax)",
+    Move.pan_left: "pan left: the camera turns left, the scene slides right",
+    Move.pan_right: "pan right: the camera turns right, the scene slides left",
+    Move.tilt_up: "tilt up: the camera tips up, revealing what is above",
+    Move.tilt_down: "tilt down: the camera tips down, revealing what is below",
+    Move.truck_left: "truck left: the camera slides left, near things pass faster",
+    Move.truck_right: "truck right: the camera slides right, near things pass faster",
+    Move.orbit_left: "orbit left: the camera arcs left around the subject",
+    Move.orbit_right: "orbit right: the camera arcs right around the subject",
+    Move.crane_up: "crane up: the camera rises, the scene sinks, near things faster",
+    Move.crane_down: "crane down: the camera lowers, the scene rises, near things faster",
+    Move.dolly_zoom_in: "dolly zoom (vertigo): the camera pulls back while zooming in; the subject holds, the background looms",
+    Move.dolly_zoom_out: "dolly zoom (reverse): the camera pushes in while zooming out; the subject holds, the background falls away",
+    Move.roll_left: "roll left (counter-clockwise dutch turn)",
+    Move.roll_right: "roll right (clockwise dutch turn)",
+}
+
+
+@dataclass(frozen=True)
+class Pose:
+    """The camera relative to the photo's camera.
+
+    Attributes:
+        yaw: turn right (+) or left (−), radians.
+        pitch: tilt up (+) or down (−), radians.
+        roll: clockwise (+) turn about the optical axis, radians.
+        tx: move right (+), in pivot distances.
+        ty: move down (+); a crane up is negative, in pivot distances.
+        tz: move forward (+, dolly in), in pivot distances.
+        zoom: focal length multiplier (> 0; 1 = the photo's lens).
+    """
+
+    yaw: float = 0.0
+    pitch: float = 0.0
+    roll: float = 0.0
+    tx: float = 0.0
+    ty: float = 0.0
+    tz: float = 0.0
+    zoom: float = 1.0
+
+    def __add__(self, other: "Pose") -> "Pose":
+        """Compose two small pose deltas: angles and translations add, zooms multiply."""
+        return Pose(
+            self.yaw + other.yaw,
+            self.pitch + other.pitch,
+            self.roll + other.roll,
+            self.tx + other.tx,
+            self.ty + other.ty,
+            self.tz + other.tz,
+            self.zoom * other.zoom,
+        )
+
+    def scaled(self, u: float) -> "Pose":
+        """The pose a fraction ``u`` of the way from identity (zoom interpolated geometrically)."""
+        return Pose(
+            self.yaw * u, self.pitch * u, self.roll * u, self.tx * u, self.ty * u, self.tz * u, self.zoom**u
+        )
+
+    @property
+    def translates(self) -> bool:
+        """True when the camera moves (and so shows parallax)."""
+        return abs(self.tx) + abs(self.ty) + abs(self.tz) > 1e-9
+
+
+def rotation_matrix(yaw: float, pitch: float, roll: float) -> np.ndarray:
+    """Camera-to-world rotation (3×3 float64) for yaw right, pitch up and roll clockwise, radians."""
+    cy, sy = math.cos(yaw), math.sin(yaw)
+    cp, sp = math.cos(pitch), math.sin(pitch)
+    cr, sr = math.cos(roll), math.sin(roll)
+    r_yaw = np.array([[cy, 0, sy], [0, 1, 0], [-sy, 0, cy]])
+    r_pitch = np.array([[1, 0, 0], [0, cp, -sp], [0, sp, cp]])
+    r_roll = np.array([[cr, -sr, 0], [sr, cr, 0], [0, 0, 1]])
+    return r_yaw @ r_pitch @ r_roll
+
+
+def ease_trapezoid(t: np.ndarray | float, ramp: float = 0.25) -> np.ndarray:
+    """Progress 0→1 with a trapezoidal speed profile: ease in, constant speed, ease out.
+
+    Args:
+        t: normalised time in [0, 1].
+        ramp: fraction of the time spent accelerating (and decelerating), in (0, 0.5].
+
+    Returns:
+        float64 progress in [0, 1], with continuous velocity: how a camera
+        operator starts and stops a move.
+    """
+    t = np.clip(np.asarray(t, dtype=np.float64), 0.0, 1.0)
+    a = float(np.clip(ramp, 1e-3, 0.5))
+    vmax = 1.0 / (1.0 - a)
+    up = 0.5 * vmax * t * t / a
+    mid = vmax * (t - a / 2)
+    down = 1.0 - 0.5 * vmax * (1.0 - t) ** 2 / a
+    return np.where(t < a, up, np.where(t > 1.0 - a, down, mid))
+
+
+@dataclass(frozen=True)
+class CameraMove:
+    """One move of the plan with its amplitude.
+
+    Attributes:
+        move: which move.
+        amount: amplitude multiplier (1 = a normal, noticeable move over 5 s);
+            speed words and ``motion_strength`` set it.
+        target: where the move aims, as (x, y) fractions of the photo
+            (0..1), e.g. the face for "toward the face"; None = no target.
+    """
+
+    move: Move
+    amount: float = 1.0
+    target: tuple[float, float] | None = None
+
+
+@dataclass(frozen=True)
+class Geometry:
+    """What a move needs to know of the shot.
+
+    Attributes:
+        width, height: the view in output pixels.
+        focal: focal length of the photo's camera in output pixels.
+        pivot_disparity: disparity (1 / depth, pivot units) of the subject,
+            in (0, 1]; the plane that orbits and dolly zooms hold still.
+    """
+
+    width: int
+    height: int
+    focal: float
+    pivot_disparity: float
+
+    @staticmethod
+    def for_view(width: int, height: int, pivot_disparity: float) -> "Geometry":
+        focal = 0.5 * width / math.tan(math.radians(HFOV_DEG) / 2)
+        return Geometry(width, height, focal, pivot_disparity)
+
+
+# Amplitudes of a move at amount 1 over a 5 s clip: what a camera operator
+# would call a clear but unhurried move.
+PUSH_MAGNIFICATION = 1.15  # the subject grows 15 %
+ZOOM_MAGNIFICATION = 1.15
+PAN_FRACTION = 0.10  # the scene slides 10 % of the frame width
+TILT_FRACTION = 0.12  # of the frame height
+TRUCK_FRACTION = 0.08
+CRANE_FRACTION = 0.10
+ORBIT_DEG = 6.0
+DOLLY_ZOOM_MAGNIFICATION = 1.2
+ROLL_DEG = 3.0
+PAN_TRUCK_RATIO = 0.35  # pans and tilts carry a little translation, so near things move more
+
+
+def move_pose(cm: CameraMove, u: float, g: Geometry) -> Pose:
+    """The pose of one move at signed progress ``u`` (0 = start, 1 = full amplitude, −1 = opposite).
+
+    Zooms and dollies progress geometrically in ``u`` so that the subject's
+    apparent growth rate is constant.
+    """
+    a, m, wp, f = cm.amount, cm.move, g.pivot_disparity, g.focal
+    if m is Move.static:
+        return Pose()
+    if m in (Move.push_in, Move.pull_back):
+        mag = PUSH_MAGNIFICATION ** (a * u * (1 if m is Move.push_in else -1))
+        return Pose(tz=(1.0 - 1.0 / mag) / wp)
+    if m in (Move.zoom_in, Move.zoom_out):
+        return Pose(zoom=ZOOM_MAGNIFICATION ** (a * u * (1 if m is Move.zoom_in else -1)))
+    if m in (Move.pan_left, Move.pan_right):
+        yaw = math.atan(PAN_FRACTION * g.width / f) * a * u * (1 if m is Move.pan_right else -1)
+        return Pose(yaw=yaw, tx=PAN_TRUCK_RATIO * yaw / wp)
+    if m in (Move.tilt_up, Move.tilt_down):
+        pitch = math.atan(TILT_FRACTION * g.height / f) * a * u * (1 if m is Move.tilt_up else -1)
+        return Pose(pitch=pitch, ty=-PAN_TRUCK_RATIO * pitch / wp)
+    if m in (Move.truck_left, Move.truck_right):
+        return Pose(tx=TRUCK_FRACTION * g.width / (f * wp) * a * u * (1 if m is Move.truck_right else -1))
+    if m in (Move.crane_up, Move.crane_down):
+        return Pose(ty=-CRANE_FRACTION * g.height / (f * wp) * a * u * (1 if m is Move.crane_up else -1))
+    if m in (Move.orbit_left, Move.orbit_right):
+        beta = math.radians(ORBIT_DEG) * a * u * (1 if m is Move.orbit_right else -1)
+        zp = 1.0 / wp
+        return Pose(yaw=-beta, tx=zp * math.sin(beta), tz=zp * (1.0 - math.cos(beta)))
+    if m in (Move.dolly_zoom_in, Move.dolly_zoom_out):
+        mag = DOLLY_ZOOM_MAGNIFICATION ** (a * u * (1 if m is Move.dolly_zoom_in else -1))
+        return Pose(tz=(1.0 - mag) / wp, zoom=mag)
+    if m in (Move.roll_left, Move.roll_right):
+        return Pose(roll=math.radians(ROLL_DEG) * a * u * (1 if m is Move.roll_right else -1))
+    raise ValueError(f"unknown move {m!r}")
+
+
+@dataclass(frozen=True)
+class CameraPath:
+    """A camera trajectory over a clip: the sum of the plan's moves.
+
+    Non-looping paths ease from the identity pose (frame 0 is the photo's
+    framing) to full amplitude with a trapezoidal speed profile. Looping
+    paths go out and back along ``(1 − cos 2πt)/2``; orbits, pans, trucks
+    and rolls swing to one side and the other along ``sin 2πt``; either
+    way the last frame flows into the first.
+
+    ``aim`` is an extra (yaw, pitch) in radians reached at the end: it
+    turns the camera toward a target ("toward the face") and is where the
+    framing search puts its end-view offset.
+    """
+
+    moves: tuple[CameraMove, ...]
+    geometry: Geometry
+    loop: bool = False
+    ramp: float = 0.25
+    aim: tuple[float, float] = (0.0, 0.0)
+
+    def pose(self, t: float) -> Pose:
+        """The pose at normalised time ``t`` in [0, 1] (for a loop, t = 1 equals t = 0)."""
+        if self.loop:
+            out_and_back = 0.5 * (1.0 - math.cos(2 * math.pi * t))
+            swing = math.sin(2 * math.pi * t)
+        else:
+            out_and_back = swing = float(ease_trapezoid(t, self.ramp))
+        pose = Pose(yaw=self.aim[0] * out_and_back, pitch=self.aim[1] * out_and_back)
+        for cm in self.moves:
+            u = swing if cm.move in _SWINGING else out_and_back
+            pose = pose + move_pose(cm, u, self.geometry)
+        return pose
+
+    def poses(self, n: int) -> list[Pose]:
+        """Poses of ``n`` frames. Loops sample t = i/n (frame n would equal frame 0);
+        other paths t = i/(n−1), so the last frame reaches full amplitude."""
+        if n < 1:
+            raise ValueError(f"n must be ≥ 1, got {n}")
+        if self.loop:
+            return [self.pose(i / n) for i in range(n)]
+        return [self.pose(i / max(1, n - 1)) for i in range(n)]
+
+    def with_aim(self, aim: tuple[float, float]) -> "CameraPath":
+        return replace(self, aim=aim)
+
+
+# In a loop these swing to one side and the other (an arc around the
+# subject); every other move goes out and comes back.
+_SWINGING = {Move.orbit_left, Move.orbit_right, Move.roll_left, Move.roll_right}

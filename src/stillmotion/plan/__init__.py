@@ -1,0 +1,1 @@
+"""Plan: the prompt, the negative prompt and the options become a MotionPlan."""
