@@ -449,8 +449,14 @@ class VideoWriter:
             raise
         self.frames_written += 1
 
-    def close(self) -> Path:
+    def close(self, metadata: dict[str, str] | None = None) -> Path:
         """Flush the encoder, finish the MP4 (moov moved to the front) and rename it onto ``path``.
+
+        Args:
+            metadata: tags known only at the end (e.g. a recipe with the
+                render timings): they replace the container tags given at
+                construction. The finished stream is remuxed once (packets
+                copied, not re-encoded: tens of milliseconds for a 5 s clip).
 
         Returns:
             The final path.
@@ -471,6 +477,8 @@ class VideoWriter:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
             self._container.close()
+            if metadata is not None:
+                _remux_with_tags(self._temp, metadata)
             _fsync_path(self._temp)
             os.replace(self._temp, self.path)
         except av.FFmpegError as err:
@@ -514,6 +522,31 @@ class VideoWriter:
             f"VideoWriter({str(self.path)!r}, {self.width}×{self.height}, {self.fps} fps, "
             f"{self.frames_written} frames, {self._state})"
         )
+
+
+def _remux_with_tags(path: Path, metadata: dict[str, str]) -> None:
+    """Copy the packets of ``path`` into a new MP4 with ``metadata`` as its tags, in place."""
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not isinstance(value, str) or "\x00" in key + value:
+            raise InputError(f"metadata[{key!r}] must be text without NUL")
+    fd, temp = _create_temp(path, "video")
+    os.close(fd)
+    try:
+        with av.open(str(path)) as src, av.open(
+            str(temp), mode="w", format="mp4", options={"movflags": "+faststart+use_metadata_tags"}
+        ) as dst:
+            dst.metadata.update(metadata)
+            ins = src.streams.video[0]
+            out = dst.add_stream_from_template(ins)
+            for packet in src.demux(ins):
+                if packet.dts is None:
+                    continue
+                packet.stream = out
+                dst.mux(packet)
+        os.replace(temp, path)
+    except BaseException:
+        _unlink_quietly(temp)
+        raise
 
 
 # --------------------------------------------------------------------------- decoding

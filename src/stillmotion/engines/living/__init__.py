@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
+from ...scene.depth import guided_filter
 from .camera import CameraPath, Geometry, Pose
 from .framing import Framing, fit_framing, sample_bounds
 from .parallax import FAR_DISPARITY, ParallaxRenderer, disparity_from_depth, pose_maps
@@ -162,6 +163,11 @@ class LivingEngine:
         d0x, d0y, d1x, d1y = (round(v * dscale) for v in (x0, y0, x1, y1))
         d_crop = depth[d0y : max(d0y + 1, d1y), d0x : max(d0x + 1, d1x)]
         work_depth = cv2.resize(d_crop, (ww, wh), interpolation=cv2.INTER_LINEAR)
+        # Re-snap the (smooth, lower-resolution) depth to the working image's
+        # edges, so objects move as wholes and their silhouettes stay crisp.
+        grey = cv2.cvtColor(work, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+        radius = max(2, round(4 * ww / max(1, d_crop.shape[1])))
+        work_depth = np.clip(guided_filter(grey, work_depth, radius, 4e-4), 0.0, 1.0)
         if plan.depth_of_field:
             work = _shallow_depth_of_field(work, work_depth, pivot_depth, scale)
         origin = ((framing.centre[0] - x0) * k, (framing.centre[1] - y0) * k)

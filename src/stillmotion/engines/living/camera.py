@@ -213,9 +213,11 @@ PUSH_MAGNIFICATION = 1.15  # the subject grows 15 %
 ZOOM_MAGNIFICATION = 1.15
 PAN_FRACTION = 0.10  # the scene slides 10 % of the frame width
 TILT_FRACTION = 0.12  # of the frame height
-TRUCK_FRACTION = 0.08
-CRANE_FRACTION = 0.10
-ORBIT_DEG = 6.0
+TRUCK_FRACTION = 0.08  # the nearest things slide 8 % of the frame width
+CRANE_FRACTION = 0.08  # of the frame height
+ORBIT_FRACTION = 0.06  # the nearest things swing 6 % of the width about the subject
+ORBIT_MAX_DEG = 12.0
+DOLLY_MIN_PIVOT = 0.5
 DOLLY_ZOOM_MAGNIFICATION = 1.2
 ROLL_DEG = 3.0
 PAN_TRUCK_RATIO = 0.35  # pans and tilts carry a little translation, so near things move more
@@ -224,10 +226,15 @@ PAN_TRUCK_RATIO = 0.35  # pans and tilts carry a little translation, so near thi
 def move_pose(cm: CameraMove, u: float, g: Geometry) -> Pose:
     """The pose of one move at signed progress ``u`` (0 = start, 1 = full amplitude, −1 = opposite).
 
-    Zooms and dollies progress geometrically in ``u`` so that the subject's
-    apparent growth rate is constant.
+    Translations are sized on the *nearest* plane (disparity 1), so parallax
+    stays bounded whatever the subject's depth: a truck moves the nearest
+    things TRUCK_FRACTION of the frame. Zooms and dollies progress
+    geometrically in ``u`` so the apparent growth rate is constant.
     """
-    a, m, wp, f = cm.amount, cm.move, g.pivot_disparity, g.focal
+    a, m, f = cm.amount, cm.move, g.focal
+    # Dollies aimed at a far subject are sized as if it were at mid depth:
+    # the subject then grows a little less, near things not absurdly more.
+    wp = max(g.pivot_disparity, DOLLY_MIN_PIVOT)
     if m is Move.static:
         return Pose()
     if m in (Move.push_in, Move.pull_back):
@@ -237,17 +244,21 @@ def move_pose(cm: CameraMove, u: float, g: Geometry) -> Pose:
         return Pose(zoom=ZOOM_MAGNIFICATION ** (a * u * (1 if m is Move.zoom_in else -1)))
     if m in (Move.pan_left, Move.pan_right):
         yaw = math.atan(PAN_FRACTION * g.width / f) * a * u * (1 if m is Move.pan_right else -1)
-        return Pose(yaw=yaw, tx=PAN_TRUCK_RATIO * yaw / wp)
+        return Pose(yaw=yaw, tx=PAN_TRUCK_RATIO * yaw)
     if m in (Move.tilt_up, Move.tilt_down):
         pitch = math.atan(TILT_FRACTION * g.height / f) * a * u * (1 if m is Move.tilt_up else -1)
-        return Pose(pitch=pitch, ty=-PAN_TRUCK_RATIO * pitch / wp)
+        return Pose(pitch=pitch, ty=-PAN_TRUCK_RATIO * pitch)
     if m in (Move.truck_left, Move.truck_right):
-        return Pose(tx=TRUCK_FRACTION * g.width / (f * wp) * a * u * (1 if m is Move.truck_right else -1))
+        return Pose(tx=TRUCK_FRACTION * g.width / f * a * u * (1 if m is Move.truck_right else -1))
     if m in (Move.crane_up, Move.crane_down):
-        return Pose(ty=-CRANE_FRACTION * g.height / (f * wp) * a * u * (1 if m is Move.crane_up else -1))
+        return Pose(ty=-CRANE_FRACTION * g.height / f * a * u * (1 if m is Move.crane_up else -1))
     if m in (Move.orbit_left, Move.orbit_right):
-        beta = math.radians(ORBIT_DEG) * a * u * (1 if m is Move.orbit_right else -1)
-        zp = 1.0 / wp
+        # Near things swing ORBIT_FRACTION of the frame relative to the subject:
+        # shift ≈ f·Zp·sin β·(1 − wp) with Zp = 1/wp.
+        wo = min(max(g.pivot_disparity, 0.05), 0.95)
+        zp = 1.0 / wo
+        s = ORBIT_FRACTION * g.width * wo / (f * (1.0 - wo))
+        beta = min(math.asin(min(1.0, s)), math.radians(ORBIT_MAX_DEG)) * a * u * (1 if m is Move.orbit_right else -1)
         return Pose(yaw=-beta, tx=zp * math.sin(beta), tz=zp * (1.0 - math.cos(beta)))
     if m in (Move.dolly_zoom_in, Move.dolly_zoom_out):
         mag = DOLLY_ZOOM_MAGNIFICATION ** (a * u * (1 if m is Move.dolly_zoom_in else -1))

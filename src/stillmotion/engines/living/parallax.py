@@ -55,6 +55,9 @@ The scene thus spans depths 1 to 1/0.3 ≈ 3.3 pivot units: enough parallax
 to read as 3D, little enough that errors of a classical depth map stay
 gentle."""
 
+EDGE_STEP = 0.08
+"""Disparity step across 3 quarter-size pixels that counts as a depth edge."""
+
 ITERATIONS = 3
 """Fixed-point iterations for the foreground map (notes §2(c): 2–3 suffice)."""
 
@@ -113,13 +116,21 @@ def build_plate(rgb: np.ndarray, disparity: np.ndarray, reach_px: float, thresho
     """
     h, w = disparity.shape
     radius = int(np.ceil(1.5 * reach_px + 4))
-    # Min filter at quarter size: cheap for large radii, and the plate's
-    # depth only needs to be smooth.
+    # At quarter size: cheap for large radii, and the plate's depth only
+    # needs to be smooth.
     s = 4
     small = cv2.resize(disparity, (max(1, w // s), max(1, h // s)), interpolation=cv2.INTER_AREA)
-    k = 2 * max(1, radius // s) + 1
-    far = cv2.erode(small, cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k)))
-    far = cv2.GaussianBlur(far, (0, 0), max(1.0, radius / s / 3))
+    # Depth *edges* (a step within a few pixels), not smooth slopes: only
+    # there can the camera reveal something hidden.
+    k3 = np.ones((3, 3), np.uint8)
+    edges = (cv2.dilate(small, k3) - cv2.erode(small, k3)) > EDGE_STEP
+    r = max(1, radius // s)
+    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+    zone = cv2.dilate(edges.astype(np.uint8), disk).astype(np.float32)
+    zone = cv2.GaussianBlur(zone, (0, 0), max(1.0, r / 3))
+    far = cv2.erode(small, disk)  # min filter: the far side's disparity
+    far = cv2.GaussianBlur(far, (0, 0), max(1.0, r / 3))
+    far = zone * np.minimum(far, small) + (1.0 - zone) * small
     far = cv2.resize(far, (w, h), interpolation=cv2.INTER_LINEAR)
     plate_disp = np.minimum(far, disparity)
     band = (disparity - plate_disp) > threshold
@@ -241,6 +252,10 @@ class ParallaxRenderer:
         self.origin = (float(origin[0]), float(origin[1]))
         self.disparity = fatten_foreground(disparity.astype(np.float32))
         self.plate = build_plate(rgb, self.disparity, reach_px) if reach_px > 0.5 else None
+        if self.plate is not None and not self.plate.band.any():
+            self.plate = None
+        if self.plate is not None:
+            self._band_soft = cv2.GaussianBlur(self.plate.band.astype(np.float32), (0, 0), 1.5)
         W, H = size
         self.map_step = map_step
         # Solve grid: output pixel centres every map_step pixels, aligned so
@@ -249,10 +264,6 @@ class ParallaxRenderer:
         sx = (np.arange(gw, dtype=np.float64) + 0.5) * (W / gw) - 0.5 - (W - 1) / 2
         sy = (np.arange(gh, dtype=np.float64) + 0.5) * (H / gh) - 0.5 - (H - 1) / 2
         self._xs, self._ys = np.meshgrid(sx, sy)
-        # Full-resolution grid, for poses without translation (pure homography).
-        fx = np.arange(W, dtype=np.float64) - (W - 1) / 2
-        fy = np.arange(H, dtype=np.float64) - (H - 1) / 2
-        self._fxs, self._fys = np.meshgrid(fx, fy)
 
     def solve(self, pose: Pose, xs: np.ndarray | None = None, ys: np.ndarray | None = None):
         """Solve the foreground and plate maps of a pose on a grid.
@@ -276,8 +287,13 @@ class ParallaxRenderer:
             return mx, my, np.ones_like(mx), None, None
         bx, by, _, _ = _solve(px, py, dx, dy, self.plate.disparity, 2)
         ratio = _area_scale(mx, my) / (_area_scale(bx, by) + 1e-6)
-        # Stretched (area ratio ≪ 1) or unconverged (still stepping) → hole.
-        alpha = np.clip((ratio - 0.3) / 0.35, 0.0, 1.0) * np.clip(1.5 - step, 0.0, 1.0)
+        # Stretched (area ratio ≪ 1) or unconverged (still stepping) → hole …
+        hole = 1.0 - np.clip((ratio - 0.3) / 0.35, 0.0, 1.0) * np.clip(1.5 - step, 0.0, 1.0)
+        # … filled from the plate only where the plate holds what was behind
+        # a foreground edge (elsewhere it is the photo at another depth, and
+        # showing it would ghost).
+        behind = cv2.remap(self._band_soft, bx, by, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        alpha = 1.0 - hole * behind
         return mx, my, alpha.astype(np.float32), bx, by
 
     def render(self, pose: Pose) -> np.ndarray:
@@ -288,9 +304,11 @@ class ParallaxRenderer:
         """
         W, H = self.size
         if not pose.translates:
-            # Rotation and zoom only: a homography, no parallax, one remap.
-            px, py, _, _ = pose_maps(pose, self.geometry, self._fxs, self._fys, self.scale, self.origin)
-            return cv2.remap(self.rgb, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+            # Rotation and zoom only: a homography, no parallax, one remap
+            # (solved on the coarse grid; linear upsampling of a homography
+            # over map_step pixels is exact to far below a pixel).
+            px, py, _, _ = pose_maps(pose, self.geometry, self._xs, self._ys, self.scale, self.origin)
+            return self._remap(self.rgb, px, py)
         mx, my, alpha, bx, by = self.solve(pose)
         fg = self._remap(self.rgb, mx, my)
         if bx is None or alpha.min() > 0.999:

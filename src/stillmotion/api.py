@@ -1,0 +1,352 @@
+"""The pipeline as numbered stages: Load, Understand, Plan, Render, Finish.
+
+:func:`animate` is the Python front door; the CLI calls :func:`run` with
+the same :class:`~stillmotion.request.AnimateRequest`.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+import secrets
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import cv2
+import numpy as np
+from PIL import Image, ImageDraw
+
+from ._version import __version__
+from .engines.registry import get_engine
+from .errors import Canceled, GenerationError, InputError, StillmotionError
+from .image import load_image, output_size
+from .plan.prompt import MotionPlan, parse_prompt
+from .request import AnimateRequest
+from .scene import Scene
+from .video import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, write_json_atomic, write_png_atomic
+
+__all__ = ["Clip", "animate", "run"]
+
+ProgressFn = Callable[[int, int, "np.ndarray | None"], None]
+"""``on_progress(done, total, preview)``: frames done of all frames of all variations;
+``preview`` is the latest frame (uint8 H×W×3) every few frames, else None."""
+StopFn = Callable[[], bool]
+"""``should_stop()``: return True to cancel; the partial output is deleted."""
+
+SHEET_COLUMNS = 4
+SHEET_THUMB_WIDTH = 320
+
+
+@dataclass
+class Clip:
+    """A finished clip.
+
+    Attributes:
+        path: the MP4 file.
+        sidecar: the recipe JSON next to it (``NAME.json``).
+        width, height: frame size in pixels.
+        fps: frames per second.
+        frame_count: number of frames.
+        seed: the seed that made it.
+        recipe: everything needed to reproduce it (also in the MP4's ``comment`` tag).
+        warnings: notices for the user (ignored options, soft upscales, …).
+        plan_text: the motion plan in words (what ``--explain`` prints).
+        variations: all clips of a ``variations > 1`` run, this one first.
+        contact_sheet: PNG with frames of every variation, when there are several.
+    """
+
+    path: Path
+    sidecar: Path
+    width: int
+    height: int
+    fps: float
+    frame_count: int
+    seed: int
+    recipe: dict
+    warnings: list[str] = field(default_factory=list)
+    plan_text: str = ""
+    variations: list["Clip"] = field(default_factory=list)
+    contact_sheet: Path | None = None
+
+    @property
+    def duration_s(self) -> float:
+        """Length in seconds: frame_count / fps."""
+        return self.frame_count / self.fps
+
+
+def animate(
+    image: str | os.PathLike,
+    prompt: str = "",
+    *,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+    **options,
+) -> Clip:
+    """Turn a photo and a motion prompt into an MP4 clip.
+
+    Args:
+        image: the photo (JPEG, PNG, WebP, TIFF, BMP, GIF).
+        prompt: the motion prompt, e.g. "slow push-in toward the face".
+        on_progress: called as ``on_progress(done, total, preview)`` while rendering.
+        should_stop: polled between frames; return True to cancel.
+        **options: any other :class:`~stillmotion.request.AnimateRequest` field:
+            ``negative_prompt``, ``engine`` ("living"), ``duration`` (s, 1–30,
+            default 5), ``fps`` (8–60, default 24), ``size`` ("WxH") or
+            ``resolution`` ("480p" | "720p" | "1080p", default 720p) with
+            ``aspect`` ("16:9" | "9:16" | "1:1" | "4:5" | "source"),
+            ``motion_strength`` (0–1, default 0.5), ``seed``, ``variations``
+            (1–16), ``loop``, ``depth_model``, ``output`` (.mp4 path).
+
+    Returns:
+        The :class:`Clip` (with ``variations`` and ``contact_sheet`` when
+        ``variations > 1``).
+
+    Raises:
+        InputError: a bad photo, option or output path (nothing is written).
+        EngineUnavailable: the engine cannot run here.
+        GenerationError: rendering or encoding failed (nothing is left behind).
+        Canceled: ``should_stop()`` returned True (nothing is left behind).
+
+    Example:
+        >>> clip = animate("examples/coffee.png", "slow push-in, shallow depth of field")  # doctest: +SKIP
+        >>> clip.path, clip.frame_count
+        (PosixPath('coffee.mp4'), 120)
+    """
+    request = AnimateRequest.build(image=image, prompt=prompt, **options)
+    return run(request, on_progress=on_progress, should_stop=should_stop)
+
+
+def run(
+    request: AnimateRequest,
+    *,
+    on_progress: ProgressFn | None = None,
+    should_stop: StopFn | None = None,
+    on_plan: Callable[[str], None] | None = None,
+) -> Clip:
+    """Run one validated request through the five stages (see :func:`animate`).
+
+    Args:
+        request: the validated request.
+        on_progress: progress callback, see :data:`ProgressFn`.
+        should_stop: cancellation poll, see :data:`StopFn`.
+        on_plan: receives the plan in words before rendering starts (``--explain``).
+    """
+    t_start = time.perf_counter()
+    timings: dict[str, float] = {}
+    warnings: list[str] = []
+
+    # 1. Load: decode the photo safely; decide the output size and paths.
+    spec, engine = get_engine(request.engine)
+    still = load_image(request.image)
+    warnings += list(still.warnings)
+    W, H, size_notes = output_size(still.size, size=request.size, resolution=request.resolution, aspect=request.aspect)
+    warnings += size_notes
+    base_seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
+    output = _output_path(request, still.path)
+    seeds = [(base_seed + i) % 2**32 for i in range(request.variations)]
+    paths = [output] if len(seeds) == 1 else [output.with_name(f"{output.stem}_seed{s}.mp4") for s in seeds]
+    if request.last_image is not None and not spec.end_frame:
+        warnings.append(f"--last-image is ignored: the {spec.name} engine does not take an end frame")
+    if request.consistency != AnimateRequest.model_fields["consistency"].default and spec.family == "living":
+        warnings.append("--consistency is ignored: the living engine always keeps the photo's own pixels")
+    if request.negative_prompt and spec.family == "living":
+        pass  # the plan reports how the negative prompt was used
+    timings["load"] = time.perf_counter() - t_start
+
+    # 2. Understand: the photo's layers (computed lazily, once).
+    t = time.perf_counter()
+    scene = Scene(still.rgb, depth_model=request.depth_model)
+    face = None
+    if scene.faces:
+        x, y, w, h = scene.faces[0]
+        face = ((x + w / 2) / scene.size[0], (y + h / 2) / scene.size[1])
+    subject = scene.subject()
+    _ = scene.depth
+    timings["understand"] = time.perf_counter() - t
+
+    # 3. Plan: prompt + negative prompt + options → MotionPlan.
+    t = time.perf_counter()
+    plan = parse_prompt(
+        request.prompt,
+        request.negative_prompt,
+        motion_strength=request.motion_strength,
+        duration=request.duration,
+        loop=request.loop,
+        subject=subject,
+        face=face,
+    )
+    plan_text = plan.explain()
+    timings["plan"] = time.perf_counter() - t
+
+    # 4–5. Render each variation, streaming frames into the encoder; finish.
+    n = request.frame_count
+    total = n * len(seeds)
+    clips: list[Clip] = []
+    sheet_rows: list[list[np.ndarray]] = []
+    done_before = 0
+    try:
+        for seed, path in zip(seeds, paths):
+            t = time.perf_counter()
+            shot = engine.prepare(scene, plan, size=(W, H), frame_count=n, seed=seed)
+            t_prepare = time.perf_counter() - t
+            if on_plan is not None and not clips:
+                on_plan(plan_text + "\n" + _framing_words(shot.info, still.size, (W, H)))
+            t = time.perf_counter()
+            thumbs_at = {0, n // 3, (2 * n) // 3, n - 1}
+            thumbs: list[np.ndarray] = []
+            writer = VideoWriter(path, W, H, request.fps, crf=DEFAULT_CRF, preset=DEFAULT_PRESET)
+            with _AbortOnError(writer):
+                for i, frame in enumerate(shot.frames()):
+                    if should_stop is not None and should_stop():
+                        raise Canceled("canceled: no clip was written")
+                    writer.write(frame)
+                    if i in thumbs_at:
+                        thumbs.append(_thumb(frame))
+                    if on_progress is not None:
+                        on_progress(done_before + i + 1, total, frame if i % 12 == 0 else None)
+                t_render = time.perf_counter() - t
+                clip_timings = dict(timings, prepare=t_prepare, render_encode=t_render)
+                clip_timings["total"] = time.perf_counter() - t_start
+                recipe = _recipe(request, seed, plan, shot.info, (W, H), n, clip_timings, warnings + shot.warnings, still)
+                writer.close(metadata={"title": request.prompt[:250], "comment": json.dumps(recipe, ensure_ascii=False)})
+            sidecar = write_json_atomic(path.with_suffix(".json"), recipe)
+            done_before += n
+            sheet_rows.append(thumbs)
+            clips.append(Clip(path, sidecar, W, H, request.fps, n, seed, recipe, warnings + shot.warnings, plan_text))
+    except StillmotionError:
+        _remove_partial(clips)
+        raise
+    except (KeyboardInterrupt, MemoryError):
+        _remove_partial(clips)
+        raise
+    except Exception as err:  # an engine bug must not leave half a batch behind
+        _remove_partial(clips)
+        raise GenerationError(f"rendering failed: {type(err).__name__}: {err}") from err
+
+    first = clips[0]
+    if len(clips) > 1:
+        first.variations = clips
+        first.contact_sheet = write_png_atomic(output.with_name(f"{output.stem}_sheet.png"), _contact_sheet(sheet_rows, seeds))
+    return first
+
+
+# --------------------------------------------------------------- helpers
+
+
+class _AbortOnError:
+    """Abort the writer (delete its temp file) if the block raises."""
+
+    def __init__(self, writer: VideoWriter) -> None:
+        self.writer = writer
+
+    def __enter__(self) -> VideoWriter:
+        return self.writer
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is not None:
+            self.writer.abort()
+
+
+def _remove_partial(clips: list[Clip]) -> None:
+    """A failed variations run leaves nothing behind: remove the clips already finished."""
+    for c in clips:
+        for p in (c.path, c.sidecar):
+            try:
+                p.unlink()
+            except FileNotFoundError:
+                pass
+
+
+def _output_path(request: AnimateRequest, photo: Path) -> Path:
+    """The requested output, or ``PHOTO_STEM.mp4`` in the current folder (never overwriting)."""
+    if request.output is not None:
+        out = Path(request.output).expanduser()
+        if out.is_dir():
+            raise InputError(f"-o {out} is a folder: give a file name such as {out / (photo.stem + '.mp4')}")
+        if not out.parent.exists():
+            raise InputError(f"-o {out}: folder {out.parent} does not exist; create it or choose another path")
+        if not os.access(out.parent, os.W_OK):
+            raise InputError(f"-o {out}: folder {out.parent} is not writable; choose another path")
+        return out
+    out = Path.cwd() / f"{photo.stem}.mp4"
+    k = 2
+    while out.exists():
+        out = Path.cwd() / f"{photo.stem}-{k}.mp4"
+        k += 1
+    if not os.access(out.parent, os.W_OK):
+        raise InputError(f"the current folder {out.parent} is not writable: pass -o PATH.mp4 in a writable folder")
+    return out
+
+
+def _recipe(request, seed, plan: MotionPlan, shot_info, size, n, timings, warnings, still) -> dict:
+    req = request.model_dump(mode="json")
+    req["seed"] = seed
+    return {
+        "stillmotion": __version__,
+        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "engine": request.engine,
+        "engine_version": __version__,
+        "prompt": request.prompt,
+        "negative_prompt": request.negative_prompt,
+        "seed": seed,
+        "request": req,
+        "source": {"path": str(still.path), "size": list(still.size)},
+        "output": {
+            "width": size[0],
+            "height": size[1],
+            "fps": request.fps,
+            "frames": n,
+            "duration_s": round(n / request.fps, 4),
+            "codec": "h264",
+            "pix_fmt": "yuv420p",
+            "color": "bt709",
+            "crf": DEFAULT_CRF,
+            "preset": DEFAULT_PRESET,
+        },
+        "plan": plan.to_dict(),
+        "shot": shot_info,
+        "timings_s": {k: round(v, 3) for k, v in timings.items()},
+        "warnings": warnings,
+    }
+
+
+def _framing_words(info: dict, photo: tuple[int, int], size: tuple[int, int]) -> str:
+    fr = info["framing"]
+    lines = [
+        f"Depth: {info['depth']}",
+        f"Framing: the clip sees {fr['crop_fraction'] * 100:.0f}% of the widest {size[0]}×{size[1]} view of the "
+        f"{photo[0]}×{photo[1]} photo ({fr['photo_pixels_per_output_pixel']:.2f} photo px per output px); "
+        "no frame shows anything outside the photo",
+    ]
+    search = info.get("end_view_search")
+    if search:
+        lines.append(
+            f"End view: chosen among {search['candidates']} candidates to reveal least "
+            f"({search['revealed_fraction'] * 100:.1f}% of the last frame filled from behind foreground edges)"
+        )
+    return "\n".join(lines)
+
+
+def _thumb(frame: np.ndarray) -> np.ndarray:
+    h, w = frame.shape[:2]
+    tw = SHEET_THUMB_WIDTH
+    th = max(2, round(h * tw / w))
+    return cv2.resize(frame, (tw, th), interpolation=cv2.INTER_AREA)
+
+
+def _contact_sheet(rows: list[list[np.ndarray]], seeds: list[int]) -> np.ndarray:
+    """One row per variation (frames at 0, ⅓, ⅔ and the end), labelled with its seed."""
+    th, tw = rows[0][0].shape[:2]
+    label_h, gap = 22, 6
+    cols = max(len(r) for r in rows)
+    sheet = Image.new("RGB", (cols * tw + (cols + 1) * gap, len(rows) * (th + label_h + gap) + gap), (24, 24, 24))
+    draw = ImageDraw.Draw(sheet)
+    for r, (thumbs, seed) in enumerate(zip(rows, seeds)):
+        y = gap + r * (th + label_h + gap)
+        draw.text((gap, y + 4), f"seed {seed}", fill=(230, 230, 230))
+        for c, th_img in enumerate(thumbs):
+            sheet.paste(Image.fromarray(th_img), (gap + c * (tw + gap), y + label_h))
+    return np.asarray(sheet)

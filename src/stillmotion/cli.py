@@ -1,0 +1,155 @@
+"""The ``stillmotion`` command line: a thin adapter over :class:`AnimateRequest`.
+
+Option help comes from the request model's field descriptions, so the CLI
+and the Python API say the same thing. User errors print one line and
+exit with the error's code (2 for bad input, 3 for an unavailable engine),
+without a traceback.
+"""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+
+from ._version import __version__
+from .errors import StillmotionError
+from .request import AnimateRequest, Aspect, Resolution
+
+app = typer.Typer(
+    name="stillmotion",
+    help="Turn one still photo and a motion prompt into a short video clip — offline, on a CPU.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+_F = AnimateRequest.model_fields
+
+
+def _help(name: str) -> str:
+    return _F[name].description or ""
+
+
+@app.command()
+def animate(
+    photo: Annotated[Path, typer.Argument(help="The photo to animate (JPEG, PNG, WebP, TIFF, BMP, GIF).", show_default=False)],
+    prompt: Annotated[str, typer.Option("--prompt", "-p", help=_help("prompt"))] = "",
+    negative_prompt: Annotated[str, typer.Option("--negative-prompt", "-n", help=_help("negative_prompt"))] = "",
+    engine: Annotated[str, typer.Option(help=_help("engine"))] = "living",
+    duration: Annotated[float, typer.Option(help=_help("duration"))] = 5.0,
+    fps: Annotated[float, typer.Option(help=_help("fps"))] = 24.0,
+    size: Annotated[Optional[str], typer.Option(help=_help("size"), metavar="WxH")] = None,
+    resolution: Annotated[Resolution, typer.Option(help=_help("resolution"))] = Resolution.p720,
+    aspect: Annotated[Aspect, typer.Option(help=_help("aspect"))] = Aspect.source,
+    motion_strength: Annotated[float, typer.Option(help=_help("motion_strength"), metavar="0..1")] = 0.5,
+    consistency: Annotated[float, typer.Option(help=_help("consistency"), metavar="0..1")] = 0.5,
+    seed: Annotated[Optional[int], typer.Option(help=_help("seed"))] = None,
+    variations: Annotated[int, typer.Option(help=_help("variations"))] = 1,
+    loop: Annotated[bool, typer.Option("--loop", help=_help("loop"))] = False,
+    last_image: Annotated[Optional[Path], typer.Option(help=_help("last_image"))] = None,
+    depth_model: Annotated[Optional[str], typer.Option(help=_help("depth_model"), metavar="NAME_OR_DIR")] = None,
+    explain: Annotated[bool, typer.Option("--explain", help="Print the motion plan in words before rendering.")] = False,
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and the output path.")] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help=_help("output"), metavar="OUT.mp4")] = None,
+) -> None:
+    """Animate PHOTO following the motion prompt; writes an MP4 and its recipe (.json)."""
+    from .api import run
+    from .request import AnimateRequest
+
+    try:
+        request = AnimateRequest.build(
+            image=photo,
+            prompt=prompt,
+            negative_prompt=negative_prompt,
+            engine=engine,
+            duration=duration,
+            fps=fps,
+            size=size,
+            resolution=resolution,
+            aspect=aspect,
+            motion_strength=motion_strength,
+            consistency=consistency,
+            seed=seed,
+            variations=variations,
+            loop=loop,
+            last_image=last_image,
+            depth_model=depth_model,
+            output=output,
+        )
+        clip = _run_with_progress(run, request, explain=explain, quiet=quiet)
+    except StillmotionError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(err.exit_code) from None
+    except KeyboardInterrupt:
+        typer.echo("canceled: no clip was written", err=True)
+        raise typer.Exit(130) from None
+
+    if not quiet:
+        for w in clip.warnings:
+            typer.echo(f"warning: {w}", err=True)
+    clips = clip.variations or [clip]
+    for c in clips:
+        if quiet:
+            typer.echo(str(c.path))
+        else:
+            typer.echo(
+                f"wrote {c.path} ({c.width}×{c.height}, {c.frame_count} frames at {c.fps:g} fps, seed {c.seed}, "
+                f"{c.recipe['timings_s']['total']:.1f} s) and {c.sidecar.name}"
+            )
+    if clip.contact_sheet is not None:
+        typer.echo(str(clip.contact_sheet) if quiet else f"wrote contact sheet {clip.contact_sheet}")
+
+
+def _run_with_progress(run, request, *, explain: bool, quiet: bool):
+    def on_plan(text: str) -> None:
+        if explain:
+            typer.echo(text)
+
+    if quiet or not sys.stderr.isatty():
+        return run(request, on_plan=on_plan)
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+    with Progress(
+        TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TextColumn("frames"), TimeRemainingColumn(),
+        transient=True,
+    ) as bar:
+        task = bar.add_task("render", total=None)
+
+        def on_progress(done: int, total: int, _preview) -> None:
+            bar.update(task, completed=done, total=total)
+
+        return run(request, on_progress=on_progress, on_plan=on_plan)
+
+
+@app.command()
+def engines() -> None:
+    """List the engines, what they can do and whether they can run here."""
+    from .engines.registry import ENGINES
+
+    typer.echo(f"{'engine':<10} {'ready':<6} {'camera':<7} {'loop':<5} {'end frame':<10} needs / licence")
+    for spec in ENGINES.values():
+        ok, reason = spec.available()
+        typer.echo(
+            f"{spec.name:<10} {'yes' if ok else 'no':<6} {'yes' if spec.camera_control else 'no':<7} "
+            f"{'yes' if spec.loop else 'no':<5} {'yes' if spec.end_frame else 'no':<10} {spec.needs} / {spec.licence}"
+        )
+        typer.echo(f"{'':<10} {spec.summary}" + ("" if ok else f" — {reason}"))
+
+
+@app.command()
+def version() -> None:
+    """Print the stillmotion version."""
+    typer.echo(__version__)
+
+
+def main() -> None:
+    """Console entry point."""
+    app()
+
+
+if __name__ == "__main__":
+    main()

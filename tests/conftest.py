@@ -1,0 +1,64 @@
+"""Shared fixtures: real photos from scikit-image / scikit-learn, saved as files."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+
+@pytest.fixture(scope="session")
+def photos(tmp_path_factory) -> dict[str, Path]:
+    """Real photos on disk: astronaut (portrait), coffee (product), chelsea (cat),
+    china (landscape), motorcycle (Middlebury, with ground-truth disparity)."""
+    import skimage.data as data
+    from sklearn.datasets import load_sample_image
+
+    root = tmp_path_factory.mktemp("photos")
+    out = {}
+    for name, arr in {
+        "astronaut": data.astronaut(),
+        "coffee": data.coffee(),
+        "chelsea": data.chelsea(),
+        "china": load_sample_image("china.jpg"),
+        "motorcycle": np.asarray(Image.open(Path(data.__file__).parent / "motorcycle_left.png").convert("RGB")),
+    }.items():
+        p = root / f"{name}.png"
+        Image.fromarray(arr).save(p)
+        out[name] = p
+    return out
+
+
+@pytest.fixture(scope="session")
+def motorcycle_disparity() -> np.ndarray:
+    """Middlebury ground-truth disparity of motorcycle_left.png (float32, inf = unknown)."""
+    import skimage.data as data
+
+    return np.load(Path(data.__file__).parent / "motorcycle_disp.npz")["arr_0"]
+
+
+def mean_flow(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    """Dense optical flow a → b (Farnebäck), float32 H×W×2 (dx, dy) in pixels."""
+    ga = cv2.cvtColor(a, cv2.COLOR_RGB2GRAY)
+    gb = cv2.cvtColor(b, cv2.COLOR_RGB2GRAY)
+    return cv2.calcOpticalFlowFarneback(ga, gb, None, 0.5, 4, 21, 5, 7, 1.5, 0)
+
+
+def psnr(a: np.ndarray, b: np.ndarray) -> float:
+    mse = float(np.mean((a.astype(np.float64) - b.astype(np.float64)) ** 2))
+    return 99.0 if mse == 0 else 10 * np.log10(255.0**2 / mse)
+
+
+@pytest.fixture(autouse=True)
+def _quiet_env(monkeypatch):
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setenv("TRANSFORMERS_OFFLINE", "1")
+    yield
+
+
+def pytest_configure(config):
+    os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
