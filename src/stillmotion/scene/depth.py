@@ -150,6 +150,10 @@ def estimate_depth(
         + weights["subject"] * subject
     ) / total
     fused = _normalise(fused, lo_pct=1.0, hi_pct=99.0)
+    if faces:
+        # People are a layer in front of what is behind them: lift the head
+        # and body region to near depth rather than only nudging it.
+        fused = np.maximum(fused, 0.9 * subject)
     fused = fused * (1.0 - sky)  # sky at infinity
 
     # Snap to the photo's edges: coarse then fine guided filtering.

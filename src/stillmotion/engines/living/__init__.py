@@ -170,7 +170,9 @@ class LivingEngine:
         work_depth = np.clip(guided_filter(grey, work_depth, radius, 4e-4), 0.0, 1.0)
         if plan.depth_of_field:
             work = _shallow_depth_of_field(work, work_depth, pivot_depth, scale)
-        origin = ((framing.centre[0] - x0) * k, (framing.centre[1] - y0) * k)
+        # cv2.resize maps pixel centres: work = (photo − x0 + ½)·k − ½.
+        kx, ky = ww / (x1 - x0), wh / (y1 - y0)
+        origin = ((framing.centre[0] - x0 + 0.5) * kx - 0.5, (framing.centre[1] - y0 + 0.5) * ky - 0.5)
         reach = _reach(path, sample_poses) * scale
         renderer = ParallaxRenderer(
             work, disparity_from_depth(work_depth), size, geometry, scale, origin, reach_px=reach

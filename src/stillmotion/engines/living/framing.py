@@ -24,8 +24,9 @@ from .parallax import FAR_DISPARITY, pose_maps
 
 __all__ = ["Framing", "fit_framing", "sample_bounds"]
 
-EDGE_MARGIN = 1.5
-"""Photo pixels kept clear at the border (bilinear sampling needs one neighbour)."""
+EDGE_MARGIN = 2.5
+"""Photo pixels kept clear at the border: bilinear sampling needs one neighbour,
+and resampling the photo to the working size rounds its size by up to a pixel."""
 
 
 @dataclass(frozen=True)
