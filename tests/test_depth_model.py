@@ -153,3 +153,42 @@ def test_missing_transformers_gives_install_hint(monkeypatch):
     monkeypatch.setitem(sys.modules, "transformers", None)  # makes `import transformers` raise ImportError
     with pytest.raises(EngineUnavailable, match=r"pip install torch transformers.*stillmotion\[depth\]"):
         load_depth_model("depth-anything/Depth-Anything-V2-Small-hf", device="cpu")
+
+
+def test_animate_with_a_depth_model_folder(tmp_path):
+    """The whole pipeline with --depth-model DIR: the learned map drives the parallax."""
+    import json
+
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from stillmotion.cli import app
+
+    model = _tiny_depth_anything(tmp_path / "tiny-da")
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(skimage_data.astronaut()).save(photo)
+    out = tmp_path / "a.mp4"
+    res = CliRunner().invoke(
+        app,
+        ["animate", str(photo), "-p", "orbit left", "--depth-model", str(model), "--size", "256x256",
+         "--duration", "1", "--fps", "8", "-o", str(out)],
+    )
+    assert res.exit_code == 0, res.output
+    recipe = json.loads(out.with_suffix(".json").read_text())
+    assert recipe["shot"]["depth"].startswith("learned: Depth Anything V2")
+    assert recipe["request"]["depth_model"] == str(model)
+
+
+def test_animate_with_a_missing_depth_model_exits_3(tmp_path):
+    from PIL import Image
+    from typer.testing import CliRunner
+
+    from stillmotion.cli import app
+
+    photo = tmp_path / "astronaut.png"
+    Image.fromarray(skimage_data.astronaut()).save(photo)
+    res = CliRunner().invoke(app, ["animate", str(photo), "--depth-model", str(tmp_path / "nowhere"),
+                                   "--size", "256x256", "--duration", "1", "--fps", "8", "-o", str(tmp_path / "x.mp4")])
+    assert res.exit_code == 3, res.output
+    assert res.output.startswith("error:") and res.output.strip().count("\n") == 0
+    assert not (tmp_path / "x.mp4").exists()

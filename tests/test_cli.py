@@ -1,0 +1,212 @@
+"""The command line: bad input gets one clear line, exit 2, no traceback, no file."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from typer.testing import CliRunner
+
+from stillmotion.cli import app
+from stillmotion.video import probe, read_video
+
+runner = CliRunner()
+FAST = ["--size", "256x170", "--duration", "1", "--fps", "8", "--seed", "1"]
+
+
+def _cli(*args: str):
+    return runner.invoke(app, list(args))
+
+
+def _leftovers(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.suffix in (".mp4", ".json", ".png", ".part") or ".part" in p.name)
+
+
+def _bad_inputs(tmp_path: Path, photos) -> dict[str, Path]:
+    d = tmp_path / "bad"
+    d.mkdir()
+    (d / "notes.txt").write_text("not an image\n")
+    good = photos["coffee"].read_bytes()
+    jpg = d / "cut.jpg"
+    Image.open(photos["coffee"]).convert("RGB").save(jpg, quality=90)
+    jpg.write_bytes(jpg.read_bytes()[: len(jpg.read_bytes()) // 2])
+    png = d / "cut.png"
+    png.write_bytes(good[: len(good) // 3])
+    noise = d / "noise.png"
+    noise.write_bytes(b"\x89PNG\r\n\x1a\n" + os.urandom(2000))
+    bomb = d / "bomb.png"
+    Image.new("1", (11000, 10000)).save(bomb)  # 110 megapixels, a few KB on disk
+    sliver = d / "sliver.png"
+    Image.new("RGB", (2000, 20), (120, 130, 140)).save(sliver)
+    speck = d / "speck.png"
+    Image.new("RGB", (8, 8), (120, 130, 140)).save(speck)
+    return {"txt": d / "notes.txt", "jpg": jpg, "png": png, "noise": noise, "bomb": bomb, "sliver": sliver,
+            "speck": speck, "dir": d, "missing": d / "nope.jpg"}
+
+
+@pytest.mark.parametrize(
+    "case,needle",
+    [
+        ("missing", "does not exist"),
+        ("dir", "folder"),
+        ("txt", "not a supported image"),
+        ("jpg", "truncated"),
+        ("png", "truncated"),
+        ("noise", "corrupt"),
+        ("bomb", "pixels"),
+        ("sliver", "aspect"),
+        ("speck", "only 8×8"),
+    ],
+)
+def test_bad_photos_give_one_line_and_exit_2(tmp_path, photos, case, needle, monkeypatch):
+    bad = _bad_inputs(tmp_path, photos)
+    out = tmp_path / "out"
+    out.mkdir()
+    monkeypatch.chdir(out)
+    res = _cli("animate", str(bad[case]), "-p", "slow push-in", *FAST)
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1, res.output
+    assert lines[0].startswith("error:") and needle in lines[0].lower(), lines[0]
+    assert "Traceback" not in res.output
+    assert _leftovers(out) == []
+
+
+@pytest.mark.parametrize(
+    "args,needle",
+    [
+        (["--duration", "0.5"], "--duration"),
+        (["--duration", "100"], "--duration"),
+        (["--fps", "0"], "--fps"),
+        (["--fps", "1000"], "--fps"),
+        (["--size", "10x10"], "--size"),
+        (["--size", "1281x720"], "odd"),
+        (["--size", "big"], "wxh"),
+        (["--motion-strength", "2"], "--motion-strength"),
+        (["--variations", "0"], "--variations"),
+        (["-o", "clip.avi"], ".mp4"),
+        (["-o", "no/such/folder/clip.mp4"], "does not exist"),
+        (["--engine", "sora"], "unknown"),
+    ],
+)
+def test_bad_options_give_one_line_and_exit_2(tmp_path, photos, args, needle, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    base = ["--size", "256x170", "--duration", "1", "--fps", "8"]
+    # later flags win in click, so the bad value is appended after the defaults
+    res = _cli("animate", str(photos["coffee"]), "-p", "pan left", *base, *args)
+    assert res.exit_code == 2, res.output
+    lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
+    assert len(lines) == 1 and needle in lines[0].lower(), res.output
+    assert _leftovers(tmp_path) == []
+
+
+def test_unwritable_output_leaves_nothing(tmp_path, photos):
+    blocker = tmp_path / "afile"
+    blocker.write_text("x")
+    res = _cli("animate", str(photos["coffee"]), *FAST, "-o", str(blocker / "clip.mp4"))
+    assert res.exit_code == 2
+    assert "error:" in res.output and "Traceback" not in res.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["afile"]
+
+
+def test_animate_writes_a_browser_ready_mp4_with_its_recipe(tmp_path, photos):
+    out = tmp_path / "cup.mp4"
+    res = _cli("animate", str(photos["coffee"]), "-p", "slow push-in, shallow depth of field", "--explain",
+               "-n", "camera shake", *FAST, "-o", str(out))
+    assert res.exit_code == 0, res.output
+    assert "Camera: push-in" in res.output and "Lens: shallow depth of field" in res.output
+    info = probe(out)
+    assert (info["width"], info["height"], info["frame_count"]) == (256, 170, 8)
+    assert info["codec"] == "h264" and info["pix_fmt"] == "yuv420p" and info["faststart"]
+    assert info["color_primaries"] == "bt709"
+    recipe = json.loads(info["metadata"]["comment"])
+    sidecar = json.loads(out.with_suffix(".json").read_text())
+    assert recipe == sidecar
+    assert recipe["prompt"].startswith("slow push-in") and recipe["negative_prompt"] == "camera shake"
+    assert recipe["seed"] == 1 and recipe["engine"] == "living" and recipe["stillmotion"]
+    assert recipe["request"]["duration"] == 1.0 and recipe["request"]["fps"] == 8.0
+    assert {"load", "understand", "plan", "prepare", "render_encode", "total"} <= set(recipe["timings_s"])
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["cup.json", "cup.mp4"]
+
+
+def test_default_output_name_never_overwrites(tmp_path, photos, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    for _ in range(2):
+        assert _cli("animate", str(photos["coffee"]), *FAST, "-q").exit_code == 0
+    assert sorted(p.name for p in tmp_path.glob("*.mp4")) == ["coffee-2.mp4", "coffee.mp4"]
+
+
+def test_defaults_are_5s_24fps_720p_at_the_photos_aspect(tmp_path, photos):
+    out = tmp_path / "d.mp4"
+    res = _cli("animate", str(photos["china"]), "-p", "static camera", "-o", str(out), "-q")
+    assert res.exit_code == 0, res.output
+    info = probe(out)
+    # china.jpg is 640×427: 720 high at its aspect → 1080×720 (even sides)
+    assert (info["height"], info["frame_count"], round(info["fps"])) == (720, 120, 24)
+    assert abs(info["width"] / info["height"] - 640 / 427) < 0.01
+    assert any("upscaled" in w for w in json.loads(out.with_suffix(".json").read_text())["warnings"])
+
+
+@pytest.mark.parametrize("make", ["exif", "grey", "16bit", "cmyk", "alpha", "gif", "tiny"])
+def test_awkward_photos_animate(tmp_path, photos, make):
+    src = np.asarray(Image.open(photos["chelsea"]).convert("RGB"))
+    p = tmp_path / f"in_{make}"
+    if make == "exif":
+        p = p.with_suffix(".jpg")
+        exif = Image.Exif()
+        exif[0x0112] = 6  # rotate 90° clockwise on display
+        Image.fromarray(src).save(p, exif=exif)
+    elif make == "grey":
+        p = p.with_suffix(".png")
+        Image.fromarray(src).convert("L").save(p)
+    elif make == "16bit":
+        p = p.with_suffix(".png")
+        grey = (np.asarray(Image.fromarray(src).convert("L"), np.uint16) * 257)
+        Image.fromarray(grey).save(p)
+    elif make == "cmyk":
+        p = p.with_suffix(".jpg")
+        Image.fromarray(src).convert("CMYK").save(p)
+    elif make == "alpha":
+        p = p.with_suffix(".png")
+        rgba = np.dstack([src, np.full(src.shape[:2], 255, np.uint8)])
+        rgba[:40, :40, 3] = 0
+        Image.fromarray(rgba, "RGBA").save(p)
+    elif make == "gif":
+        p = p.with_suffix(".gif")
+        frames = [Image.fromarray(src), Image.fromarray(src[::-1].copy())]
+        frames[0].save(p, save_all=True, append_images=frames[1:], duration=100, loop=0)
+    elif make == "tiny":
+        p = p.with_suffix(".png")
+        Image.fromarray(src).resize((120, 80)).save(p)
+    out = tmp_path / "o.mp4"
+    res = _cli("animate", str(p), "-p", "slow push-in", "--duration", "1", "--fps", "8", "--resolution", "480p",
+               "-o", str(out))
+    assert res.exit_code == 0, res.output
+    f = read_video(out).frames_thwc
+    assert len(f) == 8 and min(f.shape[1:3]) == 480
+    if make == "exif":
+        assert f.shape[1] > f.shape[2]  # the cat is portrait once the EXIF rotation is applied
+    if make in ("gif", "tiny"):
+        assert "warning:" in res.output
+
+
+def test_console_script_exits_2_without_traceback(tmp_path):
+    exe = Path(sys.executable).parent / "stillmotion"
+    cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "stillmotion.cli"]
+    proc = subprocess.run([*cmd, "animate", str(tmp_path / "missing.jpg"), "-p", "pan left"],
+                          capture_output=True, text=True, cwd=tmp_path)
+    assert proc.returncode == 2
+    assert proc.stderr.strip().count("\n") == 0 and "does not exist" in proc.stderr
+    assert "Traceback" not in proc.stderr + proc.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_engines_lists_living():
+    res = _cli("engines")
+    assert res.exit_code == 0 and "living" in res.output and "yes" in res.output
