@@ -49,7 +49,7 @@ def detect_faces(rgb: np.ndarray, *, min_fraction: float = 0.04) -> list[Face]:
     boxes: list[tuple[int, int, int, int]] = []
     frontal = _cascade("haarcascade_frontalface_default.xml")
     if frontal is not None:
-        boxes += [tuple(b) for b in frontal.detectMultiScale(grey, 1.15, 6, minSize=(min_side, min_side))]
+        boxes += [tuple(b) for b in frontal.detectMultiScale(grey, 1.1, 6, minSize=(min_side, min_side))]
     profile = _cascade("haarcascade_profileface.xml")
     if profile is not None and not boxes:
         # Profiles only when no frontal face: the mirrored pass doubles the cost.

@@ -37,12 +37,14 @@ if TYPE_CHECKING:  # plan/ imports the camera vocabulary from here
 __all__ = ["LivingEngine", "Shot"]
 
 AIM_FRACTION = 0.7
-"""How far a targeted move turns toward its target: 0.7 of the way to the centre."""
+"""How far a targeted move brings its target toward the centre: 0.7 of the way."""
 MAX_WORK_SCALE = 1.6
 """Working pixels per output pixel, at most (keeps push-ins sharp without huge frames)."""
+AIM_START_BOX = 0.2
+"""A target starts within ±0.2 of the frame size from the centre."""
 SEARCH_STEPS = 5
 SEARCH_SPAN = 0.03
-"""End-view search: a SEARCH_STEPS² grid of aim offsets within ±SEARCH_SPAN of the frame width."""
+"""End-view search: a SEARCH_STEPS² grid of lens shifts within ±SEARCH_SPAN of the frame width."""
 
 
 @dataclass
@@ -132,10 +134,32 @@ class LivingEngine:
         framing = fit_framing(sample_bounds(path, sample_poses, size), (Wp, Hp), size, desired)
         aim = (0.0, 0.0)
         if target is not None:
+            # Start with the target well inside the frame (within ±AIM_START_BOX of
+            # the centre), so a push toward a face never starts on a cut-off head.
+            for _ in range(2):
+                m0 = framing.photo_per_output
+                bx, by = AIM_START_BOX * m0 * W, AIM_START_BOX * m0 * H
+                desired = (
+                    float(np.clip(desired[0], target[0] * Wp - bx, target[0] * Wp + bx)),
+                    float(np.clip(desired[1], target[1] * Hp - by, target[1] * Hp + by)),
+                )
+                framing = fit_framing(sample_bounds(path, sample_poses, size), (Wp, Hp), size, desired)
             for _ in range(2):  # the aim moves the framing, which moves the target's view position
                 tvx = (target[0] * Wp - framing.centre[0]) / framing.photo_per_output
                 tvy = (target[1] * Hp - framing.centre[1]) / framing.photo_per_output
-                aim = (math.atan(tvx / geometry.focal) * AIM_FRACTION, -math.atan(tvy / geometry.focal) * AIM_FRACTION)
+                # At the end the target sits at mag·tv − shift; put it (1 − AIM_FRACTION)·tv from the centre.
+                mag = _max_magnification(path.with_aim((0.0, 0.0)), [path.with_aim((0.0, 0.0)).pose(1.0)])
+                aim = ((mag - 1.0 + AIM_FRACTION) * tvx, (mag - 1.0 + AIM_FRACTION) * tvy)
+                # Aim no farther than the photo allows at this framing: the end
+                # view (centre aim/mag, half-size W/2/mag) stays inside the photo,
+                # rather than the whole clip zooming in to make room.
+                m0, (c0x, c0y) = framing.photo_per_output, framing.centre
+                lo_x, hi_x = mag * (-c0x / m0) + W / 2, mag * ((Wp - c0x) / m0) - W / 2
+                lo_y, hi_y = mag * (-c0y / m0) + H / 2, mag * ((Hp - c0y) / m0) - H / 2
+                aim = (
+                    float(np.clip(aim[0], min(0.0, lo_x), max(0.0, hi_x))),
+                    float(np.clip(aim[1], min(0.0, lo_y), max(0.0, hi_y))),
+                )
                 path = path.with_aim(aim)
                 framing = fit_framing(sample_bounds(path, _subsample(path, frame_count), size), (Wp, Hp), size, desired)
         search = None
@@ -181,8 +205,8 @@ class LivingEngine:
             "depth": scene.depth_method,
             "subject": [round(subject[0], 4), round(subject[1], 4)],
             "pivot_disparity": round(pivot, 4),
-            "aim_rad": [round(aim[0], 5), round(aim[1], 5)],
-            "end_view": [round(path.aim[0], 5), round(path.aim[1], 5)],
+            "aim_px": [round(float(aim[0]), 2), round(float(aim[1]), 2)],
+            "end_view_shift_px": [round(float(path.aim[0]), 2), round(float(path.aim[1]), 2)],
             "end_view_search": search,
             "framing": {
                 "photo_pixels_per_output_pixel": round(m, 4),
@@ -229,7 +253,7 @@ def _max_magnification(path: CameraPath, poses: list[Pose]) -> float:
             sx, sy = px + w * dx, py + w * dy
             span = min(abs(sx[1] - sx[0]), abs(sy[3] - sy[2]))
             if span > 1e-6:
-                best = max(best, 16.0 / span)
+                best = max(best, 16.0 / float(span))
     return best
 
 
@@ -253,8 +277,7 @@ def _search_end_view(scene, path, aim, size, frame_count, desired, rng):
     """
     W, H = size
     Wp, Hp = scene.size
-    f = path.geometry.focal
-    span = math.atan(SEARCH_SPAN * W / f)
+    span = SEARCH_SPAN * W
     offsets = np.linspace(-span, span, SEARCH_STEPS)
     depth = scene.depth
     probe_side = 256
@@ -291,7 +314,7 @@ def _search_end_view(scene, path, aim, size, frame_count, desired, rng):
     cost, cand, framing, revealed, off = best
     return cand, framing, {
         "revealed_fraction": round(revealed, 4),
-        "offset_rad": [round(off[0], 5), round(off[1], 5)],
+        "offset_px": [round(off[0], 2), round(off[1], 2)],
         "candidates": SEARCH_STEPS**2,
     }
 

@@ -103,6 +103,9 @@ class Pose:
         ty: move down (+); a crane up is negative, in pivot distances.
         tz: move forward (+, dolly in), in pivot distances.
         zoom: focal length multiplier (> 0; 1 = the photo's lens).
+        shift_x, shift_y: lens shift, output pixels: the view point that lands
+            on the frame centre (a crop pan, used to aim at a target without
+            the keystone a camera turn adds).
     """
 
     yaw: float = 0.0
@@ -112,6 +115,8 @@ class Pose:
     ty: float = 0.0
     tz: float = 0.0
     zoom: float = 1.0
+    shift_x: float = 0.0
+    shift_y: float = 0.0
 
     def __add__(self, other: "Pose") -> "Pose":
         """Compose two small pose deltas: angles and translations add, zooms multiply."""
@@ -123,12 +128,15 @@ class Pose:
             self.ty + other.ty,
             self.tz + other.tz,
             self.zoom * other.zoom,
+            self.shift_x + other.shift_x,
+            self.shift_y + other.shift_y,
         )
 
     def scaled(self, u: float) -> "Pose":
         """The pose a fraction ``u`` of the way from identity (zoom interpolated geometrically)."""
         return Pose(
-            self.yaw * u, self.pitch * u, self.roll * u, self.tx * u, self.ty * u, self.tz * u, self.zoom**u
+            self.yaw * u, self.pitch * u, self.roll * u, self.tx * u, self.ty * u, self.tz * u, self.zoom**u,
+            self.shift_x * u, self.shift_y * u,
         )
 
     @property
@@ -278,8 +286,8 @@ class CameraPath:
     and rolls swing to one side and the other along ``sin 2πt``; either
     way the last frame flows into the first.
 
-    ``aim`` is an extra (yaw, pitch) in radians reached at the end: it
-    turns the camera toward a target ("toward the face") and is where the
+    ``aim`` is a lens shift (x, y) in output pixels reached at the end: it
+    brings a target toward the centre ("toward the face") and is where the
     framing search puts its end-view offset.
     """
 
@@ -296,7 +304,7 @@ class CameraPath:
             swing = math.sin(2 * math.pi * t)
         else:
             out_and_back = swing = float(ease_trapezoid(t, self.ramp))
-        pose = Pose(yaw=self.aim[0] * out_and_back, pitch=self.aim[1] * out_and_back)
+        pose = Pose(shift_x=self.aim[0] * out_and_back, shift_y=self.aim[1] * out_and_back)
         for cm in self.moves:
             u = swing if cm.move in _SWINGING else out_and_back
             pose = pose + move_pose(cm, u, self.geometry)

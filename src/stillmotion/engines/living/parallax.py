@@ -175,7 +175,9 @@ def pose_maps(
     f = g.focal
     r = rotation_matrix(pose.yaw, pose.pitch, pose.roll)
     k0 = np.diag([f, f, 1.0])
-    kinv = np.diag([1.0 / (f * pose.zoom), 1.0 / (f * pose.zoom), 1.0])
+    fz = f * pose.zoom
+    # K'⁻¹ with the lens shift: output x sees the ray of view point x + shift.
+    kinv = np.array([[1.0 / fz, 0.0, pose.shift_x / fz], [0.0, 1.0 / fz, pose.shift_y / fz], [0.0, 0.0, 1.0]])
     m = (k0 @ r @ kinv).astype(np.float64)
     a0 = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]
     a1 = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
