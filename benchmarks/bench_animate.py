@@ -61,8 +61,8 @@ def child(photo: str, prompt: str, size: str, output: str) -> None:
 # ------------------------------------------------------------------ measuring
 
 
-def measure(cmd: list[str]) -> tuple[float, float, str]:
-    """Run ``cmd`` in a fresh process; return (wall s, peak RSS MB of that process, stdout)."""
+def measure(cmd: list[str]) -> tuple[float, float, float, str]:
+    """Run ``cmd`` in a fresh process; return (wall s, peak RSS MB, CPU s (user+sys), stdout) of that process."""
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err)
@@ -74,7 +74,7 @@ def measure(cmd: list[str]) -> tuple[float, float, str]:
         stdout, stderr = out.read().decode(), err.read().decode()
     if proc.returncode != 0:
         raise SystemExit(f"benchmark command failed ({proc.returncode}): {' '.join(cmd)}\n{stderr}")
-    return wall, rusage.ru_maxrss / 1024.0, stdout  # ru_maxrss is in KiB on Linux
+    return wall, rusage.ru_maxrss / 1024.0, rusage.ru_utime + rusage.ru_stime, stdout  # ru_maxrss: KiB on Linux
 
 
 def stillmotion_cmd(photo: Path, prompt: str, size: str, out: Path) -> list[str]:
@@ -225,10 +225,11 @@ def main() -> None:
 
         results: dict[str, dict[str, list]] = {}
 
-        def record(key: str, wall: float, rss: float, timings: dict | None = None) -> None:
-            r = results.setdefault(key, {"wall": [], "rss": [], "timings": []})
+        def record(key: str, wall: float, rss: float, cpu: float, timings: dict | None = None) -> None:
+            r = results.setdefault(key, {"wall": [], "rss": [], "cpu": [], "timings": []})
             r["wall"].append(wall)
             r["rss"].append(rss)
+            r["cpu"].append(cpu)
             if timings:
                 r["timings"].append(timings)
 
@@ -236,25 +237,25 @@ def main() -> None:
 
         def run_sm(key: str, prompt: str, size: str) -> None:
             out = tmp / f"{key}.mp4"
-            wall, rss, stdout = measure(stillmotion_cmd(photo, prompt, size, out))
+            wall, rss, cpu, stdout = measure(stillmotion_cmd(photo, prompt, size, out))
             info = json.loads(stdout.strip().splitlines()[-1])
-            record(key, wall, rss, info["timings"])
+            record(key, wall, rss, cpu, info["timings"])
             checked.setdefault(key, count_frames(out))
-            log(f"  {key:<24} {wall:6.2f} s  {rss:7.1f} MB  (in-process total {info['timings']['total']:.2f} s)")
+            log(f"  {key:<24} {wall:6.2f} s  {rss:7.1f} MB  cpu {cpu:5.2f} s  (recipe total {info['timings']['total']:.2f} s)")
 
         def run_cli(key: str, size: str) -> None:
             out = tmp / f"{key}.mp4"
-            wall, rss, _ = measure(cli_cmd(photo, PROMPT, size, out))
-            record(key, wall, rss)
+            wall, rss, cpu, _ = measure(cli_cmd(photo, PROMPT, size, out))
+            record(key, wall, rss, cpu)
             checked.setdefault(key, count_frames(out))
-            log(f"  {key:<24} {wall:6.2f} s  {rss:7.1f} MB")
+            log(f"  {key:<24} {wall:6.2f} s  {rss:7.1f} MB  cpu {cpu:5.2f} s")
 
         def run_zp(key: str, size: str) -> None:
             out = tmp / f"{key}.mp4"
-            wall, rss, _ = measure(zoompan_cmd(ffmpeg, photo, size, out, DEFAULT_PRESET, DEFAULT_CRF))
-            record(key, wall, rss)
+            wall, rss, cpu, _ = measure(zoompan_cmd(ffmpeg, photo, size, out, DEFAULT_PRESET, DEFAULT_CRF))
+            record(key, wall, rss, cpu)
             checked.setdefault(key, count_frames(out))
-            log(f"  {key:<24} {wall:6.2f} s  {rss:7.1f} MB")
+            log(f"  {key:<24} {wall:6.2f} s  {rss:7.1f} MB  cpu {cpu:5.2f} s")
 
         for i in range(R):
             log(f"repeat {i + 1}/{R}")
@@ -288,10 +289,11 @@ def report(results, checked, facts, how, R, bench_s, markdown) -> None:
         return [
             key, f"{w}x{h}, {n} fr", f"{med(r['wall']):.2f}", f"{min(r['wall']):.2f}", f"{med(r['wall']) / DURATION:.2f}",
             f"{med(r['wall']) / med(zp['wall']):.2f}" if "720p" in key else "",
-            f"{max(r['rss']):.0f}",
+            f"{max(r['rss']):.0f}", f"{med(r['cpu']):.2f}", f"{med(r['cpu']) / med(r['wall']):.2f}",
         ]  # fmt: skip
 
-    head = ["run", "output", "wall median (s)", "wall min (s)", "x real time", "/ zoompan 720p", "peak RSS max (MB)"]
+    head = ["run", "output", "wall median (s)", "wall min (s)", "x real time", "/ zoompan 720p", "peak RSS max (MB)",
+            "CPU s (user+sys, median)", "cores busy (CPU/wall)"]  # fmt: skip
     rows = [row(k) for k in results]
 
     targets = [

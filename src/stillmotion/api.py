@@ -192,6 +192,8 @@ def run(
             t = time.perf_counter()
             shot = engine.prepare(scene, plan, size=(W, H), frame_count=n, seed=seed)
             t_prepare = time.perf_counter() - t
+            # One notice about a small photo is enough: keep the loader's if it gave one.
+            shot_warnings = [w for w in shot.warnings if not ("upscaled" in w and any("upscaled" in x for x in warnings))]
             if on_plan is not None and not clips:
                 on_plan(plan_text + "\n" + _framing_words(shot.info, still.size, (W, H)))
             t = time.perf_counter()
@@ -210,12 +212,12 @@ def run(
                 t_render = time.perf_counter() - t
                 clip_timings = dict(timings, prepare=t_prepare, render_encode=t_render)
                 clip_timings["total"] = time.perf_counter() - t_start
-                recipe = _recipe(request, seed, plan, shot.info, (W, H), n, clip_timings, warnings + shot.warnings, still)
+                recipe = _recipe(request, seed, plan, shot.info, (W, H), n, clip_timings, warnings + shot_warnings, still)
                 writer.close(metadata={"title": request.prompt[:250], "comment": json.dumps(recipe, ensure_ascii=False)})
             sidecar = write_json_atomic(path.with_suffix(".json"), recipe)
             done_before += n
             sheet_rows.append(thumbs)
-            clips.append(Clip(path, sidecar, W, H, request.fps, n, seed, recipe, warnings + shot.warnings, plan_text))
+            clips.append(Clip(path, sidecar, W, H, request.fps, n, seed, recipe, warnings + shot_warnings, plan_text))
     except StillmotionError:
         _remove_partial(clips)
         raise
