@@ -38,6 +38,8 @@ __all__ = ["LivingEngine", "Shot"]
 
 AIM_FRACTION = 0.7
 """How far a targeted move brings its target toward the centre: 0.7 of the way."""
+MIN_WORK_SCALE = 1.3
+"""Working pixels per output pixel, at least: oversampling against shimmer (see BENCHMARKS.md)."""
 MAX_WORK_SCALE = 1.6
 """Working pixels per output pixel, at most (keeps push-ins sharp without huge frames)."""
 AIM_START_BOX = 0.2
@@ -178,11 +180,16 @@ class LivingEngine:
             )
         else:
             scale = min(scale, m)
+        # Oversample the working image (one high-quality resize) so that the
+        # per-frame bilinear remap never meets detail near its own Nyquist
+        # limit: bilinear blurs sub-pixel phases unequally, which shows as
+        # shimmer on fine texture in slow pans.
+        scale = max(scale, MIN_WORK_SCALE)
         x0, y0, x1, y1 = framing.region((Wp, Hp))
         k = scale / m  # working px per photo px
         ww, wh = max(2, round((x1 - x0) * k)), max(2, round((y1 - y0) * k))
         crop = scene.rgb[y0:y1, x0:x1]
-        interp = cv2.INTER_AREA if k < 1 else cv2.INTER_CUBIC
+        interp = cv2.INTER_AREA if k < 1 else cv2.INTER_LANCZOS4
         work = cv2.resize(crop, (ww, wh), interpolation=interp) if (ww, wh) != (x1 - x0, y1 - y0) else crop.copy()
         d0x, d0y, d1x, d1y = (round(v * dscale) for v in (x0, y0, x1, y1))
         d_crop = depth[d0y : max(d0y + 1, d1y), d0x : max(d0x + 1, d1x)]
