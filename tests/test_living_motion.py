@@ -143,10 +143,13 @@ def test_orbit_swings_near_and_far_opposite_ways(photos, tmp_path, prompt, sign)
     assert rel * sign > 0.5, f"{prompt}: far − near dx = {rel:.2f} px"
 
 
-def test_dolly_zoom_holds_the_subject_and_moves_the_background(photos, tmp_path):
+@pytest.mark.parametrize("prompt,move,sign", [("dolly zoom", Move.dolly_zoom_in, 1),
+                                              ("reverse dolly zoom", Move.dolly_zoom_out, -1)])
+def test_dolly_zoom_holds_the_subject_and_moves_the_background(photos, tmp_path, prompt, move, sign):
+    """Vertigo: the far background grows relative to the near subject; the reverse shrinks it."""
     still = load_image(photos["motorcycle"])
-    clip, frames = _render(photos["motorcycle"], "dolly zoom", tmp_path, "vertigo", motion_strength=1.0)
-    assert clip.recipe["plan"]["camera"][0]["move"] == Move.dolly_zoom_in.value
+    clip, frames = _render(photos["motorcycle"], prompt, tmp_path, "vertigo", motion_strength=1.0)
+    assert clip.recipe["plan"]["camera"][0]["move"] == move.value
     depth = _view_of(Scene(still.rgb).depth, clip, still.size)
     flow = mean_flow(frames[0], frames[-1])
     far = depth <= np.percentile(depth, 30)
@@ -156,8 +159,8 @@ def test_dolly_zoom_holds_the_subject_and_moves_the_background(photos, tmp_path)
     rx, ry = xs - (w - 1) / 2, ys - (h - 1) / 2
     r = np.hypot(rx, ry) + 1e-6
     rate = (flow[..., 0] * rx + flow[..., 1] * ry) / (r * r)
-    # Vertigo: the far background grows relative to the near subject.
-    assert np.median(rate[far]) > np.median(rate[near]) + 0.005, (np.median(rate[far]), np.median(rate[near]))
+    diff = float(np.median(rate[far]) - np.median(rate[near]))
+    assert diff * sign > 0.005, diff
 
 
 @pytest.mark.parametrize("prompt,sign", [("camera rolls clockwise", -1), ("dutch angle counter-clockwise", 1)])

@@ -35,8 +35,8 @@ DEFAULT_AMOUNT = 0.6
 # (pattern, move). Order matters: longer, more specific phrases first.
 _L, _R = r"(?:left|leftward|leftwards)", r"(?:right|rightward|rightwards)"
 _CAMERA_PATTERNS: list[tuple[str, Move]] = [
-    (r"\b(?:dolly|push)\s*zoom\b|\bvertigo\b|\bzolly\b|\bcontra\s*zoom\b", Move.dolly_zoom_in),
     (r"\breverse\s+(?:dolly\s+zoom|vertigo)\b", Move.dolly_zoom_out),
+    (r"\b(?:dolly|push)\s*zoom\b|\bvertigo\b|\bzolly\b|\bcontra\s*zoom\b", Move.dolly_zoom_in),
     (r"\b(?:pan(?:s|ning|ned)?)\b[^,]*?\bfrom\s+(?:the\s+)?left\s+to\s+(?:the\s+)?right\b", Move.pan_right),
     (r"\b(?:pan(?:s|ning|ned)?)\b[^,]*?\bfrom\s+(?:the\s+)?right\s+to\s+(?:the\s+)?left\b", Move.pan_left),
     (rf"\bpan(?:s|ning|ned)?\s+(?:(?:slowly|gently|quickly|slightly|subtly)\s+)?(?:to\s+(?:the\s+)?)?{_L}", Move.pan_left),
