@@ -26,7 +26,7 @@ from .image import load_image, output_size
 from .plan.prompt import MotionPlan, parse_prompt
 from .request import AnimateRequest
 from .scene import Scene
-from .video import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, write_json_atomic, write_png_atomic
+from .video import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, write_json_atomic, write_png_atomic, ycbcr709_to_rgb
 
 __all__ = ["Clip", "animate", "run"]
 
@@ -201,14 +201,17 @@ def run(
             thumbs: list[np.ndarray] = []
             writer = VideoWriter(path, W, H, request.fps, crf=DEFAULT_CRF, preset=DEFAULT_PRESET)
             with _AbortOnError(writer):
-                for i, frame in enumerate(shot.frames()):
+                for i, (y, cbcr) in enumerate(shot.frames_yuv420()):
                     if should_stop is not None and should_stop():
                         raise Canceled("canceled: no clip was written")
-                    writer.write(frame)
+                    writer.write_yuv420(y, cbcr)
+                    want_preview = on_progress is not None and i % 12 == 0
+                    frame = ycbcr709_to_rgb(y, cbcr) if (i in thumbs_at or want_preview) else None
                     if i in thumbs_at:
                         thumbs.append(_thumb(frame))
                     if on_progress is not None:
-                        on_progress(done_before + i + 1, total, frame if i % 12 == 0 else None)
+                        on_progress(done_before + i + 1, total, frame if want_preview else None)
+                writer.finish()  # flush x264 and finish the MP4, so the timing covers all encoding
                 t_render = time.perf_counter() - t
                 clip_timings = dict(timings, prepare=t_prepare, render_encode=t_render)
                 clip_timings["total"] = time.perf_counter() - t_start

@@ -44,6 +44,7 @@ from types import TracebackType
 from typing import Any, BinaryIO
 
 import av
+import cv2
 import numpy as np
 from av.video.reformatter import VideoReformatter
 
@@ -57,8 +58,10 @@ __all__ = [
     "iter_frames",
     "probe",
     "read_video",
+    "rgb_to_ycbcr709",
     "write_json_atomic",
     "write_png_atomic",
+    "ycbcr709_to_rgb",
 ]
 
 DEFAULT_CRF = 18
@@ -137,6 +140,53 @@ _AVCOL_RANGE_MPEG = 1  # limited, "tv": Y in [16, 235]
 _AVCOL_RANGE_JPEG = 2  # full, "pc"
 # AVColorSpace → the matrix name swscale understands (av.video.reformatter.Colorspace).
 _SWS_MATRIX = {1: "itu709", 4: "fcc", 5: "itu601", 6: "smpte170m", 7: "smpte240m", 9: "bt2020", 10: "bt2020"}
+
+
+# --------------------------------------------------------------------------- BT.709 colour
+
+_KR, _KB = 0.2126, 0.0722
+_KG = 1.0 - _KR - _KB
+
+
+def rgb_to_ycbcr709(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Convert RGB to BT.709 limited-range YCbCr, full resolution (4:4:4).
+
+    Args:
+        rgb: uint8 H×W×3 RGB (sRGB-encoded, as photos are).
+
+    Returns:
+        ``(y, cbcr)``: uint8 H×W luma in 16–235 and uint8 H×W×2 chroma in 16–240.
+    """
+    f = rgb.astype(np.float32) * np.float32(1.0 / 255.0)
+    yy = _KR * f[..., 0] + _KG * f[..., 1] + _KB * f[..., 2]
+    cb = (f[..., 2] - yy) / np.float32(2.0 * (1.0 - _KB))
+    cr = (f[..., 0] - yy) / np.float32(2.0 * (1.0 - _KR))
+    y8 = np.clip(16.0 + 219.0 * yy + 0.5, 0, 255).astype(np.uint8)
+    c8 = np.clip(np.dstack([cb, cr]) * 224.0 + 128.5, 0, 255).astype(np.uint8)
+    return y8, c8
+
+
+def ycbcr709_to_rgb(y: np.ndarray, cbcr: np.ndarray) -> np.ndarray:
+    """Convert BT.709 limited-range YCbCr to RGB.
+
+    Args:
+        y: uint8 H×W luma.
+        cbcr: uint8 h×w×2 chroma, at full (h = H) or half (4:2:0) resolution;
+            half-resolution chroma is upsampled bilinearly.
+
+    Returns:
+        uint8 H×W×3 RGB.
+    """
+    H, W = y.shape
+    if cbcr.shape[:2] != (H, W):
+        cbcr = cv2.resize(cbcr, (W, H), interpolation=cv2.INTER_LINEAR)
+    yy = (y.astype(np.float32) - 16.0) / 219.0
+    cb = (cbcr[..., 0].astype(np.float32) - 128.0) / 224.0
+    cr = (cbcr[..., 1].astype(np.float32) - 128.0) / 224.0
+    r = yy + 2.0 * (1.0 - _KR) * cr
+    b = yy + 2.0 * (1.0 - _KB) * cb
+    g = (yy - _KR * r - _KB * b) / _KG
+    return np.clip(np.dstack([r, g, b]) * 255.0 + 0.5, 0, 255).astype(np.uint8)
 
 
 # --------------------------------------------------------------------------- atomic files
@@ -435,6 +485,48 @@ class VideoWriter:
                 src_color_range="JPEG",
                 dst_color_range="MPEG",
             )
+        except av.FFmpegError as err:
+            self.abort()
+            raise GenerationError(f"converting frame {self.frames_written} of {self.path} failed: {err}") from err
+        self._encode(yuv)
+
+    def write_yuv420(self, y: np.ndarray, cbcr: np.ndarray) -> None:
+        """Encode one frame given as BT.709 limited-range 4:2:0 planes (no colour conversion).
+
+        Renderers that work in YCbCr (see :func:`rgb_to_ycbcr709`) skip the
+        per-frame RGB→YUV conversion this way.
+
+        Args:
+            y: uint8 H×W luma, 16–235.
+            cbcr: uint8 (H/2)×(W/2)×2 chroma (Cb, Cr), 16–240, sampled at the
+                centre of each 2×2 luma block.
+
+        Raises:
+            InputError: wrong dtype or shape (the writer stays usable).
+            GenerationError: the encoder or muxer failed (the writer is aborted).
+        """
+        if self._state != "open":
+            raise RuntimeError(f"VideoWriter for {self.path} is {self._state}; create a new one")
+        h, w = self.height, self.width
+        if y.dtype != np.uint8 or y.shape != (h, w) or cbcr.dtype != np.uint8 or cbcr.shape != (h // 2, w // 2, 2):
+            raise InputError(
+                f"write_yuv420 needs uint8 planes y {(h, w)} and cbcr {(h // 2, w // 2, 2)}, "
+                f"got y {y.dtype} {y.shape} and cbcr {cbcr.dtype} {cbcr.shape}"
+            )
+        # I420 layout for from_ndarray: Y rows, then the Cb plane, then the Cr plane.
+        planar = np.empty((h * 3 // 2, w), np.uint8)
+        planar[:h] = y
+        q = (h // 2) * (w // 2)
+        flat = planar[h:].reshape(-1)
+        flat[:q] = cbcr[..., 0].reshape(-1)
+        flat[q:] = cbcr[..., 1].reshape(-1)
+        frame = av.VideoFrame.from_ndarray(planar, format="yuv420p")
+        frame.color_range = _AVCOL_RANGE_MPEG
+        frame.colorspace = _BT709
+        self._encode(frame)
+
+    def _encode(self, yuv: av.VideoFrame) -> None:
+        try:
             yuv.pts = self.frames_written
             yuv.time_base = 1 / self.fps
             for packet in self._stream.encode(yuv):
@@ -470,6 +562,39 @@ class VideoWriter:
             return self.path
         if self._state == "aborted":
             raise RuntimeError(f"VideoWriter for {self.path} was aborted; nothing to close")
+        self.finish()
+        try:
+            if metadata is not None:
+                _remux_with_tags(self._temp, metadata)
+            _fsync_path(self._temp)
+            os.replace(self._temp, self.path)
+        except av.FFmpegError as err:
+            self._delete_temp()
+            raise GenerationError(f"finishing {self.path} failed: {err}") from err
+        except OSError as err:
+            self._delete_temp()
+            raise GenerationError(f"cannot move the finished clip onto {self.path}: {err}") from err
+        except BaseException:
+            self._delete_temp()
+            raise
+        self._state = "closed"
+        self._finalizer.detach()
+        return self.path
+
+    def finish(self) -> None:
+        """Flush the encoder and finish the MP4 in its temporary file (not yet renamed).
+
+        :meth:`close` calls it; call it first to time the encoding apart from the
+        final rename (and metadata remux). Safe to call more than once.
+
+        Raises:
+            GenerationError: no frame was written, or flushing/muxing failed
+                (the temporary file is deleted).
+        """
+        if self._state == "finished":
+            return
+        if self._state != "open":
+            raise RuntimeError(f"VideoWriter for {self.path} is {self._state}; nothing to finish")
         if self.frames_written == 0:
             self.abort()
             raise GenerationError(f"no frames were written to {self.path}; an MP4 needs at least one frame")
@@ -477,29 +602,24 @@ class VideoWriter:
             for packet in self._stream.encode(None):
                 self._container.mux(packet)
             self._container.close()
-            if metadata is not None:
-                _remux_with_tags(self._temp, metadata)
-            _fsync_path(self._temp)
-            os.replace(self._temp, self.path)
         except av.FFmpegError as err:
             self.abort()
             raise GenerationError(f"finishing {self.path} failed: {err}") from err
-        except OSError as err:
-            self.abort()
-            raise GenerationError(f"cannot move the finished clip onto {self.path}: {err}") from err
         except BaseException:
             self.abort()
             raise
-        self._state = "closed"
-        self._finalizer.detach()
-        return self.path
+        self._state = "finished"
+
+    def _delete_temp(self) -> None:
+        self._state = "aborted"
+        self._finalizer()
 
     def abort(self) -> None:
         """Close the container and delete the temporary file; safe to call more than once.
 
         After a successful :meth:`close` this does nothing (the clip stays).
         """
-        if self._state == "open":
+        if self._state in ("open", "finished"):
             self._state = "aborted"
             self._finalizer()
 

@@ -77,6 +77,12 @@ class Shot:
         for pose in self.poses():
             yield self.renderer.render(pose)
 
+    def frames_yuv420(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+        """Render the frames as BT.709 4:2:0 planes (y H×W, cbcr (H/2)×(W/2)×2, uint8),
+        the encoder's own format: what the pipeline streams."""
+        for pose in self.poses():
+            yield self.renderer.render_yuv420(pose)
+
 
 class LivingEngine:
     """The built-in CPU engine (see the module docstring)."""

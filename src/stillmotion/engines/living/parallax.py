@@ -38,6 +38,7 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
+from ...video import rgb_to_ycbcr709, ycbcr709_to_rgb
 from .camera import Geometry, Pose, rotation_matrix
 
 __all__ = [
@@ -60,6 +61,8 @@ EDGE_STEP = 0.08
 
 ITERATIONS = 3
 """Fixed-point iterations for the foreground map (notes §2(c): 2–3 suffice)."""
+WARM_ITERATIONS = 2
+"""Iterations when starting from the previous frame's solution."""
 
 
 def disparity_from_depth(depth: np.ndarray, far: float = FAR_DISPARITY) -> np.ndarray:
@@ -178,13 +181,12 @@ def pose_maps(
     fz = f * pose.zoom
     # K'⁻¹ with the lens shift: output x sees the ray of view point x + shift.
     kinv = np.array([[1.0 / fz, 0.0, pose.shift_x / fz], [0.0, 1.0 / fz, pose.shift_y / fz], [0.0, 0.0, 1.0]])
-    m = (k0 @ r @ kinv).astype(np.float64)
-    a0 = m[0, 0] * xs + m[0, 1] * ys + m[0, 2]
-    a1 = m[1, 0] * xs + m[1, 1] * ys + m[1, 2]
-    a2 = m[2, 0] * xs + m[2, 1] * ys + m[2, 2]
-    inv = scale / a2
-    gx = (a0 * inv).astype(np.float32)
-    gy = (a1 * inv).astype(np.float32)
+    m = (k0 @ r @ kinv).astype(np.float32)
+    xs = np.asarray(xs, np.float32)
+    ys = np.asarray(ys, np.float32)
+    inv = np.float32(scale) / (m[2, 0] * xs + m[2, 1] * ys + m[2, 2])
+    gx = (m[0, 0] * xs + m[0, 1] * ys + m[0, 2]) * inv
+    gy = (m[1, 0] * xs + m[1, 1] * ys + m[1, 2]) * inv
     px = gx + np.float32(origin[0])
     py = gy + np.float32(origin[1])
     dx = np.float32(scale * f * pose.tx) - np.float32(pose.tz) * gx
@@ -192,26 +194,39 @@ def pose_maps(
     return px, py, dx, dy
 
 
-def _solve(px, py, dx, dy, disparity, iterations):
-    """Fixed-point iteration p ← P + w(p)·D; returns the map, the disparity found and the last step."""
-    w = cv2.remap(disparity, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    step = None
-    for i in range(iterations):
+def _solve(px, py, dx, dy, disparity, iterations, w0=None):
+    """Fixed-point iteration p ← P + w(p)·D.
+
+    Args:
+        w0: a starting disparity on the same grid (the previous frame's
+            solution: the map moves little between frames), else w at P.
+
+    Returns:
+        The map (mx, my), the disparity found there and the size of the last
+        step in working pixels (large where there is no fixed point).
+    """
+    w = cv2.remap(disparity, px, py, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE) if w0 is None else w0
+    for _ in range(iterations):
         mx = px + w * dx
         my = py + w * dy
         w_new = cv2.remap(disparity, mx, my, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        if i == iterations - 1:
-            step = np.abs(w_new - w) * (np.abs(dx) + np.abs(dy))
+        step = np.abs(w_new - w) * (np.abs(dx) + np.abs(dy))
         w = w_new
     return mx, my, w, step
 
 
 def _area_scale(mx: np.ndarray, my: np.ndarray) -> np.ndarray:
-    """|det J| of a map by finite differences (same shape, edge-padded)."""
-    jxx = np.diff(mx, axis=1, append=mx[:, -1:] * 2 - mx[:, -2:-1])
-    jyx = np.diff(my, axis=1, append=my[:, -1:] * 2 - my[:, -2:-1])
-    jxy = np.diff(mx, axis=0, append=mx[-1:, :] * 2 - mx[-2:-1, :])
-    jyy = np.diff(my, axis=0, append=my[-1:, :] * 2 - my[-2:-1, :])
+    """|det J| of a map by forward differences (same shape; the last row/column repeated)."""
+    h, w = mx.shape
+    jxx = np.empty_like(mx)
+    jyx = np.empty_like(mx)
+    jxy = np.empty_like(mx)
+    jyy = np.empty_like(mx)
+    np.subtract(mx[:, 1:], mx[:, :-1], out=jxx[:, :-1])
+    np.subtract(my[:, 1:], my[:, :-1], out=jyx[:, :-1])
+    np.subtract(mx[1:], mx[:-1], out=jxy[:-1])
+    np.subtract(my[1:], my[:-1], out=jyy[:-1])
+    jxx[:, -1], jyx[:, -1], jxy[-1], jyy[-1] = jxx[:, -2], jyx[:, -2], jxy[-2], jyy[-2]
     return np.abs(jxx * jyy - jxy * jyx)
 
 
@@ -258,6 +273,14 @@ class ParallaxRenderer:
             self.plate = None
         if self.plate is not None:
             self._band_soft = cv2.GaussianBlur(self.plate.band.astype(np.float32), (0, 0), 1.5)
+        # Work in BT.709 YCbCr: chroma is sampled once per 2×2 output block,
+        # so it is low-passed once here against aliasing.
+        chroma_sigma = 0.8 * self.scale
+        self._y, c = rgb_to_ycbcr709(rgb)
+        self._c = cv2.GaussianBlur(c, (0, 0), chroma_sigma)
+        if self.plate is not None:
+            self._plate_y, c = rgb_to_ycbcr709(self.plate.rgb)
+            self._plate_c = cv2.GaussianBlur(c, (0, 0), chroma_sigma)
         W, H = size
         self.map_step = map_step
         # Solve grid: output pixel centres every map_step pixels, aligned so
@@ -265,7 +288,8 @@ class ParallaxRenderer:
         gw, gh = -(-W // map_step), -(-H // map_step)
         sx = (np.arange(gw, dtype=np.float64) + 0.5) * (W / gw) - 0.5 - (W - 1) / 2
         sy = (np.arange(gh, dtype=np.float64) + 0.5) * (H / gh) - 0.5 - (H - 1) / 2
-        self._xs, self._ys = np.meshgrid(sx, sy)
+        self._xs, self._ys = (a.astype(np.float32) for a in np.meshgrid(sx, sy))
+        self._warm: dict[str, np.ndarray] = {}  # last frame's disparity solutions, for warm starts
 
     def solve(self, pose: Pose, xs: np.ndarray | None = None, ys: np.ndarray | None = None):
         """Solve the foreground and plate maps of a pose on a grid.
@@ -288,41 +312,96 @@ class ParallaxRenderer:
         if self.plate is None:
             return mx, my, np.ones_like(mx), None, None
         bx, by, _, _ = _solve(px, py, dx, dy, self.plate.disparity, 2)
-        ratio = _area_scale(mx, my) / (_area_scale(bx, by) + 1e-6)
-        # Stretched (area ratio ≪ 1) or unconverged (still stepping) → hole …
-        hole = 1.0 - np.clip((ratio - 0.3) / 0.35, 0.0, 1.0) * np.clip(1.5 - step, 0.0, 1.0)
-        # … filled from the plate only where the plate holds what was behind
-        # a foreground edge (elsewhere it is the photo at another depth, and
-        # showing it would ghost).
-        behind = cv2.remap(self._band_soft, bx, by, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-        alpha = 1.0 - hole * behind
-        return mx, my, alpha.astype(np.float32), bx, by
+        return mx, my, self._alpha(mx, my, step, bx, by), bx, by
 
     def render(self, pose: Pose) -> np.ndarray:
-        """Render one frame.
+        """Render one frame as RGB.
 
         Returns:
-            uint8 H×W×3 RGB at the output size.
+            uint8 H×W×3 RGB at the output size (from :meth:`render_yuv420`).
+        """
+        return ycbcr709_to_rgb(*self.render_yuv420(pose))
+
+    def render_yuv420(self, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+        """Render one frame as BT.709 limited-range 4:2:0 planes, ready for the encoder.
+
+        The renderer works in YCbCr: luma is warped at full resolution and
+        chroma once per 2×2 block (at the solve grid's points, which are the
+        blocks' centres), so no per-frame colour conversion or chroma
+        downsampling is needed.
+
+        Returns:
+            ``(y, cbcr)``: uint8 H×W and uint8 (H/2)×(W/2)×2.
         """
         W, H = self.size
+        px, py, dx, dy = pose_maps(pose, self.geometry, self._xs, self._ys, self.scale, self.origin)
         if not pose.translates:
-            # Rotation and zoom only: a homography, no parallax, one remap
-            # (solved on the coarse grid; linear upsampling of a homography
-            # over map_step pixels is exact to far below a pixel).
-            px, py, _, _ = pose_maps(pose, self.geometry, self._xs, self._ys, self.scale, self.origin)
-            return self._remap(self.rgb, px, py)
-        mx, my, alpha, bx, by = self.solve(pose)
-        fg = self._remap(self.rgb, mx, my)
-        if bx is None or alpha.min() > 0.999:
-            return fg
-        bg = self._remap(self.plate.rgb, bx, by)
-        a = cv2.resize(alpha, (W, H), interpolation=cv2.INTER_LINEAR)
-        return cv2.blendLinear(fg, bg, a, 1.0 - a)
+            # Rotation and zoom only: a homography, no parallax, one warp.
+            return self._warp(self._y, self._c, px, py)
+        # Frames come in order and move little from one to the next: start each
+        # fixed point from the previous frame's solution, so fewer iterations do.
+        w0 = self._warm.get("fg")
+        mx, my, w, step = _solve(px, py, dx, dy, self.disparity, ITERATIONS if w0 is None else WARM_ITERATIONS, w0)
+        self._warm["fg"] = w
+        y, c = self._warp(self._y, self._c, mx, my)
+        if self.plate is None:
+            return y, c
+        w0 = self._warm.get("plate")
+        bx, by, wb, _ = _solve(px, py, dx, dy, self.plate.disparity, 2 if w0 is None else 1, w0)
+        self._warm["plate"] = wb
+        alpha = self._alpha(mx, my, step, bx, by)
+        if alpha.min() > 0.999:
+            return y, c
+        if alpha.shape != c.shape[:2]:  # a coarse grid: blend over the whole frame
+            by_, bc = self._warp(self._plate_y, self._plate_c, bx, by)
+            a_full = cv2.resize(alpha, (W, H), interpolation=cv2.INTER_LINEAR)
+            a_half = cv2.resize(alpha, (W // 2, H // 2), interpolation=cv2.INTER_LINEAR)
+            return cv2.blendLinear(y, by_, a_full, 1.0 - a_full), cv2.blendLinear(c, bc, a_half, 1.0 - a_half)
+        # The plate shows only around revealed regions: warp and blend it in
+        # their bounding box (grid cell (i, j) is the 2×2 block at (2i, 2j)).
+        rows = np.flatnonzero((alpha < 0.999).any(axis=1))
+        cols = np.flatnonzero((alpha < 0.999).any(axis=0))
+        gh, gw = alpha.shape
+        r0, r1 = max(0, rows[0] - 2), min(gh, rows[-1] + 3)
+        c0, c1 = max(0, cols[0] - 2), min(gw, cols[-1] + 3)
+        sub = (slice(r0, r1), slice(c0, c1))
+        by_, bc = self._warp(self._plate_y, self._plate_c, bx[sub], by[sub])
+        a_half = alpha[sub]
+        a_full = cv2.resize(a_half, (2 * (c1 - c0), 2 * (r1 - r0)), interpolation=cv2.INTER_LINEAR)
+        full = (slice(2 * r0, 2 * r1), slice(2 * c0, 2 * c1))
+        y[full] = cv2.blendLinear(y[full], by_, a_full, 1.0 - a_full)
+        c[sub] = cv2.blendLinear(c[sub], bc, a_half, 1.0 - a_half)
+        return y, c
 
-    def _remap(self, img: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+    def _alpha(self, mx, my, step, bx, by) -> np.ndarray:
+        """1 where the foreground map is sound; toward 0 where it stretches over a
+        disocclusion (or does not converge) and the plate holds what was behind."""
+        ratio = _area_scale(mx, my) / (_area_scale(bx, by) + 1e-6)
+        hole = 1.0 - np.clip((ratio - 0.3) / 0.35, 0.0, 1.0) * np.clip(1.5 - step, 0.0, 1.0)
+        # Only where the plate holds inpainted background (elsewhere it is the
+        # photo at another depth, and showing it would ghost).
+        behind = cv2.remap(self._band_soft, bx, by, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return (1.0 - hole * behind).astype(np.float32)
+
+    def _warp(self, y: np.ndarray, c: np.ndarray, mx: np.ndarray, my: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Warp the luma plane at full resolution and the chroma planes at half.
+
+        ``mx, my`` are on the solve grid (the chroma grid when map_step is 2),
+        or a block of it; the output covers the same area.
+        """
         W, H = self.size
+        if self.map_step == 2:
+            H, W = 2 * mx.shape[0], 2 * mx.shape[1]
+        if mx.shape == (H // 2, W // 2):
+            cmx, cmy = mx, my
+        else:
+            cmx = cv2.resize(mx, (W // 2, H // 2), interpolation=cv2.INTER_LINEAR)
+            cmy = cv2.resize(my, (W // 2, H // 2), interpolation=cv2.INTER_LINEAR)
         if mx.shape != (H, W):
             mx = cv2.resize(mx, (W, H), interpolation=cv2.INTER_LINEAR)
             my = cv2.resize(my, (W, H), interpolation=cv2.INTER_LINEAR)
         m1, m2 = cv2.convertMaps(mx, my, cv2.CV_16SC2)
-        return cv2.remap(img, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        out_y = cv2.remap(y, m1, m2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        c1, c2 = cv2.convertMaps(cmx, cmy, cv2.CV_16SC2)
+        out_c = cv2.remap(c, c1, c2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return out_y, out_c
