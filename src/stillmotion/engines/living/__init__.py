@@ -239,11 +239,11 @@ class LivingEngine:
 
 def _subsample(path: CameraPath, n: int, k: int = 33) -> list[Pose]:
     """At most ``k`` poses spread over the clip, the first and last included (for bounds)."""
-    poses = path.poses(n)
     if n <= k:
-        return poses
+        return path.poses(n)
     idx = np.unique(np.linspace(0, n - 1, k).round().astype(int))
-    return [poses[i] for i in idx]
+    denom = n if path.loop else n - 1
+    return [path.pose(int(i) / denom) for i in idx]
 
 
 def _depth_at(depth: np.ndarray, xy: tuple[float, float], radius: float = 0.04) -> float:
@@ -314,7 +314,7 @@ def _search_end_view(scene, path, aim, size, frame_count, desired, rng):
                 probe = ParallaxRenderer(
                     small, disparity_from_depth(small_depth), size, path.geometry, scale,
                     (framing.centre[0] * ds, framing.centre[1] * ds), reach_px=_reach(cand, poses) * scale * 1.5,
-                    map_step=8,
+                    map_step=8, colour=False,
                 )
             probe.scale = scale
             probe.origin = (framing.centre[0] * ds, framing.centre[1] * ds)

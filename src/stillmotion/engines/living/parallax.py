@@ -104,7 +104,9 @@ class Plate:
     band: np.ndarray
 
 
-def build_plate(rgb: np.ndarray, disparity: np.ndarray, reach_px: float, threshold: float = 0.04) -> Plate:
+def build_plate(
+    rgb: np.ndarray, disparity: np.ndarray, reach_px: float, threshold: float = 0.04, *, inpaint: bool = True
+) -> Plate:
     """Build the background plate once per clip.
 
     Args:
@@ -113,6 +115,8 @@ def build_plate(rgb: np.ndarray, disparity: np.ndarray, reach_px: float, thresho
         reach_px: the widest disocclusion the path can open, in working
             pixels; the plate reaches 1.5× that far behind each edge.
         threshold: disparity step that counts as a depth edge.
+        inpaint: False skips the colour fill (the plate's ``rgb`` is the photo):
+            for geometry-only probes.
 
     Returns:
         The :class:`Plate`.
@@ -137,8 +141,8 @@ def build_plate(rgb: np.ndarray, disparity: np.ndarray, reach_px: float, thresho
     far = cv2.resize(far, (w, h), interpolation=cv2.INTER_LINEAR)
     plate_disp = np.minimum(far, disparity)
     band = (disparity - plate_disp) > threshold
-    if not band.any():
-        return Plate(rgb, disparity, band)
+    if not band.any() or not inpaint:
+        return Plate(rgb, plate_disp.astype(np.float32), band)
     band_u8 = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8))
     # Inpaint at half size (Telea's cost grows with the hole's area), then
     # paste the upsampled fill into the band only.
@@ -245,6 +249,8 @@ class ParallaxRenderer:
             (0 = no parallax, no plate).
         map_step: maps are solved every ``map_step`` output pixels and
             upsampled (1 = full resolution; 2 = 4× fewer solves).
+        colour: False builds a geometry-only renderer (maps and alpha via
+            :meth:`solve`, no frames): no inpainting, no colour planes.
     """
 
     def __init__(
@@ -257,6 +263,7 @@ class ParallaxRenderer:
         origin: tuple[float, float],
         reach_px: float,
         map_step: int = 2,
+        colour: bool = True,
     ) -> None:
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError(f"rgb must be uint8 H×W×3, got {rgb.dtype} {rgb.shape}")
@@ -268,11 +275,13 @@ class ParallaxRenderer:
         self.scale = float(scale)
         self.origin = (float(origin[0]), float(origin[1]))
         self.disparity = fatten_foreground(disparity.astype(np.float32))
-        self.plate = build_plate(rgb, self.disparity, reach_px) if reach_px > 0.5 else None
+        self.plate = build_plate(rgb, self.disparity, reach_px, inpaint=colour) if reach_px > 0.5 else None
         if self.plate is not None and not self.plate.band.any():
             self.plate = None
         if self.plate is not None:
             self._band_soft = cv2.GaussianBlur(self.plate.band.astype(np.float32), (0, 0), 1.5)
+        if not colour:
+            return
         # Work in BT.709 YCbCr: chroma is sampled once per 2×2 output block,
         # so it is low-passed once here against aliasing.
         chroma_sigma = 0.8 * self.scale
