@@ -234,6 +234,14 @@ def _area_scale(mx: np.ndarray, my: np.ndarray) -> np.ndarray:
     return np.abs(jxx * jyy - jxy * jyx)
 
 
+def _upsample_grid(a: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """Values on every other grid point (``a = full[::2, ::2]``) back to the full grid, bilinearly."""
+    m = np.array([[0.5, 0.0, 0.0], [0.0, 0.5, 0.0]], np.float64)
+    return cv2.warpAffine(
+        a, m, (shape[1], shape[0]), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP, borderMode=cv2.BORDER_REPLICATE
+    )
+
+
 class ParallaxRenderer:
     """Renders views of a working image with a depth-aware backward warp.
 
@@ -355,12 +363,17 @@ class ParallaxRenderer:
         y, c = self._warp(self._y, self._c, mx, my)
         if self.plate is None:
             return y, c
+        # The plate's depth is smooth, and holes only matter where they are a few
+        # pixels wide: solve the plate and judge holes on every other grid point.
+        q = (slice(None, None, 2), slice(None, None, 2))
         w0 = self._warm.get("plate")
-        bx, by, wb, _ = _solve(px, py, dx, dy, self.plate.disparity, 2 if w0 is None else 1, w0)
+        bxq, byq, wb, _ = _solve(px[q], py[q], dx[q], dy[q], self.plate.disparity, 2 if w0 is None else 1, w0)
         self._warm["plate"] = wb
-        alpha = self._alpha(mx, my, step, bx, by)
-        if alpha.min() > 0.999:
+        alpha_q = self._alpha(mx[q], my[q], step[q], bxq, byq)
+        if alpha_q.min() > 0.999:
             return y, c
+        shape = mx.shape
+        alpha, bx, by = (_upsample_grid(a, shape) for a in (alpha_q, bxq, byq))
         if alpha.shape != c.shape[:2]:  # a coarse grid: blend over the whole frame
             by_, bc = self._warp(self._plate_y, self._plate_c, bx, by)
             a_full = cv2.resize(alpha, (W, H), interpolation=cv2.INTER_LINEAR)
