@@ -22,9 +22,10 @@ the far side, once per clip, with its own depth (the near side pushed
 back to the far side's depth by a min filter). This is the layered-depth
 idea of Shih et al. ("3D Photography using Context-aware Layered Depth
 Inpainting", CVPR 2020) and Kopf et al. ("One Shot 3D Photography",
-SIGGRAPH 2020) reduced to two layers, with OpenCV's Telea inpainting
-(Telea, "An Image Inpainting Technique Based on the Fast Marching Method",
-J. Graphics Tools 2004) in place of a learned inpainter.
+SIGGRAPH 2020) reduced to two layers, with a classical background-side
+fill (each hidden pixel takes the nearest colour from beyond the edge, as
+3d-ken-burns' ``fill_disocclusion`` does along 16 directions; here by a
+distance transform, then smoothed) in place of a learned inpainter.
 
 Depth edges are fattened toward the background first (Gaussian σ = 0.6,
 then a 5×5 max filter, as DepthFlow does) so foreground silhouettes keep
@@ -56,8 +57,13 @@ The scene thus spans depths 1 to 1/0.3 ≈ 3.3 pivot units: enough parallax
 to read as 3D, little enough that errors of a classical depth map stay
 gentle."""
 
-EDGE_STEP = 0.08
-"""Disparity step across 3 quarter-size pixels that counts as a depth edge."""
+FILL_BINS = 5
+"""Disparity bins of the depth-aware background fill."""
+BAND_REACH = 2.5
+"""The plate reaches this many times the widest disocclusion behind each depth edge."""
+EDGE_LEVELS = (0.08, 0.16, 0.32)
+"""Disparity steps across 3 quarter-size pixels that count as depth edges; each
+level's band reaches in proportion to the step (twice the step, over the span)."""
 
 ITERATIONS = 3
 """Fixed-point iterations for the foreground map (notes §2(c): 2–3 suffice)."""
@@ -113,7 +119,7 @@ def build_plate(
         rgb: uint8 H×W×3 working image.
         disparity: float32 H×W (fattened) disparity of ``rgb``.
         reach_px: the widest disocclusion the path can open, in working
-            pixels; the plate reaches 1.5× that far behind each edge.
+            pixels; the plate reaches BAND_REACH× that far behind each edge.
         threshold: disparity step that counts as a depth edge.
         inpaint: False skips the colour fill (the plate's ``rgb`` is the photo):
             for geometry-only probes.
@@ -122,36 +128,82 @@ def build_plate(
         The :class:`Plate`.
     """
     h, w = disparity.shape
-    radius = int(np.ceil(1.5 * reach_px + 4))
+    radius = int(np.ceil(BAND_REACH * reach_px + 4))
     # At quarter size: cheap for large radii, and the plate's depth only
     # needs to be smooth.
     s = 4
     small = cv2.resize(disparity, (max(1, w // s), max(1, h // s)), interpolation=cv2.INTER_AREA)
     # Depth *edges* (a step within a few pixels), not smooth slopes: only
-    # there can the camera reveal something hidden.
+    # there can the camera reveal something hidden. A step Δ opens at most
+    # reach·Δ/span pixels, so each edge gets a band in proportion: a small
+    # step (hazy lake under the sky) a thin one, a tree against the lake a
+    # wide one. Bands nest: the lake is background to the tree and
+    # foreground to the sky.
     k3 = np.ones((3, 3), np.uint8)
-    edges = (cv2.dilate(small, k3) - cv2.erode(small, k3)) > EDGE_STEP
-    r = max(1, radius // s)
-    disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
-    zone = cv2.dilate(edges.astype(np.uint8), disk).astype(np.float32)
-    zone = cv2.GaussianBlur(zone, (0, 0), max(1.0, r / 3))
-    far = cv2.erode(small, disk)  # min filter: the far side's disparity
-    far = cv2.GaussianBlur(far, (0, 0), max(1.0, r / 3))
-    far = zone * np.minimum(far, small) + (1.0 - zone) * small
+    step = cv2.dilate(small, k3) - cv2.erode(small, k3)
+    span = 1.0 - FAR_DISPARITY
+    far = small.copy()
+    for level in EDGE_LEVELS:
+        edges = step > level
+        if not edges.any():
+            break
+        r = max(1, int(np.ceil((BAND_REACH * reach_px * min(1.0, 2 * level / span) + 4) / s)))
+        disk = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * r + 1, 2 * r + 1))
+        zone = cv2.dilate(edges.astype(np.uint8), disk).astype(np.float32)
+        low = cv2.erode(small, disk)  # the far side's disparity
+        # Only pixels on the near side *of this step* (nearer than the far side
+        # by at least half the step) go behind it: a lake next to a pagoda is
+        # not hidden behind the pagoda's edge against the sky.
+        zone = zone * ((small - low) > 0.5 * level)
+        zone = cv2.GaussianBlur(zone, (0, 0), max(1.0, r / 3))
+        low = cv2.GaussianBlur(low, (0, 0), max(1.0, r / 3))
+        far = np.minimum(far, zone * np.minimum(low, small) + (1.0 - zone) * small)
     far = cv2.resize(far, (w, h), interpolation=cv2.INTER_LINEAR)
     plate_disp = np.minimum(far, disparity)
     band = (disparity - plate_disp) > threshold
     if not band.any() or not inpaint:
         return Plate(rgb, plate_disp.astype(np.float32), band)
     band_u8 = cv2.dilate(band.astype(np.uint8), np.ones((3, 3), np.uint8))
-    # Inpaint at half size (Telea's cost grows with the hole's area), then
-    # paste the upsampled fill into the band only.
+    # Fill at half size from the background side, depth-aware: a band pixel
+    # takes the colour of the nearest pixel at the depth the plate puts it
+    # (its far side's disparity), not of the nearest pixel of any depth. So
+    # behind a tree against a lake comes lake, though the lake itself is
+    # nearer than the sky. One distance transform per disparity bin; then the
+    # fill's streaks are softened.
     hs = 2
-    small_rgb = cv2.resize(rgb, (max(1, w // hs), max(1, h // hs)), interpolation=cv2.INTER_AREA)
-    small_band = cv2.resize(band_u8, (small_rgb.shape[1], small_rgb.shape[0]), interpolation=cv2.INTER_NEAREST)
+    sw, sh = max(1, w // hs), max(1, h // hs)
+    small_rgb = cv2.resize(rgb, (sw, sh), interpolation=cv2.INTER_AREA)
+    small_band = cv2.resize(band_u8, (sw, sh), interpolation=cv2.INTER_NEAREST)
     small_band = cv2.dilate(small_band, np.ones((3, 3), np.uint8))
-    filled = cv2.inpaint(small_rgb, small_band, 5, cv2.INPAINT_TELEA)
-    filled = cv2.resize(filled, (w, h), interpolation=cv2.INTER_LINEAR)
+    small_disp = cv2.resize(disparity, (sw, sh), interpolation=cv2.INTER_AREA)
+    small_target = cv2.resize(plate_disp, (sw, sh), interpolation=cv2.INTER_AREA)
+    inside = small_band > 0
+    nearest = small_rgb.copy()
+    edges = np.linspace(FAR_DISPARITY, 1.0, FILL_BINS + 1)
+    half = 0.5 * (edges[1] - edges[0])
+    for lo, hi in zip(edges[:-1], edges[1:]):
+        todo = inside & (small_target >= lo - 1e-6) & (small_target <= hi + 1e-6)
+        if not todo.any():
+            continue
+        sources = ~inside & (small_disp >= lo - half) & (small_disp <= hi + half)
+        if not sources.any():
+            sources = ~inside & (small_disp <= hi + half)  # nothing at that depth: anything as far or farther
+        if not sources.any():
+            sources = ~inside
+        if not sources.any():
+            continue
+        _, labels = cv2.distanceTransformWithLabels(
+            (~sources).astype(np.uint8), cv2.DIST_L2, 5, labelType=cv2.DIST_LABEL_PIXEL
+        )
+        ys, xs = np.nonzero(sources)  # label k is the k-th source pixel in row-major order
+        lab = labels[todo] - 1
+        nearest[todo] = small_rgb[ys[lab], xs[lab]]
+    sigma = max(1.5, radius / hs / 8)
+    weight = cv2.GaussianBlur(inside.astype(np.float32), (0, 0), sigma)[..., None]
+    smooth = cv2.GaussianBlur(nearest.astype(np.float32) * inside[..., None], (0, 0), sigma)
+    smooth = smooth / np.maximum(weight, 1e-3)
+    small_fill = np.where(inside[..., None], smooth, small_rgb).clip(0, 255).astype(np.uint8)
+    filled = cv2.resize(small_fill, (w, h), interpolation=cv2.INTER_LINEAR)
     soft = cv2.GaussianBlur(band_u8.astype(np.float32), (0, 0), 1.0)[..., None]
     plate_rgb = (rgb * (1.0 - soft) + filled * soft + 0.5).astype(np.uint8)
     return Plate(plate_rgb, plate_disp.astype(np.float32), band_u8.astype(bool))
