@@ -152,8 +152,6 @@ def run(
         warnings.append(f"--last-image is ignored: the {spec.name} engine does not take an end frame")
     if request.consistency != AnimateRequest.model_fields["consistency"].default and spec.family == "living":
         warnings.append("--consistency is ignored: the living engine always keeps the photo's own pixels")
-    if request.negative_prompt and spec.family == "living":
-        pass  # the plan reports how the negative prompt was used
     timings["load"] = time.perf_counter() - t_start
 
     # 2. Understand: the photo's layers (computed lazily, once).

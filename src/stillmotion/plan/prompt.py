@@ -282,12 +282,13 @@ def parse_prompt(
             continue
         chosen.append(item)
     if plan.static and chosen:
+        first_move, first_clause = chosen[0][0], chosen[0][1]
+        static_first = _first_index(text, _STATIC) < text.find(first_clause)
+        kept = "the static camera" if static_first else first_move.value
         plan.conflicts.append(
-            f"'static camera' contradicts '{chosen[0][1]}' ({chosen[0][0].value}): keeping the static camera, the first stated"
-            if _first_index(text, _STATIC) < text.find(chosen[0][1])
-            else f"'static camera' contradicts '{chosen[0][1]}' ({chosen[0][0].value}): keeping {chosen[0][0].value}, the first stated"
+            f"'static camera' contradicts '{first_clause}' ({first_move.value}): keeping {kept}, the first stated"
         )
-        if _first_index(text, _STATIC) < text.find(chosen[0][1]):
+        if static_first:
             chosen = []
         else:
             plan.static = False
