@@ -77,7 +77,7 @@ def test_negative_prompt_removes_moves_and_says_so():
 
 
 def test_negative_prompt_steers_the_default_move():
-    assert moves("a quiet lake at dawn", "zooming") == ["orbit-right"]
+    assert moves("a quiet village at dawn", "zooming") == ["orbit-right"]
 
 
 def test_conflicts_are_reported_first_stated_wins():
@@ -92,10 +92,10 @@ def test_unused_words_are_reported_not_dropped():
     plan = parse_prompt("A beautiful woman at the beach")
     assert plan.defaulted and plan.camera[0].move is Move.push_in
     assert any("describe how things move" in u for u in plan.unused)
-    plan = parse_prompt("slow push-in, waves rolling in from the right, hair moving in a soft breeze")
+    plan = parse_prompt("slow push-in, candles flickering, a natural blink")
     assert [c.move for c in plan.camera] == [Move.push_in]
-    assert any("waves" in u and "element motion" in u for u in plan.unused)
-    assert any("hair" in u and "portrait motion" in u for u in plan.unused)
+    assert any("candles" in u and "not animated" in u for u in plan.unused)
+    assert any("blink" in u and "portrait motion" in u for u in plan.unused)
 
 
 def test_loop_words_set_the_loop():
@@ -104,6 +104,57 @@ def test_loop_words_set_the_loop():
 
 
 def test_explain_mentions_every_part():
-    text = parse_prompt("slow push-in, shallow depth of field, waves", "zooming").explain()
+    text = parse_prompt("slow push-in, shallow depth of field, waves, fire", "zooming").explain()
     assert "Camera: static" in text and "Lens: shallow depth of field" in text
+    assert "Element: water flowing" in text
     assert "Negative prompt:" in text and "Not used:" in text
+
+
+@pytest.mark.parametrize(
+    "prompt,element,style,direction",
+    [
+        ("waves rolling in from the right", "water", "flow", (-0.857, 0.514)),
+        ("clouds drifting to the left", "clouds", "flow", (-1.0, 0.0)),
+        ("storm clouds moving from left to right", "clouds", "flow", (1.0, 0.0)),
+        ("steam rising from the mug", "steam", "flow", (0.0, -1.0)),
+        ("mist drifting", "mist", "flow", (1.0, 0.0)),
+        ("grass swaying in the wind from the left", "foliage", "sway", (1.0, 0.0)),
+        ("a flag rippling to the left", "fabric", "sway", (-1.0, 0.0)),
+        ("hair moving in a soft breeze", "hair", "sway", (1.0, 0.0)),
+        ("ripples spreading across the water", "water", "ripple", (0.0, 0.0)),
+        ("a waterfall pouring", "water", "flow", (0.0, 1.0)),
+        ("volumetric golden light shifting slowly", "light", "relight", (1.0, 0.0)),
+    ],
+)
+def test_element_phrases(prompt, element, style, direction):
+    plan = parse_prompt(prompt)
+    e = next(x for x in plan.elements if x.element == element)
+    assert e.style == style
+    assert e.direction == pytest.approx(direction, abs=1e-3)
+    assert plan.camera == []  # element prompts alone keep the camera still
+
+
+def test_element_speed_words_and_strength():
+    slow = parse_prompt("gentle waves").elements[0].speed
+    fast = parse_prompt("crashing waves").elements[0].speed
+    assert slow < 1.0 < fast
+    assert parse_prompt("waves", motion_strength=0.25).elements[0].speed < parse_prompt("waves").elements[0].speed
+
+
+def test_dappled_light_lives_in_the_foliage():
+    plan = parse_prompt("dappled sunlight through gently moving leaves")
+    light = next(e for e in plan.elements if e.element == "light")
+    assert light.region == "vegetation"
+    assert any(e.element == "foliage" for e in plan.elements)
+
+
+def test_negative_prompt_freezes_elements():
+    plan = parse_prompt("waves rolling in, clouds drifting", "no water motion")
+    assert [e.element for e in plan.elements] == ["clouds"]
+    assert "water" in plan.frozen_elements and any("freezes water" in r for r in plan.removed)
+
+
+def test_only_the_background_moves():
+    plan = parse_prompt("static camera, only the background elements in motion")
+    assert plan.camera == [] and plan.background_elements
+    assert {e.element for e in plan.elements} == {"clouds", "water", "foliage"}

@@ -23,6 +23,7 @@ from ._version import __version__
 from .engines.registry import get_engine
 from .errors import Canceled, GenerationError, InputError, StillmotionError
 from .image import load_image, output_size
+from .plan.brush import load_mask, parse_arrow
 from .plan.prompt import MotionPlan, parse_prompt
 from .request import AnimateRequest
 from .scene import Scene
@@ -152,6 +153,9 @@ def run(
         warnings.append(f"--last-image is ignored: the {spec.name} engine does not take an end frame")
     if request.consistency != AnimateRequest.model_fields["consistency"].default and spec.family == "living":
         warnings.append("--consistency is ignored: the living engine always keeps the photo's own pixels")
+    mask = load_mask(request.mask, still.size, flag="--mask") if request.mask is not None else None
+    freeze = load_mask(request.freeze, still.size, flag="--freeze") if request.freeze is not None else None
+    arrows = [parse_arrow(a) for a in request.arrows]
     timings["load"] = time.perf_counter() - t_start
 
     # 2. Understand: the photo's layers (computed lazily, once).
@@ -188,7 +192,10 @@ def run(
     try:
         for seed, path in zip(seeds, paths):
             t = time.perf_counter()
-            shot = engine.prepare(scene, plan, size=(W, H), frame_count=n, seed=seed)
+            shot = engine.prepare(
+                scene, plan, size=(W, H), frame_count=n, seed=seed, fps=request.fps,
+                mask=mask, freeze=freeze, arrows=arrows,
+            )
             t_prepare = time.perf_counter() - t
             # One notice about a small photo is enough: keep the loader's if it gave one.
             shot_warnings = [w for w in shot.warnings if not ("upscaled" in w and any("upscaled" in x for x in warnings))]

@@ -52,6 +52,11 @@ def animate(
     loop: Annotated[bool, typer.Option("--loop", help=_help("loop"))] = False,
     last_image: Annotated[Optional[Path], typer.Option(help=_help("last_image"))] = None,
     depth_model: Annotated[Optional[str], typer.Option(help=_help("depth_model"), metavar="NAME_OR_DIR")] = None,
+    mask: Annotated[Optional[Path], typer.Option(help=_help("mask"), metavar="PNG")] = None,
+    freeze: Annotated[Optional[Path], typer.Option(help=_help("freeze"), metavar="PNG")] = None,
+    arrow: Annotated[
+        Optional[list[str]], typer.Option("--arrow", help=_help("arrows") + " Repeatable.", metavar="X1,Y1,X2,Y2[:SPEED]")
+    ] = None,
     explain: Annotated[bool, typer.Option("--explain", help="Print the motion plan in words before rendering.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and the output path.")] = False,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help=_help("output"), metavar="OUT.mp4")] = None,
@@ -78,6 +83,9 @@ def animate(
             loop=loop,
             last_image=last_image,
             depth_model=depth_model,
+            mask=mask,
+            freeze=freeze,
+            arrows=arrow or [],
             output=output,
         )
         clip = _run_with_progress(run, request, explain=explain, quiet=quiet)

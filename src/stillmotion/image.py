@@ -136,40 +136,11 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Stil
     """
     path = Path(path)
     label = f"photo '{path}'"
-    if not path.exists():
-        raise InputError(f"{label} does not exist: check the path and spelling")
-    if path.is_dir():
-        raise InputError(f"{label} is a folder, not a photo: pass one image file ({_FORMATS_TEXT})")
-    try:
-        with path.open("rb") as f:
-            head = f.read(32)
-    except OSError as err:
-        raise InputError(f"{label} cannot be read ({err.strerror or err}): check its permissions") from None
-    if not head:
-        raise InputError(f"{label} is empty (0 bytes): re-export or re-download it")
-
     notes: list[str] = []
-    try:
-        # Pillow warns above its own limit (~89 MP); max_pixels is checked
-        # just below from the same header, so that warning is redundant here.
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
-            im = Image.open(path, formats=_FORMATS)
-    except Image.DecompressionBombError as err:
-        raise InputError(f"{label} is too large to decode safely ({err}): downscale it first") from None
-    except Image.UnidentifiedImageError:
-        raise InputError(_not_an_image(label, path, head)) from None
-    except _DECODE_ERRORS as err:
-        raise InputError(f"{label} is truncated or corrupt ({_reason(err)}): re-export or re-download it") from None
-
-    with im:
+    with _open_checked(path, label, max_pixels) as im:
         width, height = im.size
-        # 1. Size limits, from the header, before any pixel is decoded.
-        if width * height > max_pixels:
-            raise InputError(
-                f"{label} is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels), over the "
-                f"{max_pixels / 1e6:g}-megapixel limit: downscale it first (it may be a decompression bomb)"
-            )
+        # 1. Size limits, from the header, before any pixel is decoded (the pixel
+        #    count was checked on opening).
         if min(width, height) < MIN_SIDE_PX:
             raise InputError(
                 f"{label} is only {width}×{height} pixels: use a photo at least {MIN_SIDE_PX} pixels on each side "
@@ -180,34 +151,9 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Stil
                 f"{label} is {width}×{height} pixels, an aspect ratio over {MAX_ASPECT:g}:1: "
                 f"crop it to at most {MAX_ASPECT:g}:1 first"
             )
-
-        # 2. Decode the first frame. A bomb warning now (a later frame larger
-        #    than the header said) is an error.
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
-                if getattr(im, "is_animated", False):
-                    if im.format in ("GIF", "WEBP", "PNG"):
-                        notes.append(f"{label} is animated: using its first frame")
-                    elif im.format == "TIFF":
-                        notes.append(f"{label} has several pages: using the first")
-                    # MPO: the extra pictures are previews or depth maps, not frames.
-                    im.seek(0)
-                im.load()
-        except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
-            raise InputError(f"{label} is too large to decode safely ({err}): downscale it first") from None
-        except _DECODE_ERRORS as err:
-            raise InputError(f"{label} is truncated or corrupt ({_reason(err)}): re-export or re-download it") from None
-
-        icc = im.info.get("icc_profile")
-        # 3. Upright, as the camera saw it.
-        try:
-            upright = ImageOps.exif_transpose(im)
-        except _DECODE_ERRORS as err:
-            upright = im
-            notes.append(f"{label} has unreadable EXIF data ({_reason(err)}): using it as stored, not rotated")
-
-        # 4. sRGB uint8 H×W×3.
+        # 2. Decode the first frame, upright as the camera saw it.
+        upright, icc = _decode_upright(im, label, notes)
+        # 3. sRGB uint8 H×W×3.
         rgb = _to_srgb_rgb8(upright, icc, label, notes)
 
     rgb = np.ascontiguousarray(rgb, dtype=np.uint8)
@@ -279,6 +225,85 @@ def output_size(
             f"pixels, {before} → {w}x{h}"
         )
     return w, h, notes
+
+
+def _open_checked(path: Path, label: str, max_pixels: int) -> Image.Image:
+    """Open ``path`` with Pillow (allowed formats only), nothing decoded yet; the caller closes it.
+
+    Shared by :func:`load_image` and :func:`stillmotion.plan.brush.load_mask`.
+    ``label`` starts every message (``"photo 'x.jpg'"``, ``"--mask 'm.png'"``).
+
+    Raises:
+        InputError: missing, a folder, unreadable, empty, not an allowed
+            format, a corrupt header, or over ``max_pixels`` pixels.
+    """
+    if not path.exists():
+        raise InputError(f"{label} does not exist: check the path and spelling")
+    if path.is_dir():
+        raise InputError(f"{label} is a folder, not an image: pass one image file ({_FORMATS_TEXT})")
+    try:
+        with path.open("rb") as f:
+            head = f.read(32)
+    except OSError as err:
+        raise InputError(f"{label} cannot be read ({err.strerror or err}): check its permissions") from None
+    if not head:
+        raise InputError(f"{label} is empty (0 bytes): re-export or re-download it")
+    try:
+        # Pillow warns above its own limit (~89 MP); max_pixels is checked
+        # just below from the same header, so that warning is redundant here.
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            im = Image.open(path, formats=_FORMATS)
+    except Image.DecompressionBombError as err:
+        raise InputError(f"{label} is too large to decode safely ({err}): downscale it first") from None
+    except Image.UnidentifiedImageError:
+        raise InputError(_not_an_image(label, path, head)) from None
+    except _DECODE_ERRORS as err:
+        raise InputError(f"{label} is truncated or corrupt ({_reason(err)}): re-export or re-download it") from None
+    width, height = im.size
+    if width * height > max_pixels:
+        im.close()
+        raise InputError(
+            f"{label} is {width}×{height} pixels ({width * height / 1e6:.0f} megapixels), over the "
+            f"{max_pixels / 1e6:g}-megapixel limit: downscale it first (it may be a decompression bomb)"
+        )
+    return im
+
+
+def _decode_upright(im: Image.Image, label: str, notes: list[str]) -> tuple[Image.Image, bytes | None]:
+    """Decode the first frame of ``im`` and turn it upright by its EXIF orientation.
+
+    Returns the upright image and its embedded ICC profile (or None); an
+    animated file or unreadable EXIF data adds a line to ``notes``.
+
+    Raises:
+        InputError: the pixel data is truncated or corrupt, or a frame is
+            larger than the header said (decompression bomb).
+    """
+    # A bomb warning now (a later frame larger than the header said) is an error.
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            if getattr(im, "is_animated", False):
+                if im.format in ("GIF", "WEBP", "PNG"):
+                    notes.append(f"{label} is animated: using its first frame")
+                elif im.format == "TIFF":
+                    notes.append(f"{label} has several pages: using the first")
+                # MPO: the extra pictures are previews or depth maps, not frames.
+                im.seek(0)
+            im.load()
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as err:
+        raise InputError(f"{label} is too large to decode safely ({err}): downscale it first") from None
+    except _DECODE_ERRORS as err:
+        raise InputError(f"{label} is truncated or corrupt ({_reason(err)}): re-export or re-download it") from None
+
+    icc = im.info.get("icc_profile")
+    try:
+        upright = ImageOps.exif_transpose(im)
+    except _DECODE_ERRORS as err:
+        upright = im
+        notes.append(f"{label} has unreadable EXIF data ({_reason(err)}): using it as stored, not rotated")
+    return upright, icc
 
 
 def _even(x: float) -> int:

@@ -115,6 +115,9 @@ class AnimateRequest(BaseModel):
     loop: bool = Field(default=False, description="Make the last frame flow into the first.")
     last_image: Path | None = Field(default=None, description="End frame, for engines that take one.")
     depth_model: str | None = Field(default=None, description="Learned depth: a Hugging Face repo id in the cache or a local folder.")
+    mask: Path | None = Field(default=None, description="Where things move: a PNG the photo's size, white = moves.")
+    freeze: Path | None = Field(default=None, description="Where nothing moves: a PNG the photo's size, white = frozen.")
+    arrows: list[str] = Field(default_factory=list, max_length=64, description="Motion-brush arrows X1,Y1,X2,Y2[:SPEED] in photo pixels (at most 64).")
     output: Path | None = Field(default=None, description="Output .mp4 path; default: PHOTO_STEM.mp4 in the current folder.")
 
     @field_validator("size")
@@ -129,6 +132,26 @@ class AnimateRequest(BaseModel):
     @classmethod
     def _check_engine(cls, v: str) -> str:
         return v.strip().lower()
+
+    @field_validator("arrows", mode="before")
+    @classmethod
+    def _arrows_as_text(cls, v):
+        from .plan.brush import Arrow  # lazy: plan.brush imports image, which imports this module
+
+        if isinstance(v, (str, Arrow)):
+            v = [v]
+        if isinstance(v, (list, tuple)):
+            return [a.text if isinstance(a, Arrow) else a for a in v]
+        return v
+
+    @field_validator("arrows")
+    @classmethod
+    def _check_arrows(cls, v: list[str]) -> list[str]:
+        from .plan.brush import parse_arrow
+
+        for text in v:
+            parse_arrow(text)
+        return v
 
     @model_validator(mode="after")
     def _check_output(self) -> "AnimateRequest":
@@ -159,13 +182,17 @@ class AnimateRequest(BaseModel):
 def _describe(err: ValidationError) -> str:
     """One line naming the first bad field, its value and the fix."""
     e = err.errors()[0]
+    cause = e.get("ctx", {}).get("error")
+    if isinstance(cause, InputError):  # raised by our own validator: already one line naming the flag
+        return str(cause)
     field = ".".join(str(p) for p in e["loc"]) or "request"
-    flag = "--" + field.replace("_", "-")
+    name = str(e["loc"][0]) if e["loc"] else "request"
+    flag = _FLAGS.get(name, "--" + name.replace("_", "-"))
     value = e.get("input")
     ctx = e.get("ctx", {})
     kind = e["type"]
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        lo = AnimateRequest.model_fields[field].metadata if field in AnimateRequest.model_fields else []
+        lo = AnimateRequest.model_fields[name].metadata if name in AnimateRequest.model_fields else []
         bounds = {type(m).__name__: m for m in lo}
         ge = getattr(bounds.get("Ge"), "ge", None)
         le = getattr(bounds.get("Le"), "le", None)
@@ -175,7 +202,15 @@ def _describe(err: ValidationError) -> str:
         return f"{flag} {value!r} is not valid: use one of {ctx.get('expected', '')}"
     if kind == "extra_forbidden":
         return f"unknown option {field!r}: see `stillmotion animate --help` for the options"
+    if kind == "path_type":
+        return f"{flag} {value!r} is not a file path: pass a path"
+    if kind == "too_long" and name == "arrows":
+        return f"{flag}: {ctx.get('actual_length')} arrows is too many: use at most {ctx.get('max_length')}"
     if kind == "value_error":
         msg = e["msg"].removeprefix("Value error, ")
         return msg if field == "request" else f"{flag}: {msg}"
     return f"{flag} {value!r}: {e['msg']}"
+
+
+# Fields whose CLI flag is not "--" + the field name.
+_FLAGS = {"arrows": "--arrow"}

@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..engines.living.camera import CameraMove, Move
+from .elements import BACKGROUND_PHRASE, ElementMotion, parse_elements
 
 __all__ = ["MotionPlan", "parse_prompt"]
 
@@ -92,18 +93,19 @@ _UNDERSTOOD = [
     (re.compile(r"\breveal(?:s|ing)?\b"), "the move reveals more of the scene"),
     (re.compile(r"\bcinematic\b|\bsmooth(?:ly)?\b|\bfluid\b|\bstable\b|\bsteady\b|\bstabili[sz]ed\b"),
      "smooth, eased camera motion (always on)"),
-    (re.compile(r"\b(?:only|just)\s+(?:the\s+)?(?:background|foreground|elements?)\b"), "only the named elements move"),
+    (re.compile(r"\b(?:only|just)\s+(?:the\s+)?(?:foreground|elements?)\b"), "only the named elements move"),
 ]
 # Element and portrait motion: recognised, rendered by later parts of the engine.
+# Elements recognised but not animated yet (particles, fire).
 _ELEMENTS = re.compile(
-    r"\b(?:water|waves?|ripples?|rippling|river|stream|waterfall|ocean|sea|lake|pond|tide|surf|reflections?|"
-    r"clouds?|sky|mist|misty|fog|foggy|haze|steam|steaming|smoke|smoking|vapou?r|fire|flames?|candle|"
-    r"grass|leaves|leaf|trees?|foliage|branches|flowers?|petals?|plants?|wheat|reeds|wind|breeze|windy|"
-    r"fabric|flag|cloth|curtains?|dress|scarf|snow|snowflakes|rain|raindrops|dust|particles|sparkl\w*|"
-    r"light|sunlight|sunbeams?|rays|golden\s+hour|shadows?|glow\w*|flicker\w*|shimmer\w*)\b"
+    r"\b(?:fire|flames?|candle\w*|snow\w*|rain\w*|raindrops|dust|particles|sparkl\w*|flicker\w*|embers|sparks)\b"
+)
+_BACKGROUND = re.compile(
+    r"\b(?:only|just)\s+(?:the\s+)?background\b|\bbackground\s+(?:elements?\s+)?(?:in\s+motion|moving|moves|alive|animated)\b|"
+    r"\b(?:nature|scene|environment)\s+(?:comes?\s+)?(?:alive|in\s+motion|moving)\b|\bcinemagraph\b"
 )
 _PORTRAIT = re.compile(
-    r"\b(?:blink\w*|breath\w*|breathing|smil\w*|hair|head\s+(?:turn|tilt|nod)\w*|nod\w*|gaze|looks?\s+(?:at|up|down|around)|"
+    r"\b(?:blink\w*|breath\w*|breathing|smil\w*|head\s+(?:turn|tilt|nod)\w*|nod\w*|gaze|looks?\s+(?:at|up|down|around)|"
     r"eyes?\s+(?:move|moving|open|close)\w*|expression|lips|talk\w*|speak\w*|wink\w*|laugh\w*)\b"
 )
 _NEGATIVE = [
@@ -148,6 +150,11 @@ class MotionPlan:
         conflicts: conflicting instructions and how they were resolved.
         removed: moves removed by the negative prompt.
         defaulted: no camera move was asked for, the default was used.
+        elements: element motions (water, clouds, foliage …), each with its
+            style, direction, speed and region.
+        background_elements: "only the background in motion": the engine
+            animates every natural element it finds (sky, water, foliage).
+        frozen_elements: elements the negative prompt keeps still.
     """
 
     camera: list[CameraMove] = field(default_factory=list)
@@ -161,6 +168,9 @@ class MotionPlan:
     conflicts: list[str] = field(default_factory=list)
     removed: list[str] = field(default_factory=list)
     defaulted: bool = False
+    elements: list[ElementMotion] = field(default_factory=list)
+    background_elements: bool = False
+    frozen_elements: set[str] = field(default_factory=set)
 
     def explain(self) -> str:
         """The plan in plain words, one item per line (for ``--explain``)."""
@@ -173,6 +183,10 @@ class MotionPlan:
                 lines.append(f"Camera: {cm.move.words} — {self.speed} (amplitude ×{cm.amount:.2f}){target}")
             if self.defaulted:
                 lines.append("  (no camera move in the prompt: a gentle default move; say 'static camera' to keep it still)")
+        for e in self.elements:
+            lines.append(f"Element: {e.words()}")
+        if self.background_elements:
+            lines.append("Elements: every natural element found in the photo (sky, water, foliage) moves")
         lines.append("Timing: " + ("seamless loop, the last frame flows into the first" if self.loop
                                    else "eased start and stop, constant speed in between"))
         if self.depth_of_field:
@@ -201,6 +215,13 @@ class MotionPlan:
             "conflicts": self.conflicts,
             "removed": self.removed,
             "defaulted": self.defaulted,
+            "elements": [
+                {"element": e.element, "style": e.style, "direction": [round(e.direction[0], 4), round(e.direction[1], 4)],
+                 "speed": round(e.speed, 4), "region": e.region, "phrase": e.phrase}
+                for e in self.elements
+            ],
+            "background_elements": self.background_elements,
+            "frozen_elements": sorted(self.frozen_elements),
         }
 
 
@@ -256,6 +277,16 @@ def parse_prompt(
         m = _TARGET.search(clause)
         if m and moves_here:
             plan.target_word = m.group(1)
+        for e in parse_elements(clause, motion_strength=motion_strength):
+            same = next((x for x in plan.elements if x.element == e.element), None)
+            if same is None:
+                plan.elements.append(e)
+            elif same.direction != e.direction or same.style != e.style:
+                plan.conflicts.append(f"'{clause}' moves {e.element} again: keeping '{same.phrase}', the first stated")
+            used = True
+        if _BACKGROUND.search(clause):
+            plan.background_elements = True
+            used = True
         for pattern, words in _UNDERSTOOD:
             if pattern.search(clause) and (not used or words.startswith("the move")):
                 plan.understood.append(f"'{clause}': {words}")
@@ -263,13 +294,22 @@ def parse_prompt(
                 break
         if not used:
             if _PORTRAIT.search(clause):
-                plan.unused.append(f"'{clause}': portrait motion (blinks, breathing, hair) is not rendered by this version")
+                plan.unused.append(f"'{clause}': portrait motion (blinks, breathing, head turns) is not rendered by this version")
             elif _ELEMENTS.search(clause):
-                plan.unused.append(f"'{clause}': element motion (water, sky, smoke, foliage, light) is not rendered by this version")
+                plan.unused.append(f"'{clause}': this element (fire, snow, rain, particles) is not animated by this version")
             elif _speed_of(clause) and len(clause.split()) <= 2:
                 plan.understood.append(f"'{clause}': sets the speed")
             else:
                 plan.unused.append(f"'{clause}': no camera motion in it (describe how things move, not the scene)")
+
+    if plan.background_elements:
+        # "Only the background in motion": every natural element the photo has
+        # (the engine skips those it does not find).
+        for element, style, region in (("clouds", "flow", "sky"), ("water", "flow", "water"), ("foliage", "sway", "vegetation")):
+            if not any(e.element == element for e in plan.elements):
+                plan.elements.append(
+                    ElementMotion(element, style, (1.0, 0.0), 0.6 * 2.0 * float(motion_strength), BACKGROUND_PHRASE, region)
+                )
 
     # Conflicts: a static camera and a move; opposite moves on one axis.
     chosen: list[tuple[Move, str, float, str]] = []
@@ -312,6 +352,16 @@ def parse_prompt(
                 )
                 if name == "camera movement":
                     plan.static = True
+        negated = {e.element for e in parse_elements(clause)}
+        if negated:
+            hit = True
+            gone = [e for e in plan.elements if e.element in negated]
+            plan.elements = [e for e in plan.elements if e.element not in negated]
+            plan.frozen_elements |= negated
+            plan.removed.append(
+                f"'{clause}' freezes {', '.join(sorted(negated))}"
+                + (f": dropped {', '.join(e.element for e in gone)} motion" if gone else "")
+            )
         if not hit:
             if re.search(r"\bshak\w*|\bjitter\w*|\bwobbl\w*|\bjerk\w*|\bhandheld\b|\bflicker\w*|\bshimmer\w*", clause):
                 plan.removed.append(f"'{clause}': the living engine never adds shake or flicker")
@@ -321,7 +371,9 @@ def parse_prompt(
     # Speed word for the explanation: that of the first move.
     strength = 2.0 * float(motion_strength)
     duration_factor = math.sqrt(max(1.0, min(30.0, duration)) / 5.0)
-    if not chosen and not found and not plan.static:
+    if not chosen and not found and not plan.static and (plan.elements or plan.background_elements):
+        plan.understood.append("no camera move asked: the camera holds still, so the elements read as a living photo")
+    elif not chosen and not found and not plan.static:
         # Nothing asked: a gentle move the negative prompt allows, else none.
         default = next((m for m in DEFAULT_MOVES if m not in excluded), None)
         if default is not None:

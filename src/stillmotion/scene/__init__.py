@@ -83,6 +83,21 @@ class Scene:
         return "classical cue fusion (ground plane, defocus, sky, haze, subject)"
 
     @cached_property
+    def regions(self) -> dict[str, np.ndarray]:
+        """Element regions (sky, water, vegetation, hair, steam): float32 masks in [0, 1]
+        at ``regions.REGION_SIDE`` scale, computed once (see :mod:`.regions`)."""
+
+        def compute():
+            from .regions import detect_regions
+
+            small = self._small
+            s = small.shape[1] / self.rgb.shape[1]
+            faces = [tuple(round(v * s) for v in f) for f in self.faces]
+            return detect_regions(small, faces=faces, depth=self.depth)
+
+        return _cached((self.key, "regions"), compute)
+
+    @cached_property
     def saliency(self) -> np.ndarray:
         """float32 h×w spectral-residual saliency in [0, 1] at DEPTH_SIDE scale."""
         grey = cv2.cvtColor(self._small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0

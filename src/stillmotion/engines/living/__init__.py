@@ -27,6 +27,8 @@ import numpy as np
 
 from ...scene.depth import guided_filter
 from .camera import CameraPath, Geometry, Pose
+from ...plan.elements import BACKGROUND_PHRASE
+from .flow import GRID, ElementField
 from .framing import Framing, fit_framing, sample_bounds
 from .parallax import FAR_DISPARITY, ParallaxRenderer, disparity_from_depth, pose_maps
 
@@ -68,20 +70,21 @@ class Shot:
     framing: Framing
     info: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
+    fps: float = 24.0
 
     def poses(self) -> list[Pose]:
         return self.path.poses(self.frame_count)
 
     def frames(self) -> Iterator[np.ndarray]:
         """Render the frames one by one: uint8 H×W×3 RGB at the output size."""
-        for pose in self.poses():
-            yield self.renderer.render(pose)
+        for i, pose in enumerate(self.poses()):
+            yield self.renderer.render(pose, i / self.fps)
 
     def frames_yuv420(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
         """Render the frames as BT.709 4:2:0 planes (y H×W, cbcr (H/2)×(W/2)×2, uint8),
         the encoder's own format: what the pipeline streams."""
-        for pose in self.poses():
-            yield self.renderer.render_yuv420(pose)
+        for i, pose in enumerate(self.poses()):
+            yield self.renderer.render_yuv420(pose, i / self.fps)
 
 
 class LivingEngine:
@@ -97,6 +100,10 @@ class LivingEngine:
         size: tuple[int, int],
         frame_count: int,
         seed: int,
+        fps: float = 24.0,
+        mask: np.ndarray | None = None,
+        freeze: np.ndarray | None = None,
+        arrows: list | None = None,
     ) -> Shot:
         """Prepare a clip.
 
@@ -106,7 +113,12 @@ class LivingEngine:
             size: output (width, height) in pixels, even numbers.
             frame_count: number of frames (≥ 2).
             seed: varies the move slightly (amplitude ±10 %, aim by up to 1.5 % of the
-                frame); the same seed gives the same clip.
+                frame) and the elements' phases, gusts and turbulence; the same
+                seed gives the same clip.
+            fps: frames per second (element motion runs in seconds).
+            mask: float32 photo-sized mask (1 = moves) limiting element motion.
+            freeze: float32 photo-sized mask (1 = never moves).
+            arrows: motion-brush :class:`~stillmotion.plan.brush.Arrow` list, photo pixels.
 
         Returns:
             The :class:`Shot`.
@@ -214,6 +226,37 @@ class LivingEngine:
         renderer = ParallaxRenderer(
             work, disparity_from_depth(work_depth), size, geometry, scale, origin, reach_px=reach
         )
+
+        # 5. Element motion in scene space: regions cut to the working image's
+        # part of the photo, the user's masks and arrows.
+        elements = None
+        if plan.elements or arrows:
+            crop = (x0 / Wp, y0 / Hp, x1 / Wp, y1 / Hp)
+            regions = {k: _crop_fraction(v, crop) for k, v in scene.regions.items()} if plan.elements else {}
+            if mask is not None:
+                regions["mask"] = _crop_fraction(mask, crop)
+            freeze_crop = _crop_fraction(freeze, crop) if freeze is not None else None
+            arrow_flow = None
+            if arrows:
+                from ...plan.brush import Arrow, arrows_to_flow
+
+                grid = ElementField.grid_shape((wh, ww))
+                shifted = [Arrow(a.x1 - x0, a.y1 - y0, a.x2 - x0, a.y2 - y0, a.speed) for a in arrows]
+                arrow_flow = arrows_to_flow(
+                    shifted, grid, k / GRID, mask=regions.get("mask"), freeze=freeze_crop
+                ) * GRID  # grid pixels per second → working pixels per second
+            elements = ElementField(
+                plan.elements, regions, (wh, ww), W, scale, frame_count / fps, seed,
+                rgb=work, freeze=freeze_crop, arrow_flow=arrow_flow,
+            )
+            for e in plan.elements:
+                share = elements.present.get(e.element, 0.0)
+                if share < 0.005 and e.phrase != BACKGROUND_PHRASE:
+                    warnings.append(
+                        f"the prompt moves {e.element} ('{e.phrase}'), but no {e.region} region was found in the photo: "
+                        "nothing moves for it; paint where it is with --mask"
+                    )
+            renderer.elements = None if elements.empty else elements
         info = {
             "depth": scene.depth_method,
             "subject": [round(subject[0], 4), round(subject[1], 4)],
@@ -230,11 +273,24 @@ class LivingEngine:
             "working_scale": round(scale, 4),
             "parallax_reach_px": round(reach, 2),
             "amplitude_jitter": round(jitter, 4),
+            "elements": None if elements is None else {
+                "regions": {k: round(v, 4) for k, v in elements.present.items()},
+                "flow_period_s": round(elements.period, 4),
+                "arrows": len(arrows or []),
+            },
         }
-        return Shot(renderer, path, frame_count, framing, info, warnings)
+        return Shot(renderer, path, frame_count, framing, info, warnings, fps=fps)
 
 
 # --------------------------------------------------------------- helpers
+
+
+def _crop_fraction(mask: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:
+    """The part of a photo-wide mask (any resolution) inside box (x0, y0, x1, y1), as fractions."""
+    h, w = mask.shape[:2]
+    a, b = int(np.floor(box[0] * w)), int(np.ceil(box[2] * w))
+    c, d = int(np.floor(box[1] * h)), int(np.ceil(box[3] * h))
+    return mask[c : max(c + 1, d), a : max(a + 1, b)].astype(np.float32)
 
 
 def _subsample(path: CameraPath, n: int, k: int = 33) -> list[Pose]:

@@ -359,6 +359,7 @@ class ParallaxRenderer:
         sy = (np.arange(gh, dtype=np.float64) + 0.5) * (H / gh) - 0.5 - (H - 1) / 2
         self._xs, self._ys = (a.astype(np.float32) for a in np.meshgrid(sx, sy))
         self._warm: dict[str, np.ndarray] = {}  # last frame's disparity solutions, for warm starts
+        self.elements = None  # an ElementField, set by the engine when the plan moves elements
 
     def solve(self, pose: Pose, xs: np.ndarray | None = None, ys: np.ndarray | None = None):
         """Solve the foreground and plate maps of a pose on a grid.
@@ -383,49 +384,89 @@ class ParallaxRenderer:
         bx, by, _, _ = _solve(px, py, dx, dy, self.plate.disparity, 2)
         return mx, my, self._alpha(mx, my, step, bx, by), bx, by
 
-    def render(self, pose: Pose) -> np.ndarray:
+    def render(self, pose: Pose, t: float = 0.0) -> np.ndarray:
         """Render one frame as RGB.
 
         Returns:
             uint8 H×W×3 RGB at the output size (from :meth:`render_yuv420`).
         """
-        return ycbcr709_to_rgb(*self.render_yuv420(pose))
+        return ycbcr709_to_rgb(*self.render_yuv420(pose, t))
 
-    def render_yuv420(self, pose: Pose) -> tuple[np.ndarray, np.ndarray]:
+    def render_yuv420(self, pose: Pose, t: float = 0.0) -> tuple[np.ndarray, np.ndarray]:
         """Render one frame as BT.709 limited-range 4:2:0 planes, ready for the encoder.
 
         The renderer works in YCbCr: luma is warped at full resolution and
         chroma once per 2×2 block (at the solve grid's points, which are the
         blocks' centres), so no per-frame colour conversion or chroma
-        downsampling is needed.
+        downsampling is needed. Element motion (``self.elements``), if any,
+        displaces the camera's samples in scene space at time ``t``.
+
+        Args:
+            pose: the camera pose.
+            t: time in seconds (element motion only).
 
         Returns:
             ``(y, cbcr)``: uint8 H×W and uint8 (H/2)×(W/2)×2.
         """
-        W, H = self.size
         px, py, dx, dy = pose_maps(pose, self.geometry, self._xs, self._ys, self.scale, self.origin)
+        alpha = bx = by = None
         if not pose.translates:
-            # Rotation and zoom only: a homography, no parallax, one warp.
-            return self._warp(self._y, self._c, px, py)
-        # Frames come in order and move little from one to the next: start each
-        # fixed point from the previous frame's solution, so fewer iterations do.
-        w0 = self._warm.get("fg")
-        mx, my, w, step = _solve(px, py, dx, dy, self.disparity, ITERATIONS if w0 is None else WARM_ITERATIONS, w0)
-        self._warm["fg"] = w
+            # Rotation and zoom only: a homography, no parallax.
+            mx, my = px, py
+        else:
+            # Frames come in order and move little from one to the next: start each
+            # fixed point from the previous frame's solution, so fewer iterations do.
+            w0 = self._warm.get("fg")
+            mx, my, w, step = _solve(px, py, dx, dy, self.disparity, ITERATIONS if w0 is None else WARM_ITERATIONS, w0)
+            self._warm["fg"] = w
+            if self.plate is not None:
+                # The plate's depth is smooth, and holes only matter where they are a
+                # few pixels wide: solve the plate and judge holes on every other grid point.
+                q = (slice(None, None, 2), slice(None, None, 2))
+                w0 = self._warm.get("plate")
+                bxq, byq, wb, _ = _solve(px[q], py[q], dx[q], dy[q], self.plate.disparity, 2 if w0 is None else 1, w0)
+                self._warm["plate"] = wb
+                alpha_q = self._alpha(mx[q], my[q], step[q], bxq, byq)
+                if alpha_q.min() <= 0.999:
+                    alpha, bx, by = (_upsample_grid(a, mx.shape) for a in (alpha_q, bxq, byq))
+        field = self.elements.at(t) if self.elements is not None and not self.elements.empty else None
+        if field is None:
+            return self._compose(mx, my, alpha, bx, by)
+        layers = []
+        for disp in field.displacements:
+            dm = self._sample_field(disp, mx, my)
+            bxk = byk = None
+            if bx is not None:
+                db = self._sample_field(disp, bx, by)
+                bxk, byk = bx - db[..., 0], by - db[..., 1]
+            layers.append(self._compose(mx - dm[..., 0], my - dm[..., 1], alpha, bxk, byk))
+        y, c = layers[0]
+        W, H = self.size
+        if len(layers) == 2:
+            wgt = self._sample_field(field.weight, mx, my)
+            w_half = wgt if wgt.shape == c.shape[:2] else cv2.resize(wgt, (W // 2, H // 2), interpolation=cv2.INTER_LINEAR)
+            w_full = cv2.resize(wgt, (W, H), interpolation=cv2.INTER_LINEAR)
+            y = cv2.blendLinear(y, layers[1][0], w_full, 1.0 - w_full)
+            c = cv2.blendLinear(c, layers[1][1], w_half, 1.0 - w_half)
+        if field.gain is not None:
+            g = cv2.resize(self._sample_field(field.gain, mx, my), (W, H), interpolation=cv2.INTER_LINEAR)
+            y = np.clip((y.astype(np.float32) - 16.0) * g + 16.0 + 0.5, 0, 255).astype(np.uint8)
+        return y, c
+
+    def _sample_field(self, f: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+        """A coarse element field (cells of GRID working pixels) at working positions."""
+        from .flow import GRID
+
+        gx = (mx + 0.5) * (1.0 / GRID) - 0.5
+        gy = (my + 0.5) * (1.0 / GRID) - 0.5
+        return cv2.remap(f, gx.astype(np.float32), gy.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+
+    def _compose(self, mx, my, alpha, bx, by) -> tuple[np.ndarray, np.ndarray]:
+        """Warp the photo along (mx, my); where alpha < 1, the plate along (bx, by)."""
+        W, H = self.size
         y, c = self._warp(self._y, self._c, mx, my)
-        if self.plate is None:
+        if alpha is None or bx is None:
             return y, c
-        # The plate's depth is smooth, and holes only matter where they are a few
-        # pixels wide: solve the plate and judge holes on every other grid point.
-        q = (slice(None, None, 2), slice(None, None, 2))
-        w0 = self._warm.get("plate")
-        bxq, byq, wb, _ = _solve(px[q], py[q], dx[q], dy[q], self.plate.disparity, 2 if w0 is None else 1, w0)
-        self._warm["plate"] = wb
-        alpha_q = self._alpha(mx[q], my[q], step[q], bxq, byq)
-        if alpha_q.min() > 0.999:
-            return y, c
-        shape = mx.shape
-        alpha, bx, by = (_upsample_grid(a, shape) for a in (alpha_q, bxq, byq))
         if alpha.shape != c.shape[:2]:  # a coarse grid: blend over the whole frame
             by_, bc = self._warp(self._plate_y, self._plate_c, bx, by)
             a_full = cv2.resize(alpha, (W, H), interpolation=cv2.INTER_LINEAR)
@@ -435,6 +476,8 @@ class ParallaxRenderer:
         # their bounding box (grid cell (i, j) is the 2×2 block at (2i, 2j)).
         rows = np.flatnonzero((alpha < 0.999).any(axis=1))
         cols = np.flatnonzero((alpha < 0.999).any(axis=0))
+        if rows.size == 0:
+            return y, c
         gh, gw = alpha.shape
         r0, r1 = max(0, rows[0] - 2), min(gh, rows[-1] + 3)
         c0, c1 = max(0, cols[0] - 2), min(gw, cols[-1] + 3)
