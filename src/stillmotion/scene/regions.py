@@ -559,12 +559,13 @@ def _steam(hsv: np.ndarray, grey: np.ndarray, excluded: np.ndarray, min_area: fl
     if best is None:
         return np.zeros((h, w), np.float32)
     ex, ey, ew, eh, top = best
-    # The plume: a Gaussian across, as wide as the rim, from just inside the
-    # rim's top edge up to ~1.3× the rim's height above it, fading upward.
-    height = 1.3 * max(eh, 0.5 * ew)
+    # The plume: a Gaussian across, as wide as the rim, from the liquid's
+    # surface (the opening's centre: steam shows over the dark drink) up to
+    # ~1.3× the rim's height above the rim, fading upward.
+    height = (ey - top) + 1.3 * max(eh, 0.5 * ew)
     ys = np.arange(h, dtype=np.float32)[:, None]
     xs = np.arange(w, dtype=np.float32)[None, :]
-    t = (top - ys) / height  # 0 at the rim's top, 1 at the plume's top
+    t = (ey - ys) / height  # 0 at the opening's centre, 1 at the plume's top
     half = 0.5 * ew * (1.0 + 0.4 * np.clip(t, 0, 1))  # widens as it rises
     across = np.exp(-0.5 * (np.abs(xs - ex) / (0.6 * half)) ** 4)  # flat top, soft sides
     along = np.clip(1.0 - t, 0.0, 1.0) * _ramp(t, -0.08, 0.05)

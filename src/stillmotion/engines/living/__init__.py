@@ -28,7 +28,7 @@ import numpy as np
 from ...scene.depth import guided_filter
 from .camera import CameraPath, Geometry, Pose
 from ...plan.elements import BACKGROUND_PHRASE
-from .flow import GRID, ElementField
+from .flow import ARROW_TRAVEL_S, GRID, ElementField
 from .framing import Framing, fit_framing, sample_bounds
 from .parallax import FAR_DISPARITY, ParallaxRenderer, disparity_from_depth, pose_maps
 
@@ -244,7 +244,7 @@ class LivingEngine:
                 shifted = [Arrow(a.x1 - x0, a.y1 - y0, a.x2 - x0, a.y2 - y0, a.speed) for a in arrows]
                 arrow_flow = arrows_to_flow(
                     shifted, grid, k / GRID, mask=regions.get("mask"), freeze=freeze_crop
-                ) * GRID  # grid pixels per second → working pixels per second
+                ) * (GRID / ARROW_TRAVEL_S)  # an arrow's length is travelled in ARROW_TRAVEL_S at speed 1
             elements = ElementField(
                 plan.elements, regions, (wh, ww), W, scale, frame_count / fps, seed,
                 rgb=work, freeze=freeze_crop, arrow_flow=arrow_flow,

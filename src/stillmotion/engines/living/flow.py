@@ -35,10 +35,13 @@ import numpy as np
 
 from ...plan.elements import ElementMotion
 
-__all__ = ["GRID", "ElementField", "ElementFrame"]
+__all__ = ["ARROW_TRAVEL_S", "GRID", "ElementField", "ElementFrame"]
 
 GRID = 4
 """Working pixels per cell of the element fields (motion is smooth)."""
+
+ARROW_TRAVEL_S = 4.0
+"""A motion-brush arrow's length is travelled in this many seconds at speed 1."""
 
 # Per element at speed 1, in fractions of the output width (per second for
 # flows; peak displacement for sways and ripples) and Hz.
@@ -51,6 +54,7 @@ RIPPLE_AMPLITUDE = 0.004
 RIPPLE_WAVELENGTH = 0.06
 RIPPLE_HZ = 0.8
 LIGHT_AMPLITUDE = 0.07
+STEAM_LEVELS = 45.0  # luma levels a dense wisp adds
 FLOW_PERIOD_S = 3.0
 FEATHER_CELLS = 3.0
 
@@ -65,11 +69,13 @@ class ElementFrame:
         weight: float32 ch×cw weight of ``displacements[0]`` when there are two
             (the other gets ``1 − weight``), else None.
         gain: float32 ch×cw luma gain (1 = unchanged), or None.
+        lift: float32 ch×cw luma added (8-bit levels: steam wisps), or None.
     """
 
     displacements: list[np.ndarray]
     weight: np.ndarray | None
     gain: np.ndarray | None
+    lift: np.ndarray | None = None
 
 
 class ElementField:
@@ -123,6 +129,8 @@ class ElementField:
         self.sways: list[tuple[np.ndarray, np.ndarray, float]] = []
         self.ripples: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.lights: list[tuple[np.ndarray, list[tuple[float, float, float, int]]]] = []
+        self.steam: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+        self.has_steam = False
         self.present: dict[str, float] = {}
         for e in motions:
             region = self._region(e, regions) * keep
@@ -136,9 +144,19 @@ class ElementField:
                 v = (d[None, None, :] + turb) * speed
                 if e.element == "steam":  # rises and spreads: sideways drift grows with height above the source
                     v[..., 0] += _smooth_noise(rng, (ch, cw), max(ch, cw) / 6) * speed * 0.5
+                if e.element == "steam":
+                    # A still photo of a cup rarely shows its steam, and warping the
+                    # cup would only bend its rim: draw soft wisps instead (smooth
+                    # noise advected up the plume, looped like a flow).
+                    fine = _smooth_noise(rng, (ch, cw), max(ch, cw) / 60)
+                    coarse = _smooth_noise(rng, (ch, cw), max(ch, cw) / 20)
+                    wisps = np.clip(0.6 * fine + 0.8 * coarse - 0.3, 0.0, None) ** 1.3
+                    self.steam.append((region * STEAM_LEVELS * min(1.5, e.speed), wisps.astype(np.float32), v))
+                    self.has_steam = True
+                    continue
                 self.velocity += v * region[..., None]
                 ok = (region > 0.05).astype(np.float32)
-                if small is not None and e.element != "steam":  # steam is drawn from what is above the cup
+                if small is not None and e.element == "water":  # clouds and mist are textured; water is not
                     core = region > 0.5
                     if core.any():
                         med = np.median(small[core], axis=0)
@@ -181,7 +199,7 @@ class ElementField:
         self.period = _loop_period(FLOW_PERIOD_S, duration)
         self.phase = (_smooth_noise(rng, (ch, cw), max(ch, cw) / 4) * 0.5 + 0.5).astype(np.float32) % 1.0
         self._px, self._py = px, py
-        self.empty = not (self.has_flow or self.sways or self.ripples or self.lights)
+        self.empty = not (self.has_flow or self.sways or self.ripples or self.lights or self.steam)
 
     @staticmethod
     def grid_shape(work_shape: tuple[int, int]) -> tuple[int, int]:
@@ -224,14 +242,27 @@ class ElementField:
                 for kx, ky, ph, n in waves:
                     mod += np.sin(kx * self._px + ky * self._py + ph + 2 * math.pi * n * t / self.duration).astype(np.float32)
                 gain += amp * mod / len(waves)
-        if not self.has_flow:
-            return ElementFrame([common], None, gain)
         u0 = (t / self.period + self.phase) % 1.0
         u1 = (u0 + 0.5) % 1.0
+        lift = None
+        for amount, wisps, v in self.steam:
+            w0 = 1.0 - np.abs(2.0 * u0 - 1.0)
+            layers = []
+            for u in (u0, u1):
+                shift = v * (self.period * (u - 0.5))[..., None]
+                gx = (self._px - shift[..., 0] + 0.5) / GRID - 0.5
+                gy = (self._py - shift[..., 1] + 0.5) / GRID - 0.5
+                layers.append(cv2.remap(wisps, gx.astype(np.float32), gy.astype(np.float32), cv2.INTER_LINEAR,
+                                        borderMode=cv2.BORDER_REFLECT))
+            w = w0 * layers[0] + (1.0 - w0) * layers[1]
+            lift = (lift if lift is not None else 0.0) + amount * np.clip(w, 0.0, 1.5)
+        lift = None if lift is None else lift.astype(np.float32)
+        if not self.has_flow:
+            return ElementFrame([common], None, gain, lift)
         d0 = common + self._guarded(self.velocity * (self.period * (u0 - 0.5))[..., None])
         d1 = common + self._guarded(self.velocity * (self.period * (u1 - 0.5))[..., None])
         weight = (1.0 - np.abs(2.0 * u0 - 1.0)).astype(np.float32)
-        return ElementFrame([d0.astype(np.float32), d1.astype(np.float32)], weight, gain)
+        return ElementFrame([d0.astype(np.float32), d1.astype(np.float32)], weight, gain, lift)
 
 
     def _guarded(self, flow: np.ndarray) -> np.ndarray:

@@ -448,9 +448,17 @@ class ParallaxRenderer:
             w_full = cv2.resize(wgt, (W, H), interpolation=cv2.INTER_LINEAR)
             y = cv2.blendLinear(y, layers[1][0], w_full, 1.0 - w_full)
             c = cv2.blendLinear(c, layers[1][1], w_half, 1.0 - w_half)
-        if field.gain is not None:
-            g = cv2.resize(self._sample_field(field.gain, mx, my), (W, H), interpolation=cv2.INTER_LINEAR)
-            y = np.clip((y.astype(np.float32) - 16.0) * g + 16.0 + 0.5, 0, 255).astype(np.uint8)
+        if field.gain is not None or field.lift is not None:
+            yf = y.astype(np.float32)
+            if field.gain is not None:
+                g = cv2.resize(self._sample_field(field.gain, mx, my), (W, H), interpolation=cv2.INTER_LINEAR)
+                yf = (yf - 16.0) * g + 16.0
+            if field.lift is not None:
+                lift = cv2.resize(self._sample_field(field.lift, mx, my), (W, H), interpolation=cv2.INTER_LINEAR)
+                yf = yf + lift * (235.0 - yf) / 219.0  # screen-like: wisps show on dark coffee, not on white
+                lift_half = cv2.resize(lift, (W // 2, H // 2), interpolation=cv2.INTER_AREA)[..., None]
+                c = np.clip(128.0 + (c.astype(np.float32) - 128.0) * (1.0 - lift_half / 80.0) + 0.5, 0, 255).astype(np.uint8)
+            y = np.clip(yf + 0.5, 0, 255).astype(np.uint8)
         return y, c
 
     def _sample_field(self, f: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
