@@ -247,7 +247,7 @@ class LivingEngine:
                 ) * (GRID / ARROW_TRAVEL_S)  # an arrow's length is travelled in ARROW_TRAVEL_S at speed 1
             elements = ElementField(
                 plan.elements, regions, (wh, ww), W, scale, frame_count / fps, seed,
-                rgb=work, freeze=freeze_crop, arrow_flow=arrow_flow,
+                loop=plan.loop, rgb=work, freeze=freeze_crop, arrow_flow=arrow_flow,
             )
             for e in plan.elements:
                 share = elements.present.get(e.element, 0.0)

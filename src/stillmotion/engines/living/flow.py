@@ -37,7 +37,7 @@ from ...plan.elements import ElementMotion
 
 __all__ = ["ARROW_TRAVEL_S", "GRID", "ElementField", "ElementFrame"]
 
-GRID = 4
+GRID = 6
 """Working pixels per cell of the element fields (motion is smooth)."""
 
 ARROW_TRAVEL_S = 4.0
@@ -57,6 +57,7 @@ LIGHT_AMPLITUDE = 0.07
 STEAM_LEVELS = 45.0  # luma levels a dense wisp adds
 FLOW_PERIOD_S = 3.0
 FEATHER_CELLS = 3.0
+PHASE_SPREAD = 0.15  # std of the per-pixel phase offset, in periods
 
 
 @dataclass
@@ -91,6 +92,10 @@ class ElementField:
         scale: working pixels per output pixel.
         duration: clip length in seconds (periods divide it).
         seed: varies phases, gusts and turbulence.
+        loop: the clip loops: flows use the two-phase blend. Otherwise a flow
+            simply advects for the whole clip (``V·(t − duration/2)``): a
+            two-phase blend of smooth texture (clouds, mist) averages the two
+            copies' positions and its drift cancels out, so it is kept for loops.
         rgb: uint8 working image, to keep flows from dragging foreign things
             (a boat, a grass stalk) through the water: a flowing pixel whose
             source would be outside its region, or of a colour unlike the
@@ -109,6 +114,7 @@ class ElementField:
         scale: float,
         duration: float,
         seed: int,
+        loop: bool = False,
         rgb: np.ndarray | None = None,
         freeze: np.ndarray | None = None,
         arrow_flow: np.ndarray | None = None,
@@ -118,6 +124,7 @@ class ElementField:
         ch, cw = self.shape
         rng = np.random.default_rng(seed)
         self.duration = float(duration)
+        self.loop = bool(loop)
         unit = out_width * scale  # working pixels per output width
         keep = 1.0 - self._fit(freeze) if freeze is not None else np.ones(self.shape, np.float32)
         ys, xs = np.mgrid[0:ch, 0:cw].astype(np.float32)
@@ -125,15 +132,22 @@ class ElementField:
 
         self.velocity = np.zeros((ch, cw, 2), np.float32)
         small = cv2.resize(rgb, (cw, ch), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0 if rgb is not None else None
-        flow_ok = np.zeros((ch, cw), np.float32)  # where a flow may take its texture from
+        flow_ok = np.ones((ch, cw), np.float32)  # where a flow may take its texture from
         self.sways: list[tuple[np.ndarray, np.ndarray, float]] = []
         self.ripples: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.lights: list[tuple[np.ndarray, list[tuple[float, float, float, int]]]] = []
         self.steam: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
         self.has_steam = False
         self.present: dict[str, float] = {}
+        reach_s = 0.5 * duration if not loop else _loop_period(FLOW_PERIOD_S, duration)
         for e in motions:
-            region = self._region(e, regions) * keep
+            feather = FEATHER_CELLS
+            if e.style == "flow":
+                # A flow displaces by up to speed × reach_s: ramp it in over at least
+                # that distance from the region's edge (and the frame's), so the field
+                # never folds and the edge itself stays put.
+                feather = max(feather, 2.0 * FLOW_SPEED.get(e.element, 0.02) * e.speed * unit * reach_s / GRID)
+            region = self._region(e, regions, feather) * keep
             self.present[e.element] = float(region.mean())
             if region.max() < 0.05:
                 continue
@@ -155,13 +169,16 @@ class ElementField:
                     self.has_steam = True
                     continue
                 self.velocity += v * region[..., None]
-                ok = (region > 0.05).astype(np.float32)
-                if small is not None and e.element == "water":  # clouds and mist are textured; water is not
+                # The feather keeps sources inside the region. Water also must not
+                # drag a boat or a grass stalk across it: sources of a colour unlike
+                # the water's hold still. Clouds and mist are all texture: no guard.
+                ok = np.ones((ch, cw), np.float32)
+                if small is not None and e.element == "water":
                     core = region > 0.5
                     if core.any():
                         med = np.median(small[core], axis=0)
-                        ok *= (np.linalg.norm(small - med, axis=2) < 0.22).astype(np.float32)
-                flow_ok = np.maximum(flow_ok, ok)
+                        ok = (np.linalg.norm(small - med, axis=2) < 0.22).astype(np.float32)
+                flow_ok = np.where(region > 0.05, np.minimum(flow_ok, ok), flow_ok)
             elif e.style == "sway":
                 amp = SWAY_AMPLITUDE.get(e.element, 0.005) * e.speed * unit
                 lam = SWAY_WAVELENGTH.get(e.element, 0.3) * unit
@@ -193,12 +210,23 @@ class ElementField:
                 self.lights.append(((region * amp).astype(np.float32), waves))
         if arrow_flow is not None:
             self.velocity += arrow_flow.astype(np.float32) * keep[..., None]
-            flow_ok = np.maximum(flow_ok, (np.abs(arrow_flow).sum(axis=2) > 1e-3).astype(np.float32))
-        self.flow_ok = cv2.GaussianBlur(flow_ok, (0, 0), 1.0)
+        self.flow_ok = cv2.GaussianBlur(flow_ok, (0, 0), 2.0)
         self.has_flow = bool(np.abs(self.velocity).max() > 1e-3)
+        # Where the two flow phases can differ: the flowing cells, widened by
+        # the largest displacement (in cells).
+        speed = np.hypot(self.velocity[..., 0], self.velocity[..., 1])
+        reach = int(np.ceil(float(speed.max()) * max(_loop_period(FLOW_PERIOD_S, duration), 0.5 * duration) / GRID)) + 2 if self.has_flow else 0
+        support = (speed > 1e-3).astype(np.uint8)
+        if reach:
+            support = cv2.dilate(support, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
+        self.flow_support = support.astype(np.float32)
         self.period = _loop_period(FLOW_PERIOD_S, duration)
-        self.phase = (_smooth_noise(rng, (ch, cw), max(ch, cw) / 4) * 0.5 + 0.5).astype(np.float32) % 1.0
+        # Staggered cross-fades: neighbouring areas blend at slightly different
+        # times (no frame-wide pulse), gently enough to keep the drift coherent.
+        self.phase = (_smooth_noise(rng, (ch, cw), max(ch, cw) / 3) * PHASE_SPREAD + 0.5).astype(np.float32) % 1.0
         self._px, self._py = px, py
+        self._cells = np.dstack([xs, ys]).astype(np.float32)  # each cell's own (col, row)
+        self._vt = (self.velocity * self.period).astype(np.float32)
         self.empty = not (self.has_flow or self.sways or self.ripples or self.lights or self.steam)
 
     @staticmethod
@@ -210,7 +238,7 @@ class ElementField:
         ch, cw = self.shape
         return np.clip(cv2.resize(mask.astype(np.float32), (cw, ch), interpolation=cv2.INTER_AREA), 0.0, 1.0)
 
-    def _region(self, e: ElementMotion, regions: dict[str, np.ndarray]) -> np.ndarray:
+    def _region(self, e: ElementMotion, regions: dict[str, np.ndarray], feather: float = 3.0) -> np.ndarray:
         user = regions.get("mask")
         if e.region == "image":
             base = np.ones(self.shape, np.float32)
@@ -223,7 +251,7 @@ class ElementField:
                 base = np.ones(self.shape, np.float32)  # the region was not found: the user's mask says where
         if user is not None:
             base = base * self._fit(user)
-        return _feather(base)
+        return _feather(base, feather)
 
     def at(self, t: float) -> ElementFrame:
         """The element motion at time ``t`` seconds."""
@@ -259,8 +287,11 @@ class ElementField:
         lift = None if lift is None else lift.astype(np.float32)
         if not self.has_flow:
             return ElementFrame([common], None, gain, lift)
-        d0 = common + self._guarded(self.velocity * (self.period * (u0 - 0.5))[..., None])
-        d1 = common + self._guarded(self.velocity * (self.period * (u1 - 0.5))[..., None])
+        if not self.loop:
+            drift = self._guarded(self.velocity * np.float32(t - 0.5 * self.duration))
+            return ElementFrame([(common + drift).astype(np.float32)], None, gain, lift)
+        d0 = common + self._guarded(self._vt * (u0 - 0.5)[..., None])
+        d1 = common + self._guarded(self._vt * (u1 - 0.5)[..., None])
         weight = (1.0 - np.abs(2.0 * u0 - 1.0)).astype(np.float32)
         return ElementFrame([d0.astype(np.float32), d1.astype(np.float32)], weight, gain, lift)
 
@@ -268,11 +299,8 @@ class ElementField:
     def _guarded(self, flow: np.ndarray) -> np.ndarray:
         """Hold still where the flow would fetch its texture from outside its
         region or from a foreign colour (no ghosted boats or stalks in the water)."""
-        ch, cw = self.shape
-        gx = (self._px - flow[..., 0] + 0.5) / GRID - 0.5
-        gy = (self._py - flow[..., 1] + 0.5) / GRID - 0.5
-        ok = cv2.remap(self.flow_ok, gx.astype(np.float32), gy.astype(np.float32), cv2.INTER_LINEAR,
-                       borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
+        cells = cv2.add(self._cells, flow * np.float32(-1.0 / GRID))  # source cell of each cell
+        ok = cv2.remap(self.flow_ok, cells, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_CONSTANT, borderValue=0.0)
         return flow * ok[..., None]
 
 
@@ -296,12 +324,14 @@ def _smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], sigma: float
     return n / std
 
 
-def _feather(region: np.ndarray) -> np.ndarray:
-    """Pin a region's edges: weight grows from 0 at the border to 1 a few cells inside."""
+def _feather(region: np.ndarray, cells: float = 3.0) -> np.ndarray:
+    """Pin a region's edges: weight grows from 0 at its border (and the frame's) to 1
+    ``cells`` cells inside, smoothly."""
     inside = (region > 0.5).astype(np.uint8)
     if not inside.any():
         return region * 0.0
-    dist = cv2.distanceTransform(inside, cv2.DIST_L2, 3)
-    ramp = np.clip(dist / FEATHER_CELLS, 0.0, 1.0)
+    padded = cv2.copyMakeBorder(inside, 1, 1, 1, 1, cv2.BORDER_CONSTANT, value=0)  # the frame's edge is an edge
+    dist = cv2.distanceTransform(padded, cv2.DIST_L2, 3)[1:-1, 1:-1]
+    ramp = np.clip(dist / max(1.0, cells), 0.0, 1.0)
     ramp = ramp * ramp * (3 - 2 * ramp)
     return (np.minimum(region, 1.0) * ramp).astype(np.float32)

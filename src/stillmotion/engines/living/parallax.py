@@ -432,22 +432,38 @@ class ParallaxRenderer:
         field = self.elements.at(t) if self.elements is not None and not self.elements.empty else None
         if field is None:
             return self._compose(mx, my, alpha, bx, by)
-        layers = []
-        for disp in field.displacements:
-            dm = self._sample_field(disp, mx, my)
+        W, H = self.size
+
+        def layer(disp, sub=(slice(None), slice(None))):
+            ax, ay = mx[sub], my[sub]
+            dm = self._sample_field(disp, ax, ay)
             bxk = byk = None
             if bx is not None:
-                db = self._sample_field(disp, bx, by)
-                bxk, byk = bx - db[..., 0], by - db[..., 1]
-            layers.append(self._compose(mx - dm[..., 0], my - dm[..., 1], alpha, bxk, byk))
-        y, c = layers[0]
-        W, H = self.size
-        if len(layers) == 2:
-            wgt = self._sample_field(field.weight, mx, my)
-            w_half = wgt if wgt.shape == c.shape[:2] else cv2.resize(wgt, (W // 2, H // 2), interpolation=cv2.INTER_LINEAR)
-            w_full = cv2.resize(wgt, (W, H), interpolation=cv2.INTER_LINEAR)
-            y = cv2.blendLinear(y, layers[1][0], w_full, 1.0 - w_full)
-            c = cv2.blendLinear(c, layers[1][1], w_half, 1.0 - w_half)
+                db = self._sample_field(disp, bx[sub], by[sub])
+                bxk, byk = bx[sub] - db[..., 0], by[sub] - db[..., 1]
+            return self._compose(ax - dm[..., 0], ay - dm[..., 1], None if alpha is None else alpha[sub], bxk, byk)
+
+        y, c = layer(field.displacements[0])
+        if len(field.displacements) == 2:
+            # The second phase differs from the first only where something flows:
+            # warp and blend it in that box (grid cell (i, j) is the 2×2 block at (2i, 2j)).
+            support = self._sample_field(self.elements.flow_support, mx, my) > 0.01
+            rows, cols = np.flatnonzero(support.any(axis=1)), np.flatnonzero(support.any(axis=0))
+            if rows.size and self.map_step == 2:
+                sub = (slice(rows[0], rows[-1] + 1), slice(cols[0], cols[-1] + 1))
+                y1, c1 = layer(field.displacements[1], sub)
+                wgt = self._sample_field(field.weight, mx[sub], my[sub])
+                w_full = cv2.resize(wgt, (y1.shape[1], y1.shape[0]), interpolation=cv2.INTER_LINEAR)
+                full = (slice(2 * sub[0].start, 2 * sub[0].stop), slice(2 * sub[1].start, 2 * sub[1].stop))
+                y[full] = cv2.blendLinear(y[full], y1, w_full, 1.0 - w_full)
+                c[sub] = cv2.blendLinear(c[sub], c1, wgt, 1.0 - wgt)
+            elif rows.size:
+                y1, c1 = layer(field.displacements[1])
+                wgt = self._sample_field(field.weight, mx, my)
+                w_half = cv2.resize(wgt, (W // 2, H // 2), interpolation=cv2.INTER_LINEAR)
+                w_full = cv2.resize(wgt, (W, H), interpolation=cv2.INTER_LINEAR)
+                y = cv2.blendLinear(y, y1, w_full, 1.0 - w_full)
+                c = cv2.blendLinear(c, c1, w_half, 1.0 - w_half)
         if field.gain is not None or field.lift is not None:
             yf = y.astype(np.float32)
             if field.gain is not None:
