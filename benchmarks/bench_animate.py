@@ -36,6 +36,8 @@ PHOTO_SIZE = (2560, 1600)
 SIZES = {"480p": "854x480", "720p": "1280x720", "1080p": "1920x1080"}
 PROMPT = "slow push-in"
 PARALLAX_PROMPT = "orbit right"
+ELEMENTS_PROMPT = "slow push-in, storm clouds drifting to the left, golden light shifting slowly"
+"""Camera + two element regions (a flow in the sky, a relighting over the frame)."""
 STAGES = ("load", "understand", "plan", "prepare", "render_encode", "total")
 EXTRA = ("after_total", "animate_call", "import_s")  # measured by the child around the call
 
@@ -270,6 +272,7 @@ def main() -> None:
             run_sm("sm 720p push-in", PROMPT, SIZES["720p"])
             run_zp("zoompan 720p", SIZES["720p"])
             run_cli("sm CLI 720p push-in", SIZES["720p"])
+            run_sm("sm 720p push-in + elements", ELEMENTS_PROMPT, SIZES["720p"])
             if not args.no_sweep:
                 run_zp("zoompan 480p", SIZES["480p"])
                 run_sm("sm 480p push-in", PROMPT, SIZES["480p"])
