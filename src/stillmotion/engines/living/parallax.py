@@ -41,6 +41,7 @@ import numpy as np
 
 from ...video import rgb_to_ycbcr709, ycbcr709_to_rgb
 from .camera import Geometry, Pose, rotation_matrix
+from .flow import GRID
 
 __all__ = [
     "FAR_DISPARITY",
@@ -479,8 +480,6 @@ class ParallaxRenderer:
 
     def _sample_field(self, f: np.ndarray, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
         """A coarse element field (cells of GRID working pixels) at working positions."""
-        from .flow import GRID
-
         gx = (mx + 0.5) * (1.0 / GRID) - 0.5
         gy = (my + 0.5) * (1.0 / GRID) - 0.5
         return cv2.remap(f, gx.astype(np.float32), gy.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
