@@ -22,6 +22,7 @@ import re
 from dataclasses import dataclass, field, replace
 
 from ..engines.living.camera import CameraMove, Move
+from ..engines.living.portrait import PortraitMotion
 from .elements import BACKGROUND_PHRASE, ElementMotion, parse_elements
 
 __all__ = ["MotionPlan", "parse_prompt"]
@@ -100,6 +101,23 @@ _UNDERSTOOD = [
 _ELEMENTS = re.compile(
     r"\b(?:fire|flames?|candle\w*|snow\w*|rain\w*|raindrops|dust|particles|sparkl\w*|flicker\w*|embers|sparks)\b"
 )
+_PORTRAIT_ASKS = [
+    ("blink", re.compile(r"\bblink\w*\b")),
+    ("breathe", re.compile(r"\bbreath\w*\b|\bchest\s+(?:ris|mov)\w*|\binhal\w*|\bexhal\w*")),
+    ("turn", re.compile(r"\bhead\s+turn\w*|\bturn\w*\s+(?:her|his|their|the)\s+head\b|\blooks?\s+(?:to|toward)\s+(?:the\s+)?side\b")),
+    ("tilt", re.compile(r"\bhead\s+tilt\w*|\btilt\w*\s+(?:her|his|their|the)\s+head\b|\bcock\w*\s+(?:her|his|the)\s+head\b")),
+    ("nod", re.compile(r"\bnod\w*\b")),
+    ("sway", re.compile(r"\bhead\s+(?:sway\w*|motion|movement|mov\w*)\b|\bsway\w*\s+(?:her|his|their|the)\s+head\b")),
+    ("gaze", re.compile(r"\bgaze\b|\beyes?\s+(?:move\w*|moving|shift\w*|dart\w*|wander\w*)|\bglanc\w*|\blooks?\s+around\b|\bsaccad\w*")),
+    ("smile", re.compile(r"\bsmil\w*|\bexpression\s+(?:shift|change)\w*|\bsoft\s+expression\b|\bgrin\w*")),
+    ("life", re.compile(r"\bportrait\b|\bcomes?\s+(?:to\s+)?(?:life|alive)\b|\bsubtle\s+(?:motion|movement|life)\b|\balive\b|\bmicro[\s-]?(?:motion|movement)s?\b|\bliving\s+photo\b")),
+]
+
+
+def _portrait_asks(clause: str) -> set[str]:
+    return {name for name, pattern in _PORTRAIT_ASKS if pattern.search(clause)}
+
+
 _BACKGROUND = re.compile(
     r"\b(?:only|just)\s+(?:the\s+)?background\b|\bbackground\s+(?:elements?\s+)?(?:in\s+motion|moving|moves|alive|animated)\b|"
     r"\b(?:nature|scene|environment)\s+(?:comes?\s+)?(?:alive|in\s+motion|moving)\b|\bcinemagraph\b"
@@ -155,6 +173,7 @@ class MotionPlan:
         background_elements: "only the background in motion": the engine
             animates every natural element it finds (sky, water, foliage).
         frozen_elements: elements the negative prompt keeps still.
+        portrait: portrait micro-motion (blinks, breathing, head, gaze, smile), if asked.
     """
 
     camera: list[CameraMove] = field(default_factory=list)
@@ -171,6 +190,7 @@ class MotionPlan:
     elements: list[ElementMotion] = field(default_factory=list)
     background_elements: bool = False
     frozen_elements: set[str] = field(default_factory=set)
+    portrait: PortraitMotion | None = None
 
     def explain(self) -> str:
         """The plan in plain words, one item per line (for ``--explain``)."""
@@ -187,6 +207,8 @@ class MotionPlan:
             lines.append(f"Element: {e.words()}")
         if self.background_elements:
             lines.append("Elements: every natural element found in the photo (sky, water, foliage) moves")
+        if self.portrait is not None:
+            lines.append(f"Portrait: {self.portrait.words()}")
         lines.append("Timing: " + ("seamless loop, the last frame flows into the first" if self.loop
                                    else "eased start and stop, constant speed in between"))
         if self.depth_of_field:
@@ -222,6 +244,10 @@ class MotionPlan:
             ],
             "background_elements": self.background_elements,
             "frozen_elements": sorted(self.frozen_elements),
+            "portrait": None if self.portrait is None else {
+                "blink": self.portrait.blink, "breathe": self.portrait.breathe, "head": self.portrait.head,
+                "gaze": self.portrait.gaze, "smile": self.portrait.smile, "strength": round(self.portrait.strength, 4),
+            },
         }
 
 
@@ -256,6 +282,8 @@ def parse_prompt(
     found: list[tuple[Move, str, float, str]] = []  # move, clause, speed factor, speed word
     clauses = [c.strip() for c in _SPLIT.split(text) if c and c.strip()]
     global_speed = _speed_of(text)
+    portrait_asks: set[str] = set()
+    portrait_gentle = False
     for clause in clauses:
         used = False
         if _STATIC.search(clause):
@@ -287,6 +315,12 @@ def parse_prompt(
         if _BACKGROUND.search(clause):
             plan.background_elements = True
             used = True
+        asks = _portrait_asks(clause)
+        if asks:
+            portrait_asks |= asks
+            if _speed_of(clause) and _speed_of(clause)[0] < 1.0:
+                portrait_gentle = True
+            used = True
         for pattern, words in _UNDERSTOOD:
             if pattern.search(clause) and (not used or words.startswith("the move")):
                 plan.understood.append(f"'{clause}': {words}")
@@ -301,6 +335,18 @@ def parse_prompt(
                 plan.understood.append(f"'{clause}': sets the speed")
             else:
                 plan.unused.append(f"'{clause}': no camera motion in it (describe how things move, not the scene)")
+
+    if portrait_asks:
+        generic = "life" in portrait_asks
+        head = next((h for h in ("turn", "tilt", "nod", "sway") if h in portrait_asks), "sway" if generic else None)
+        plan.portrait = PortraitMotion(
+            blink=generic or "blink" in portrait_asks,
+            breathe=generic or "breathe" in portrait_asks,
+            head=head,
+            gaze="gaze" in portrait_asks,
+            smile="smile" in portrait_asks,
+            strength=min(2.0, 2.0 * float(motion_strength) * (0.7 if portrait_gentle else 1.0)),
+        )
 
     if plan.background_elements:
         # "Only the background in motion": every natural element the photo has
@@ -371,7 +417,7 @@ def parse_prompt(
     # Speed word for the explanation: that of the first move.
     strength = 2.0 * float(motion_strength)
     duration_factor = math.sqrt(max(1.0, min(30.0, duration)) / 5.0)
-    if not chosen and not found and not plan.static and (plan.elements or plan.background_elements):
+    if not chosen and not found and not plan.static and (plan.elements or plan.background_elements or plan.portrait):
         plan.understood.append("no camera move asked: the camera holds still, so the elements read as a living photo")
     elif not chosen and not found and not plan.static:
         # Nothing asked: a gentle move the negative prompt allows, else none.

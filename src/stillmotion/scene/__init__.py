@@ -98,6 +98,21 @@ class Scene:
         return _cached((self.key, "regions"), compute)
 
     @cached_property
+    def landmarks(self) -> list:
+        """Face Mesh landmarks (photo pixels) of each face, or [] when the optional
+        models are not installed (see :mod:`.landmarks`)."""
+        from .landmarks import detect_landmarks
+
+        return _cached((self.key, "landmarks"), lambda: detect_landmarks(self.rgb, self.faces))
+
+    @cached_property
+    def person(self) -> np.ndarray | None:
+        """float32 person mask at photo size (selfie segmentation), or None without the models."""
+        from .landmarks import person_mask
+
+        return _cached((self.key, "person"), lambda: person_mask(self.rgb))
+
+    @cached_property
     def saliency(self) -> np.ndarray:
         """float32 h×w spectral-residual saliency in [0, 1] at DEPTH_SIDE scale."""
         grey = cv2.cvtColor(self._small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0

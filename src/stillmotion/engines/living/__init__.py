@@ -257,6 +257,12 @@ class LivingEngine:
                         "nothing moves for it; paint where it is with --mask"
                     )
             renderer.elements = None if elements.empty else elements
+        # 6. Portrait micro-motion from landmarks found once per clip.
+        portrait_info = None
+        if plan.portrait is not None:
+            portrait_info, field = _portrait(scene, plan, (x0, y0, x1, y1), (ww, wh), frame_count / fps, seed, warnings)
+            renderer.portrait = field
+
         info = {
             "depth": scene.depth_method,
             "subject": [round(subject[0], 4), round(subject[1], 4)],
@@ -273,6 +279,7 @@ class LivingEngine:
             "working_scale": round(scale, 4),
             "parallax_reach_px": round(reach, 2),
             "amplitude_jitter": round(jitter, 4),
+            "portrait": portrait_info,
             "elements": None if elements is None else {
                 "regions": {k: round(v, 4) for k, v in elements.present.items()},
                 "flow_period_s": round(elements.period, 4),
@@ -283,6 +290,53 @@ class LivingEngine:
 
 
 # --------------------------------------------------------------- helpers
+
+
+def _portrait(scene, plan, region, work_size, duration, seed, warnings):
+    """The clip's PortraitField (or None) and a JSON summary; warns when it cannot do what was asked."""
+    from dataclasses import replace as _replace
+
+    from ...scene.landmarks import FaceLandmarks, landmarks_status, pseudo_landmarks
+    from .portrait import PortraitField
+
+    x0, y0, x1, y1 = region
+    ww, wh = work_size
+    kx, ky = ww / (x1 - x0), wh / (y1 - y0)
+    motion = plan.portrait
+    faces = scene.landmarks
+    method = "Face Mesh landmarks (MediaPipe models on LiteRT)"
+    if not faces:
+        if not scene.faces:
+            warnings.append("the prompt asks for portrait motion, but no face was found in the photo: "
+                            "the rest of the plan still runs")
+            return {"faces": 0, "method": None}, None
+        reason = landmarks_status() or "the landmark model did not confirm the faces"
+        warnings.append(f"portrait motion without landmarks ({reason}): breathing and head sway only, no blinks")
+        faces = [pseudo_landmarks(f) for f in scene.faces]
+        motion = _replace(motion, blink=False, gaze=False, smile=False, head=motion.head or "sway")
+        method = "face boxes (Haar cascades)"
+    mapped = []
+    for f in faces:
+        pts = f.points.copy()
+        pts[:, 0] = (pts[:, 0] - x0 + 0.5) * kx - 0.5
+        pts[:, 1] = (pts[:, 1] - y0 + 0.5) * ky - 0.5
+        pts[:, 2] *= kx
+        iris = None if f.iris is None else np.column_stack([(f.iris[:, 0] - x0 + 0.5) * kx - 0.5,
+                                                            (f.iris[:, 1] - y0 + 0.5) * ky - 0.5]).astype(np.float32)
+        mapped.append(FaceLandmarks(pts, f.score, iris, None if f.iris_radius is None else f.iris_radius * kx))
+    person = scene.person
+    person_w = None
+    if person is not None:
+        person_w = cv2.resize(person[y0:y1, x0:x1], (ww, wh), interpolation=cv2.INTER_LINEAR)
+    field = PortraitField(mapped, person_w, (wh, ww), motion, duration, seed, loop=plan.loop)
+    info = {
+        "faces": len(mapped),
+        "method": method,
+        "person_mask": person is not None,
+        "blinks_s": [[round(a, 3), round(b, 3)] for a, b in field.blinks],
+        "motion": motion.words(),
+    }
+    return info, (None if field.empty else field)
 
 
 def _crop_fraction(mask: np.ndarray, box: tuple[float, float, float, float]) -> np.ndarray:

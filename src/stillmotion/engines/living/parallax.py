@@ -361,6 +361,7 @@ class ParallaxRenderer:
         self._xs, self._ys = (a.astype(np.float32) for a in np.meshgrid(sx, sy))
         self._warm: dict[str, np.ndarray] = {}  # last frame's disparity solutions, for warm starts
         self.elements = None  # an ElementField, set by the engine when the plan moves elements
+        self.portrait = None  # a PortraitField, set by the engine for portrait micro-motion
 
     def solve(self, pose: Pose, xs: np.ndarray | None = None, ys: np.ndarray | None = None):
         """Solve the foreground and plate maps of a pose on a grid.
@@ -430,6 +431,15 @@ class ParallaxRenderer:
                 alpha_q = self._alpha(mx[q], my[q], step[q], bxq, byq)
                 if alpha_q.min() <= 0.999:
                     alpha, bx, by = (_upsample_grid(a, mx.shape) for a in (alpha_q, bxq, byq))
+        if self.portrait is not None:
+            # Portrait micro-motion, in scene space: displace the camera's samples.
+            dp = self.portrait.displace(mx, my, t)
+            if dp is not None:
+                mx, my = mx - dp[..., 0], my - dp[..., 1]
+            if bx is not None:
+                db = self.portrait.displace(bx, by, t)
+                if db is not None:
+                    bx, by = bx - db[..., 0], by - db[..., 1]
         field = self.elements.at(t) if self.elements is not None and not self.elements.empty else None
         if field is None:
             return self._compose(mx, my, alpha, bx, by)
