@@ -92,10 +92,10 @@ def test_unused_words_are_reported_not_dropped():
     plan = parse_prompt("A beautiful woman at the beach")
     assert plan.defaulted and plan.camera[0].move is Move.push_in
     assert any("describe how things move" in u for u in plan.unused)
-    plan = parse_prompt("slow push-in, candles flickering, a natural blink")
+    plan = parse_prompt("slow push-in, candles flickering, she starts talking")
     assert [c.move for c in plan.camera] == [Move.push_in]
     assert any("candles" in u and "not animated" in u for u in plan.unused)
-    assert any("blink" in u and "portrait motion" in u for u in plan.unused)
+    assert any("talking" in u and "portrait motion" in u for u in plan.unused)
 
 
 def test_loop_words_set_the_loop():
@@ -158,3 +158,20 @@ def test_only_the_background_moves():
     plan = parse_prompt("static camera, only the background elements in motion")
     assert plan.camera == [] and plan.background_elements
     assert {e.element for e in plan.elements} == {"clouds", "water", "foliage"}
+
+
+@pytest.mark.parametrize(
+    "prompt,blink,breathe,head,gaze,smile",
+    [
+        ("a slight head turn, a natural blink, a soft expression shift", True, False, "turn", False, True),
+        ("natural breathing visible", False, True, None, False, False),
+        ("portrait comes to life", True, True, "sway", False, False),
+        ("gentle head tilt, eyes glancing around", False, False, "tilt", True, False),
+        ("she nods slowly", False, False, "nod", False, False),
+    ],
+)
+def test_portrait_phrases(prompt, blink, breathe, head, gaze, smile):
+    p = parse_prompt(prompt).portrait
+    assert p is not None
+    assert (p.blink, p.breathe, p.head, p.gaze, p.smile) == (blink, breathe, head, gaze, smile)
+    assert parse_prompt(prompt).camera == []  # portrait prompts alone keep the camera still

@@ -123,8 +123,7 @@ _BACKGROUND = re.compile(
     r"\b(?:nature|scene|environment)\s+(?:comes?\s+)?(?:alive|in\s+motion|moving)\b|\bcinemagraph\b"
 )
 _PORTRAIT = re.compile(
-    r"\b(?:blink\w*|breath\w*|breathing|smil\w*|head\s+(?:turn|tilt|nod)\w*|nod\w*|gaze|looks?\s+(?:at|up|down|around)|"
-    r"eyes?\s+(?:move|moving|open|close)\w*|expression|lips|talk\w*|speak\w*|wink\w*|laugh\w*)\b"
+    r"\b(?:talk\w*|speak\w*|wink\w*|laugh\w*|lips?\s+mov\w*|lip[\s-]?sync\w*|sing\w*|cry\w*|frown\w*)\b"
 )
 _NEGATIVE = [
     (re.compile(r"\bpan(?:s|ning|ned)?\b"), {Move.pan_left, Move.pan_right}, "pan"),
@@ -328,7 +327,7 @@ def parse_prompt(
                 break
         if not used:
             if _PORTRAIT.search(clause):
-                plan.unused.append(f"'{clause}': portrait motion (blinks, breathing, head turns) is not rendered by this version")
+                plan.unused.append(f"'{clause}': this portrait motion (talking, laughing, winking) is not rendered by this version")
             elif _ELEMENTS.search(clause):
                 plan.unused.append(f"'{clause}': this element (fire, snow, rain, particles) is not animated by this version")
             elif _speed_of(clause) and len(clause.split()) <= 2:

@@ -150,8 +150,17 @@ def landmarks_status() -> str | None:
 
 @lru_cache(maxsize=4)
 def _load(name: str):
-    interp = _interpreter_class()(model_path=os.path.join(_model_dir(), name), num_threads=2)
-    interp.allocate_tensors()
+    # LiteRT announces its XNNPACK delegate on stderr from C++; keep the CLI's
+    # output to what the user needs by muting fd 2 while it loads.
+    saved = os.dup(2)
+    try:
+        with open(os.devnull, "w") as null:
+            os.dup2(null.fileno(), 2)
+            interp = _interpreter_class()(model_path=os.path.join(_model_dir(), name), num_threads=2)
+            interp.allocate_tensors()
+    finally:
+        os.dup2(saved, 2)
+        os.close(saved)
     return interp
 
 
