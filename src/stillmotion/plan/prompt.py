@@ -453,6 +453,7 @@ def parse_prompt(
 
 def _normalise(text: str) -> str:
     text = text.lower().replace("’", "'").replace("–", "-").replace("—", "-")
+    text = re.sub(r"\bblack[\s-]+and[\s-]+white\b", "monochrome", text)  # not two clauses
     text = re.sub(r"(?<=\w)-(?=\w)", " ", text)  # push-in → push in, dolly-out → dolly out
     return re.sub(r"\s+", " ", text).strip()
 

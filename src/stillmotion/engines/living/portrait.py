@@ -233,10 +233,16 @@ class PortraitField:
                 taper = np.sqrt(np.clip(1.0 - (2 * u - 1) ** 2, 0.0, 1.0)) * ((xs >= xa) & (xs <= xb))
                 c = 0.97 * level * taper
                 ylid = yu + c * np.maximum(yl - yu, 0.0)  # the lid's new edge
-                ytop = yu - 0.55 * e_w  # skin up to about the brow
-                r = (yu - ytop) / np.maximum(ylid - ytop, 1e-3)
-                src = ytop + (ys - ytop) * r
-                band = (ys >= ytop) & (ys <= ylid) & (xs >= xa) & (xs <= xb)
+                # The lid skin above the lash line (about one opening high), not the brow
+                # or a glasses rim above it, stretches down over the eye; the lashes
+                # themselves (just above the lid line) are left out of the stretch, so
+                # the closed lid reads as skin rather than a dark smear.
+                gap = np.maximum(yl - yu, 0.0)
+                ytop = yu - np.maximum(1.1 * gap, 0.07 * e_w)
+                yskin = yu - 0.3 * gap  # bottom of the skin that is stretched
+                r = (yskin - ytop) / np.maximum(ylid - ytop, 1e-3)
+                src = ytop + (ys - ytop) * np.where(c > 1e-3, r, 1.0)
+                band = (ys >= ytop) & (ys <= ylid) & (xs >= xa) & (xs <= xb) & (c > 1e-3)
                 dy = np.where(band, ys - src, dy)
             dy = cv2.GaussianBlur(dy, (0, 0), 0.6)  # anti-alias the lid's edge
             rasters.append(_Raster(x0, y0, np.dstack([np.zeros_like(dy), dy])))
