@@ -163,3 +163,22 @@ def test_landmarks_on_archival_greyscale(hopper):
     grey = np.dstack([cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)] * 3)
     lm = detect_landmarks(grey, detect_faces(grey))
     assert lm and lm[0].score > 0.5 and 0.15 < lm[0].eye_openness() < 0.6
+
+
+@needs_landmarks
+def test_several_faces_and_a_small_one(photos, hopper, tmp_path):
+    """Two portraits side by side and a small copy: every face found gets its motion, nothing breaks."""
+    a = np.asarray(Image.open(photos["astronaut"]).convert("RGB").resize((400, 400)))
+    b = np.asarray(Image.open(hopper).convert("RGB").resize((340, 400)))
+    small = cv2.resize(a, (120, 120))
+    canvas = np.full((400, 860, 3), 128, np.uint8)
+    canvas[:, :400] = a
+    canvas[:, 400:740] = b
+    canvas[280:400, 740:860] = small
+    p = tmp_path / "group.png"
+    Image.fromarray(canvas).save(p)
+    clip, frames = _clip(p, "natural blinks, breathing, static camera", tmp_path, "group", size="430x200",
+                         duration=2.0)
+    info = clip.recipe["shot"]["portrait"]
+    assert info["faces"] >= 2, info
+    assert len(frames) == 24 and np.isfinite(frames.astype(float)).all()
