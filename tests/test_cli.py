@@ -210,3 +210,26 @@ def test_console_script_exits_2_without_traceback(tmp_path):
 def test_engines_lists_living():
     res = _cli("engines")
     assert res.exit_code == 0 and "living" in res.output and "yes" in res.output
+
+
+@pytest.mark.parametrize("preset,aspect,duration,loop", [("reels", "9:16", 6.0, True), ("linkedin", "4:5", 6.0, False),
+                                                          ("web-loop", "16:9", 8.0, True)])
+def test_platform_presets_set_aspect_duration_and_loop(tmp_path, photos, preset, aspect, duration, loop):
+    out = tmp_path / "p.mp4"
+    res = _cli("animate", str(photos["coffee"]), "--preset", preset, "--resolution", "480p", "--fps", "8", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    r = json.loads(out.with_suffix(".json").read_text())["request"]
+    assert (r["aspect"], r["duration"], r["loop"], r["preset"]) == (aspect, duration, loop, preset)
+    info = probe(out)
+    w, h = (int(v) for v in aspect.split(":"))
+    assert abs(info["width"] / info["height"] - w / h) < 0.02
+    assert info["frame_count"] == int(duration * 8)
+
+
+def test_explicit_options_beat_the_preset(tmp_path, photos):
+    out = tmp_path / "p.mp4"
+    res = _cli("animate", str(photos["coffee"]), "--preset", "reels", "--duration", "2", "--no-loop", "--aspect", "1:1",
+               "--resolution", "480p", "--fps", "8", "-o", str(out))
+    assert res.exit_code == 0, res.output
+    r = json.loads(out.with_suffix(".json").read_text())["request"]
+    assert (r["aspect"], r["duration"], r["loop"]) == ("1:1", 2.0, False)

@@ -16,7 +16,7 @@ import typer
 
 from ._version import __version__
 from .errors import StillmotionError
-from .request import AnimateRequest, Aspect, Resolution
+from .request import AnimateRequest, Aspect, Preset, Resolution
 
 app = typer.Typer(
     name="stillmotion",
@@ -40,16 +40,17 @@ def animate(
     prompt: Annotated[str, typer.Option("--prompt", "-p", help=_help("prompt"))] = "",
     negative_prompt: Annotated[str, typer.Option("--negative-prompt", "-n", help=_help("negative_prompt"))] = "",
     engine: Annotated[str, typer.Option(help=_help("engine"))] = "living",
-    duration: Annotated[float, typer.Option(help=_help("duration"))] = 5.0,
+    duration: Annotated[Optional[float], typer.Option(help=_help("duration") + " [default: 5]", show_default=False)] = None,
     fps: Annotated[float, typer.Option(help=_help("fps"))] = 24.0,
     size: Annotated[Optional[str], typer.Option(help=_help("size"), metavar="WxH")] = None,
     resolution: Annotated[Resolution, typer.Option(help=_help("resolution"))] = Resolution.p720,
-    aspect: Annotated[Aspect, typer.Option(help=_help("aspect"))] = Aspect.source,
+    aspect: Annotated[Optional[Aspect], typer.Option(help=_help("aspect") + " [default: source]", show_default=False)] = None,
     motion_strength: Annotated[float, typer.Option(help=_help("motion_strength"), metavar="0..1")] = 0.5,
     consistency: Annotated[float, typer.Option(help=_help("consistency"), metavar="0..1")] = 0.5,
     seed: Annotated[Optional[int], typer.Option(help=_help("seed"))] = None,
     variations: Annotated[int, typer.Option(help=_help("variations"))] = 1,
-    loop: Annotated[bool, typer.Option("--loop", help=_help("loop"))] = False,
+    loop: Annotated[Optional[bool], typer.Option("--loop/--no-loop", help=_help("loop"), show_default=False)] = None,
+    preset: Annotated[Optional[Preset], typer.Option(help=_help("preset"), show_default=False)] = None,
     last_image: Annotated[Optional[Path], typer.Option(help=_help("last_image"))] = None,
     depth_model: Annotated[Optional[str], typer.Option(help=_help("depth_model"), metavar="NAME_OR_DIR")] = None,
     mask: Annotated[Optional[Path], typer.Option(help=_help("mask"), metavar="PNG")] = None,
@@ -66,21 +67,21 @@ def animate(
     from .request import AnimateRequest
 
     try:
+        given = {k: v for k, v in {"duration": duration, "aspect": aspect, "loop": loop}.items() if v is not None}
         request = AnimateRequest.build(
+            **given,
+            preset=preset,
             image=photo,
             prompt=prompt,
             negative_prompt=negative_prompt,
             engine=engine,
-            duration=duration,
             fps=fps,
             size=size,
             resolution=resolution,
-            aspect=aspect,
             motion_strength=motion_strength,
             consistency=consistency,
             seed=seed,
             variations=variations,
-            loop=loop,
             last_image=last_image,
             depth_model=depth_model,
             mask=mask,

@@ -17,7 +17,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from .errors import InputError
 
-__all__ = ["ASPECTS", "RESOLUTIONS", "AnimateRequest", "Aspect", "Resolution", "parse_size"]
+__all__ = ["ASPECTS", "PRESETS", "RESOLUTIONS", "AnimateRequest", "Aspect", "Preset", "Resolution", "parse_size"]
 
 MAX_SIDE = 4096
 """Largest output side in pixels (4K DCI width)."""
@@ -54,6 +54,30 @@ class Aspect(str, Enum):
         w, h = self.value.split(":")
         return int(w) / int(h)
 
+
+class Preset(str, Enum):
+    """Platform presets: aspect, duration and loop for where the clip is posted."""
+
+    reels = "reels"
+    tiktok = "tiktok"
+    shorts = "shorts"
+    x = "x"
+    linkedin = "linkedin"
+    web_loop = "web-loop"
+
+
+PRESETS: dict[str, dict] = {
+    # Vertical short-form feeds: 9:16, a few seconds, looping (they replay).
+    "reels": {"aspect": "9:16", "duration": 6.0, "loop": True},
+    "tiktok": {"aspect": "9:16", "duration": 6.0, "loop": True},
+    "shorts": {"aspect": "9:16", "duration": 8.0, "loop": True},
+    # Feeds that autoplay in landscape or square/portrait cards.
+    "x": {"aspect": "16:9", "duration": 6.0, "loop": False},
+    "linkedin": {"aspect": "4:5", "duration": 6.0, "loop": False},
+    # A website's hero background: wide and seamless.
+    "web-loop": {"aspect": "16:9", "duration": 8.0, "loop": True},
+}
+"""What each --preset sets, unless the option is given explicitly."""
 
 RESOLUTIONS = tuple(r.value for r in Resolution)
 ASPECTS = tuple(a.value for a in Aspect)
@@ -152,6 +176,22 @@ class AnimateRequest(BaseModel):
         for text in v:
             parse_arrow(text)
         return v
+
+    preset: Preset | None = Field(default=None, description="Platform preset (reels, tiktok, shorts, x, linkedin, web-loop): sets aspect, duration and loop.")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _apply_preset(cls, data):
+        """A preset fills aspect, duration and loop where they were not given."""
+        if isinstance(data, dict) and data.get("preset") is not None:
+            name = getattr(data["preset"], "value", data["preset"])
+            values = PRESETS.get(str(name))
+            if values is not None:
+                data = dict(data)
+                for key, value in values.items():
+                    if data.get(key) is None:
+                        data[key] = value
+        return data
 
     @model_validator(mode="after")
     def _check_output(self) -> "AnimateRequest":
