@@ -66,7 +66,7 @@ class ElementMotion:
 _RULES: list[tuple[str, str, str, tuple[float, float], str]] = [
     ("water", r"\bripple[sd]?\b|\brippling\b|\bsplash\w*\b|\bdroplets?\b|\bconcentric\b", "ripple", (0.0, 0.0), "water"),
     ("water", r"\bwaterfalls?\b|\bcascad\w*", "flow", (0.0, 1.0), "water"),
-    ("water", r"\bwater\b|\bwaves?\b|\bocean\b|\bsea\b|\blake\b|\bpond\b|\briver\b|\bstream\b|\btide\b|\bsurf\b|\breflections?\b|\bshimmer\w*\b|\bcurrent\b", "flow", (1.0, 0.0), "water"),
+    ("water", r"\bwater\b|\bwaves?\b|\bocean\b(?!\s+breeze)|\bsea\b(?!\s+breeze)|\blake\b|\bpond\b|\briver\b|\bstream\b|\btide\b|\bsurf\b|\breflections?\b|\bshimmer\w*\b|\bcurrent\b", "flow", (1.0, 0.0), "water"),
     ("clouds", r"\bclouds?\b|\bcloudy\b|\bsky\b|\bskies\b|\bstorm\s+clouds\b", "flow", (1.0, 0.0), "sky"),
     ("mist", r"\bmist\w*\b|\bfog\w*\b|\bhaze\b|\bhazy\b", "flow", (1.0, 0.0), "sky"),
     ("steam", r"\bsteam\w*\b|\bsmoke\w*\b|\bvapou?r\b|\bfumes?\b", "flow", (0.0, -1.0), "steam"),
@@ -79,9 +79,10 @@ _ELEMENT_WORDS = re.compile("|".join(r[1] for r in _RULES))
 ELEMENT_REGIONS = {r[0]: r[4] for r in _RULES}
 """Which Scene region each element moves in by default."""
 
+_MOVING = r"(?:drift\w*|flow\w*|mov\w*|roll\w*|blow\w*|sway\w*|sweep\w*|stream\w*|run\w*|pass\w*|slid\w*|glid\w*)\s+(?:slowly\s+|gently\s+|softly\s+|quickly\s+)?"
 _DIRECTIONS = [
-    (re.compile(r"\bfrom\s+(?:the\s+)?left\b|\b(?:to|toward|towards)\s+(?:the\s+)?right\b|\brightward\w*\b|\bleft\s+to\s+right\b"), (1.0, 0.0)),
-    (re.compile(r"\bfrom\s+(?:the\s+)?right\b|\b(?:to|toward|towards)\s+(?:the\s+)?left\b|\bleftward\w*\b|\bright\s+to\s+left\b"), (-1.0, 0.0)),
+    (re.compile(rf"\b{_MOVING}right\b|\bfrom\s+(?:the\s+)?left\b|\b(?:to|toward|towards)\s+(?:the\s+)?right\b|\brightward\w*\b|\bleft\s+to\s+right\b"), (1.0, 0.0)),
+    (re.compile(rf"\b{_MOVING}left\b|\bfrom\s+(?:the\s+)?right\b|\b(?:to|toward|towards)\s+(?:the\s+)?left\b|\bleftward\w*\b|\bright\s+to\s+left\b"), (-1.0, 0.0)),
     (re.compile(r"\bris(?:e|es|ing)\b|\bupward\w*\b|\bascend\w*\b|\bfrom\s+(?:the\s+)?bottom\b|\bup\b"), (0.0, -1.0)),
     (re.compile(r"\bfall(?:s|ing)?\b|\bdownward\w*\b|\bdescend\w*\b|\bfrom\s+(?:the\s+)?top\b|\bpour\w*\b|\bdown\b"), (0.0, 1.0)),
 ]
