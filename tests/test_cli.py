@@ -233,3 +233,23 @@ def test_explicit_options_beat_the_preset(tmp_path, photos):
     assert res.exit_code == 0, res.output
     r = json.loads(out.with_suffix(".json").read_text())["request"]
     assert (r["aspect"], r["duration"], r["loop"]) == ("1:1", 2.0, False)
+
+
+def test_analyze_prints_advice_and_json(photos):
+    res = _cli("analyze", str(photos["china"]), "-p", "make it move")
+    assert res.exit_code == 0, res.output
+    assert "landscape" in res.output and 'Try: "' in res.output and "too vague" in res.output
+    res = _cli("analyze", str(photos["astronaut"]), "--json")
+    data = json.loads(res.output)
+    assert data["kind"] == "portrait" and data["faces"] == 1 and data["prompt"] is None
+    res = _cli("analyze", str(photos["china"]) + ".missing")
+    assert res.exit_code == 2 and res.output.startswith("error:")
+
+
+def test_animate_warns_about_a_weak_prompt_first(tmp_path, photos):
+    out = tmp_path / "w.mp4"
+    res = _cli("animate", str(photos["china"]), "-p", "A beautiful woman at the beach", *FAST, "-o", str(out))
+    assert res.exit_code == 0, res.output
+    assert "warning: prompt: describes the scene" in res.output
+    recipe = json.loads(out.with_suffix(".json").read_text())
+    assert recipe["analysis"]["kind"] == "landscape" and recipe["analysis"]["prompt_score"] < 80

@@ -9,7 +9,8 @@ learned depth model is asked for.
 """
 
 from ._version import __version__
-from .api import Clip, animate, run
+from .analysis import Report
+from .api import Clip, analyze, animate, run
 from .errors import Canceled, EngineUnavailable, GenerationError, InputError, StillmotionError
 from .request import AnimateRequest
 
@@ -20,8 +21,10 @@ __all__ = [
     "EngineUnavailable",
     "GenerationError",
     "InputError",
+    "Report",
     "StillmotionError",
     "__version__",
+    "analyze",
     "animate",
     "run",
 ]

@@ -22,14 +22,16 @@ from PIL import Image, ImageDraw
 from ._version import __version__
 from .engines.registry import get_engine
 from .errors import Canceled, GenerationError, InputError, StillmotionError
+from .analysis import Report, analyze_photo
 from .image import load_image, output_size
 from .plan.brush import load_mask, parse_arrow
+from .plan.lint import lint_prompt
 from .plan.prompt import MotionPlan, parse_prompt
 from .request import AnimateRequest
 from .scene import Scene
 from .video import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, write_json_atomic, write_png_atomic, ycbcr709_to_rgb
 
-__all__ = ["Clip", "animate", "run"]
+__all__ = ["Clip", "analyze", "animate", "run"]
 
 ProgressFn = Callable[[int, int, "np.ndarray | None"], None]
 """``on_progress(done, total, preview)``: frames done of all frames of all variations;
@@ -167,6 +169,19 @@ def run(
         face = ((x + w / 2) / scene.size[0], (y + h / 2) / scene.size[1])
     subject = scene.subject()
     _ = scene.depth
+    # The same checks as `stillmotion analyze`, first: warn, block only the unusable.
+    target = None if request.aspect.value == "source" or request.size else request.aspect
+    report = analyze_photo(still, target_aspect=target, scene=scene)
+    report.prompt = lint_prompt(request.prompt, request.negative_prompt, elements=report.elements,
+                                faces=report.faces, kind=report.kind)
+    if not report.usable:
+        bad = next(c for c in report.checks if c.level == "unusable")
+        raise InputError(f"photo {still.path.name!r} cannot be animated: {bad.message}")
+    if report.check("resolution").level == "warning":  # says the same as the loader's small-photo notice, with advice
+        warnings = [w for w in warnings if "upscaled" not in w]
+    warnings += [f"photo: {c.message}" for c in report.checks if c.level == "warning"]
+    warnings += [f"prompt: {lint.message}" + (f" — try: '{lint.suggestion}'" if lint.suggestion else "")
+                 for lint in report.prompt.lints if lint.level == "warning"]
     timings["understand"] = time.perf_counter() - t
 
     # 3. Plan: prompt + negative prompt + options → MotionPlan.
@@ -220,7 +235,10 @@ def run(
                 t_render = time.perf_counter() - t
                 clip_timings = dict(timings, prepare=t_prepare, render_encode=t_render)
                 clip_timings["total"] = time.perf_counter() - t_start
-                recipe = _recipe(request, seed, plan, shot.info, (W, H), n, clip_timings, warnings + shot_warnings, still)
+                recipe = _recipe(request, seed, plan, shot.info, (W, H), n, clip_timings, warnings + shot_warnings, still,
+                                 analysis={"kind": report.kind, "expected": report.expected,
+                                           "checks": {c.name: c.level for c in report.checks},
+                                           "prompt_score": report.prompt.score})
                 writer.close(metadata={"title": request.prompt[:250], "comment": json.dumps(recipe, ensure_ascii=False)})
             sidecar = write_json_atomic(path.with_suffix(".json"), recipe)
             done_before += n
@@ -241,6 +259,40 @@ def run(
         first.variations = clips
         first.contact_sheet = write_png_atomic(output.with_name(f"{output.stem}_sheet.png"), _contact_sheet(sheet_rows, seeds))
     return first
+
+
+def analyze(
+    image: str | os.PathLike,
+    prompt: str | None = None,
+    *,
+    negative_prompt: str = "",
+    aspect: str | None = None,
+) -> "Report":
+    """Judge a photo (and a motion prompt) before animating it.
+
+    Args:
+        image: the photo.
+        prompt: a motion prompt to coach, or None.
+        negative_prompt: the negative prompt, coached with it.
+        aspect: a target aspect ("16:9", "9:16", "1:1", "4:5") to price the crop, or None.
+
+    Returns:
+        The :class:`~stillmotion.analysis.Report`: checks with measured values, kind,
+        expected result, recommended prompts, and ``.prompt`` (the coaching) when a
+        prompt was given. ``report.summary()`` is what ``stillmotion analyze`` prints.
+
+    Raises:
+        InputError: the photo cannot be read (see :func:`stillmotion.image.load_image`).
+
+    Example:
+        >>> print(analyze("examples/china.jpg", "make it move").summary())  # doctest: +SKIP
+    """
+    still = load_image(image)
+    report = analyze_photo(still, target_aspect=aspect)
+    if prompt is not None:
+        report.prompt = lint_prompt(prompt, negative_prompt, elements=report.elements, faces=report.faces,
+                                    kind=report.kind)
+    return report
 
 
 # --------------------------------------------------------------- helpers
@@ -291,7 +343,7 @@ def _output_path(request: AnimateRequest, photo: Path) -> Path:
     return out
 
 
-def _recipe(request, seed, plan: MotionPlan, shot_info, size, n, timings, warnings, still) -> dict:
+def _recipe(request, seed, plan: MotionPlan, shot_info, size, n, timings, warnings, still, analysis=None) -> dict:
     req = request.model_dump(mode="json")
     req["seed"] = seed
     return {
@@ -317,6 +369,7 @@ def _recipe(request, seed, plan: MotionPlan, shot_info, size, n, timings, warnin
             "preset": DEFAULT_PRESET,
         },
         "plan": plan.to_dict(),
+        "analysis": analysis,
         "shot": shot_info,
         "timings_s": {k: round(v, 3) for k, v in timings.items()},
         "warnings": warnings,

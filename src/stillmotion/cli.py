@@ -135,6 +135,28 @@ def _run_with_progress(run, request, *, explain: bool, quiet: bool):
 
 
 @app.command()
+def analyze(
+    photo: Annotated[Path, typer.Argument(help="The photo to judge.", show_default=False)],
+    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="A motion prompt to coach.")] = None,
+    negative_prompt: Annotated[str, typer.Option("--negative-prompt", "-n", help=_help("negative_prompt"))] = "",
+    aspect: Annotated[Optional[Aspect], typer.Option(help="Target aspect, to price the crop.", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (see stillmotion.analysis.REPORT_SCHEMA).")] = False,
+) -> None:
+    """Judge PHOTO (and a motion prompt) before animating: checks, expected result, advice."""
+    import json as _json
+
+    from .api import analyze as run_analyze
+
+    try:
+        report = run_analyze(photo, prompt, negative_prompt=negative_prompt,
+                             aspect=None if aspect is None or aspect is Aspect.source else aspect.value)
+    except StillmotionError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(err.exit_code) from None
+    typer.echo(_json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else report.summary())
+
+
+@app.command()
 def engines() -> None:
     """List the engines, what they can do and whether they can run here."""
     from .engines.registry import ENGINES
