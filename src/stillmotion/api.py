@@ -209,17 +209,23 @@ def run(
             t = time.perf_counter()
             shot = engine.prepare(
                 scene, plan, size=(W, H), frame_count=n, seed=seed, fps=request.fps,
-                mask=mask, freeze=freeze, arrows=arrows,
+                mask=mask, freeze=freeze, arrows=arrows, request=request,
             )
+            # Engines may snap size, frame count and fps to their model (and say so).
+            (Wo, Ho), n_out, fps_out = shot.size, shot.frame_count, shot.fps
+            if hasattr(shot, "on_step"):  # diffusion: progress per denoising step, stop between steps
+                shot.should_stop = should_stop
+                if on_progress is not None:
+                    shot.on_step = lambda i, steps: on_progress(i, steps, None)
             t_prepare = time.perf_counter() - t
             # One notice about a small photo is enough: keep the loader's if it gave one.
             shot_warnings = [w for w in shot.warnings if not ("upscaled" in w and any("upscaled" in x for x in warnings))]
             if on_plan is not None and not clips:
                 on_plan(plan_text + "\n" + _framing_words(shot.info, still.size, (W, H)))
             t = time.perf_counter()
-            thumbs_at = {0, n // 3, (2 * n) // 3, n - 1}
+            thumbs_at = {0, n_out // 3, (2 * n_out) // 3, n_out - 1}
             thumbs: list[np.ndarray] = []
-            writer = VideoWriter(path, W, H, request.fps, crf=DEFAULT_CRF, preset=DEFAULT_PRESET)
+            writer = VideoWriter(path, Wo, Ho, fps_out, crf=DEFAULT_CRF, preset=DEFAULT_PRESET)
             with _AbortOnError(writer):
                 for i, (y, cbcr) in enumerate(shot.frames_yuv420()):
                     if should_stop is not None and should_stop():
@@ -229,13 +235,14 @@ def run(
                     frame = ycbcr709_to_rgb(y, cbcr) if (i in thumbs_at or want_preview) else None
                     if i in thumbs_at:
                         thumbs.append(_thumb(frame))
-                    if on_progress is not None:
+                    if on_progress is not None and not hasattr(shot, "on_step"):
                         on_progress(done_before + i + 1, total, frame if want_preview else None)
                 writer.finish()  # flush x264 and finish the MP4, so the timing covers all encoding
                 t_render = time.perf_counter() - t
                 clip_timings = dict(timings, prepare=t_prepare, render_encode=t_render)
                 clip_timings["total"] = time.perf_counter() - t_start
-                recipe = _recipe(request, seed, plan, shot.info, (W, H), n, clip_timings, warnings + shot_warnings, still,
+                recipe = _recipe(request, seed, plan, shot.info, (Wo, Ho), writer.frames_written, clip_timings,
+                                 warnings + shot_warnings, still, fps=float(fps_out),
                                  analysis={"kind": report.kind, "expected": report.expected,
                                            "checks": {c.name: c.level for c in report.checks},
                                            "prompt_score": report.prompt.score})
@@ -243,7 +250,8 @@ def run(
             sidecar = write_json_atomic(path.with_suffix(".json"), recipe)
             done_before += n
             sheet_rows.append(thumbs)
-            clips.append(Clip(path, sidecar, W, H, request.fps, n, seed, recipe, warnings + shot_warnings, plan_text))
+            clips.append(Clip(path, sidecar, Wo, Ho, float(fps_out), writer.frames_written, seed, recipe,
+                              warnings + shot_warnings, plan_text))
     except StillmotionError:
         _remove_partial(clips)
         raise
@@ -343,7 +351,7 @@ def _output_path(request: AnimateRequest, photo: Path) -> Path:
     return out
 
 
-def _recipe(request, seed, plan: MotionPlan, shot_info, size, n, timings, warnings, still, analysis=None) -> dict:
+def _recipe(request, seed, plan: MotionPlan, shot_info, size, n, timings, warnings, still, fps=None, analysis=None) -> dict:
     req = request.model_dump(mode="json")
     req["seed"] = seed
     return {
@@ -359,9 +367,9 @@ def _recipe(request, seed, plan: MotionPlan, shot_info, size, n, timings, warnin
         "output": {
             "width": size[0],
             "height": size[1],
-            "fps": request.fps,
+            "fps": fps or request.fps,
             "frames": n,
-            "duration_s": round(n / request.fps, 4),
+            "duration_s": round(n / (fps or request.fps), 4),
             "codec": "h264",
             "pix_fmt": "yuv420p",
             "color": "bt709",
@@ -377,6 +385,11 @@ def _recipe(request, seed, plan: MotionPlan, shot_info, size, n, timings, warnin
 
 
 def _framing_words(info: dict, photo: tuple[int, int], size: tuple[int, int]) -> str:
+    if "framing" not in info:  # a diffusion engine
+        adj = "; ".join(info.get("adjustments", [])) or "none"
+        return (f"Engine: {info.get('engine')} ({info.get('pipeline')}, {info.get('model')}), "
+                f"{info.get('num_inference_steps')} steps, guidance {info.get('guidance_scale')}; adjustments: {adj}; "
+                f"licence: {info.get('licence')} (commercial: {info.get('commercial_use')})")
     fr = info["framing"]
     lines = [
         f"Depth: {info['depth']}",

@@ -53,6 +53,10 @@ def animate(
     preset: Annotated[Optional[Preset], typer.Option(help=_help("preset"), show_default=False)] = None,
     last_image: Annotated[Optional[Path], typer.Option(help=_help("last_image"))] = None,
     depth_model: Annotated[Optional[str], typer.Option(help=_help("depth_model"), metavar="NAME_OR_DIR")] = None,
+    guidance_scale: Annotated[Optional[float], typer.Option(help=_help("guidance_scale"), show_default=False)] = None,
+    steps: Annotated[Optional[int], typer.Option(help=_help("steps"), show_default=False)] = None,
+    model_path: Annotated[Optional[Path], typer.Option(help=_help("model_path"), metavar="DIR", show_default=False)] = None,
+    memory: Annotated[str, typer.Option(help=_help("memory"))] = "auto",
     mask: Annotated[Optional[Path], typer.Option(help=_help("mask"), metavar="PNG")] = None,
     freeze: Annotated[Optional[Path], typer.Option(help=_help("freeze"), metavar="PNG")] = None,
     arrow: Annotated[
@@ -169,6 +173,32 @@ def engines() -> None:
             f"{'yes' if spec.loop else 'no':<5} {'yes' if spec.end_frame else 'no':<10} {spec.needs} / {spec.licence}"
         )
         typer.echo(f"{'':<10} {spec.summary}" + ("" if ok else f" — {reason}"))
+
+
+@app.command()
+def download(
+    engine: Annotated[str, typer.Argument(help="A diffusion engine name (see `stillmotion engines`).", show_default=False)],
+) -> None:
+    """Fetch a diffusion engine's weights into the Hugging Face cache (needs internet)."""
+    from .engines.registry import ENGINES
+
+    spec = ENGINES.get(engine)
+    if spec is None or spec.family == "living":
+        typer.echo(f"error: {engine!r} is not a diffusion engine: see `stillmotion engines`", err=True)
+        raise typer.Exit(2)
+    repo = spec.factory().card.repo_id
+    try:
+        from huggingface_hub import snapshot_download
+
+        path = snapshot_download(repo)
+    except ImportError:
+        typer.echo("error: downloading needs huggingface_hub: pip install 'stillmotion[diffusion]'", err=True)
+        raise typer.Exit(3) from None
+    except Exception as err:  # network, auth, disk: one line, no traceback
+        typer.echo(f"error: could not download {repo} ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+                   "check the connection, or download on another machine and pass --model-path DIR", err=True)
+        raise typer.Exit(3) from None
+    typer.echo(f"downloaded {repo} to {path}")
 
 
 @app.command()

@@ -177,6 +177,10 @@ class AnimateRequest(BaseModel):
             parse_arrow(text)
         return v
 
+    guidance_scale: float | None = Field(default=None, ge=0.0, le=30.0, description="Guidance scale (diffusion engines; default: the model's).")
+    steps: int | None = Field(default=None, ge=1, le=200, description="num_inference_steps (diffusion engines; default: the model's).")
+    model_path: Path | None = Field(default=None, description="A diffusers-format model folder (diffusion engines; default: the Hugging Face cache).")
+    memory: str = Field(default="auto", pattern="^(auto|full|model-offload|group-offload|sequential)$", description="GPU memory mode: auto, full, model-offload, group-offload or sequential.")
     preset: Preset | None = Field(default=None, description="Platform preset (reels, tiktok, shorts, x, linkedin, web-loop): sets aspect, duration and loop.")
 
     @model_validator(mode="before")

@@ -72,6 +72,34 @@ ENGINES: dict[str, EngineSpec] = {
 }
 
 
+def _diffusion_specs() -> dict[str, EngineSpec]:
+    from .diffusion import cards
+    from .diffusion.common import DiffusionEngine, diffusion_status
+
+    specs = {}
+    for card, module in cards():
+        vram = ", ".join(f"{k} {v:g} GB" for k, v in card.vram_gb.items())
+        specs[card.name] = EngineSpec(
+            name=card.name,
+            family=card.family,
+            summary=f"{card.pipeline} ({card.repo_id}), {card.native_size[0]}×{card.native_size[1]}, "
+                    f"{card.fps:g} fps, ≤{card.max_frames} frames" + (" — deprecated in diffusers" if card.deprecated else "")
+                    + (f"; {card.notes}" if card.notes else ""),
+            camera_control=False,
+            loop=False,
+            end_frame=card.end_frame,
+            max_duration_s=card.max_frames / card.fps,
+            needs=f"GPU (VRAM ≈ {vram}), torch + diffusers, weights",
+            licence=f"{card.licence} (commercial: {card.commercial})",
+            factory=lambda c=card, m=module: DiffusionEngine(c, m),
+            check=diffusion_status,
+        )
+    return specs
+
+
+ENGINES.update(_diffusion_specs())
+
+
 def get_engine(name: str) -> tuple[EngineSpec, object]:
     """The spec and a ready engine object for ``name``.
 

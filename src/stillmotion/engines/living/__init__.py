@@ -72,6 +72,11 @@ class Shot:
     warnings: list[str] = field(default_factory=list)
     fps: float = 24.0
 
+    @property
+    def size(self) -> tuple[int, int]:
+        """Output (width, height) in pixels."""
+        return self.renderer.size
+
     def poses(self) -> list[Pose]:
         return self.path.poses(self.frame_count)
 
@@ -104,6 +109,7 @@ class LivingEngine:
         mask: np.ndarray | None = None,
         freeze: np.ndarray | None = None,
         arrows: list | None = None,
+        **_unused,
     ) -> Shot:
         """Prepare a clip.
 
