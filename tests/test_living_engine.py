@@ -83,8 +83,15 @@ def test_same_seed_same_frames_other_seed_other_frames(photos, tmp_path):
     b = stillmotion.animate(photos["china"], "slow push-in", seed=5, output=tmp_path / "b.mp4", **kw)
     c = stillmotion.animate(photos["china"], "slow push-in", seed=6, output=tmp_path / "c.mp4", **kw)
     fa, fb, fc = (read_video(x.path).frames_thwc for x in (a, b, c))
-    assert np.array_equal(fa, fb)
+    # The clips match (x264 is deterministic here; allow for a rare encoder-thread difference)…
+    assert np.mean((fa.astype(float) - fb) ** 2) < 0.5
     assert not np.array_equal(fa[-1], fc[-1])
+    # …and the rendered frames are identical, bit for bit.
+    scene = Scene(load_image(photos["china"]).rgb)
+    plan = MotionPlan(camera=[CameraMove(Move.push_in, 1.0, None)])
+    ra = [f.copy() for f in LivingEngine().prepare(scene, plan, size=(256, 170), frame_count=6, seed=5).frames()]
+    rb = [f.copy() for f in LivingEngine().prepare(scene, plan, size=(256, 170), frame_count=6, seed=5).frames()]
+    assert all(np.array_equal(x, y) for x, y in zip(ra, rb))
 
 
 def test_classical_depth_ranks_the_middlebury_motorcycle(photos, motorcycle_disparity):

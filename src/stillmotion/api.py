@@ -218,8 +218,6 @@ def run(
                 if on_progress is not None:
                     shot.on_step = lambda i, steps: on_progress(i, steps, None)
             t_prepare = time.perf_counter() - t
-            # One notice about a small photo is enough: keep the loader's if it gave one.
-            shot_warnings = [w for w in shot.warnings if not ("upscaled" in w and any("upscaled" in x for x in warnings))]
             if on_plan is not None and not clips:
                 on_plan(plan_text + "\n" + _framing_words(shot.info, still.size, (W, H)))
             t = time.perf_counter()
@@ -238,6 +236,10 @@ def run(
                     if on_progress is not None and not hasattr(shot, "on_step"):
                         on_progress(done_before + i + 1, total, frame if want_preview else None)
                 writer.finish()  # flush x264 and finish the MP4, so the timing covers all encoding
+                # Engines may add notices while rendering (e.g. options a model ignored);
+                # one notice about a small photo is enough: keep the loader's if it gave one.
+                shot_warnings = [w for w in shot.warnings
+                                 if not ("upscaled" in w and any("upscaled" in x for x in warnings))]
                 t_render = time.perf_counter() - t
                 clip_timings = dict(timings, prepare=t_prepare, render_encode=t_render)
                 clip_timings["total"] = time.perf_counter() - t_start

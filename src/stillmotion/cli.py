@@ -91,6 +91,10 @@ def animate(
             mask=mask,
             freeze=freeze,
             arrows=arrow or [],
+            guidance_scale=guidance_scale,
+            steps=steps,
+            model_path=model_path,
+            memory=memory,
             output=output,
         )
         clip = _run_with_progress(run, request, explain=explain, quiet=quiet)

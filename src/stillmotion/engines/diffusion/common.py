@@ -170,8 +170,7 @@ class DiffusionEngine:
 
             if card.end_frame:
                 last = Image.fromarray(_fit(load_image(request.last_image).rgb, W, H, (0.5, 0.5)))
-            else:
-                notes.append(f"--last-image is ignored: {card.name} does not take an end frame")
+            # else: api.run already warns "--last-image is ignored" (spec.end_frame is card.end_frame)
         prompt = getattr(request, "prompt", "") or ""
         if not card.text and prompt:
             notes.append(f"{card.name} takes no text prompt: the prompt is not used (motion comes from the model)")
@@ -208,9 +207,9 @@ class DiffusionEngine:
                     raise EngineUnavailable(
                         f"--model-path {model_path} is not a folder: pass a diffusers-format folder (with model_index.json)"
                     )
-                pipe = cls.from_pretrained(source, torch_dtype=dtype)
+                pipe = cls.from_pretrained(source, dtype=dtype)
             else:
-                pipe = cls.from_pretrained(source, torch_dtype=dtype, local_files_only=True)
+                pipe = cls.from_pretrained(source, dtype=dtype, local_files_only=True)
         except EngineUnavailable:
             raise
         except (OSError, ValueError) as err:
@@ -218,6 +217,7 @@ class DiffusionEngine:
                 f"weights for {self.card.name} ({source}) are not available offline: "
                 f"run `stillmotion download {self.card.name}` where there is internet, or pass --model-path DIR "
                 f"(a diffusers-format folder) [{type(err).__name__}]"
+                + (f"; {hint}" if (hint := getattr(self.family, "weights_hint", lambda card: None)(self.card)) else "")
             ) from None
         prepare = getattr(self.family, "prepare_pipeline", None)
         if prepare is not None:
@@ -266,6 +266,9 @@ class DiffusionShot:
         job = self.job
         kwargs = self.engine.family.call_kwargs(job.card, job)
         self.info["ignored"] = kwargs.pop("_ignored", [])
+        self.warnings.extend(f"ignored by {job.card.name}: {item}" for item in self.info["ignored"])
+        # The mapped controls, for the recipe: the scalar arguments only (no images, tensors or lists).
+        self.info["call"] = {k: v for k, v in kwargs.items() if isinstance(v, (bool, int, float, str))}
         gen_device = "cpu" if device != "cuda" else device
         generator = torch.Generator(device=gen_device).manual_seed(job.seed)
         total = job.steps
