@@ -166,17 +166,46 @@ def analyze(
 
 @app.command()
 def engines() -> None:
-    """List the engines, what they can do and whether they can run here."""
+    """List the engines, what they can do and whether they can run here (packages, GPU, weights)."""
     from .engines.registry import ENGINES
 
-    typer.echo(f"{'engine':<10} {'ready':<6} {'camera':<7} {'loop':<5} {'end frame':<10} needs / licence")
+    gpu = _gpu_words()
+    width = max(len(n) for n in ENGINES) + 2
+    typer.echo(f"{'engine':<{width}} {'runs':<5} {'gpu':<5} {'weights':<9} {'end':<4} licence")
     for spec in ENGINES.values():
         ok, reason = spec.available()
+        diffusion = spec.family != "living"
+        weights = _weights_words(spec) if diffusion and ok else ("n/a" if not diffusion else "?")
         typer.echo(
-            f"{spec.name:<10} {'yes' if ok else 'no':<6} {'yes' if spec.camera_control else 'no':<7} "
-            f"{'yes' if spec.loop else 'no':<5} {'yes' if spec.end_frame else 'no':<10} {spec.needs} / {spec.licence}"
+            f"{spec.name:<{width}} {'yes' if ok else 'no':<5} {(gpu if diffusion else 'n/a'):<5} {weights:<9} "
+            f"{'yes' if spec.end_frame else 'no':<4} {spec.licence}"
         )
-        typer.echo(f"{'':<10} {spec.summary}" + ("" if ok else f" — {reason}"))
+        typer.echo(f"{'':<{width}} {spec.summary}" + ("" if ok else f" — {reason}"))
+    if gpu == "none":
+        typer.echo("No CUDA GPU here: diffusion engines would run on the CPU, far too slowly for real models.")
+
+
+def _gpu_words() -> str:
+    """'yes' with a CUDA GPU, 'none' without, '?' when torch is not installed (never imports it needlessly)."""
+    import importlib.util
+
+    if importlib.util.find_spec("torch") is None:
+        return "?"
+    import torch
+
+    return "yes" if torch.cuda.is_available() else "none"
+
+
+def _weights_words(spec) -> str:
+    """'cached' when the model's weights are in the Hugging Face cache, else 'missing'."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+
+        repo = spec.factory().card.repo_id
+        found = try_to_load_from_cache(repo, "model_index.json")
+        return "cached" if isinstance(found, str) else "missing"
+    except Exception:
+        return "?"
 
 
 @app.command()
