@@ -365,3 +365,10 @@ def test_missing_weights_cli_exit_3(photos, tmp_path, monkeypatch):
     lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and "stillmotion download skyreels-v2-i2v" in lines[0]
     assert "Traceback" not in res.output and not (tmp_path / "cli.mp4").exists()
+
+
+def test_fast_on_the_cpu_is_reported_not_silent(tiny, photos, tmp_path):
+    clip = stillmotion.animate(photos["astronaut"], "waves", engine="wan2.2-ti2v-5b", model_path=tiny["ti2v"],
+                               size="64x64", duration=1.0, fps=24, steps=2, seed=1, fast=True,
+                               output=tmp_path / "f.mp4")
+    assert any("no effect on the CPU" in w for w in clip.warnings)

@@ -57,6 +57,8 @@ def animate(
     steps: Annotated[Optional[int], typer.Option(help=_help("steps"), show_default=False)] = None,
     model_path: Annotated[Optional[Path], typer.Option(help=_help("model_path"), metavar="DIR", show_default=False)] = None,
     memory: Annotated[str, typer.Option(help=_help("memory"))] = "auto",
+    fast: Annotated[bool, typer.Option("--fast", help=_help("fast"))] = False,
+    cache: Annotated[bool, typer.Option("--cache", help=_help("cache"))] = False,
     mask: Annotated[Optional[Path], typer.Option(help=_help("mask"), metavar="PNG")] = None,
     freeze: Annotated[Optional[Path], typer.Option(help=_help("freeze"), metavar="PNG")] = None,
     arrow: Annotated[
@@ -95,6 +97,8 @@ def animate(
             steps=steps,
             model_path=model_path,
             memory=memory,
+            fast=fast,
+            cache=cache,
             output=output,
         )
         clip = _run_with_progress(run, request, explain=explain, quiet=quiet)

@@ -181,6 +181,8 @@ class AnimateRequest(BaseModel):
     steps: int | None = Field(default=None, ge=1, le=200, description="num_inference_steps (diffusion engines; default: the model's).")
     model_path: Path | None = Field(default=None, description="A diffusers-format model folder (diffusion engines; default: the Hugging Face cache).")
     memory: str = Field(default="auto", pattern="^(auto|full|model-offload|group-offload|sequential)$", description="GPU memory mode: auto, full, model-offload, group-offload or sequential.")
+    fast: bool = Field(default=False, description="Quality-neutral GPU speedups: attention backend and regional torch.compile (diffusion engines).")
+    cache: bool = Field(default=False, description="Step caching (FirstBlockCache): faster, slightly lower quality (diffusion engines).")
     preset: Preset | None = Field(default=None, description="Platform preset (reels, tiktok, shorts, x, linkedin, web-loop): sets aspect, duration and loop.")
 
     @model_validator(mode="before")

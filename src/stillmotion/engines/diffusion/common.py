@@ -184,16 +184,19 @@ class DiffusionEngine:
         )
         model_path = getattr(request, "model_path", None)
         memory = getattr(request, "memory", "auto") or "auto"
-        return DiffusionShot(self, job, model_path=model_path, memory=memory)
+        fast, cache = bool(getattr(request, "fast", False)), bool(getattr(request, "cache", False))
+        shot = DiffusionShot(self, job, model_path=model_path, memory=memory, fast=fast, cache=cache)
+        return shot
 
     # ------------------------------------------------------------------ run
 
-    def pipeline(self, model_path: str | os.PathLike | None, memory: str):
+    def pipeline(self, model_path: str | os.PathLike | None, memory: str, fast: bool = False, cache: bool = False,
+                 notes: list[str] | None = None):
         """The loaded pipeline (cached per process), on the best device, with the memory mode applied."""
         import torch
 
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        key = (self.card.name, str(model_path or ""), device, memory)
+        key = (self.card.name, str(model_path or ""), device, memory, fast, cache)
         if key in _PIPELINES:
             return _PIPELINES[key], device
         import diffusers
@@ -223,6 +226,7 @@ class DiffusionEngine:
         if prepare is not None:
             prepare(pipe)
         _apply_memory(pipe, device, memory, self.card)
+        _apply_speedups(pipe, device, fast, cache, notes if notes is not None else [])
         pipe.set_progress_bar_config(disable=True)
         _PIPELINES[key] = pipe
         return pipe, device
@@ -231,7 +235,9 @@ class DiffusionEngine:
 class DiffusionShot:
     """A prepared generation; :meth:`frames_yuv420` runs it (frames are made all at once)."""
 
-    def __init__(self, engine: DiffusionEngine, job: Job, model_path, memory: str) -> None:
+    def __init__(self, engine: DiffusionEngine, job: Job, model_path, memory: str, fast: bool = False,
+                 cache: bool = False) -> None:
+        self.fast, self.cache = fast, cache
         self.engine = engine
         self.job = job
         self.model_path = model_path
@@ -262,7 +268,7 @@ class DiffusionShot:
         """Run the pipeline: uint8 T×H×W×3 RGB frames."""
         import torch
 
-        pipe, device = self.engine.pipeline(self.model_path, self.memory)
+        pipe, device = self.engine.pipeline(self.model_path, self.memory, self.fast, self.cache, self.warnings)
         job = self.job
         kwargs = self.engine.family.call_kwargs(job.card, job)
         self.info["ignored"] = kwargs.pop("_ignored", [])
@@ -349,6 +355,36 @@ def _apply_memory(pipe, device: str, memory: str, card: ModelCard) -> None:
         pipe.enable_sequential_cpu_offload()
     if memory != "full" and hasattr(getattr(pipe, "vae", None), "enable_tiling"):
         pipe.vae.enable_tiling()
+
+
+def _apply_speedups(pipe, device: str, fast: bool, cache: bool, notes: list[str]) -> None:
+    """--fast: the best attention backend and regional torch.compile (quality-neutral);
+    --cache: FirstBlockCache step caching (faster, slightly lower quality). GPU only."""
+    if not (fast or cache):
+        return
+    if device != "cuda":
+        notes.append("--fast/--cache have no effect on the CPU (they are GPU speedups)")
+        return
+    model = getattr(pipe, "transformer", None) or getattr(pipe, "unet", None)
+    if fast and model is not None:
+        for backend in ("flash", "_native_cudnn", "native"):
+            try:
+                model.set_attention_backend(backend)
+                notes.append(f"--fast: attention backend {backend}")
+                break
+            except Exception:  # backend package missing or unsupported here
+                continue
+        if hasattr(model, "compile_repeated_blocks"):
+            try:
+                model.compile_repeated_blocks(fullgraph=True)
+                notes.append("--fast: regional torch.compile of the repeated blocks")
+            except Exception as err:
+                notes.append(f"--fast: torch.compile unavailable ({type(err).__name__})")
+    if cache and model is not None and hasattr(model, "enable_cache"):
+        from diffusers import FirstBlockCacheConfig
+
+        model.enable_cache(FirstBlockCacheConfig(threshold=0.05))
+        notes.append("--cache: FirstBlockCache (threshold 0.05): faster, slightly less detail")
 
 
 def _fit(rgb: np.ndarray, width: int, height: int, centre: tuple[float, float]) -> np.ndarray:
