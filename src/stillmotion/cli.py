@@ -239,6 +239,37 @@ def download(
 
 
 @app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs --token.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 7860,
+    token: Annotated[Optional[str], typer.Option(help="Bearer token required on /v1 (or env STILLMOTION_TOKEN).", envvar="STILLMOTION_TOKEN", show_default=False)] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes rendering jobs in parallel.", min=0, max=64)] = 1,
+    data: Annotated[Path, typer.Option(help="Data folder: jobs.db, inputs/, outputs/.")] = Path("stillmotion-data"),
+) -> None:
+    """Serve the HTTP job API (/v1, OpenAPI at /docs), the browser UI (/) and worker processes."""
+    loopback = host in ("127.0.0.1", "localhost", "::1")
+    if not loopback and not token:
+        typer.echo(f"error: --host {host} exposes the server beyond this machine: pass --token SECRET "
+                   "(clients then send 'Authorization: Bearer SECRET')", err=True)
+        raise typer.Exit(2)
+    try:
+        import uvicorn
+
+        from .server.app import create_app
+    except ImportError as err:
+        typer.echo(f"error: the server needs its extra ({err.name} is missing): pip install 'stillmotion[server]'", err=True)
+        raise typer.Exit(3) from None
+    try:
+        api = create_app(data, token=token or None, workers=workers, loopback_only=loopback and not token)
+    except OSError as err:
+        typer.echo(f"error: --data {data}: {err.strerror or err}", err=True)
+        raise typer.Exit(2) from None
+    typer.echo(f"stillmotion {__version__}: serving http://{host}:{port}/ (API /v1, docs /docs), "
+               f"{workers} worker(s), data {data.resolve()}")
+    uvicorn.run(api, host=host, port=port, log_level="warning", access_log=False)
+
+
+@app.command()
 def version() -> None:
     """Print the stillmotion version."""
     typer.echo(__version__)

@@ -1,0 +1,501 @@
+"""The HTTP API (FastAPI, under ``/v1``), the static UI and the worker supervisor.
+
+Job objects follow Replicate's shape: ``{id, status, progress, eta_s, error,
+created_at, started_at, finished_at, attempts, request, result}``. Errors are
+``{"error": "<one line>"}``. The photo is validated with
+:func:`stillmotion.image.load_image` before a job is queued; clients never
+pass file paths.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import secrets
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from typing import Annotated, Optional
+from urllib.parse import urlsplit
+
+from fastapi import FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ..request import AnimateRequest
+from .jobs import FINAL, HOST, JobStore
+
+__all__ = ["API_FIELDS", "MAX_UPLOAD_BYTES", "Supervisor", "create_app"]
+
+MAX_UPLOAD_BYTES = 30 * 1024 * 1024
+"""Largest accepted request body (the photo plus form fields), bytes."""
+API_FIELDS = ("prompt", "negative_prompt", "engine", "duration", "fps", "size", "resolution", "aspect",
+              "motion_strength", "seed", "variations", "loop", "preset")
+"""The AnimateRequest fields a client may set (no file paths)."""
+STATIC = Path(__file__).parent / "static"
+LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
+_EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tiff", "BMP": "bmp", "GIF": "gif"}
+
+
+# ---------------------------------------------------------------- supervisor
+
+
+class Supervisor:
+    """Starts ``workers`` worker processes, restarts dead ones and sweeps the queue."""
+
+    def __init__(self, store: JobStore, workers: int) -> None:
+        self.store = store
+        self.n = workers
+        self.procs: list[subprocess.Popen | None] = [None] * workers
+        self.restarts = [0] * workers
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._loop, name="stillmotion-supervisor", daemon=True)
+
+    def start(self) -> None:
+        self.store.sweep()  # jobs of workers killed with a previous server
+        self.store.remove_stale_parts()
+        for i in range(self.n):
+            self._spawn(i)
+        self._thread.start()
+
+    def _spawn(self, i: int) -> None:
+        env = dict(os.environ, PYTHONUNBUFFERED="1")
+        self.procs[i] = subprocess.Popen(
+            [sys.executable, "-m", "stillmotion.server.worker", "--data", str(self.store.data)],
+            env=env, stdin=subprocess.DEVNULL,
+        )
+
+    def _loop(self) -> None:
+        last_sweep = 0.0
+        while not self._stop.wait(0.5):
+            dead = set()
+            for i, p in enumerate(self.procs):
+                if p is not None and p.poll() is not None:
+                    dead.add(f"{HOST}:{p.pid}")
+                    self.restarts[i] += 1
+                    if not self._stop.is_set():
+                        time.sleep(min(5.0, 0.2 * self.restarts[i]))  # back off a crash loop
+                        self._spawn(i)
+            if dead or time.monotonic() - last_sweep > 2.0:
+                last_sweep = time.monotonic()
+                try:
+                    self.store.sweep(frozenset(dead))
+                except Exception as err:  # a locked database must not end supervision
+                    print(f"stillmotion: queue sweep failed: {err}", file=sys.stderr)
+
+    def stop(self, timeout: float = 10.0) -> None:
+        self._stop.set()
+        for p in self.procs:
+            if p is not None and p.poll() is None:
+                p.terminate()  # the worker re-queues its job and exits
+        deadline = time.monotonic() + timeout
+        for p in self.procs:
+            if p is not None:
+                try:
+                    p.wait(max(0.1, deadline - time.monotonic()))
+                except subprocess.TimeoutExpired:
+                    p.kill()
+
+    def health(self) -> list[dict]:
+        return [{"pid": p.pid if p else None, "alive": p is not None and p.poll() is None, "restarts": r}
+                for p, r in zip(self.procs, self.restarts)]
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    return JSONResponse({"error": " ".join(str(message).split())}, status_code=status)
+
+
+def _hostname(host_header: str) -> str:
+    """``"127.0.0.1:7860"`` → ``"127.0.0.1"``, ``"[::1]:7860"`` → ``"[::1]"``."""
+    if host_header.startswith("["):
+        return host_header.split("]")[0] + "]"
+    return host_header.rsplit(":", 1)[0]
+
+
+def _public_recipe(recipe: dict) -> dict:
+    """The recipe without server paths (file names only)."""
+    for holder, key in ((recipe.get("request") or {}, "image"), (recipe.get("request") or {}, "output"),
+                        (recipe.get("source") or {}, "path")):
+        if isinstance(holder.get(key), str):
+            holder[key] = Path(holder[key]).name
+    return recipe
+
+
+def _job_object(job: dict) -> dict:
+    jid = job["id"]
+    result = None
+    if job["status"] == "succeeded":
+        result = {"video": f"/v1/jobs/{jid}/video", "preview": f"/v1/jobs/{jid}/preview",
+                  "recipe": _public_recipe(json.loads(job["recipe"]) if job["recipe"] else {})}
+    return {
+        "id": jid,
+        "status": job["status"],
+        "progress": round(float(job["progress"]), 4),
+        "eta_s": job["eta_s"],
+        "error": job["error"],
+        "created_at": job["created_at"],
+        "started_at": job["started_at"],
+        "finished_at": job["finished_at"],
+        "attempts": job["attempts"],
+        "request": json.loads(job["request"]),
+        "result": result,
+    }
+
+
+class _BodyLimit:
+    """ASGI middleware: 413 for bodies over ``limit`` bytes, by Content-Length or by counting (chunked)."""
+
+    class _TooLarge(Exception):
+        pass
+
+    def __init__(self, app, limit: int) -> None:
+        self.app, self.limit = app, limit
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+        headers = dict(scope["headers"])
+        length = headers.get(b"content-length")
+        too_large = _error(413, f"the request is over the {self.limit // 2**20} MB upload limit: send a smaller photo")
+        if length is not None and length.isdigit() and int(length) > self.limit:
+            return await too_large(scope, receive, send)
+        seen = 0
+        started = False
+
+        async def counted():
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.limit:
+                    raise self._TooLarge
+            return message
+
+        async def watch(message):
+            nonlocal started
+            started |= message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, counted, watch)
+        except self._TooLarge:
+            if not started:
+                await too_large(scope, receive, send)
+
+
+# ---------------------------------------------------------------- the app
+
+
+def create_app(data: str | os.PathLike, *, token: str | None = None, workers: int = 1,
+               loopback_only: bool = True) -> FastAPI:
+    """The FastAPI app: API under ``/v1``, UI at ``/``; starts and stops ``workers`` worker processes.
+
+    Args:
+        data: the data folder (``jobs.db``, ``inputs/``, ``outputs/``).
+        token: bearer token required on ``/v1`` when set.
+        workers: worker processes (0: queue only, for tests of the API alone).
+        loopback_only: also refuse requests whose ``Host`` is not a loopback name
+            (against DNS rebinding) — set when bound to 127.0.0.1 without a token.
+    """
+    from contextlib import asynccontextmanager
+
+    store = JobStore(data)
+    supervisor = Supervisor(store, workers)
+
+    @asynccontextmanager
+    async def lifespan(app):
+        supervisor.start()
+        yield
+        await asyncio.to_thread(supervisor.stop)
+
+    app = FastAPI(
+        title="stillmotion",
+        summary="Turn a still photo and a motion prompt into a short video clip: a durable job API.",
+        version=__import__("stillmotion").__version__,
+        lifespan=lifespan,
+    )
+    app.state.store, app.state.supervisor = store, supervisor
+
+    # ------------------------------------------------ errors as {"error": one line}
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request, exc):
+        return _error(exc.status_code, exc.detail if isinstance(exc.detail, str) else "request failed")
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation_error(request, exc):
+        e = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header"))
+        return _error(400, f"{where or 'request'}: {e.get('msg', 'invalid')}")
+
+    @app.exception_handler(Exception)
+    async def _internal_error(request, exc):
+        return _error(500, f"internal error: {type(exc).__name__}")
+
+    # ------------------------------------------------ auth, origin, host checks
+
+    @app.middleware("http")
+    async def _guard(request: Request, call_next):
+        path = request.url.path
+        host = _hostname(request.headers.get("host") or "")
+        if loopback_only and host not in LOOPBACK_NAMES:
+            return _error(403, f"host {host!r} refused: this server answers on 127.0.0.1 only (start it with --token to serve other hosts)")
+        if request.method not in ("GET", "HEAD", "OPTIONS"):
+            origin = request.headers.get("origin")
+            if origin is not None:  # a browser: only pages served by this server may change state
+                o = urlsplit(origin)
+                if origin == "null" or o.netloc != request.headers.get("host"):
+                    return _error(403, f"cross-origin request from {origin!r} refused")
+        if token is not None and path.startswith("/v1"):
+            auth = request.headers.get("authorization", "")
+            given = auth[7:] if auth.lower().startswith("bearer ") else ""
+            if not secrets.compare_digest(given.encode(), token.encode()):
+                return _error(401, "missing or wrong token: send 'Authorization: Bearer <token>'")
+        return await call_next(request)
+
+    # ------------------------------------------------ jobs
+
+    def _get(job_id: str) -> dict:
+        job = store.get(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        return job
+
+    async def _save_upload(image: UploadFile, folder: Path) -> tuple[Path, str, object]:
+        """Write the upload to a temp file in ``folder``, validate it; return (path, ext, Still)."""
+        from ..errors import InputError
+        from ..image import load_image
+
+        fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+        tmp = Path(tmp)
+        size = 0
+        try:
+            with os.fdopen(fd, "wb") as f:
+                while chunk := await image.read(1 << 20):
+                    size += len(chunk)
+                    if size > MAX_UPLOAD_BYTES:
+                        raise HTTPException(413, f"the photo is over the {MAX_UPLOAD_BYTES // 2**20} MB upload limit")
+                    f.write(chunk)
+            try:
+                still = await asyncio.to_thread(load_image, tmp)
+                from PIL import Image
+
+                with Image.open(tmp) as im:
+                    fmt = im.format
+            except InputError as err:
+                name = Path(image.filename or "upload").name
+                msg = str(err).replace(str(tmp), name).replace(tmp.name, name)
+                raise HTTPException(400, msg.splitlines()[0]) from None
+            if fmt not in _EXT:
+                raise HTTPException(400, f"{fmt} photos are not accepted: send JPEG, PNG, WebP, TIFF, BMP or GIF")
+            return tmp, _EXT[fmt], still
+        except BaseException:
+            tmp.unlink(missing_ok=True)
+            raise
+
+    @app.post("/v1/jobs", status_code=201, tags=["jobs"],
+              summary="Submit a photo and settings; returns the queued job (200 for a repeated Idempotency-Key).")
+    async def create_job(
+        image: Annotated[UploadFile, File(description="The photo (JPEG, PNG, WebP, TIFF, BMP, GIF), at most 30 MB.")],
+        prompt: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["prompt"].description)] = None,
+        negative_prompt: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["negative_prompt"].description)] = None,
+        engine: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["engine"].description)] = None,
+        duration: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["duration"].description)] = None,
+        fps: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["fps"].description)] = None,
+        size: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["size"].description)] = None,
+        resolution: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["resolution"].description)] = None,
+        aspect: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["aspect"].description)] = None,
+        motion_strength: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["motion_strength"].description)] = None,
+        seed: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["seed"].description + " Default: chosen now and shown in the job.")] = None,
+        variations: Annotated[Optional[str], Form(description="Number of clips: only 1 per job here (submit several jobs).")] = None,
+        loop: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["loop"].description + " true/false.")] = None,
+        preset: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["preset"].description)] = None,
+        idempotency_key: Annotated[Optional[str], Header(description="Same key → the same job (200 instead of 201).")] = None,
+    ):
+        from ..engines.registry import ENGINES
+        from ..errors import InputError
+        from ..video import write_png_atomic
+
+        if idempotency_key is not None:
+            if not 1 <= len(idempotency_key) <= 200:
+                raise HTTPException(400, "Idempotency-Key must be 1 to 200 characters")
+            existing = store.by_key(idempotency_key)
+            if existing is not None:
+                return JSONResponse(_job_object(existing), status_code=200)
+        given = {k: v for k, v in dict(prompt=prompt, negative_prompt=negative_prompt, engine=engine, duration=duration,
+                                       fps=fps, size=size, resolution=resolution, aspect=aspect,
+                                       motion_strength=motion_strength, seed=seed, variations=variations, loop=loop,
+                                       preset=preset).items() if v not in (None, "")}
+        if given.get("variations") not in (None, "1"):
+            raise HTTPException(400, f"variations {given['variations']!r}: the server makes one clip per job; submit several jobs")
+        if "seed" not in given:
+            given["seed"] = secrets.randbelow(2**31)  # fixed now: a retried attempt makes the same clip
+        tmp, ext, still = await _save_upload(image, store.inputs)
+        try:
+            try:
+                req = AnimateRequest.build(image=tmp, output=store.outputs / "check.mp4", **given)
+            except InputError as err:
+                raise HTTPException(400, str(err).splitlines()[0]) from None
+            if req.engine not in ENGINES:
+                raise HTTPException(400, f"engine {req.engine!r} is unknown: use one of {', '.join(sorted(ENGINES))} (GET /v1/engines)")
+            fields = req.model_dump(mode="json", include=set(API_FIELDS))
+            job_id = store.new_id()
+            dest = store.inputs / f"{job_id}.{ext}"
+            os.replace(tmp, dest)
+            thumb = still.rgb
+            if thumb.shape[1] > 640:
+                import cv2
+
+                h = max(2, round(thumb.shape[0] * 640 / thumb.shape[1]))
+                thumb = cv2.resize(thumb, (640, h), interpolation=cv2.INTER_AREA)
+            write_png_atomic(store.thumb_path(job_id), thumb)
+            job, created = store.create(job_id, fields, ext, idempotency_key)
+            if not created:  # a concurrent request with the same key won
+                dest.unlink(missing_ok=True)
+                store.thumb_path(job_id).unlink(missing_ok=True)
+            return JSONResponse(_job_object(job), status_code=201 if created else 200)
+        finally:
+            tmp.unlink(missing_ok=True)
+
+    @app.get("/v1/jobs", tags=["jobs"], summary="Jobs, newest first, paged with next_cursor.")
+    def list_jobs(limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: Optional[str] = None):
+        before = None
+        if cursor:
+            if not cursor.isdigit() or len(cursor) > 18:
+                raise HTTPException(400, f"cursor {cursor!r} is not valid: pass the next_cursor of the previous page")
+            before = int(cursor)
+        jobs, nxt = store.page(limit, before)
+        return {"jobs": [_job_object(j) for j in jobs], "next_cursor": None if nxt is None else str(nxt)}
+
+    @app.get("/v1/jobs/{job_id}", tags=["jobs"], summary="One job.")
+    def get_job(job_id: str):
+        return _job_object(_get(job_id))
+
+    @app.post("/v1/jobs/{job_id}/cancel", tags=["jobs"],
+              summary="Cancel: a queued job at once, a running one within a frame.")
+    def cancel_job(job_id: str):
+        job = store.cancel(job_id)
+        if job is None:
+            raise HTTPException(404, f"no job {job_id!r}")
+        return _job_object(job)
+
+    @app.get("/v1/jobs/{job_id}/video", tags=["jobs"], summary="The MP4 (409 until the job succeeded).",
+             response_class=FileResponse, responses={200: {"content": {"video/mp4": {}}}})
+    def get_video(job_id: str):
+        job = _get(job_id)
+        path = store.video_path(job_id)
+        if job["status"] != "succeeded":
+            raise HTTPException(409, f"job {job_id} is {job['status']}: the video exists only after it succeeded")
+        if not path.is_file():
+            raise HTTPException(410, f"the video of job {job_id} was deleted from the data folder")
+        return FileResponse(path, media_type="video/mp4", filename=f"{job_id}.mp4")
+
+    @app.get("/v1/jobs/{job_id}/preview", tags=["jobs"],
+             summary="PNG: a frame of the clip, or the input photo before one exists.",
+             response_class=FileResponse, responses={200: {"content": {"image/png": {}}}})
+    def get_preview(job_id: str):
+        _get(job_id)
+        for path in (store.preview_path(job_id), store.thumb_path(job_id)):
+            if path.is_file():
+                return FileResponse(path, media_type="image/png", headers={"Cache-Control": "no-cache"})
+        raise HTTPException(404, f"job {job_id} has no preview")
+
+    @app.get("/v1/jobs/{job_id}/events", tags=["jobs"],
+             summary="Server-Sent Events: 'data: <job JSON>' on each change, ending after a final state.",
+             response_class=StreamingResponse, responses={200: {"content": {"text/event-stream": {}}}})
+    async def job_events(job_id: str, request: Request):
+        _get(job_id)
+
+        async def stream():
+            last, quiet_since = None, time.monotonic()
+            while True:
+                job = await asyncio.to_thread(store.get, job_id)
+                if job is None:
+                    return
+                body = json.dumps(_job_object(job))
+                if body != last:
+                    last, quiet_since = body, time.monotonic()
+                    yield f"data: {body}\n\n"
+                    if job["status"] in FINAL:
+                        return
+                elif time.monotonic() - quiet_since > 15:
+                    quiet_since = time.monotonic()
+                    yield ": keep-alive\n\n"
+                if await request.is_disconnected():
+                    return
+                await asyncio.sleep(0.25)
+
+        return StreamingResponse(stream(), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+
+    # ------------------------------------------------ engines, analyze, health
+
+    engines_cache: dict = {}
+
+    @app.get("/v1/engines", tags=["engines"], summary="Engines, whether each can run here, and why not.")
+    def list_engines():
+        from ..engines.registry import ENGINES
+
+        if not engines_cache or time.monotonic() - engines_cache["at"] > 60:
+            rows = []
+            for spec in ENGINES.values():
+                try:
+                    ready, reason = spec.available()
+                except Exception as err:  # a broken optional install must not break the list
+                    ready, reason = False, f"check failed: {type(err).__name__}: {err}"
+                rows.append({"name": spec.name, "family": spec.family, "ready": ready,
+                             "reason": None if ready else reason, "end_frame": spec.end_frame,
+                             "licence": spec.licence, "summary": spec.summary})
+            engines_cache.update(at=time.monotonic(), rows=rows)
+        return engines_cache["rows"]
+
+    @app.post("/v1/analyze", tags=["analyze"], summary="Judge a photo (and a motion prompt) before animating it.")
+    async def analyze(
+        image: Annotated[UploadFile, File(description="The photo, at most 30 MB.")],
+        prompt: Annotated[Optional[str], Form(description="A motion prompt to coach.", max_length=2000)] = None,
+    ):
+        from ..api import analyze as _analyze
+
+        with tempfile.TemporaryDirectory(dir=store.data, prefix=".analyze-") as tmpdir:
+            tmp, ext, _ = await _save_upload(image, Path(tmpdir))
+            photo = tmp.with_name(f"photo.{ext}")
+            os.replace(tmp, photo)
+            report = await asyncio.to_thread(_analyze, photo, prompt)
+            d = report.to_dict()
+            if isinstance(d.get("path"), str):
+                d["path"] = Path(image.filename or "upload").name  # no server paths in answers
+            return d
+
+    @app.get("/v1/health", tags=["health"], summary="Worker processes and queue counts.")
+    def health():
+        return {"ok": all(w["alive"] for w in supervisor.health()), "workers": supervisor.health(),
+                "jobs": store.counts()}
+
+    # ------------------------------------------------ the UI
+
+    @app.get("/", include_in_schema=False)
+    def index():
+        page = STATIC / "index.html"
+        if page.is_file():
+            return FileResponse(page, media_type="text/html")
+        return Response("<!doctype html><title>stillmotion</title><p>stillmotion server: the API is at "
+                        "<a href='/docs'>/docs</a>.</p>", media_type="text/html")
+
+    @app.get("/static/{name:path}", include_in_schema=False)
+    def static(name: str):
+        root = STATIC.resolve()
+        path = (root / name).resolve()
+        if not path.is_relative_to(root) or not path.is_file():
+            raise HTTPException(404, f"no file {name!r}")
+        return FileResponse(path)
+
+    app.add_middleware(_BodyLimit, limit=MAX_UPLOAD_BYTES + 64 * 1024)  # outermost: before multipart parsing
+    return app

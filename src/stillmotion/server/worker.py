@@ -1,0 +1,138 @@
+"""A worker process: claim a job, run it through :func:`stillmotion.api.run`, record the result.
+
+Run by the server's supervisor as ``python -m stillmotion.server.worker --data DIR``.
+A heartbeat thread renews the lease every few seconds (also during stages
+without progress callbacks) and ends the process if the server that started
+it is gone. ``SIGTERM`` stops the current job between frames and puts it
+back in the queue without counting the attempt.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import sys
+import threading
+import time
+from pathlib import Path
+
+from .jobs import HOST, LEASE_S, JobStore
+
+__all__ = ["main", "run_job"]
+
+HEARTBEAT_S = min(2.0, LEASE_S / 5)
+PROGRESS_EVERY_S = 0.5
+PREVIEW_EVERY_S = 1.5
+POLL_S = 0.3
+
+_shutdown = threading.Event()
+
+
+def run_job(store: JobStore, job: dict) -> None:
+    """Run one claimed job to its end and record succeeded, failed or canceled."""
+    import numpy as np
+
+    from ..api import run
+    from ..errors import Canceled, StillmotionError
+    from ..request import AnimateRequest
+    from ..video import write_png_atomic
+
+    job_id = job["id"]
+    state = {"progress": None, "eta": None, "lost": False, "cancel": False, "preview": None,
+             "preview_at": 0.0, "progress_at": 0.0, "t0": None}
+    stop_beat = threading.Event()
+
+    def beat() -> None:
+        while not stop_beat.wait(HEARTBEAT_S):
+            ours, cancel = store.heartbeat(job, state["progress"], state["eta"])
+            state["lost"] |= not ours
+            state["cancel"] |= cancel
+
+    beater = threading.Thread(target=beat, daemon=True)
+    beater.start()
+
+    def on_progress(done: int, total: int, preview: np.ndarray | None) -> None:
+        now = time.monotonic()
+        if state["t0"] is None:
+            state["t0"] = now
+        frac = done / max(total, 1)
+        elapsed = now - state["t0"]
+        state["progress"] = frac
+        state["eta"] = round(elapsed / frac * (1 - frac), 2) if frac > 0 and done > 1 else None
+        if preview is not None:
+            state["preview"] = preview
+            if now - state["preview_at"] > PREVIEW_EVERY_S:
+                state["preview_at"] = now
+                write_png_atomic(store.preview_path(job_id), preview)
+        if now - state["progress_at"] > PROGRESS_EVERY_S:
+            state["progress_at"] = now
+            ours, cancel = store.heartbeat(job, frac, state["eta"])
+            state["lost"] |= not ours
+            state["cancel"] |= cancel
+
+    last_check = [0.0]
+
+    def should_stop() -> bool:
+        if _shutdown.is_set() or state["lost"] or state["cancel"]:
+            return True
+        now = time.monotonic()
+        if now - last_check[0] > 0.1:  # one small read at most every 0.1 s
+            last_check[0] = now
+            state["cancel"] = store.cancel_requested(job)
+        return state["cancel"]
+
+    try:
+        fields = dict(job["_request"])
+        request = AnimateRequest.build(image=store.input_path(job), output=store.video_path(job_id), **fields)
+        clip = run(request, on_progress=on_progress, should_stop=should_stop)
+        if state["preview"] is not None:
+            write_png_atomic(store.preview_path(job_id), state["preview"])
+        store.finish(job, "succeeded", recipe=clip.recipe)
+    except Canceled:
+        if _shutdown.is_set() and not state["cancel"]:
+            store.finish(job, "queued", requeue=True)
+        else:
+            store.finish(job, "canceled")
+    except StillmotionError as err:
+        store.finish(job, "failed", error=str(err).splitlines()[0] if str(err) else type(err).__name__)
+    except Exception as err:  # a bug in one job must not end the worker
+        store.finish(job, "failed", error=f"internal error: {type(err).__name__}: {err}".splitlines()[0])
+    finally:
+        stop_beat.set()
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Claim and run jobs until SIGTERM or until the parent process is gone."""
+    import json
+
+    parser = argparse.ArgumentParser(prog="python -m stillmotion.server.worker")
+    parser.add_argument("--data", required=True, type=Path)
+    args = parser.parse_args(argv)
+    store = JobStore(args.data)
+    worker = f"{HOST}:{os.getpid()}"
+    parent = os.getppid()
+
+    signal.signal(signal.SIGTERM, lambda *_: _shutdown.set())
+    signal.signal(signal.SIGINT, lambda *_: _shutdown.set())
+
+    def watch_parent() -> None:  # orphaned (server killed): leave at once, the server re-queues the job
+        while True:
+            time.sleep(0.25)
+            if os.getppid() != parent:
+                os._exit(1)
+
+    threading.Thread(target=watch_parent, daemon=True).start()
+
+    while not _shutdown.is_set():
+        job = store.claim(worker)
+        if job is None:
+            _shutdown.wait(POLL_S)
+            continue
+        job["_request"] = json.loads(job["request"])
+        run_job(store, job)
+    sys.exit(0)
+
+
+if __name__ == "__main__":
+    main()
