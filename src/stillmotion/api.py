@@ -150,7 +150,12 @@ def run(
     base_seed = request.seed if request.seed is not None else secrets.randbelow(2**31)
     output = _output_path(request, still.path)
     seeds = [(base_seed + i) % 2**32 for i in range(request.variations)]
-    paths = [output] if len(seeds) == 1 else [output.with_name(f"{output.stem}_seed{s}.mp4") for s in seeds]
+    finishing = any(v is not None for v in (request.interpolate, request.upscale, request.audio, request.format)) or (
+        output.suffix.lower() not in (".mp4",)
+    )
+    finals = [output] if len(seeds) == 1 else [output.with_name(f"{output.stem}_seed{s}{output.suffix}") for s in seeds]
+    # With finishing steps, the engine's clip is an intermediate next to the final one.
+    paths = [f.with_name(f".{f.stem}.raw.mp4") for f in finals] if finishing else finals
     if request.last_image is not None and not spec.end_frame:
         warnings.append(f"--last-image is ignored: the {spec.name} engine does not take an end frame")
     if request.consistency != AnimateRequest.model_fields["consistency"].default and spec.family == "living":
@@ -264,6 +269,12 @@ def run(
         _remove_partial(clips)
         raise GenerationError(f"rendering failed: {type(err).__name__}: {err}") from err
 
+    if finishing:
+        try:
+            clips = [_finish_clip(c, final, request) for c, final in zip(clips, finals)]
+        except BaseException:
+            _remove_partial(clips)
+            raise
     first = clips[0]
     if len(clips) > 1:
         first.variations = clips
@@ -330,6 +341,54 @@ def _remove_partial(clips: list[Clip]) -> None:
                 p.unlink()
             except FileNotFoundError:
                 pass
+
+
+def _finish_clip(clip: Clip, final: Path, request: AnimateRequest) -> Clip:
+    """Apply the finishing chain in order — interpolate, upscale, sound and format — and
+    return the finished clip at ``final``; intermediates are deleted."""
+    from .post.formats import export_file
+    from .post.interpolate import interpolate_file
+    from .post.upscale import upscale_file
+    from .video import probe
+
+    temps: list[Path] = []
+    cur = clip.path
+    try:
+        if request.interpolate is not None:
+            nxt = final.with_name(f".{final.stem}.interp.mp4")
+            cur = interpolate_file(cur, nxt, fps=request.interpolate)
+            temps.append(cur)
+        if request.upscale is not None:
+            nxt = final.with_name(f".{final.stem}.up.mp4")
+            cur = upscale_file(cur, nxt, scale=request.upscale, upscaler=request.upscaler)
+            temps.append(cur)
+        fmt = request.format
+        out = final
+        if fmt is None and final.suffix.lower() == ".mp4" and request.audio is None:
+            os.replace(cur, final)  # nothing to convert: the last step's clip is the result
+            side = cur.with_suffix(".json")
+            if side.exists():
+                os.replace(side, final.with_suffix(".json"))
+            if cur in temps:
+                temps.remove(cur)
+            else:
+                clip.path = final
+        else:
+            out = export_file(cur, final, format=fmt, crf=request.crf, audio=request.audio)
+    finally:
+        for t in [*temps, clip.path if clip.path != final else None, clip.sidecar]:
+            if t is not None and t != final:
+                for p in (t, t.with_suffix(".json")):
+                    if p != final.with_suffix(".json") and p.exists():
+                        p.unlink()
+    out = Path(out)
+    clip.path, clip.sidecar = out, out.with_suffix(".json") if out.suffix else out / "recipe.json"
+    if out.suffix.lower() in (".mp4", ".webm"):
+        info = probe(out)
+        clip.width, clip.height, clip.fps, clip.frame_count = info["width"], info["height"], info["fps"], info["frame_count"]
+    if clip.sidecar.exists():
+        clip.recipe = json.loads(clip.sidecar.read_text())
+    return clip
 
 
 def _output_path(request: AnimateRequest, photo: Path) -> Path:

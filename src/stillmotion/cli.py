@@ -57,6 +57,12 @@ def animate(
     steps: Annotated[Optional[int], typer.Option(help=_help("steps"), show_default=False)] = None,
     model_path: Annotated[Optional[Path], typer.Option(help=_help("model_path"), metavar="DIR", show_default=False)] = None,
     memory: Annotated[str, typer.Option(help=_help("memory"))] = "auto",
+    interpolate: Annotated[Optional[float], typer.Option(help=_help("interpolate"), metavar="FPS", show_default=False)] = None,
+    upscale: Annotated[Optional[int], typer.Option(help=_help("upscale"), metavar="N", show_default=False)] = None,
+    upscaler: Annotated[Optional[str], typer.Option(help=_help("upscaler"), show_default=False)] = None,
+    audio: Annotated[Optional[Path], typer.Option(help=_help("audio"), show_default=False)] = None,
+    format: Annotated[Optional[str], typer.Option(help=_help("format"), show_default=False)] = None,
+    crf: Annotated[Optional[int], typer.Option(help=_help("crf"), show_default=False)] = None,
     fast: Annotated[bool, typer.Option("--fast", help=_help("fast"))] = False,
     cache: Annotated[bool, typer.Option("--cache", help=_help("cache"))] = False,
     mask: Annotated[Optional[Path], typer.Option(help=_help("mask"), metavar="PNG")] = None,
@@ -99,6 +105,12 @@ def animate(
             memory=memory,
             fast=fast,
             cache=cache,
+            interpolate=interpolate,
+            upscale=upscale,
+            upscaler=upscaler,
+            audio=audio,
+            format=format,
+            crf=crf,
             output=output,
         )
         clip = _run_with_progress(run, request, explain=explain, quiet=quiet)
@@ -267,6 +279,80 @@ def serve(
     typer.echo(f"stillmotion {__version__}: serving http://{host}:{port}/ (API /v1, docs /docs), "
                f"{workers} worker(s), data {data.resolve()}")
     uvicorn.run(api, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _finish(step):
+    """Run a finishing step: one line on error (exit code of the error), the output path on success."""
+    try:
+        out = step()
+    except StillmotionError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(err.exit_code) from None
+    typer.echo(f"wrote {out}")
+
+
+@app.command()
+def interpolate(
+    clip: Annotated[Path, typer.Argument(help="The clip to interpolate.", show_default=False)],
+    fps: Annotated[Optional[float], typer.Option(help="Target frame rate, e.g. 48 or 60.", show_default=False)] = None,
+    factor: Annotated[Optional[int], typer.Option(help="Frame-rate multiplier, e.g. 2.", show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output path.", show_default=False)] = None,
+) -> None:
+    """Motion-compensated frame interpolation (optical flow both ways, occlusion-aware; no blending across cuts)."""
+    from .post.interpolate import interpolate_file
+
+    _finish(lambda: interpolate_file(clip, output, fps=fps, factor=factor))
+
+
+@app.command()
+def upscale(
+    clip: Annotated[Path, typer.Argument(help="The clip to upscale.", show_default=False)],
+    scale: Annotated[int, typer.Option(help="2 or 4.")] = 2,
+    upscaler: Annotated[Optional[str], typer.Option(help="Super-resolution weights: a .pth/.safetensors file or a Hub name in the cache; default: classical Lanczos + sharpening.", show_default=False)] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output path.", show_default=False)] = None,
+) -> None:
+    """Upscale a clip ×2 or ×4 (learned via spandrel when weights are given, else classical), temporally stable."""
+    from .post.upscale import upscale_file
+
+    _finish(lambda: upscale_file(clip, output, scale=scale, upscaler=upscaler))
+
+
+@app.command("loop")
+def loop_cmd(
+    clip: Annotated[Path, typer.Argument(help="The clip to make loop.", show_default=False)],
+    mode: Annotated[str, typer.Option(help="crossfade, pingpong or seamless.")] = "seamless",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output path.", show_default=False)] = None,
+) -> None:
+    """Make any clip loop: crossfade, pingpong, or seamless (best loop point, motion-compensated blend)."""
+    from .post.loop import loop_file
+
+    _finish(lambda: loop_file(clip, output, mode=mode))
+
+
+@app.command()
+def merge(
+    clips: Annotated[list[Path], typer.Argument(help="Clips to join, in order.", show_default=False)],
+    transition: Annotated[str, typer.Option(help="cut, crossfade:SEC or fade:SEC.")] = "cut",
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output path.", show_default=False)] = None,
+) -> None:
+    """Join clips of any sizes, fps and lengths into one (normalised to the first), keeping each part's recipe."""
+    from .post.merge import merge_files
+
+    _finish(lambda: merge_files(clips, output, transition=transition))
+
+
+@app.command()
+def export(
+    clip: Annotated[Path, typer.Argument(help="The clip to convert.", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output path; its extension picks the format unless --format is given.", show_default=False)],
+    format: Annotated[Optional[str], typer.Option(help="mp4, h265, webm, webp, gif or png (a frame folder).", show_default=False)] = None,
+    crf: Annotated[Optional[int], typer.Option(help="Quality (lower is better), for mp4/h265/webm.", show_default=False)] = None,
+    audio: Annotated[Optional[Path], typer.Option(help="A sound file to lay under the clip (trimmed or looped, with fades; AAC).", show_default=False)] = None,
+) -> None:
+    """Convert a clip to another format (and add sound)."""
+    from .post.formats import export_file
+
+    _finish(lambda: export_file(clip, output, format=format, crf=crf, audio=audio))
 
 
 @app.command()

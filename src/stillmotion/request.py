@@ -183,6 +183,12 @@ class AnimateRequest(BaseModel):
     memory: str = Field(default="auto", pattern="^(auto|full|model-offload|group-offload|sequential)$", description="GPU memory mode: auto, full, model-offload, group-offload or sequential.")
     fast: bool = Field(default=False, description="Quality-neutral GPU speedups: attention backend and regional torch.compile (diffusion engines).")
     cache: bool = Field(default=False, description="Step caching (FirstBlockCache): faster, slightly lower quality (diffusion engines).")
+    interpolate: float | None = Field(default=None, gt=0, le=120, description="Finish: motion-compensated interpolation to this fps.")
+    upscale: int | None = Field(default=None, ge=2, le=4, description="Finish: upscale ×2 or ×4 (classical, or --upscaler weights).")
+    upscaler: str | None = Field(default=None, description="Finish: super-resolution weights (.pth/.safetensors or a cached Hub name).")
+    audio: Path | None = Field(default=None, description="Finish: a sound file laid under the clip (trimmed or looped, faded).")
+    format: str | None = Field(default=None, pattern="^(mp4|h265|webm|webp|gif|png)$", description="Finish: output format (default from the output's extension).")
+    crf: int | None = Field(default=None, ge=0, le=63, description="Finish: quality for mp4/h265/webm (lower is better).")
     preset: Preset | None = Field(default=None, description="Platform preset (reels, tiktok, shorts, x, linkedin, web-loop): sets aspect, duration and loop.")
 
     @model_validator(mode="before")
@@ -201,8 +207,13 @@ class AnimateRequest(BaseModel):
 
     @model_validator(mode="after")
     def _check_output(self) -> "AnimateRequest":
-        if self.output is not None and self.output.suffix.lower() != ".mp4":
-            raise ValueError(f"output {str(self.output)!r} must end in .mp4 (the only container this version writes)")
+        allowed = {".mp4", ".webm", ".webp", ".gif", ""}
+        if self.output is not None and self.output.suffix.lower() not in allowed:
+            raise ValueError(
+                f"output {str(self.output)!r} must end in .mp4, .webm, .webp or .gif (or be a folder name for --format png)"
+            )
+        if self.upscale is not None and self.upscale not in (2, 4):
+            raise ValueError(f"--upscale {self.upscale}: use 2 or 4")
         return self
 
     @property

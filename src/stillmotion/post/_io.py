@@ -1,0 +1,137 @@
+"""Shared helpers of the finishing steps: open a clip, carry its recipe, write the result.
+
+Every finishing step reads a clip with :func:`open_clip`, takes the recipe the
+clip carries with :func:`read_recipe`, and writes its output with
+:func:`write_clip`, which appends the step to ``recipe["finish"]``, stores the
+recipe in the MP4 tags (``title`` and ``comment``, as :func:`stillmotion.animate`
+does) and in a ``.json`` sidecar, both atomically.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterable, Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from stillmotion.errors import InputError, StillmotionError
+from stillmotion.video import VideoWriter, iter_frames, probe, write_json_atomic
+
+__all__ = ["default_output", "open_clip", "read_recipe", "write_clip"]
+
+
+def _one_line(err: BaseException) -> str:
+    text = " ".join(str(err).split())
+    return text or type(err).__name__
+
+
+def open_clip(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Iterator[np.ndarray]]:
+    """Probe ``path`` and return ``(info, frames)``.
+
+    Args:
+        path: a video file PyAV can read.
+
+    Returns:
+        ``info``: :func:`stillmotion.video.probe`'s dict (``width``, ``height``,
+        ``fps``, ``frame_count``, ``metadata``…); ``frames``: a lazy iterator of
+        uint8 H×W×3 RGB frames (one decoded frame in memory at a time).
+
+    Raises:
+        InputError: the file is missing, not a video, unreadable, or has no frames (one line).
+    """
+    p = Path(path).expanduser()
+    if not p.exists():
+        raise InputError(f"'{p}' does not exist; check the path of the clip")
+    if not p.is_file():
+        raise InputError(f"'{p}' is not a file; give a video file such as clip.mp4")
+    try:
+        info = probe(p)
+    except StillmotionError as err:
+        raise InputError(f"'{p}' is not a video PyAV can read: {_one_line(err)}") from err
+    except Exception as err:  # PyAV raises several kinds on garbage input
+        raise InputError(f"'{p}' is not a video PyAV can read: {_one_line(err)}") from err
+    if not info.get("width") or not info.get("height"):
+        raise InputError(f"'{p}' is not a video PyAV can read: the video stream has no frame size")
+    if not info.get("fps") or info["fps"] <= 0:
+        raise InputError(f"'{p}' is not a video PyAV can read: the stream has no frame rate")
+    if not info.get("frame_count"):
+        raise InputError(f"'{p}' is not a video PyAV can read: it has no frames")
+    return info, iter_frames(p)
+
+
+def read_recipe(info: dict[str, Any]) -> dict[str, Any]:
+    """The stillmotion recipe stored in the clip's ``comment`` tag (JSON), or ``{}``.
+
+    Args:
+        info: :func:`open_clip`'s (or :func:`stillmotion.video.probe`'s) dict.
+    """
+    metadata = info.get("metadata") or {}
+    text = metadata.get("comment") or metadata.get("stillmotion_recipe") or ""
+    try:
+        recipe = json.loads(text)
+    except (TypeError, ValueError):
+        return {}
+    return recipe if isinstance(recipe, dict) else {}
+
+
+def default_output(src: str | os.PathLike[str], suffix: str, ext: str = ".mp4") -> Path:
+    """``SRC_STEM-suffix.ext`` next to ``src``; never an existing file (adds ``-2``, ``-3``…)."""
+    src = Path(src).expanduser()
+    if ext and not ext.startswith("."):
+        ext = "." + ext
+    base = f"{src.stem}-{suffix}" if suffix else src.stem
+    candidate = src.with_name(base + ext)
+    n = 2
+    while candidate.exists():
+        candidate = src.with_name(f"{base}-{n}{ext}")
+        n += 1
+    return candidate
+
+
+def write_clip(
+    path: str | os.PathLike[str],
+    frames_iter: Iterable[np.ndarray],
+    width: int,
+    height: int,
+    fps: float,
+    recipe: dict[str, Any],
+    step: dict[str, Any],
+) -> Path:
+    """Encode ``frames_iter`` into ``path`` (atomically) with the recipe plus ``step``.
+
+    The recipe gets ``recipe["finish"] = recipe.get("finish", []) + [step]``;
+    the MP4 tags are ``title`` (the recipe's prompt) and ``comment`` (the recipe
+    as JSON); the recipe also goes to ``path.with_suffix(".json")``.
+
+    Args:
+        path: the output ``.mp4``; its folder must exist.
+        frames_iter: uint8 H×W×3 RGB frames of size ``width``×``height``.
+        width, height: even frame size in pixels.
+        fps: output frame rate.
+        recipe: the input's recipe (not modified).
+        step: this finishing step's description.
+
+    Returns:
+        The final path.
+
+    Raises:
+        InputError: bad size/fps or output folder.
+        GenerationError: encoding failed (no partial file is left).
+    """
+    recipe = dict(recipe)
+    recipe["finish"] = list(recipe.get("finish") or []) + [step]
+    writer = VideoWriter(path, width, height, fps)
+    try:
+        for frame in frames_iter:
+            writer.write(frame)
+        out = writer.close(
+            metadata={"title": str(recipe.get("prompt", ""))[:250], "comment": json.dumps(recipe, ensure_ascii=False)}
+        )
+    except BaseException:
+        writer.abort()
+        raise
+    write_json_atomic(out.with_suffix(".json"), recipe)
+    return out

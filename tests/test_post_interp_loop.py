@@ -1,0 +1,160 @@
+"""Finishing: motion-compensated interpolation and loops, on real clips made from real photos."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+import stillmotion
+from stillmotion.errors import InputError
+from stillmotion.post._io import default_output, open_clip, read_recipe
+from stillmotion.post.interpolate import interpolate_file, interpolate_pair
+from stillmotion.post.loop import loop_file
+from stillmotion.video import VideoWriter, probe, read_video
+
+
+def _clip(photo, out, prompt="slow pan right"):
+    # motion_strength 1: a few pixels per frame, so interpolation has motion to get right
+    return stillmotion.animate(photo, prompt, size="256x170", duration=2, fps=12, seed=1,
+                               motion_strength=1.0, output=out).path
+
+
+def _write(path, frames, fps):
+    with VideoWriter(path, frames[0].shape[1], frames[0].shape[0], fps) as w:
+        for f in frames:
+            w.write(f)
+    return path
+
+
+def _psnr(x, y):
+    mse = np.mean((x.astype(np.float64) - y.astype(np.float64)) ** 2)
+    return 10 * np.log10(255.0**2 / max(mse, 1e-10))
+
+
+def _mad(a, b):
+    return float(np.mean(np.abs(a.astype(np.float32) - b.astype(np.float32))))
+
+
+@pytest.fixture(scope="module")
+def pan(photos, tmp_path_factory):
+    return _clip(photos["astronaut"], tmp_path_factory.mktemp("pan") / "pan.mp4")
+
+
+def test_interpolation_beats_blending_on_held_out_frames(pan, tmp_path):
+    full = read_video(pan).frames_thwc
+    half = _write(tmp_path / "half.mp4", list(full[::2]), 6)
+    out = interpolate_file(half, tmp_path / "x2.mp4", factor=2)
+    got = read_video(out)
+    held = read_video(half).frames_thwc
+    assert got.fps == pytest.approx(12.0)
+    assert len(got.frames_thwc) == 2 * len(held)
+    p_interp, p_blend = [], []
+    for k in range(len(held) - 1):
+        truth = full[2 * k + 1]
+        p_interp.append(_psnr(got.frames_thwc[2 * k + 1], truth))
+        blend = ((held[k].astype(np.float32) + held[k + 1]) / 2 + 0.5).astype(np.uint8)
+        p_blend.append(_psnr(blend, truth))
+    assert np.mean(p_interp) >= np.mean(p_blend) + 2.0, (np.mean(p_interp), np.mean(p_blend))
+
+
+def test_interpolate_pair_endpoints_and_shape(pan):
+    v = read_video(pan).frames_thwc
+    mid = interpolate_pair(v[4], v[6], 0.5)
+    assert mid.shape == v[4].shape and mid.dtype == np.uint8
+    assert np.array_equal(interpolate_pair(v[4], v[6], 0.0), v[4])
+    assert _psnr(mid, v[5]) > _psnr(v[4], v[5])
+
+
+def test_frame_counts_fps_and_recipe(pan, tmp_path):
+    n = probe(pan)["frame_count"]
+    a = interpolate_file(pan, tmp_path / "f2.mp4", factor=2)
+    info = probe(a)
+    assert info["fps"] == pytest.approx(24.0) and info["frame_count"] == 2 * n
+    b = interpolate_file(pan, tmp_path / "f30.mp4", fps=30)
+    info = probe(b)
+    assert info["fps"] == pytest.approx(30.0) and info["frame_count"] == round(n * 30 / 12)
+    assert info["duration_s"] == pytest.approx(n / 12, abs=0.05)
+    # frames at whole source positions (k·12/30 integral, i.e. k = 0, 5, 10…) are the source frames
+    src, out = read_video(pan).frames_thwc, read_video(b).frames_thwc
+    for k in (0, 5, 10, 25):
+        assert _mad(out[k], src[k * 12 // 30]) < 2.0
+    recipe = read_recipe(probe(b))
+    original = read_recipe(probe(pan))
+    assert recipe["prompt"] == original["prompt"] and recipe["seed"] == original["seed"]
+    assert recipe["finish"][-1] == {"step": "interpolate", "from_fps": 12.0, "to_fps": 30.0,
+                                    "method": "DIS optical flow, bidirectional, occlusion-aware"}
+    assert json.loads(b.with_suffix(".json").read_text())["finish"] == recipe["finish"]
+    # default output next to the source, never overwriting
+    first = default_output(pan, "interpolated")
+    first.write_bytes(b"x")
+    assert default_output(pan, "interpolated").name == "pan-interpolated-2.mp4"
+    first.unlink()
+
+
+def test_no_interpolation_across_a_cut(pan, photos, tmp_path):
+    other = _clip(photos["coffee"], tmp_path / "coffee.mp4")
+    a, b = read_video(pan).frames_thwc, read_video(other).frames_thwc
+    cut = _write(tmp_path / "cut.mp4", list(a) + list(b), 12)
+    src = read_video(cut).frames_thwc
+    out = read_video(interpolate_file(cut, tmp_path / "cut-x2.mp4", factor=2)).frames_thwc
+    n = len(a)
+    # output 2n−1 lies between the last frame of A and the first of B: a copy of one, never a blend
+    for k in (2 * n - 2, 2 * n - 1, 2 * n):
+        err = min(_mad(out[k], src[n - 1]), _mad(out[k], src[n]))
+        blend = ((src[n - 1].astype(np.float32) + src[n]) / 2).astype(np.uint8)
+        assert err < 4.0 and _mad(out[k], blend) > 4 * err + 5, (k, err, _mad(out[k], blend))
+    # inside each shot it still interpolates
+    assert _mad(out[2 * n - 3], src[n - 2]) > 0.5 and _mad(out[2 * n - 3], src[n - 1]) > 0.5
+
+
+@pytest.mark.parametrize("mode", ["seamless", "crossfade"])
+def test_loop_seam_is_like_a_normal_step(pan, tmp_path, mode):
+    src = read_video(pan).frames_thwc
+    typical = float(np.median([_mad(src[k], src[k + 1]) for k in range(len(src) - 1)]))
+    assert _mad(src[-1], src[0]) > 3 * typical  # the source does not loop
+    out_path = loop_file(pan, tmp_path / f"{mode}.mp4", mode=mode)
+    out = read_video(out_path).frames_thwc
+    assert len(out) < len(src)
+    assert _mad(out[-1], out[0]) <= 1.5 * typical
+    steps = [_mad(out[k], out[k + 1]) for k in range(len(out) - 1)]
+    assert max(steps) <= 1.5 * typical
+    step = read_recipe(probe(out_path))["finish"][-1]
+    assert step["step"] == "loop" and step["mode"] == mode and step["frames"] == len(out)
+
+
+def test_pingpong(pan, tmp_path):
+    src = read_video(pan).frames_thwc
+    out = read_video(loop_file(pan, tmp_path / "pp.mp4", mode="pingpong")).frames_thwc
+    n = len(src)
+    assert len(out) == 2 * n - 2
+    # each output frame is (up to codec noise) the source frame it should be: 0…N−1, then N−2…1
+    expected = list(range(n)) + list(range(n - 2, 0, -1))
+    for k in range(0, len(out), 3):
+        assert int(np.argmin([_mad(out[k], f) for f in src])) == expected[k]
+
+
+def test_bad_inputs_are_one_line_input_errors(pan, tmp_path):
+    text = tmp_path / "x.txt"
+    text.write_text("not a video\n")
+    cases = [
+        lambda: interpolate_file(text, factor=2),
+        lambda: interpolate_file(tmp_path / "missing.mp4", factor=2),
+        lambda: interpolate_file(pan, factor=1),
+        lambda: interpolate_file(pan, factor=2.5),
+        lambda: interpolate_file(pan, fps=10),
+        lambda: interpolate_file(pan, fps=12),
+        lambda: interpolate_file(pan),
+        lambda: interpolate_file(pan, fps=24, factor=2),
+        lambda: loop_file(text),
+        lambda: loop_file(pan, mode="bounce"),
+        lambda: open_clip(text),
+    ]
+    for case in cases:
+        with pytest.raises(InputError) as err:
+            case()
+        assert "\n" not in str(err.value) and str(err.value)
+    with pytest.raises(InputError, match="is not a video PyAV can read"):
+        open_clip(text)
+    assert not list(tmp_path.glob("*.mp4"))
