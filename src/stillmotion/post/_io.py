@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 
 from stillmotion.errors import InputError, StillmotionError
-from stillmotion.video import VideoWriter, iter_frames, probe, write_json_atomic
+from stillmotion.video import DEFAULT_PRESET, VideoWriter, iter_frames, probe, write_json_atomic
 
 __all__ = ["default_output", "open_clip", "read_recipe", "write_clip"]
 
@@ -99,6 +99,7 @@ def write_clip(
     fps: float,
     recipe: dict[str, Any],
     step: dict[str, Any],
+    preset: str = DEFAULT_PRESET,
 ) -> Path:
     """Encode ``frames_iter`` into ``path`` (atomically) with the recipe plus ``step``.
 
@@ -112,6 +113,7 @@ def write_clip(
         width, height: even frame size in pixels.
         fps: output frame rate.
         recipe: the input's recipe (not modified).
+        preset: libx264 preset (large outputs, such as upscales, use a faster one).
         step: this finishing step's description.
 
     Returns:
@@ -123,7 +125,7 @@ def write_clip(
     """
     recipe = dict(recipe)
     recipe["finish"] = list(recipe.get("finish") or []) + [step]
-    writer = VideoWriter(path, width, height, fps)
+    writer = VideoWriter(path, width, height, fps, preset=preset)
     try:
         for frame in frames_iter:
             writer.write(frame)
