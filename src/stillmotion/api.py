@@ -275,11 +275,47 @@ def run(
         except BaseException:
             _remove_partial(clips)
             raise
+    sheet_seeds = list(seeds)
+    if request.pick == "best" and len(clips) > 1:
+        order = _rank_clips(clips, request)
+        clips = [clips[i] for i in order]
+        sheet_rows = [sheet_rows[i] for i in order]
+        sheet_seeds = [seeds[i] for i in order]
     first = clips[0]
     if len(clips) > 1:
         first.variations = clips
-        first.contact_sheet = write_png_atomic(output.with_name(f"{output.stem}_sheet.png"), _contact_sheet(sheet_rows, seeds))
+        first.contact_sheet = write_png_atomic(output.with_name(f"{output.stem}_sheet.png"),
+                                               _contact_sheet(sheet_rows, sheet_seeds))
     return first
+
+
+def _plain(value):
+    """A metric value as plain JSON (numpy scalars become Python numbers)."""
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def _rank_clips(clips: list[Clip], request: AnimateRequest) -> list[int]:
+    """``--pick best``: evaluate each finished clip, record its score and rank in its recipe
+    (sidecar JSON and ``Clip.recipe``; the MP4's comment tag keeps the recipe as rendered)
+    and return the clip indices, best first (ties keep the seed order)."""
+    from .evaluate import evaluate_clip
+
+    evals = [evaluate_clip(c.path, source=request.image, prompt=request.prompt) for c in clips]
+    order = sorted(range(len(clips)), key=lambda i: -float(evals[i].score))
+    for rank, i in enumerate(order, start=1):
+        clip, ev = clips[i], evals[i]
+        clip.recipe["evaluation"] = {
+            "score": float(ev.score),
+            "rank": rank,
+            "of": len(clips),
+            "camera_move": ev.camera_move,
+            "metrics": {m.name: _plain(m.value) for m in ev.metrics},
+        }
+        if clip.sidecar.suffix == ".json":
+            write_json_atomic(clip.sidecar, clip.recipe)
+    return order
 
 
 def analyze(

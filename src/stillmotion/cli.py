@@ -49,6 +49,7 @@ def animate(
     consistency: Annotated[float, typer.Option(help=_help("consistency"), metavar="0..1")] = 0.5,
     seed: Annotated[Optional[int], typer.Option(help=_help("seed"))] = None,
     variations: Annotated[int, typer.Option(help=_help("variations"))] = 1,
+    pick: Annotated[Optional[str], typer.Option(help=_help("pick"), metavar="best", show_default=False)] = None,
     loop: Annotated[Optional[bool], typer.Option("--loop/--no-loop", help=_help("loop"), show_default=False)] = None,
     preset: Annotated[Optional[Preset], typer.Option(help=_help("preset"), show_default=False)] = None,
     last_image: Annotated[Optional[Path], typer.Option(help=_help("last_image"))] = None,
@@ -94,6 +95,7 @@ def animate(
             consistency=consistency,
             seed=seed,
             variations=variations,
+            pick=pick,
             last_image=last_image,
             depth_model=depth_model,
             mask=mask,
@@ -129,9 +131,11 @@ def animate(
         if quiet:
             typer.echo(str(c.path))
         else:
+            ev = c.recipe.get("evaluation")
+            ranked = f", rank {ev['rank']} score {ev['score']:.3f}" if ev else ""
             typer.echo(
                 f"wrote {c.path} ({c.width}×{c.height}, {c.frame_count} frames at {c.fps:g} fps, seed {c.seed}, "
-                f"{c.recipe['timings_s']['total']:.1f} s) and {c.sidecar.name}"
+                f"{c.recipe['timings_s']['total']:.1f} s{ranked}) and {c.sidecar.name}"
             )
     if clip.contact_sheet is not None:
         typer.echo(str(clip.contact_sheet) if quiet else f"wrote contact sheet {clip.contact_sheet}")
@@ -178,6 +182,47 @@ def analyze(
         typer.echo(f"error: {err}", err=True)
         raise typer.Exit(err.exit_code) from None
     typer.echo(_json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else report.summary())
+
+
+@app.command("eval")
+def eval_cmd(
+    clip: Annotated[Path, typer.Argument(help="The clip to judge.", show_default=False)],
+    source: Annotated[Optional[Path], typer.Option(help="The photo the clip was made from (fidelity metrics).", metavar="PHOTO", show_default=False)] = None,
+    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="The motion prompt (adherence metrics).", show_default=False)] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the evaluation as JSON.")] = False,
+) -> None:
+    """Judge a finished clip: measured metrics, a 0..1 score and the camera move."""
+    import json as _json
+
+    from .evaluate import evaluate_clip
+
+    try:
+        ev = evaluate_clip(clip, source=source, prompt=prompt)
+    except StillmotionError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(err.exit_code) from None
+    typer.echo(_json.dumps(ev.to_dict(), indent=2, ensure_ascii=False) if as_json else ev.summary())
+
+
+@app.command()
+def compare(
+    clips: Annotated[list[Path], typer.Argument(help="2 to 9 clips, in tile order.", show_default=False)],
+    labels: Annotated[Optional[str], typer.Option(help="Comma-separated tile labels, one per clip (default: file names).", metavar="A,B,...", show_default=False)] = None,
+    source: Annotated[Optional[Path], typer.Option(help="The photo the clips were made from (fidelity metrics).", metavar="PHOTO", show_default=False)] = None,
+    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="The motion prompt (adherence metrics).", show_default=False)] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", help="The grid video; its metrics table goes next to it as .json.")] = Path("compare.mp4"),
+) -> None:
+    """Play clips side by side (2) or in a grid (up to 9), in sync and labelled, and print their metrics table."""
+    from .compare import compare_clips, format_table
+
+    names = [x.strip() for x in labels.split(",")] if labels is not None else None
+    try:
+        out, evaluations = compare_clips(clips, output, labels=names, source=source, prompt=prompt)
+    except StillmotionError as err:
+        typer.echo(f"error: {err}", err=True)
+        raise typer.Exit(err.exit_code) from None
+    typer.echo(format_table(names or [c.name for c in clips], evaluations))
+    typer.echo(f"wrote {out} and {out.with_suffix('.json').name}")
 
 
 @app.command()

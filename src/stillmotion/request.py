@@ -136,6 +136,7 @@ class AnimateRequest(BaseModel):
     consistency: float = Field(default=0.5, ge=0.0, le=1.0, description="Faithfulness to the photo vs freedom (generative engines).")
     seed: int | None = Field(default=None, ge=0, le=2**32 - 1, description="Random seed; the same seed gives the same clip.")
     variations: int = Field(default=1, ge=1, le=16, description="Number of clips, with seeds seed, seed+1, ...")
+    pick: str | None = Field(default=None, pattern="^best$", description="With --variations: rank the clips by the evaluation score and keep the best first (all kept, scores in the recipe)")
     loop: bool = Field(default=False, description="Make the last frame flow into the first.")
     last_image: Path | None = Field(default=None, description="End frame, for engines that take one.")
     depth_model: str | None = Field(default=None, description="Learned depth: a Hugging Face repo id in the cache or a local folder.")
