@@ -15,7 +15,7 @@ from typing import Annotated, Optional
 import typer
 
 from ._version import __version__
-from .errors import StillmotionError
+from .errors import InputError, StillmotionError
 from .request import AnimateRequest, Aspect, Preset, Resolution
 
 app = typer.Typer(
@@ -74,6 +74,7 @@ def animate(
     explain: Annotated[bool, typer.Option("--explain", help="Print the motion plan in words before rendering.")] = False,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and the output path.")] = False,
     output: Annotated[Optional[Path], typer.Option("--output", "-o", help=_help("output"), metavar="OUT.mp4")] = None,
+    engines: Annotated[Optional[str], typer.Option(help="Run the same photo and prompt through several engines (comma-separated) and write a side-by-side comparison.", show_default=False)] = None,
 ) -> None:
     """Animate PHOTO following the motion prompt; writes an MP4 and its recipe (.json)."""
     from .api import run
@@ -115,6 +116,9 @@ def animate(
             crf=crf,
             output=output,
         )
+        if engines:
+            _animate_engines(request, [e.strip() for e in engines.split(",") if e.strip()], explain, quiet)
+            return
         clip = _run_with_progress(run, request, explain=explain, quiet=quiet)
     except StillmotionError as err:
         typer.echo(f"error: {err}", err=True)
@@ -139,6 +143,26 @@ def animate(
             )
     if clip.contact_sheet is not None:
         typer.echo(str(clip.contact_sheet) if quiet else f"wrote contact sheet {clip.contact_sheet}")
+
+
+def _animate_engines(request, names: list[str], explain: bool, quiet: bool) -> None:
+    """One clip per engine (OUT_ENGINE.mp4), then OUT_compare.mp4 and its metrics table."""
+    from .api import run
+    from .compare import compare_clips, format_table
+
+    if len(names) < 2:
+        raise InputError("--engines needs at least two engine names, e.g. --engines living,wan2.2-ti2v-5b")
+    base = request.output or Path.cwd() / f"{Path(request.image).stem}.mp4"
+    paths = []
+    for name in names:
+        one = AnimateRequest.build(**{**request.model_dump(), "engine": name,
+                                      "output": base.with_name(f"{base.stem}_{name}{base.suffix or '.mp4'}")})
+        clip = _run_with_progress(run, one, explain=explain, quiet=quiet)
+        paths.append(clip.path)
+        typer.echo(str(clip.path) if quiet else f"wrote {clip.path} ({name})")
+    grid, evaluations = compare_clips(paths, base.with_name(f"{base.stem}_compare.mp4"), labels=names,
+                                      source=request.image, prompt=request.prompt)
+    typer.echo(str(grid) if quiet else f"wrote {grid}\n" + format_table(names, evaluations))
 
 
 def _run_with_progress(run, request, *, explain: bool, quiet: bool):
