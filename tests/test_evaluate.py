@@ -96,3 +96,43 @@ def test_metrics_dict_and_summary(clips, photos):
 def test_bad_input(tmp_path):
     with pytest.raises(stillmotion.InputError):
         evaluate_clip(tmp_path / "missing.mp4")
+
+
+def _face_clip(path, rgb, warp_face: bool):
+    """12 frames of the astronaut: a slow zoom + pan (rigid); optionally the face
+    region is progressively stretched vertically (the face 'melting')."""
+    import cv2
+
+    h, w = rgb.shape[:2]
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    with VideoWriter(path, w, h, 12) as wr:
+        for i in range(12):
+            t = i / 11
+            m = cv2.getRotationMatrix2D((w / 2, h / 2), 0, 1 + 0.06 * t)
+            m[0, 2] += 8 * t
+            frame = cv2.warpAffine(rgb, m, (w, h), borderMode=cv2.BORDER_REFLECT)
+            if warp_face:
+                # Lower face (below the eyes, around the astronaut's mouth and chin) pulled down and sideways.
+                cx, cy, r = 0.46 * w, 0.32 * h, 0.12 * w
+                wgt = np.exp(-((gx - cx) ** 2 + (gy - cy) ** 2) / (2 * r * r)).astype(np.float32)
+                frame = cv2.remap(frame, gx - 10 * t * wgt, gy - 14 * t * wgt, cv2.INTER_LINEAR,
+                                  borderMode=cv2.BORDER_REFLECT)
+            wr.write(frame)
+
+
+def test_face_stability_catches_a_warping_face(photos, tmp_path):
+    from stillmotion.scene.landmarks import landmarks_status
+
+    if landmarks_status() is not None:
+        pytest.skip(landmarks_status())
+    import cv2
+
+    rgb = cv2.imread(str(photos["astronaut"]))[..., ::-1].copy()
+    rigid, melt = tmp_path / "rigid.mp4", tmp_path / "melt.mp4"
+    _face_clip(rigid, rgb, False)
+    _face_clip(melt, rgb, True)
+    a, b = evaluate_clip(rigid), evaluate_clip(melt)
+    fa, fb = a.metric("face_stability"), b.metric("face_stability")
+    assert fa.verdict == "good", fa
+    assert fb.value > 2 * fa.value, (fa, fb)
+    assert b.score < a.score
