@@ -31,7 +31,7 @@ held) and measures:
     Difference last → first frame divided by the median neighbouring-frame
     difference: ≈ 1 for a seamless loop, large for a jump cut.
 ``face_stability``
-    Per face (MediaPipe Face Mesh through LiteRT, about 3 samples a second):
+    Per face (MediaPipe Face Mesh through LiteRT, up to 16 samples over the clip):
     RMS change of the rigid landmarks (face oval, nose, eye corners) after a
     similarity alignment to the first sample, in inter-ocular distances.
     Head motion, blinks and smiles do not count; a face that warps or
@@ -394,11 +394,13 @@ def evaluate_clip(
     peak = np.zeros(4)
     sharp: list[float] = []
     blocks: list[float] = []
-    face_step = max(1, int(round(fps / 3)))  # ~3 landmark samples per second
+    # Up to 16 landmark samples spread over the clip, at most ~3 a second.
+    n_expected = int(info.get("frame_count") or 0) or int(round(float(info.get("duration_s") or 0) * fps))
+    face_step = max(1, int(round(fps / 3)), -(-n_expected // 16))
     face_frames: list[np.ndarray] = []
     n = 0
     for frame in iter_frames(path):
-        if n % face_step == 0 and len(face_frames) < 40:
+        if n % face_step == 0 and len(face_frames) < 16:
             face_frames.append(frame)
         if n % 2 == 0 or n < 2:
             blocks.append(_blockiness(_grey(frame)))
