@@ -136,3 +136,29 @@ def test_face_stability_catches_a_warping_face(photos, tmp_path):
     assert fa.verdict == "good", fa
     assert fb.value > 2 * fa.value, (fa, fb)
     assert b.score < a.score
+
+
+def test_region_focus_motion_where_the_prompt_asked(photos, tmp_path):
+    import cv2
+
+    prompt = "static camera, clouds drifting right"
+    good = tmp_path / "clouds.mp4"
+    stillmotion.animate(photos["china"], prompt, output=good, size="320x240", duration=2, fps=12, seed=1)
+    # Same photo, but the motion is a wobble in the bottom 40 % (the temple and trees), not the sky.
+    rgb = cv2.imread(str(photos["china"]))[..., ::-1]
+    h, w = 240, 320
+    src = cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
+    gx, gy = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
+    wrong = tmp_path / "wrong.mp4"
+    with VideoWriter(wrong, w, h, 12) as wr:
+        for i in range(24):
+            dx = 2.0 * np.sin(i * 0.8 + gy / 9) * (gy > 0.6 * h)
+            wr.write(cv2.remap(src, gx + dx.astype(np.float32), gy, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT))
+    a = evaluate_clip(good, source=photos["china"], prompt=prompt)
+    b = evaluate_clip(wrong, source=photos["china"], prompt=prompt)
+    ra, rb = a.metric("region_focus"), b.metric("region_focus")
+    assert "sky" in ra.meaning
+    assert ra.verdict == "good" and rb.verdict == "poor", (ra, rb)
+    assert a.score > b.score
+    # Without a prompt that names an element there is no region metric.
+    assert all(m.name != "region_focus" for m in evaluate_clip(good, source=photos["china"], prompt="static").metrics)

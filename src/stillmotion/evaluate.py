@@ -37,6 +37,13 @@ held) and measures:
     Head motion, blinks and smiles do not count; a face that warps or
     "melts" does. Good < 0.02, poor > 0.05. Echoes VBench's subject
     consistency, measured on geometry. Absent when no face is found.
+``region_focus``
+    With a source and a prompt that animates elements (water, clouds,
+    foliage, hair, steam): the mean non-camera motion (flow minus its affine
+    fit) inside those regions, found on the source photo, divided by that
+    elsewhere. Good ≥ 2, poor < 1.2. Regions stay where the first frame has
+    them, so a large camera move blurs the answer. Echoes VBench's motion
+    evaluation restricted to regions (as in motion-brush benchmarks).
 ``frame_quality`` / ``blockiness``
     No-reference sharpness (variance of the Laplacian, mean per frame) and
     8×8 block-edge strength (≈ 1 means no visible blocking). BRISQUE needs
@@ -75,6 +82,7 @@ SCORE_WEIGHTS: dict[str, float] = {
     "jerk": 0.05,
     "plan_match": 0.10,
     "face_stability": 0.15,
+    "region_focus": 0.10,
 }
 """Weights of the combined score. Per-metric scores (each 0..1):
 flicker ``1 − clip((flicker − 1) / 7)`` grey levels; drift ``1 − clip(drift / 0.5)``;
@@ -308,6 +316,39 @@ def _load_source(source: str | os.PathLike, w: int, h: int) -> np.ndarray:
 # --------------------------------------------------------------------------- main
 
 
+def _region_focus(local: np.ndarray, src: np.ndarray, prompt: str) -> tuple[float, list[str], float] | None:
+    """Mean residual motion inside the plan's element regions / outside them.
+
+    Args:
+        local: float h×w mean per-frame non-camera motion (px/frame), flow minus its affine fit.
+        src: uint8 h×w×3 source photo cropped and scaled to the clip.
+        prompt: the motion prompt; its elements name the regions.
+
+    Returns:
+        (ratio, region names, fraction of the frame inside), or None when the
+        plan animates no named region or none is found on the photo.
+    """
+    from .plan.prompt import parse_prompt
+    from .scene.regions import detect_regions
+
+    names = sorted({e.region for e in parse_prompt(prompt).elements} - {"image", "mask"})
+    if not names:
+        return None
+    masks = detect_regions(src, faces=detect_faces(src))
+    h, w = local.shape
+    union = np.zeros((h, w), np.float32)
+    for k in names:
+        if k in masks:
+            union = np.maximum(union, cv2.resize(masks[k], (w, h), interpolation=cv2.INTER_LINEAR))
+    m = max(2, int(0.03 * min(w, h)))
+    inside, outside = union[m:-m, m:-m] > 0.5, union[m:-m, m:-m] < 0.1
+    if inside.mean() < 0.01 or outside.mean() < 0.01:
+        return None
+    core = local[m:-m, m:-m]
+    ratio = float(core[inside].mean() / max(float(core[outside].mean()), 0.01))
+    return ratio, names, float(inside.mean())
+
+
 _RIGID = sorted(set(FACE_OVAL) | {1, 4, 5, 6, 168, 197, 195} | set(LEFT_EYE["corners"]) | set(RIGHT_EYE["corners"]))
 
 
@@ -390,6 +431,7 @@ def evaluate_clip(
     mag_vals: list[float] = []
     diffs: list[float] = []
     motions: list[tuple[float, float]] = []
+    local = np.zeros((sh, sw), np.float64)  # summed non-camera (residual) motion per pixel
     run = np.zeros(4)  # running sums of dx, dy, divergence, curl
     peak = np.zeros(4)
     sharp: list[float] = []
@@ -423,6 +465,8 @@ def evaluate_clip(
             # Content motion prev → cur ≈ −backward flow; fit an affine model.
             p, _ = _fit_affine(-fb)
             a0, a1, a2, b0, b1, b2 = p
+            local += np.hypot(-fb[..., 0] - (a0 + a1 * grid_x + a2 * grid_y),
+                              -fb[..., 1] - (b0 + b1 * grid_x + b2 * grid_y))
             cx, cy = (sw - 1) / 2, (sh - 1) / 2
             tx, ty = a0 + a1 * cx + a2 * cy, b0 + b1 * cx + b2 * cy
             motions.append((tx, ty))
@@ -520,6 +564,17 @@ def evaluate_clip(
     metrics.append(Metric("loop_seam", seam, "ratio",
                           "last→first frame difference / median neighbouring-frame difference; ≈1 loops seamlessly",
                           _verdict(seam, 1.5, 4.0, False)))
+
+    if source is not None and prompt is not None:
+        region = _region_focus(local / max(1, n - 1), src, prompt)
+        if region is not None:
+            ratio, names, inside = region
+            metrics.append(Metric("region_focus", ratio, "ratio",
+                                  f"non-camera motion inside the regions the prompt animates ({', '.join(names)}, "
+                                  f"{inside:.0%} of the frame, found on the source photo) / elsewhere; "
+                                  "higher means the motion is where it was asked for",
+                                  _verdict(ratio, 2.0, 1.2, True)))
+            parts["region_focus"] = float(np.clip((ratio - 1.0) / 2.0, 0, 1))
 
     face = _face_stability(face_frames)
     if face is not None:
