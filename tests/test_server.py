@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pytest
 
+from stillmotion.evaluate import CAMERA_MOVES
+
 httpx = pytest.importorskip("httpx")
 pytest.importorskip("fastapi")
 pytest.importorskip("uvicorn")
@@ -109,11 +111,15 @@ def test_job_renders_and_video_decodes(server, coffee, tmp_path):
         assert job["request"]["size"] == "256x170" and job["request"]["seed"] == 7
         assert c.get(f"/v1/jobs/{job['id']}/preview").headers["content-type"] == "image/png"
         done = _wait(c, job["id"])
-        assert done["status"] == "succeeded", done
+        assert done["status"] == "succeeded", done.get("error")
         assert done["progress"] == 1.0 and done["attempts"] == 1 and done["finished_at"].endswith("Z")
         assert done["result"]["video"] == f"/v1/jobs/{job['id']}/video"
         assert done["result"]["recipe"]["seed"] == 7
         assert "/" not in done["result"]["recipe"]["source"]["path"]  # no server paths leak
+        ev = done["result"]["recipe"]["evaluation"]  # measured by the worker (stillmotion.evaluate)
+        assert 0.0 < ev["score"] <= 1.0 and ev["camera_move"] in CAMERA_MOVES, ev
+        assert ev["metrics"]["flicker"]["verdict"] in ("good", "fair", "poor"), ev
+        assert "fidelity_psnr" in ev["metrics"]  # the uploaded photo is the source
         video = c.get(done["result"]["video"])
         assert video.status_code == 200 and video.headers["content-type"] == "video/mp4"
         (tmp_path / "clip.mp4").write_bytes(video.content)

@@ -237,6 +237,7 @@ def test_studio_end_to_end(browser, server, photos, tmp_path):
         assert page.text_content(f"{row} .status") == "Done"
         recipe = page.inner_text(f"{card} .recipe")
         assert "living" in recipe and "1234" in recipe, recipe
+        assert "score" in recipe and "camera" in recipe, recipe  # the worker's measured quality
         assert page.get_attribute(f"{card} a[download]", "href") == f"/v1/jobs/{job_id}/video"
         page.wait_for_timeout(400)
         shots("03-finished")

@@ -29,6 +29,24 @@ POLL_S = 0.3
 _shutdown = threading.Event()
 
 
+def _judge(path, request) -> dict:
+    """The clip's measured quality for the gallery (:func:`stillmotion.evaluate.evaluate_clip`):
+    score 0..1, the camera move seen, and each metric's value and verdict.
+    A clip that cannot be judged gets ``{"error": …}`` instead; the job still succeeds."""
+    from ..errors import StillmotionError
+    from ..evaluate import evaluate_clip
+
+    try:
+        ev = evaluate_clip(path, source=request.image, prompt=request.prompt or None)
+    except StillmotionError as err:
+        return {"error": str(err).splitlines()[0]}
+    return {
+        "score": round(float(ev.score), 3),
+        "camera_move": ev.camera_move,
+        "metrics": {m.name: {"value": round(float(m.value), 4), "unit": m.unit, "verdict": m.verdict} for m in ev.metrics},
+    }
+
+
 def run_job(store: JobStore, job: dict) -> None:
     """Run one claimed job to its end and record succeeded, failed or canceled."""
     import numpy as np
@@ -88,7 +106,10 @@ def run_job(store: JobStore, job: dict) -> None:
         clip = run(request, on_progress=on_progress, should_stop=should_stop)
         if state["preview"] is not None:
             write_png_atomic(store.preview_path(job_id), state["preview"])
-        store.finish(job, "succeeded", recipe=clip.recipe)
+        recipe = dict(clip.recipe)
+        if "evaluation" not in recipe and not should_stop():
+            recipe["evaluation"] = _judge(clip.path, request)
+        store.finish(job, "succeeded", recipe=recipe)
     except Canceled:
         if _shutdown.is_set() and not state["cancel"]:
             store.finish(job, "queued", requeue=True)
@@ -136,3 +157,4 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
+

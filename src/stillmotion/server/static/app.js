@@ -800,6 +800,7 @@
       preset: pick("preset"),
       size: out.width && out.height ? `${out.width}×${out.height}` : "",
       length: out.duration_s ? `${Number(out.duration_s).toFixed(1)} s` : (pick("duration") ? `${pick("duration")} s` : ""),
+      evaluation: r.evaluation || null,
     };
   }
 
@@ -808,6 +809,8 @@
       ["engine", rc.engine], ["seed", rc.seed], ["size", rc.size], ["length", rc.length],
       ["motion", rc.motion_strength !== undefined && rc.motion_strength !== null ? Number(rc.motion_strength).toFixed(2) : ""],
       ["loop", rc.loop === true || rc.loop === "true" ? "yes" : ""],
+      ["score", recipeList.value(rc, "score")],
+      ["camera", recipeList.value(rc, "camera")],
     ];
     if (other) rows.push(["prompt", rc.prompt || "(none)"], ["negative", rc.negative_prompt || "(none)"]);
     return h("dl", { class: "recipe" }, rows.filter(([, v]) => v !== "" && v !== undefined && v !== null).map(([k, v]) => {
@@ -821,6 +824,9 @@
     engine: rc.engine, seed: rc.seed, size: rc.size, length: rc.length,
     motion: rc.motion_strength !== undefined && rc.motion_strength !== null ? Number(rc.motion_strength).toFixed(2) : "",
     loop: rc.loop === true || rc.loop === "true" ? "yes" : "",
+    // Measured quality (stillmotion.evaluate, added by the worker): 0–100, higher is better.
+    score: rc.evaluation && typeof rc.evaluation.score === "number" ? String(Math.round(rc.evaluation.score * 100)) : "",
+    camera: rc.evaluation && rc.evaluation.camera_move ? rc.evaluation.camera_move : "",
   })[k];
 
   function makeVideo(url, poster, { controls = false } = {}) {
