@@ -431,6 +431,7 @@ def evaluate_clip(
     mag_vals: list[float] = []
     diffs: list[float] = []
     motions: list[tuple[float, float]] = []
+    grid_x, grid_y = np.meshgrid(np.arange(sw, dtype=np.float32), np.arange(sh, dtype=np.float32))
     local = np.zeros((sh, sw), np.float64)  # summed non-camera (residual) motion per pixel
     run = np.zeros(4)  # running sums of dx, dy, divergence, curl
     peak = np.zeros(4)
@@ -454,7 +455,6 @@ def evaluate_clip(
         else:
             # Backward flow (cur → prev): for a pixel of cur, where it was in prev.
             fb = dis.calc(g, prev_g, None)
-            grid_x, grid_y = np.meshgrid(np.arange(sw, dtype=np.float32), np.arange(sh, dtype=np.float32))
             warped = cv2.remap(prev_g, grid_x + fb[..., 0], grid_y + fb[..., 1], cv2.INTER_LINEAR,
                                borderMode=cv2.BORDER_REPLICATE)
             m = max(2, int(0.03 * min(sw, sh)))
