@@ -100,7 +100,7 @@ def build(
     req["seed"] = seed
     return {
         "stillmotion": __version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        "created": _dt.datetime.now(_dt.UTC).isoformat(timespec="seconds"),
         "engine": request.engine,
         "engine_version": __version__,
         "prompt": request.prompt,

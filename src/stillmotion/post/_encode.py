@@ -14,10 +14,12 @@ import os
 from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
+from typing import cast
 
 import av
 import numpy as np
-from av.video.reformatter import VideoReformatter
+from av.video.reformatter import Colorspace, VideoReformatter
+from av.video.stream import VideoStream
 
 from .._atomic import create_temp, unlink_quietly
 from ..errors import GenerationError, InputError
@@ -96,7 +98,7 @@ def _encode_generic(
     count = 0
     try:
         container.metadata.update(tags)
-        stream = container.add_stream(codec, rate=rate, options=codec_options)
+        stream = cast(VideoStream, container.add_stream(codec, rate=rate, options=codec_options))
         stream.width, stream.height = w, h
         stream.pix_fmt = "yuv420p"
         stream.time_base = 1 / rate
@@ -112,7 +114,7 @@ def _encode_generic(
         for frame in frames:
             rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
             yuv = reformatter.reformat(
-                rgb, format="yuv420p", src_colorspace="itu709", dst_colorspace="itu709",
+                rgb, format="yuv420p", src_colorspace=Colorspace.ITU709, dst_colorspace=Colorspace.ITU709,
                 src_color_range="JPEG", dst_color_range="MPEG",
             )
             yuv.pts = count

@@ -11,7 +11,7 @@ does) and in a ``.json`` sidecar, both atomically.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -31,7 +31,7 @@ def one_line(err: BaseException) -> str:
     return text or type(err).__name__
 
 
-def open_clip(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Iterator[np.ndarray]]:
+def open_clip(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Generator[np.ndarray, None, None]]:
     """Probe ``path`` and return ``(info, frames)``.
 
     Args:
@@ -40,7 +40,7 @@ def open_clip(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Iterator[np
     Returns:
         ``info``: :func:`stillmotion.video.probe`'s dict (``width``, ``height``,
         ``fps``, ``frame_count``, ``metadata``…); ``frames``: a lazy iterator of
-        uint8 H×W×3 RGB frames (one decoded frame in memory at a time).
+        uint8 H×W×3 RGB frames (one decoded frame in memory at a time; ``close()`` it when unused).
 
     Raises:
         InputError: the file is missing, not a video, unreadable, or has no frames (one line).

@@ -288,6 +288,7 @@ def export_file(
     sidecar = recipes.sidecar_path(final, source=src_path)
 
     if fmt in _SOUND_FORMATS:
+        assert quality is not None  # every format with sound has a default crf
         if w < 2 or h < 2:
             raise InputError(f"the clip is {w}×{h}; {fmt} needs at least 2×2 pixels")
         we, he = w - w % 2, h - h % 2
@@ -309,6 +310,7 @@ def export_file(
         if not clip:
             raise InputError(f"'{src_path}' has no frames")
         if fmt == "webp":
+            assert quality is not None  # webp has a default crf
             _write_webp(clip, final, fps, quality)
         else:
             _write_gif(clip, final, fps)

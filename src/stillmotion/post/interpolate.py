@@ -95,7 +95,7 @@ class FlowPair:
             raise InputError(f"interpolation needs two RGB frames of one size, got {a.shape} and {b.shape}")
         self.a, self.b = a, b
         h, w = a.shape[:2]
-        dis = dis if dis is not None else cv2.DISOpticalFlow_create(DIS_PRESET)
+        dis = dis if dis is not None else cv2.DISOpticalFlow.create(DIS_PRESET)
         g0, g1 = _grey(a), _grey(b)
         half = w > FLOW_WIDTH
         if half:
@@ -108,7 +108,7 @@ class FlowPair:
         # Flows, visibility and the blend weights stay at flow resolution (motion is
         # smooth); only the final warp maps are upsampled, in full-resolution pixels.
         lh, lw = g0.shape[:2]
-        self._k = np.float32([w / lw, h / lh])
+        self._k = np.array([w / lw, h / lh], np.float32)
         self.f01, self.f10 = f01.astype(np.float32), f10.astype(np.float32)  # low-res pixels
         lxs, lys = _grid(lh, lw)
         self.v0 = _visibility(self.f01, self.f10, lxs, lys)  # pixel of a seen in b
@@ -196,7 +196,7 @@ def interpolate_frames(frames: Iterable[np.ndarray], src_fps: float, out_fps: fl
         prev = next(it)
     except StopIteration:
         return
-    dis = cv2.DISOpticalFlow_create(DIS_PRESET)
+    dis = cv2.DISOpticalFlow.create(DIS_PRESET)
     prev_thumb = thumb(prev)
     history: list[float] = []
     idx = 0  # prev is source frame idx

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+from av.video.reformatter import Colorspace
 
 from ..errors import InputError
 
@@ -25,8 +26,16 @@ AVCOL_RANGE_MPEG = 1
 AVCOL_RANGE_JPEG = 2
 """Full ("pc") range: 0–255."""
 
-SWS_MATRIX = {1: "itu709", 4: "fcc", 5: "itu601", 6: "smpte170m", 7: "smpte240m", 9: "bt2020", 10: "bt2020"}
-"""AVColorSpace → the matrix name swscale understands (``av.video.reformatter.Colorspace``)."""
+SWS_MATRIX = {
+    1: Colorspace.ITU709,
+    4: Colorspace.FCC,
+    5: Colorspace.ITU601,
+    6: Colorspace.SMPTE170M,
+    7: Colorspace.SMPTE240M,
+    9: Colorspace.BT2020,
+    10: Colorspace.BT2020,
+}
+"""AVColorSpace → the matrix swscale converts with."""
 
 _COLORSPACE_NAMES = {
     0: "rgb",

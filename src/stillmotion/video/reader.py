@@ -8,12 +8,12 @@ stream's YUV with the matrix and range the stream is tagged with (see
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import av
 import numpy as np
-from av.video.reformatter import VideoReformatter
+from av.video.reformatter import Colorspace, VideoReformatter
 
 from ..errors import GenerationError, InputError
 from ._av import AVCOL_RANGE_JPEG, AVCOL_RANGE_MPEG, SWS_MATRIX, color_tags, open_video
@@ -60,7 +60,7 @@ def _to_rgb(frame: av.VideoFrame, reformatter: VideoReformatter) -> np.ndarray:
     """
     matrix = SWS_MATRIX.get(int(frame.colorspace))
     if matrix is None:
-        matrix = "itu709" if frame.height >= 720 else "itu601"
+        matrix = Colorspace.ITU709 if frame.height >= 720 else Colorspace.ITU601
     color_range = int(frame.color_range)
     if color_range not in (AVCOL_RANGE_MPEG, AVCOL_RANGE_JPEG):
         color_range = AVCOL_RANGE_JPEG if frame.format.name.startswith("yuvj") else AVCOL_RANGE_MPEG
@@ -75,7 +75,7 @@ def _to_rgb(frame: av.VideoFrame, reformatter: VideoReformatter) -> np.ndarray:
     return rgb.to_ndarray()
 
 
-def iter_frames(path: str | os.PathLike[str]) -> Iterator[np.ndarray]:
+def iter_frames(path: str | os.PathLike[str]) -> Generator[np.ndarray, None, None]:
     """Decode the first video stream of ``path`` frame by frame.
 
     Yields:

@@ -32,7 +32,7 @@ from typing import Any
 
 import av
 import numpy as np
-from av.video.reformatter import VideoReformatter
+from av.video.reformatter import Colorspace, VideoReformatter
 
 from .._atomic import check_rgb_frame, create_temp, fsync_path, output_path, unlink_quietly
 from ..errors import GenerationError, InputError
@@ -118,9 +118,9 @@ class VideoWriter:
         crf: int = DEFAULT_CRF,
         preset: str = DEFAULT_PRESET,
     ) -> None:
-        for name, value in (("width", width), ("height", height)):
-            if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2 or value % 2:
-                raise InputError(f"{name} must be an even number of pixels ≥ 2 (yuv420p), got {value!r}")
+        for name, pixels in (("width", width), ("height", height)):
+            if isinstance(pixels, bool) or not isinstance(pixels, (int, np.integer)) or pixels < 2 or pixels % 2:
+                raise InputError(f"{name} must be an even number of pixels ≥ 2 (yuv420p), got {pixels!r}")
         is_number = isinstance(fps, (int, float, Fraction, np.number)) and not isinstance(fps, bool)
         if not is_number or not math.isfinite(fps) or fps <= 0:
             raise InputError(f"fps must be a finite number > 0, got {fps!r}")
@@ -208,8 +208,8 @@ class VideoWriter:
             yuv = self._reformatter.reformat(
                 rgb,
                 format="yuv420p",
-                src_colorspace="itu709",
-                dst_colorspace="itu709",
+                src_colorspace=Colorspace.ITU709,
+                dst_colorspace=Colorspace.ITU709,
                 src_color_range="JPEG",
                 dst_color_range="MPEG",
             )
