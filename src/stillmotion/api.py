@@ -24,12 +24,12 @@ from .analysis import Report, analyze_photo
 from .image import load_image, output_size
 from .plan.brush import load_mask, parse_arrow
 from .plan.lint import lint_prompt
-from .plan.prompt import MotionPlan, parse_prompt
-from .request import AnimateRequest
-from .scene import Scene
+from .plan.prompt import parse_prompt
 from .recipe import build as build_recipe
 from .recipe import embed as embed_recipe
 from .recipe import sidecar_path
+from .request import AnimateRequest
+from .scene import Scene
 from .video import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, write_json_atomic, write_png_atomic, ycbcr709_to_rgb
 
 __all__ = ["Clip", "analyze", "animate", "run"]
@@ -426,7 +426,8 @@ def _finish_clip(clip: Clip, final: Path, request: AnimateRequest) -> Clip:
     clip.path, clip.sidecar = out, sidecar_path(out) if out.suffix else out / "recipe.json"
     if out.suffix.lower() in (".mp4", ".webm"):
         info = probe(out)
-        clip.width, clip.height, clip.fps, clip.frame_count = info["width"], info["height"], info["fps"], info["frame_count"]
+        clip.width, clip.height = info["width"], info["height"]
+        clip.fps, clip.frame_count = info["fps"], info["frame_count"]
     if clip.sidecar.exists():
         clip.recipe = json.loads(clip.sidecar.read_text())
     return clip

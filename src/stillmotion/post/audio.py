@@ -86,7 +86,9 @@ def _decode_audio(path: Path) -> np.ndarray:
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray())
     except Exception as err:
-        raise InputError(f"cannot decode audio '{path}': {one_line(err)}; give a wav, mp3, m4a, flac or ogg file") from err
+        raise InputError(
+            f"cannot decode audio '{path}': {one_line(err)}; give a wav, mp3, m4a, flac or ogg file"
+        ) from err
     samples = np.concatenate(chunks, axis=1).astype(np.float32) if chunks else np.zeros((2, 0), np.float32)
     if samples.shape[0] == 1:
         samples = np.repeat(samples, 2, axis=0)
@@ -148,6 +150,11 @@ def _audio_packets(container: Any, encoder: str, bit_rate: int, samples: np.ndar
     return stream, packets
 
 
+def _starts_by(packet: Any, t: float) -> bool:
+    """Whether ``packet`` has a timestamp at or before ``t`` seconds."""
+    return packet.dts is not None and float(packet.dts * packet.time_base) <= t
+
+
 def mux_audio(
     video: str | os.PathLike[str],
     audio: str | os.PathLike[str],
@@ -176,7 +183,8 @@ def mux_audio(
     final = output_path(out, "video")
     if final.suffix.lower() not in _CONTAINERS:
         raise InputError(
-            f"cannot add sound to '{final.name}'; write .mp4 (AAC) or .webm (Opus) — gif, webp and png are formats without sound"
+            f"cannot add sound to '{final.name}'; write .mp4 (AAC) or .webm (Opus) — "
+            "gif, webp and png are formats without sound"
         )
     muxer, encoder, bit_rate, carries, fallback = _CONTAINERS[final.suffix.lower()]
     sound = check_audio(audio)
@@ -214,7 +222,8 @@ def mux_audio(
         # The container cannot take this codec as is: re-encode the picture once.
         w, h = int(info["width"]) // 2 * 2, int(info["height"]) // 2 * 2
         codec = video_codec(fallback)
-        fd, reencoded = create_temp(final.with_name(final.stem + ".video" + (".mp4" if fallback == "mp4" else ".webm")), "video")
+        picture = final.with_name(final.stem + ".video" + (".mp4" if fallback == "mp4" else ".webm"))
+        fd, reencoded = create_temp(picture, "video")
         os.close(fd)
         _, frames = open_clip(src)
         crop = (f[:h, :w] for f in frames)
@@ -242,7 +251,8 @@ def mux_audio(
                     if packet.dts is None:
                         continue
                     t = float(packet.dts * packet.time_base)
-                    while ai < len(apackets) and apackets[ai].dts is not None and float(apackets[ai].dts * apackets[ai].time_base) <= t:
+                    # interleave: every audio packet that starts by this video packet goes first
+                    while ai < len(apackets) and _starts_by(apackets[ai], t):
                         dst.mux(apackets[ai])
                         ai += 1
                     packet.stream = vout

@@ -11,7 +11,7 @@ format    extension    what is written
 mp4       .mp4 .m4v    H.264 (libx264) yuv420p, BT.709, +faststart; crf 18
 h265      .mp4 .mov    H.265 (libx265), tagged ``hvc1`` (Safari/QuickTime); crf 23
 webm      .webm        VP9 (libvpx-vp9; else AV1 via libsvtav1/libaom-av1); crf 32, b:v 0
-webp      .webp        animated WebP (Pillow), loops forever; quality = 100 − 2·crf (crf 10 → 80; crf 0 → lossless)
+webp      .webp        animated WebP (Pillow), loops forever; quality = 100 − 2·crf (crf 10 → 80, 0 → lossless)
 gif       .gif         GIF (Pillow), loops forever, one global 256-colour palette for the clip
 png       (no ext.)    a folder of ``frame_00001.png``… plus ``recipe.json``
 ========  ===========  ==========================================================
@@ -199,7 +199,9 @@ def _write_png_folder(frames: Iterable[np.ndarray], final: Path, n_hint: int, re
     try:
         temp.mkdir()
     except OSError as err:
-        raise InputError(f"cannot write PNG frames in folder {folder} ({err.strerror}); choose a writable folder") from err
+        raise InputError(
+            f"cannot write PNG frames in folder {folder} ({err.strerror}); choose a writable folder"
+        ) from err
     digits = max(5, len(str(n_hint)))
     count = 0
     try:

@@ -41,6 +41,7 @@ __all__ = [
     "DEFAULT_PRESET",
     "DecodedVideo",
     "VideoWriter",
+    "X264_PRESETS",
     "iter_frames",
     "probe",
     "read_video",
