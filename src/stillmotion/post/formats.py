@@ -34,9 +34,9 @@ import io
 import os
 import secrets
 import shutil
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import numpy as np
 
@@ -130,7 +130,7 @@ def _even(frames: Iterable[np.ndarray], w: int, h: int) -> Iterator[np.ndarray]:
 # --------------------------------------------------------------------------- image formats
 
 
-def _save_atomic(final: Path, save: Any) -> None:
+def _save_atomic(final: Path, save: Callable[[BinaryIO], object]) -> None:
     """Run ``save(file)`` (a Pillow ``Image.save``) into memory, then write the bytes onto ``final`` atomically."""
     buffer = io.BytesIO()
     save(buffer)
