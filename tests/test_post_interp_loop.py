@@ -9,7 +9,8 @@ import pytest
 
 import stillmotion
 from stillmotion.errors import InputError
-from stillmotion.post._io import default_output, open_clip, read_recipe
+from stillmotion.post._io import default_output, open_clip
+from stillmotion.recipe import from_tags
 from stillmotion.post.interpolate import interpolate_file, interpolate_pair
 from stillmotion.post.loop import loop_file
 from stillmotion.video import VideoWriter, probe, read_video
@@ -80,8 +81,8 @@ def test_frame_counts_fps_and_recipe(pan, tmp_path):
     src, out = read_video(pan).frames_thwc, read_video(b).frames_thwc
     for k in (0, 5, 10, 25):
         assert _mad(out[k], src[k * 12 // 30]) < 2.0
-    recipe = read_recipe(probe(b))
-    original = read_recipe(probe(pan))
+    recipe = from_tags(probe(b)["metadata"])
+    original = from_tags(probe(pan)["metadata"])
     assert recipe["prompt"] == original["prompt"] and recipe["seed"] == original["seed"]
     assert recipe["finish"][-1] == {"step": "interpolate", "from_fps": 12.0, "to_fps": 30.0,
                                     "method": "DIS optical flow, bidirectional, occlusion-aware"}
@@ -120,7 +121,7 @@ def test_loop_seam_is_like_a_normal_step(pan, tmp_path, mode):
     assert _mad(out[-1], out[0]) <= 1.5 * typical
     steps = [_mad(out[k], out[k + 1]) for k in range(len(out) - 1)]
     assert max(steps) <= 1.5 * typical
-    step = read_recipe(probe(out_path))["finish"][-1]
+    step = from_tags(probe(out_path)["metadata"])["finish"][-1]
     assert step["step"] == "loop" and step["mode"] == mode and step["frames"] == len(out)
 
 

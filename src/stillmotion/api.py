@@ -6,7 +6,6 @@ the same :class:`~stillmotion.request.AnimateRequest`.
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
 import os
 import secrets
@@ -19,14 +18,16 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from ._version import __version__
 from .engines.registry import get_engine
 from .errors import Canceled, GenerationError, InputError, StillmotionError
 from .analysis import Report, analyze_photo
 from .image import load_image, output_size
 from .plan.brush import load_mask, parse_arrow
 from .plan.lint import lint_prompt
-from .plan.prompt import MotionPlan, parse_prompt
+from .plan.prompt import parse_prompt
+from .recipe import build as build_recipe
+from .recipe import embed as embed_recipe
+from .recipe import sidecar_path
 from .request import AnimateRequest
 from .scene import Scene
 from .video import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, write_json_atomic, write_png_atomic, ycbcr709_to_rgb
@@ -248,13 +249,17 @@ def run(
                 t_render = time.perf_counter() - t
                 clip_timings = dict(timings, prepare=t_prepare, render_encode=t_render)
                 clip_timings["total"] = time.perf_counter() - t_start
-                recipe = _recipe(request, seed, plan, shot.info, (Wo, Ho), writer.frames_written, clip_timings,
-                                 warnings + shot_warnings, still, fps=float(fps_out),
-                                 analysis={"kind": report.kind, "expected": report.expected,
-                                           "checks": {c.name: c.level for c in report.checks},
-                                           "prompt_score": report.prompt.score})
-                writer.close(metadata={"title": request.prompt[:250], "comment": json.dumps(recipe, ensure_ascii=False)})
-            sidecar = write_json_atomic(path.with_suffix(".json"), recipe)
+                recipe = build_recipe(
+                    request=request, seed=seed, plan=plan, shot_info=shot.info, size=(Wo, Ho),
+                    frame_count=writer.frames_written, timings=clip_timings, warnings=warnings + shot_warnings,
+                    still=still, fps=float(fps_out),
+                    analysis={"kind": report.kind, "expected": report.expected,
+                              "checks": {c.name: c.level for c in report.checks},
+                              "prompt_score": report.prompt.score},
+                    crf=DEFAULT_CRF, preset=DEFAULT_PRESET,
+                )
+                writer.close(metadata=embed_recipe(recipe))
+            sidecar = write_json_atomic(sidecar_path(path), recipe)
             done_before += n
             sheet_rows.append(thumbs)
             clips.append(Clip(path, sidecar, Wo, Ho, float(fps_out), writer.frames_written, seed, recipe,
@@ -402,9 +407,9 @@ def _finish_clip(clip: Clip, final: Path, request: AnimateRequest) -> Clip:
         out = final
         if fmt is None and final.suffix.lower() == ".mp4" and request.audio is None:
             os.replace(cur, final)  # nothing to convert: the last step's clip is the result
-            side = cur.with_suffix(".json")
+            side = sidecar_path(cur)
             if side.exists():
-                os.replace(side, final.with_suffix(".json"))
+                os.replace(side, sidecar_path(final))
             if cur in temps:
                 temps.remove(cur)
             else:
@@ -414,14 +419,15 @@ def _finish_clip(clip: Clip, final: Path, request: AnimateRequest) -> Clip:
     finally:
         for t in [*temps, clip.path if clip.path != final else None, clip.sidecar]:
             if t is not None and t != final:
-                for p in (t, t.with_suffix(".json")):
-                    if p != final.with_suffix(".json") and p.exists():
+                for p in (t, sidecar_path(t)):
+                    if p != sidecar_path(final) and p.exists():
                         p.unlink()
     out = Path(out)
-    clip.path, clip.sidecar = out, out.with_suffix(".json") if out.suffix else out / "recipe.json"
+    clip.path, clip.sidecar = out, sidecar_path(out) if out.suffix else out / "recipe.json"
     if out.suffix.lower() in (".mp4", ".webm"):
         info = probe(out)
-        clip.width, clip.height, clip.fps, clip.frame_count = info["width"], info["height"], info["fps"], info["frame_count"]
+        clip.width, clip.height = info["width"], info["height"]
+        clip.fps, clip.frame_count = info["fps"], info["frame_count"]
     if clip.sidecar.exists():
         clip.recipe = json.loads(clip.sidecar.read_text())
     return clip
@@ -446,39 +452,6 @@ def _output_path(request: AnimateRequest, photo: Path) -> Path:
     if not os.access(out.parent, os.W_OK):
         raise InputError(f"the current folder {out.parent} is not writable: pass -o PATH.mp4 in a writable folder")
     return out
-
-
-def _recipe(request, seed, plan: MotionPlan, shot_info, size, n, timings, warnings, still, fps=None, analysis=None) -> dict:
-    req = request.model_dump(mode="json")
-    req["seed"] = seed
-    return {
-        "stillmotion": __version__,
-        "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "engine": request.engine,
-        "engine_version": __version__,
-        "prompt": request.prompt,
-        "negative_prompt": request.negative_prompt,
-        "seed": seed,
-        "request": req,
-        "source": {"path": str(still.path), "size": list(still.size)},
-        "output": {
-            "width": size[0],
-            "height": size[1],
-            "fps": fps or request.fps,
-            "frames": n,
-            "duration_s": round(n / (fps or request.fps), 4),
-            "codec": "h264",
-            "pix_fmt": "yuv420p",
-            "color": "bt709",
-            "crf": DEFAULT_CRF,
-            "preset": DEFAULT_PRESET,
-        },
-        "plan": plan.to_dict(),
-        "analysis": analysis,
-        "shot": shot_info,
-        "timings_s": {k: round(v, 3) for k, v in timings.items()},
-        "warnings": warnings,
-    }
 
 
 def _framing_words(info: dict, photo: tuple[int, int], size: tuple[int, int]) -> str:

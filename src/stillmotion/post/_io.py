@@ -1,34 +1,37 @@
 """Shared helpers of the finishing steps: open a clip, carry its recipe, write the result.
 
 Every finishing step reads a clip with :func:`open_clip`, takes the recipe the
-clip carries with :func:`read_recipe`, and writes its output with
-:func:`write_clip`, which appends the step to ``recipe["finish"]``, stores the
-recipe in the MP4 tags (``title`` and ``comment``, as :func:`stillmotion.animate`
+clip carries with :func:`source_recipe` (see :mod:`stillmotion.recipe`), and
+writes its output with :func:`write_clip`, which appends the step to
+``recipe["finish"]``, stores the recipe in the MP4 tags (``title`` and
+``comment``, :func:`stillmotion.recipe.embed`, as :func:`stillmotion.animate`
 does) and in a ``.json`` sidecar, both atomically.
 """
 
 from __future__ import annotations
 
-import json
 import os
-from collections.abc import Iterable, Iterator
+from collections.abc import Generator, Iterable
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from stillmotion.errors import InputError, StillmotionError
-from stillmotion.video import DEFAULT_PRESET, VideoWriter, iter_frames, probe, write_json_atomic
+from .. import recipe as recipes
+from .._atomic import write_json_atomic
+from ..errors import InputError, StillmotionError
+from ..video import DEFAULT_PRESET, VideoWriter, iter_frames, probe
 
-__all__ = ["default_output", "open_clip", "read_recipe", "write_clip"]
+__all__ = ["default_output", "one_line", "open_clip", "source_recipe", "write_clip"]
 
 
-def _one_line(err: BaseException) -> str:
+def one_line(err: BaseException) -> str:
+    """An exception's message on one line (whitespace collapsed), or its type name when empty."""
     text = " ".join(str(err).split())
     return text or type(err).__name__
 
 
-def open_clip(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Iterator[np.ndarray]]:
+def open_clip(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Generator[np.ndarray, None, None]]:
     """Probe ``path`` and return ``(info, frames)``.
 
     Args:
@@ -37,7 +40,7 @@ def open_clip(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Iterator[np
     Returns:
         ``info``: :func:`stillmotion.video.probe`'s dict (``width``, ``height``,
         ``fps``, ``frame_count``, ``metadata``…); ``frames``: a lazy iterator of
-        uint8 H×W×3 RGB frames (one decoded frame in memory at a time).
+        uint8 H×W×3 RGB frames (one decoded frame in memory at a time; ``close()`` it when unused).
 
     Raises:
         InputError: the file is missing, not a video, unreadable, or has no frames (one line).
@@ -50,9 +53,9 @@ def open_clip(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Iterator[np
     try:
         info = probe(p)
     except StillmotionError as err:
-        raise InputError(f"'{p}' is not a video PyAV can read: {_one_line(err)}") from err
+        raise InputError(f"'{p}' is not a video PyAV can read: {one_line(err)}") from err
     except Exception as err:  # PyAV raises several kinds on garbage input
-        raise InputError(f"'{p}' is not a video PyAV can read: {_one_line(err)}") from err
+        raise InputError(f"'{p}' is not a video PyAV can read: {one_line(err)}") from err
     if not info.get("width") or not info.get("height"):
         raise InputError(f"'{p}' is not a video PyAV can read: the video stream has no frame size")
     if not info.get("fps") or info["fps"] <= 0:
@@ -62,19 +65,19 @@ def open_clip(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Iterator[np
     return info, iter_frames(p)
 
 
-def read_recipe(info: dict[str, Any]) -> dict[str, Any]:
-    """The stillmotion recipe stored in the clip's ``comment`` tag (JSON), or ``{}``.
+def source_recipe(src: str | os.PathLike[str], info: dict[str, Any]) -> dict[str, Any]:
+    """The recipe the clip ``src`` carries (its tags, else its sidecar), as a new dict.
 
     Args:
-        info: :func:`open_clip`'s (or :func:`stillmotion.video.probe`'s) dict.
+        src: the clip a step reads.
+        info: :func:`open_clip`'s dict for it (its ``metadata`` are the tags).
+
+    Returns:
+        The recipe, or ``{"source": {"path": src}}`` when the clip carries none,
+        so an output made from a foreign clip still says where it came from.
     """
-    metadata = info.get("metadata") or {}
-    text = metadata.get("comment") or metadata.get("stillmotion_recipe") or ""
-    try:
-        recipe = json.loads(text)
-    except (TypeError, ValueError):
-        return {}
-    return recipe if isinstance(recipe, dict) else {}
+    recipe = recipes.read(src, metadata=info.get("metadata"))
+    return recipe if recipe else {"source": {"path": str(src)}}
 
 
 def default_output(src: str | os.PathLike[str], suffix: str, ext: str = ".mp4") -> Path:
@@ -129,11 +132,9 @@ def write_clip(
     try:
         for frame in frames_iter:
             writer.write(frame)
-        out = writer.close(
-            metadata={"title": str(recipe.get("prompt", ""))[:250], "comment": json.dumps(recipe, ensure_ascii=False)}
-        )
+        out = writer.close(metadata=recipes.embed(recipe))
     except BaseException:
         writer.abort()
         raise
-    write_json_atomic(out.with_suffix(".json"), recipe)
+    write_json_atomic(recipes.sidecar_path(out), recipe)
     return out

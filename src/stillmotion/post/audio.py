@@ -16,7 +16,6 @@ The output is written atomically and carries the clip's recipe with
 
 from __future__ import annotations
 
-import json
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -25,9 +24,11 @@ from typing import Any
 import av
 import numpy as np
 
-from stillmotion.errors import GenerationError, InputError
-from stillmotion.post._io import open_clip
-from stillmotion.video import _create_temp, _output_path, _unlink_quietly, write_json_atomic
+from .. import recipe as recipes
+from .._atomic import create_temp, output_path, unlink_quietly, write_json_atomic
+from ..errors import GenerationError, InputError
+from ._encode import video_codec, write_video
+from ._io import one_line, open_clip, source_recipe
 
 __all__ = ["FADE_IN_S", "FADE_OUT_S", "SAMPLE_RATE", "check_audio", "mux_audio"]
 
@@ -45,10 +46,6 @@ _CONTAINERS = {
     ".webm": ("webm", "libopus", 128_000, {"vp8", "vp9", "av1"}, "webm"),
     ".mkv": ("matroska", "libopus", 128_000, {"h264", "hevc", "vp8", "vp9", "av1"}, "webm"),
 }
-
-
-def _one_line(err: BaseException) -> str:
-    return " ".join(str(err).split()) or type(err).__name__
 
 
 def check_audio(path: str | os.PathLike[str]) -> Path:
@@ -69,7 +66,7 @@ def check_audio(path: str | os.PathLike[str]) -> Path:
     except InputError:
         raise
     except Exception as err:  # PyAV raises several kinds on garbage input
-        raise InputError(f"cannot read audio '{p}': {_one_line(err)}; give a wav, mp3, m4a, flac or ogg file") from err
+        raise InputError(f"cannot read audio '{p}': {one_line(err)}; give a wav, mp3, m4a, flac or ogg file") from err
     return p
 
 
@@ -89,7 +86,9 @@ def _decode_audio(path: Path) -> np.ndarray:
             for out in resampler.resample(None):
                 chunks.append(out.to_ndarray())
     except Exception as err:
-        raise InputError(f"cannot decode audio '{path}': {_one_line(err)}; give a wav, mp3, m4a, flac or ogg file") from err
+        raise InputError(
+            f"cannot decode audio '{path}': {one_line(err)}; give a wav, mp3, m4a, flac or ogg file"
+        ) from err
     samples = np.concatenate(chunks, axis=1).astype(np.float32) if chunks else np.zeros((2, 0), np.float32)
     if samples.shape[0] == 1:
         samples = np.repeat(samples, 2, axis=0)
@@ -151,12 +150,17 @@ def _audio_packets(container: Any, encoder: str, bit_rate: int, samples: np.ndar
     return stream, packets
 
 
+def _starts_by(packet: Any, t: float) -> bool:
+    """Whether ``packet`` has a timestamp at or before ``t`` seconds."""
+    return packet.dts is not None and float(packet.dts * packet.time_base) <= t
+
+
 def mux_audio(
     video: str | os.PathLike[str],
     audio: str | os.PathLike[str],
     out: str | os.PathLike[str],
     *,
-    _sidecar: Path | None = None,
+    sidecar: str | os.PathLike[str] | None = None,
 ) -> Path:
     """Lay ``audio`` under ``video`` and write ``out`` (MP4 + AAC, or WebM + Opus) atomically.
 
@@ -165,6 +169,8 @@ def mux_audio(
         audio: any sound file PyAV decodes; trimmed or looped to the clip's
             duration (frames / fps), faded in and out.
         out: ``.mp4``/``.m4v``/``.mov`` (AAC) or ``.webm``/``.mkv`` (Opus); may equal ``video``.
+        sidecar: where the recipe JSON goes; None for :func:`stillmotion.recipe.sidecar_path`
+            of ``out`` (``export_file`` passes its own when it muxes a temporary clip).
 
     Returns:
         The final path.
@@ -173,13 +179,12 @@ def mux_audio(
         InputError: unreadable clip or sound, or an unsupported output extension (one line).
         GenerationError: muxing or encoding failed (nothing is left at ``out``).
     """
-    from stillmotion.post.formats import _source_recipe, _sidecar_path, _write_video, video_codec
-
     src = Path(video).expanduser()
-    final = _output_path(out, "video")
+    final = output_path(out, "video")
     if final.suffix.lower() not in _CONTAINERS:
         raise InputError(
-            f"cannot add sound to '{final.name}'; write .mp4 (AAC) or .webm (Opus) — gif, webp and png are formats without sound"
+            f"cannot add sound to '{final.name}'; write .mp4 (AAC) or .webm (Opus) — "
+            "gif, webp and png are formats without sound"
         )
     muxer, encoder, bit_rate, carries, fallback = _CONTAINERS[final.suffix.lower()]
     sound = check_audio(audio)
@@ -193,7 +198,7 @@ def mux_audio(
     samples, reps = _fit(raw, n)
     fade_in, fade_out = _fade(samples, duration)
 
-    recipe = _source_recipe(src, info)
+    recipe = source_recipe(src, info)
     step = {
         "step": "audio",
         "audio": sound.name,
@@ -207,8 +212,9 @@ def mux_audio(
     }
     recipe["finish"] = list(recipe.get("finish") or []) + [step]
     tags = {str(k).lower(): v for k, v in (info.get("metadata") or {}).items() if str(k).lower() not in _MUXER_KEYS}
-    tags["comment"] = json.dumps(recipe, ensure_ascii=False)
-    tags.setdefault("title", str(recipe.get("prompt", ""))[:250])
+    embedded = recipes.embed(recipe)
+    tags["comment"] = embedded["comment"]
+    tags.setdefault("title", embedded["title"])
 
     reencoded: Path | None = None
     video_src = src
@@ -216,18 +222,19 @@ def mux_audio(
         # The container cannot take this codec as is: re-encode the picture once.
         w, h = int(info["width"]) // 2 * 2, int(info["height"]) // 2 * 2
         codec = video_codec(fallback)
-        fd, reencoded = _create_temp(final.with_name(final.stem + ".video" + (".mp4" if fallback == "mp4" else ".webm")), "video")
+        picture = final.with_name(final.stem + ".video" + (".mp4" if fallback == "mp4" else ".webm"))
+        fd, reencoded = create_temp(picture, "video")
         os.close(fd)
         _, frames = open_clip(src)
         crop = (f[:h, :w] for f in frames)
         try:
-            _write_video(crop, reencoded, fallback, codec, w, h, fps, 18 if fallback == "mp4" else 32, {})
+            write_video(crop, reencoded, fallback, codec, w, h, fps, 18 if fallback == "mp4" else 32, {})
         except BaseException:
-            _unlink_quietly(reencoded)
+            unlink_quietly(reencoded)
             raise
         video_src = reencoded
 
-    fd, temp = _create_temp(final, "video")
+    fd, temp = create_temp(final, "video")
     os.close(fd)
     options = {"movflags": "+faststart+use_metadata_tags"} if muxer in ("mp4", "mov") else {}
     try:
@@ -244,7 +251,8 @@ def mux_audio(
                     if packet.dts is None:
                         continue
                     t = float(packet.dts * packet.time_base)
-                    while ai < len(apackets) and apackets[ai].dts is not None and float(apackets[ai].dts * apackets[ai].time_base) <= t:
+                    # interleave: every audio packet that starts by this video packet goes first
+                    while ai < len(apackets) and _starts_by(apackets[ai], t):
                         dst.mux(apackets[ai])
                         ai += 1
                     packet.stream = vout
@@ -252,13 +260,13 @@ def mux_audio(
                 for packet in apackets[ai:]:
                     dst.mux(packet)
         except av.FFmpegError as err:
-            raise GenerationError(f"adding sound to {final} failed: {_one_line(err)}") from err
+            raise GenerationError(f"adding sound to {final} failed: {one_line(err)}") from err
         os.replace(temp, final)
     except BaseException:
-        _unlink_quietly(temp)
+        unlink_quietly(temp)
         raise
     finally:
         if reencoded is not None:
-            _unlink_quietly(reencoded)
-    write_json_atomic(_sidecar or _sidecar_path(src, final), recipe)
+            unlink_quietly(reencoded)
+    write_json_atomic(sidecar if sidecar is not None else recipes.sidecar_path(final, source=src), recipe)
     return final

@@ -11,7 +11,7 @@ format    extension    what is written
 mp4       .mp4 .m4v    H.264 (libx264) yuv420p, BT.709, +faststart; crf 18
 h265      .mp4 .mov    H.265 (libx265), tagged ``hvc1`` (Safari/QuickTime); crf 23
 webm      .webm        VP9 (libvpx-vp9; else AV1 via libsvtav1/libaom-av1); crf 32, b:v 0
-webp      .webp        animated WebP (Pillow), loops forever; quality = 100 − 2·crf (crf 10 → 80; crf 0 → lossless)
+webp      .webp        animated WebP (Pillow), loops forever; quality = 100 − 2·crf (crf 10 → 80, 0 → lossless)
 gif       .gif         GIF (Pillow), loops forever, one global 256-colour palette for the clip
 png       (no ext.)    a folder of ``frame_00001.png``… plus ``recipe.json``
 ========  ===========  ==========================================================
@@ -30,30 +30,24 @@ length, faded in and out, AAC in MP4 and Opus in WebM, video stream copied.
 
 from __future__ import annotations
 
-import json
+import io
 import os
 import secrets
 import shutil
-from collections.abc import Iterable, Iterator
-from fractions import Fraction
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
-import av
 import numpy as np
-from av.video.reformatter import VideoReformatter
 
-from stillmotion.errors import GenerationError, InputError
-from stillmotion.post._io import open_clip, read_recipe
-from stillmotion.video import (
-    VideoWriter,
-    _create_temp,
-    _output_path,
-    _unlink_quietly,
-    write_json_atomic,
-)
+from .. import recipe as recipes
+from .._atomic import output_path, unlink_quietly, write_bytes_atomic, write_json_atomic
+from ..errors import GenerationError, InputError
+from ._encode import CODECS, video_codec, write_video
+from ._io import open_clip, source_recipe
+from .audio import check_audio, mux_audio
 
-__all__ = ["DEFAULT_CRF", "FORMATS", "export_file", "video_codec"]
+__all__ = ["DEFAULT_CRF", "FORMATS", "export_file"]
 
 FORMATS = ("mp4", "h265", "webm", "webp", "gif", "png")
 """The formats :func:`export_file` writes."""
@@ -73,29 +67,9 @@ _ALLOWED_EXT = {
     "png": ("",),
 }
 _DEFAULT_EXT = {"mp4": ".mp4", "h265": ".mp4", "webm": ".webm", "webp": ".webp", "gif": ".gif", "png": ""}
-_CANDIDATES = {
-    "mp4": ("libx264",),
-    "h265": ("libx265",),
-    "webm": ("libvpx-vp9", "libsvtav1", "libaom-av1"),
-}
 _SOUND_FORMATS = ("mp4", "h265", "webm")
 _GIF_SAMPLE_FRAMES = 24
 _GIF_SAMPLE_PIXELS = 1_500_000
-
-
-def video_codec(fmt: str) -> str:
-    """The encoder this PyAV build uses for ``fmt`` (mp4, h265 or webm).
-
-    Raises:
-        InputError: no encoder for that format is built into PyAV here.
-    """
-    for name in _CANDIDATES[fmt]:
-        if name in av.codecs_available:
-            return name
-    raise InputError(
-        f"this PyAV build has no encoder for {fmt} ({' or '.join(_CANDIDATES[fmt])}); "
-        "choose another format, e.g. mp4"
-    )
 
 
 def _resolve_format(out: Path, fmt: str | None) -> tuple[str, Path]:
@@ -137,35 +111,6 @@ def _check_crf(fmt: str, crf: Any) -> int | None:
     return int(round(float(crf)))
 
 
-def _source_recipe(src: Path, info: dict[str, Any]) -> dict[str, Any]:
-    """The recipe in the clip's tags, else its ``NAME.json`` sidecar, else a stub naming the source."""
-    # Matroska/WebM hands tags back upper-cased (COMMENT), MP4 as written (comment).
-    metadata = {str(k).lower(): v for k, v in (info.get("metadata") or {}).items()}
-    recipe = read_recipe({**info, "metadata": metadata})
-    if not recipe:
-        sidecar = src.with_suffix(".json")
-        try:
-            loaded = json.loads(sidecar.read_text(encoding="utf-8"))
-            if isinstance(loaded, dict):
-                recipe = loaded
-        except (OSError, ValueError):
-            pass
-    return dict(recipe) if recipe else {"source": {"path": str(src)}}
-
-
-def _sidecar_path(src: Path, out: Path) -> Path:
-    sidecar = out.with_suffix(".json") if out.suffix else out.with_name(out.name + ".json")
-    try:
-        clash = src.resolve() != out.resolve() and sidecar.resolve() == src.with_suffix(".json").resolve()
-    except OSError:
-        clash = False
-    return out.with_name(out.name + ".json") if clash else sidecar
-
-
-def _fps_fraction(fps: float) -> Fraction:
-    return Fraction(fps).limit_denominator(1001)
-
-
 def _durations_ms(n: int, fps: float, step_ms: int) -> list[int]:
     """Per-frame durations in whole ``step_ms`` units whose running sum tracks ``i / fps``.
 
@@ -182,120 +127,14 @@ def _even(frames: Iterable[np.ndarray], w: int, h: int) -> Iterator[np.ndarray]:
         yield frame[:h, :w] if frame.shape[:2] != (h, w) else frame
 
 
-# --------------------------------------------------------------------------- video encoders
-
-
-def _encode_mp4(frames, temp: Path, w: int, h: int, fps: float, crf: int, tags: dict[str, str]) -> int:
-    """H.264 via VideoWriter into ``temp``'s final name; returns the frame count."""
-    writer = VideoWriter(temp, w, h, fps, crf=crf)
-    try:
-        for frame in frames:
-            writer.write(frame)
-        writer.close(metadata=tags)
-    except BaseException:
-        writer.abort()
-        raise
-    return writer.frames_written
-
-
-def _encode_generic(
-    frames: Iterable[np.ndarray], path: Path, fmt: str, codec: str, w: int, h: int, fps: float, crf: int,
-    tags: dict[str, str],
-) -> int:
-    """Encode RGB frames with ``codec`` (x265, VP9, AV1) into ``path`` (written in place; caller renames)."""
-    rate = _fps_fraction(fps)
-    if fmt == "webm":
-        container_format = "webm" if path.suffix.lower() == ".webm" else "matroska"
-        options: dict[str, str] = {}
-    else:
-        container_format = "mp4" if path.suffix.lower() != ".mov" else "mov"
-        options = {"movflags": "+faststart+use_metadata_tags"}
-    if codec == "libx265":
-        codec_options = {"crf": str(crf), "preset": "medium", "x265-params": "log-level=error"}
-    elif codec == "libvpx-vp9":
-        # b:v 0 = pure constant quality; "good" + cpu-used 4 + row-mt keeps it fast.
-        codec_options = {"crf": str(crf), "b": "0", "deadline": "good", "cpu-used": "4", "row-mt": "1"}
-    elif codec == "libsvtav1":
-        codec_options = {"crf": str(crf), "preset": "8"}
-    else:  # libaom-av1
-        codec_options = {"crf": str(crf), "b": "0", "cpu-used": "6", "row-mt": "1"}
-    try:
-        container = av.open(str(path), mode="w", format=container_format, options=options)
-    except av.FFmpegError as err:
-        raise GenerationError(f"cannot open the {container_format} muxer for {path}: {err}") from err
-    count = 0
-    try:
-        container.metadata.update(tags)
-        stream = container.add_stream(codec, rate=rate, options=codec_options)
-        stream.width, stream.height = w, h
-        stream.pix_fmt = "yuv420p"
-        stream.time_base = 1 / rate
-        cc = stream.codec_context
-        cc.time_base = 1 / rate
-        cc.color_primaries = cc.color_trc = cc.colorspace = 1  # BT.709
-        cc.color_range = 1  # limited ("tv")
-        if codec == "libx265" and container_format in ("mp4", "mov"):
-            cc.codec_tag = "hvc1"  # hev1 (the default) is refused by Safari/QuickTime
-        cc.thread_count = 0
-        cc.open()
-        reformatter = VideoReformatter()
-        for frame in frames:
-            rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
-            yuv = reformatter.reformat(
-                rgb, format="yuv420p", src_colorspace="itu709", dst_colorspace="itu709",
-                src_color_range="JPEG", dst_color_range="MPEG",
-            )
-            yuv.pts = count
-            yuv.time_base = 1 / rate
-            for packet in stream.encode(yuv):
-                container.mux(packet)
-            count += 1
-        if count == 0:
-            raise GenerationError(f"the clip has no frames to write to {path}")
-        for packet in stream.encode(None):
-            container.mux(packet)
-    except av.FFmpegError as err:
-        raise GenerationError(f"encoding {fmt} ({codec}) failed: {err}") from err
-    finally:
-        try:
-            container.close()
-        except av.FFmpegError:
-            pass
-    return count
-
-
-def _write_video(
-    frames, final: Path, fmt: str, codec: str, w: int, h: int, fps: float, crf: int, tags: dict[str, str]
-) -> int:
-    """Encode atomically onto ``final``; returns the frame count."""
-    if fmt == "mp4":
-        # VideoWriter does its own temp file + rename (and the tag remux).
-        return _encode_mp4(frames, final, w, h, fps, crf, tags)
-    fd, temp = _create_temp(final, "video")
-    os.close(fd)
-    try:
-        count = _encode_generic(frames, temp, fmt, codec, w, h, fps, crf, tags)
-        os.replace(temp, final)
-    except BaseException:
-        _unlink_quietly(temp)
-        raise
-    return count
-
-
 # --------------------------------------------------------------------------- image formats
 
 
-def _write_pillow_atomic(final: Path, save) -> None:
-    fd, temp = _create_temp(final, final.suffix.lstrip(".").upper() or "file")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            save(f)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temp, final)
-    except BaseException:
-        _unlink_quietly(temp)
-        raise
+def _save_atomic(final: Path, save: Callable[[BinaryIO], object]) -> None:
+    """Run ``save(file)`` (a Pillow ``Image.save``) into memory, then write the bytes onto ``final`` atomically."""
+    buffer = io.BytesIO()
+    save(buffer)
+    write_bytes_atomic(final, buffer.getvalue(), final.suffix.lstrip(".").upper() or "file")
 
 
 def _write_webp(frames: list[np.ndarray], final: Path, fps: float, crf: int) -> None:
@@ -303,7 +142,7 @@ def _write_webp(frames: list[np.ndarray], final: Path, fps: float, crf: int) -> 
 
     images = [Image.fromarray(np.ascontiguousarray(f), mode="RGB") for f in frames]
     options: dict[str, Any] = {"lossless": True} if crf == 0 else {"quality": max(1, 100 - 2 * crf)}
-    _write_pillow_atomic(
+    _save_atomic(
         final,
         lambda f: images[0].save(
             f, format="WEBP", save_all=True, append_images=images[1:], loop=0,
@@ -335,7 +174,7 @@ def _write_gif(frames: list[np.ndarray], final: Path, fps: float) -> None:
         Image.fromarray(np.ascontiguousarray(f), mode="RGB").quantize(palette=palette, dither=Image.Dither.NONE)
         for f in frames
     ]
-    _write_pillow_atomic(
+    _save_atomic(
         final,
         lambda f: images[0].save(
             f, format="GIF", save_all=True, append_images=images[1:], loop=0,
@@ -360,7 +199,9 @@ def _write_png_folder(frames: Iterable[np.ndarray], final: Path, n_hint: int, re
     try:
         temp.mkdir()
     except OSError as err:
-        raise InputError(f"cannot write PNG frames in folder {folder} ({err.strerror}); choose a writable folder") from err
+        raise InputError(
+            f"cannot write PNG frames in folder {folder} ({err.strerror}); choose a writable folder"
+        ) from err
     digits = max(5, len(str(n_hint)))
     count = 0
     try:
@@ -429,13 +270,11 @@ def export_file(
     quality = _check_crf(fmt, crf)
     if audio is not None and fmt not in _SOUND_FORMATS:
         raise InputError(f"{fmt} is one of the formats without sound; add audio only to mp4, h265 or webm")
-    codec = video_codec(fmt) if fmt in _CANDIDATES else {"webp": "libwebp", "gif": "gif", "png": "png"}[fmt]
+    codec = video_codec(fmt) if fmt in CODECS else {"webp": "libwebp", "gif": "gif", "png": "png"}[fmt]
     if audio is not None:
-        from stillmotion.post.audio import check_audio
-
         check_audio(audio)  # fail before encoding anything
     if fmt != "png":
-        final = _output_path(final, fmt.upper())
+        final = output_path(final, fmt.upper())
     try:
         if src_path.resolve() == final.resolve():
             raise InputError(f"output '{final}' is the input clip; choose another output path")
@@ -445,27 +284,26 @@ def export_file(
     info, frames = open_clip(src_path)
     w, h = int(info["width"]), int(info["height"])
     fps = float(info["fps"])
-    recipe = _source_recipe(src_path, info)
+    recipe = source_recipe(src_path, info)
     step = {"step": "export", "format": fmt, "codec": codec, "crf": quality}
     recipe["finish"] = list(recipe.get("finish") or []) + [step]
-    sidecar = _sidecar_path(src_path, final)
+    sidecar = recipes.sidecar_path(final, source=src_path)
 
     if fmt in _SOUND_FORMATS:
+        assert quality is not None  # every format with sound has a default crf
         if w < 2 or h < 2:
             raise InputError(f"the clip is {w}×{h}; {fmt} needs at least 2×2 pixels")
         we, he = w - w % 2, h - h % 2
-        tags = {"title": str(recipe.get("prompt", ""))[:250], "comment": json.dumps(recipe, ensure_ascii=False)}
+        tags = recipes.embed(recipe)
         if audio is None:
-            _write_video(_even(frames, we, he), final, fmt, codec, we, he, fps, quality, tags)
+            write_video(_even(frames, we, he), final, fmt, codec, we, he, fps, quality, tags)
         else:
-            from stillmotion.post.audio import mux_audio
-
             silent = final.with_name(f".{final.stem}.{secrets.token_hex(4)}.video{final.suffix}")
             try:
-                _write_video(_even(frames, we, he), silent, fmt, codec, we, he, fps, quality, tags)
-                mux_audio(silent, audio, final, _sidecar=sidecar)
+                write_video(_even(frames, we, he), silent, fmt, codec, we, he, fps, quality, tags)
+                mux_audio(silent, audio, final, sidecar=sidecar)
             finally:
-                _unlink_quietly(silent)
+                unlink_quietly(silent)
             return final
     elif fmt == "png":
         _write_png_folder(frames, final, int(info.get("frame_count") or 0), recipe)
@@ -474,6 +312,7 @@ def export_file(
         if not clip:
             raise InputError(f"'{src_path}' has no frames")
         if fmt == "webp":
+            assert quality is not None  # webp has a default crf
             _write_webp(clip, final, fps, quality)
         else:
             _write_gif(clip, final, fps)

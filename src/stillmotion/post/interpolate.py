@@ -34,13 +34,23 @@ from typing import Any
 import cv2
 import numpy as np
 
-from stillmotion.errors import InputError
-from stillmotion.post._io import default_output, open_clip, read_recipe, write_clip
+from .. import recipe as recipes
+from ..errors import InputError
+from ._encode import fps_fraction
+from ._io import default_output, open_clip, write_clip
 
-__all__ = ["FlowPair", "interpolate_file", "interpolate_frames", "interpolate_pair", "is_cut"]
+__all__ = [
+    "FlowPair",
+    "interpolate_file",
+    "interpolate_frames",
+    "interpolate_pair",
+    "is_cut",
+    "thumb",
+    "thumb_diff",
+]
 
 METHOD = "DIS optical flow, bidirectional, occlusion-aware"
-_THUMB_W = 64
+THUMB_WIDTH = 64
 DIS_PRESET = cv2.DISOPTICAL_FLOW_PRESET_FAST
 FLOW_WIDTH = 480  # flow is computed at most this wide (then upsampled): motion is smooth, and 2 cores are few
 
@@ -85,7 +95,7 @@ class FlowPair:
             raise InputError(f"interpolation needs two RGB frames of one size, got {a.shape} and {b.shape}")
         self.a, self.b = a, b
         h, w = a.shape[:2]
-        dis = dis if dis is not None else cv2.DISOpticalFlow_create(DIS_PRESET)
+        dis = dis if dis is not None else cv2.DISOpticalFlow.create(DIS_PRESET)
         g0, g1 = _grey(a), _grey(b)
         half = w > FLOW_WIDTH
         if half:
@@ -98,7 +108,7 @@ class FlowPair:
         # Flows, visibility and the blend weights stay at flow resolution (motion is
         # smooth); only the final warp maps are upsampled, in full-resolution pixels.
         lh, lw = g0.shape[:2]
-        self._k = np.float32([w / lw, h / lh])
+        self._k = np.array([w / lw, h / lh], np.float32)
         self.f01, self.f10 = f01.astype(np.float32), f10.astype(np.float32)  # low-res pixels
         lxs, lys = _grid(lh, lw)
         self.v0 = _visibility(self.f01, self.f10, lxs, lys)  # pixel of a seen in b
@@ -146,14 +156,16 @@ def interpolate_pair(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     return FlowPair(a, b).at(t)
 
 
-def _thumb(frame: np.ndarray) -> np.ndarray:
+def thumb(frame: np.ndarray) -> np.ndarray:
+    """A small greyscale copy for cheap frame comparisons: float32, at most ``THUMB_WIDTH`` wide, 0–255."""
     h, w = frame.shape[:2]
-    tw = min(_THUMB_W, w)
+    tw = min(THUMB_WIDTH, w)
     th = max(1, round(h * tw / w))
     return cv2.resize(_grey(frame), (tw, th), interpolation=cv2.INTER_AREA).astype(np.float32)
 
 
-def _thumb_diff(ta: np.ndarray, tb: np.ndarray) -> float:
+def thumb_diff(ta: np.ndarray, tb: np.ndarray) -> float:
+    """Mean absolute difference of two :func:`thumb` images, in grey levels (0–255)."""
     return float(np.mean(np.abs(ta - tb)))
 
 
@@ -167,10 +179,6 @@ def is_cut(diff: float, history: list[float]) -> bool:
     return diff > max(4.0 * typical, 10.0)
 
 
-def _as_fraction(fps: float) -> Fraction:
-    return Fraction(fps).limit_denominator(1001)
-
-
 def interpolate_frames(frames: Iterable[np.ndarray], src_fps: float, out_fps: float) -> Iterator[np.ndarray]:
     """Stream the frames of a clip retimed from ``src_fps`` to ``out_fps`` by interpolation.
 
@@ -182,20 +190,20 @@ def interpolate_frames(frames: Iterable[np.ndarray], src_fps: float, out_fps: fl
     duration); positions past the last source frame repeat it. Two source
     frames and one :class:`FlowPair` are in memory at a time.
     """
-    ratio = _as_fraction(src_fps) / _as_fraction(out_fps)
+    ratio = fps_fraction(src_fps) / fps_fraction(out_fps)
     it = iter(frames)
     try:
         prev = next(it)
     except StopIteration:
         return
-    dis = cv2.DISOpticalFlow_create(DIS_PRESET)
-    prev_thumb = _thumb(prev)
+    dis = cv2.DISOpticalFlow.create(DIS_PRESET)
+    prev_thumb = thumb(prev)
     history: list[float] = []
     idx = 0  # prev is source frame idx
     k = 0
     for cur in it:
-        cur_thumb = _thumb(cur)
-        diff = _thumb_diff(prev_thumb, cur_thumb)
+        cur_thumb = thumb(cur)
+        diff = thumb_diff(prev_thumb, cur_thumb)
         cut = is_cut(diff, history)
         if not cut:
             history.append(diff)
@@ -281,7 +289,8 @@ def interpolate_file(
     if (w, h) != (info["width"], info["height"]):
         frames = (f[:h, :w] for f in frames)
     path = Path(out).expanduser() if out is not None else default_output(src, "interpolated")
+    recipe = recipes.read(src, metadata=info.get("metadata"))
     step = {"step": "interpolate", "from_fps": round(src_fps, 6), "to_fps": round(target, 6), "method": METHOD}
     if factor is not None:
         step["factor"] = int(factor)
-    return write_clip(path, interpolate_frames(frames, src_fps, target), w, h, target, read_recipe(info), step)
+    return write_clip(path, interpolate_frames(frames, src_fps, target), w, h, target, recipe, step)

@@ -29,10 +29,11 @@ from pathlib import Path
 import cv2
 import numpy as np
 
-from stillmotion.errors import InputError
-from stillmotion.post._io import default_output, open_clip, read_recipe, write_clip
-from stillmotion.post.interpolate import FlowPair, _thumb, _thumb_diff
-from stillmotion.video import iter_frames
+from .. import recipe as recipes
+from ..errors import InputError
+from ..video import iter_frames
+from ._io import default_output, open_clip, write_clip
+from .interpolate import FlowPair, thumb, thumb_diff
 
 __all__ = ["MODES", "loop_file"]
 
@@ -65,22 +66,22 @@ def _pingpong(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
 
 def _seamless_plan(src: Path, n: int, fps: float) -> tuple[int, int, int]:
     """First pass: choose (i, j, blend length) from greyscale thumbnails."""
-    thumbs = [_thumb(f) for f in iter_frames(src)]
+    thumbs = [thumb(f) for f in iter_frames(src)]
     n = len(thumbs)
-    steps = [_thumb_diff(thumbs[a], thumbs[a + 1]) for a in range(n - 1)]
+    steps = [thumb_diff(thumbs[a], thumbs[a + 1]) for a in range(n - 1)]
     typical = max(float(np.median(steps)), 1e-3)
     min_len = max(2, math.ceil(n / 2))
     best: tuple[float, int, int] | None = None
     for i in range(n):
         for j in range(i + min_len, n):
-            cost = _thumb_diff(thumbs[i], thumbs[j])
+            cost = thumb_diff(thumbs[i], thumbs[j])
             # prefer longer loops slightly when costs tie
             key = cost - 1e-4 * (j - i)
             if best is None or key < best[0]:
                 best = (key, i, j)
     assert best is not None
     _, i, j = best
-    cost = _thumb_diff(thumbs[i], thumbs[j])
+    cost = thumb_diff(thumbs[i], thumbs[j])
     # spread the jump f[j] → f[i] so each blended step is about one typical step
     blend = math.ceil(1.5 * cost / typical)
     blend = max(2, min(blend, round(fps), (2 * (j - i)) // 3))
@@ -155,4 +156,4 @@ def loop_file(
         step.update(start=i, end=j, blend_frames=blend, frames=j - i,
                     method="best loop point, DIS optical flow morph toward the start")
         stream = _seamless(src_path, i, j, blend)
-    return write_clip(path, stream, w, h, fps, read_recipe(info), step)
+    return write_clip(path, stream, w, h, fps, recipes.read(src_path, metadata=info.get("metadata")), step)

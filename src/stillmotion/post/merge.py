@@ -42,8 +42,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from stillmotion.errors import InputError
-from stillmotion.post._io import default_output, open_clip, read_recipe, write_clip
+from .. import recipe as recipes
+from .._version import __version__
+from ..errors import InputError
+from ._io import default_output, open_clip, write_clip
 
 __all__ = ["fit_frame", "merge_files", "parse_transition", "reject_still_image", "resample_indices"]
 
@@ -160,8 +162,6 @@ def merge_files(
             transition, a clip too short for its transitions, or a bad output path.
         GenerationError: encoding failed.
     """
-    from stillmotion import __version__
-
     if isinstance(srcs, (str, os.PathLike)) or len(srcs) < 2:
         raise InputError("merge needs at least two clips; give them in order, e.g. a.mp4 b.mp4")
     kind, seconds = parse_transition(transition)
@@ -228,6 +228,9 @@ def merge_files(
         "frames": total,
         "parts": parts,
     }
-    recipe = {"stillmotion": __version__, "merged": [read_recipe(info) for info in infos]}
+    recipe = {
+        "stillmotion": __version__,
+        "merged": [recipes.read(src, metadata=info.get("metadata")) for src, info in zip(srcs, infos)],
+    }
     dest = Path(out).expanduser() if out is not None else default_output(srcs[0], "merged")
     return write_clip(dest, merged(), width, height, fps, recipe, step)

@@ -39,9 +39,10 @@ from typing import Any
 import cv2
 import numpy as np
 
-from stillmotion.errors import EngineUnavailable, GenerationError, InputError
-from stillmotion.post._io import default_output, open_clip, read_recipe, write_clip
-from stillmotion.post.merge import reject_still_image
+from .. import recipe as recipes
+from ..errors import EngineUnavailable, GenerationError, InputError
+from ._io import default_output, open_clip, write_clip
+from .merge import reject_still_image
 
 UPSCALE_PRESET = "fast"
 """libx264 preset for upscaled clips."""
@@ -353,7 +354,7 @@ def upscale_file(
     reject_still_image(info, src)
     if upscaler is not None:
         learned = _LearnedUpscaler(weights, device, tile, tile_overlap)
-    recipe = read_recipe(info)
+    recipe = recipes.read(src, metadata=info.get("metadata"))
     width, height = int(info["width"]) * scale, int(info["height"]) * scale
     dest = Path(out).expanduser() if out is not None else default_output(src, f"x{scale}")
 
