@@ -89,6 +89,13 @@ def test_metrics_dict_and_summary(clips, photos):
     assert "BRISQUE" in ev.metric("frame_quality").meaning
     d = json.loads(json.dumps(ev.to_dict()))
     assert d["camera_move"] == "pan-right" and len(d["metrics"]) == len(ev.metrics)
+    assert d["metrics"]["flicker"] == {"value": ev.metric("flicker").value, "unit": "grey levels",
+                                       "verdict": ev.metric("flicker").verdict, "meaning": ev.metric("flicker").meaning}
+    assert "rank" not in d and "of" not in d
+    ranked = ev.to_dict(rank=2, of=3)
+    assert (ranked["rank"], ranked["of"], ranked["score"]) == (2, 3, d["score"])
+    with pytest.raises(ValueError, match="rank"):
+        ev.to_dict(rank=4, of=3)
     s = ev.summary()
     assert "pan-right" in s and "flicker" in s
 
