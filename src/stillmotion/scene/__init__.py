@@ -15,6 +15,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
+from .._measure import check_rgb_uint8
 from .depth import estimate_depth, spectral_residual_saliency
 from .faces import Face, detect_faces
 
@@ -46,8 +47,7 @@ class Scene:
     """
 
     def __init__(self, rgb: np.ndarray, depth_model: str | None = None) -> None:
-        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-            raise ValueError(f"rgb must be uint8 H×W×3, got {rgb.dtype} {rgb.shape}")
+        check_rgb_uint8("rgb", rgb)
         self.rgb = rgb
         self.depth_model = depth_model
 
