@@ -232,7 +232,7 @@ def _ecc(template: np.ndarray, image: np.ndarray, init: np.ndarray) -> np.ndarra
     """Refine the affine warp (image(W x) ≈ template(x)); the init back when ECC fails."""
     warp = init.astype(np.float32).copy()
     try:
-        _, warp = cv2.findTransformECC(
+        _, warp = cv2.findTransformECC(  # type: ignore[call-overload]  # the stubs refuse inputMask=None
             template.astype(np.float32), image.astype(np.float32), warp, cv2.MOTION_AFFINE,
             (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5), None, 5,
         )
@@ -490,7 +490,8 @@ class _DynamicDegree:
         else:
             part = float(np.clip(1 - (dyn - 4) / 8, 0, 1))
         return _Result(
-            [Metric("dynamic_degree", dyn, "px/frame", f"mean optical-flow magnitude at {self.side} px; moderate is best",
+            [Metric("dynamic_degree", dyn, "px/frame",
+                    f"mean optical-flow magnitude at {self.side} px; moderate is best",
                     "good" if 0.15 <= dyn <= 4 else "fair" if 0.05 <= dyn <= 8 else "poor")],
             {"dynamic_degree": part},
         )
@@ -553,7 +554,8 @@ class _CameraMove:
         if self.prompt is not None:
             planned = _planned_move(self.prompt)
             match = 1.0 if planned == self.move else 0.0
-            out.metrics.append(Metric("plan_match", match, "1/0", f"the prompt asks for {planned}, the clip shows {self.move}",
+            out.metrics.append(Metric("plan_match", match, "1/0",
+                                      f"the prompt asks for {planned}, the clip shows {self.move}",
                                       "good" if match else "poor"))
             out.parts["plan_match"] = match
         return out
@@ -580,7 +582,8 @@ class _LoopSeam:
         med = float(np.median(self.diffs)) if self.diffs else 0.0
         seam = seam_raw / max(med, 0.05)
         return _Result([Metric("loop_seam", seam, "ratio",
-                               "last→first frame difference / median neighbouring-frame difference; ≈1 loops seamlessly",
+                               "last→first frame difference / median neighbouring-frame difference; "
+                               "≈1 loops seamlessly",
                                _verdict(seam, 1.5, 4.0, False))])
 
 
@@ -640,6 +643,12 @@ class _RegionFocus:
 _RIGID = sorted(set(FACE_OVAL) | {1, 4, 5, 6, 168, 197, 195} | set(LEFT_EYE["corners"]) | set(RIGHT_EYE["corners"]))
 
 
+def _int_box(box: tuple[float, ...]) -> tuple[int, int, int, int]:
+    """A face box (x, y, w, h) rounded to whole pixels."""
+    x, y, w, h = (int(round(v)) for v in box)
+    return x, y, w, h
+
+
 class _FaceStability:
     """``face_stability``: landmark-geometry stability of each face over up to 16 sampled frames.
 
@@ -671,13 +680,13 @@ class _FaceStability:
             a, b = ref.points[RIGHT_EYE["corners"][0], :2], ref.points[LEFT_EYE["corners"][1], :2]
             iod = float(np.linalg.norm(a - b)) + 1e-6
             ref_pts = ref.points[_RIGID, :2].astype(np.float64)
-            box = tuple(int(round(v)) for v in ref.box)
+            box = _int_box(ref.box)
             for frame in frames[1:]:
                 found = detect_landmarks(frame, [box])
                 if not found:
                     continue
                 cur = found[0].points[_RIGID, :2].astype(np.float64)
-                box = tuple(int(round(v)) for v in found[0].box)
+                box = _int_box(found[0].box)
                 m, _ = cv2.estimateAffinePartial2D(cur, ref_pts, method=cv2.LMEDS)
                 if m is None:
                     continue
@@ -727,7 +736,8 @@ class _Blockiness:
     def result(self) -> _Result:
         blk = float(np.mean(self.vals))
         return _Result([Metric("blockiness", blk, "ratio",
-                               "gradient on 8-px block edges / elsewhere (mean per frame); ≈1 means no visible blocking",
+                               "gradient on 8-px block edges / elsewhere (mean per frame); "
+                               "≈1 means no visible blocking",
                                _verdict(blk, 1.15, 1.4, False))])
 
 
@@ -788,7 +798,7 @@ def evaluate_clip(
     ]
 
     # 2. One pass over the frames: flow and its affine fit once, then every accumulator.
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)  # type: ignore[attr-defined]
     prev: np.ndarray | None = None
     n = 0
     for frame in iter_frames(path):

@@ -70,8 +70,9 @@ def run_checks(rgb: np.ndarray, scene: Scene, *, target: Aspect | None, kind: st
 def _check_resolution(W: int, H: int) -> Check:
     long, short = max(W, H), min(W, H)
     value, orient = f"{W}×{H}", ("portrait orientation, " if H > W else "")
-    min_txt = f"{T.min_size_px[0]}×{T.min_size_px[1]}" if W >= H else f"{T.min_size_px[1]}×{T.min_size_px[0]}"
-    pref_txt = f"{T.preferred_size_px[0]}×{T.preferred_size_px[1]}" if W >= H else f"{T.preferred_size_px[1]}×{T.preferred_size_px[0]}"
+    (min_long, min_short), (pref_long, pref_short) = T.min_size_px, T.preferred_size_px
+    min_txt = f"{min_long}×{min_short}" if W >= H else f"{min_short}×{min_long}"
+    pref_txt = f"{pref_long}×{pref_short}" if W >= H else f"{pref_short}×{pref_long}"
     if short < T.unusable_side_px:
         return Check("resolution", "unusable", value, "px",
                      f"{value} px is far too small to animate: use a photo of at least {min_txt} px")
@@ -89,13 +90,22 @@ def _check_resolution(W: int, H: int) -> Check:
     return Check("resolution", "ok", value, "px", f"{value} px: enough for 1080p output")
 
 
-_PHOTO_ASPECTS = {"21:9": 21 / 9, "2:1": 2.0, "16:9": 16 / 9, "16:10": 1.6, "3:2": 1.5, "4:3": 4 / 3, "5:4": 1.25, "1:1": 1.0,
-                  "4:5": 0.8, "3:4": 0.75, "2:3": 2 / 3, "10:16": 0.625, "9:16": 9 / 16, "1:2": 0.5, "9:21": 9 / 21}
+_PHOTO_ASPECTS = {
+    "21:9": 21 / 9, "2:1": 2.0, "16:9": 16 / 9, "16:10": 1.6, "3:2": 1.5, "4:3": 4 / 3, "5:4": 1.25, "1:1": 1.0,
+    "4:5": 0.8, "3:4": 0.75, "2:3": 2 / 3, "10:16": 0.625, "9:16": 9 / 16, "1:2": 0.5, "9:21": 9 / 21,
+}
+"""Common photo aspects (width / height) by name, for the aspect check's wording."""
 
 
 def _aspect_name(r: float) -> str:
     name, ref = min(_PHOTO_ASPECTS.items(), key=lambda kv: abs(math.log(r / kv[1])))
     return name if abs(math.log(r / ref)) < 0.02 else (f"{r:.2f}:1" if r >= 1 else f"1:{1 / r:.2f}")
+
+
+def _ratio(aspect: Aspect) -> float:
+    """Width / height of an output aspect (not ``source``, which has none)."""
+    assert aspect.ratio is not None, "only an output aspect has a ratio"
+    return aspect.ratio
 
 
 def _crop_keep(r: float, t: float) -> tuple[float, str]:
@@ -108,14 +118,14 @@ def _check_aspect(W: int, H: int, target: Aspect | None) -> Check:
     name = _aspect_name(r)
     value = round(r, 3)
     if target is None:
-        best = min(OUTPUT_ASPECTS, key=lambda a: abs(math.log(r / a.ratio)))
-        keep, side = _crop_keep(r, best.ratio)
+        best = min(OUTPUT_ASPECTS, key=lambda a: abs(math.log(r / _ratio(a))))
+        keep, side = _crop_keep(r, _ratio(best))
         if keep > 0.995:
             return Check("aspect", "ok", value, "", f"{name} photo ({r:.2f}): exactly {best.value}, nothing is cropped")
         return Check("aspect", "ok", value, "",
                      f"{name} photo ({r:.2f}): closest output aspect {best.value}, whose crop keeps "
                      f"{keep:.0%} of the {side}; the default (source) keeps the whole photo")
-    keep, side = _crop_keep(r, target.ratio)
+    keep, side = _crop_keep(r, _ratio(target))
     if keep > 0.995:
         return Check("aspect", "ok", value, "", f"{name} photo ({r:.2f}): already {target.value}, nothing is cropped")
     msg = f"{name} photo ({r:.2f}): a {target.value} crop keeps {keep:.0%} of the {side}, around the subject"
@@ -238,7 +248,8 @@ def _sharpness_map(grey: np.ndarray, saliency: np.ndarray, depth: np.ndarray, fa
 def _check_sharpness(b: _Blur, has_face: bool, work_w: int) -> Check:
     if not math.isfinite(b.frame) and b.plain:
         return Check("sharpness", "warning", "n/a", "px",
-                     "no detail at all (a plain or nearly uniform image): nothing will visibly move; use a photo with a subject")
+                     "no detail at all (a plain or nearly uniform image): nothing will visibly move; "
+                     "use a photo with a subject")
     if not math.isfinite(b.frame):
         return Check("sharpness", "unusable", "n/a", "px",
                      "no sharp edge anywhere: the photo is badly out of focus or shaken; use another shot")
@@ -255,7 +266,8 @@ def _check_sharpness(b: _Blur, has_face: bool, work_w: int) -> Check:
     at = f"blur ≈{subj:.1f} px at {work_w} px wide"
     if b.frame > T.blur_unusable_px:
         return Check("sharpness", "unusable", value, "px",
-                     f"nothing in the frame is sharp ({at}): the photo is badly out of focus or shaken; use another shot")
+                     f"nothing in the frame is sharp ({at}): the photo is badly out of focus or shaken; "
+                     "use another shot")
     if subj <= T.sharp_px:
         bokeh = " (the blurred background is fine: it helps depth)" if b.spread >= T.shallow_dof_spread else ""
         return Check("sharpness", "ok", value, "px", f"{where} is sharp ({at}){bokeh}")
@@ -291,7 +303,8 @@ def _check_exposure(grey8: np.ndarray, sky: np.ndarray, *, backdrop_ok: bool = F
     value = round(100 * mean, 1)
     stats = f"mean brightness {mean:.0%}, {clipped:.0%} blown highlights, {crushed:.0%} crushed shadows"
     if mean < T.unusable_mean[0] or mean > T.unusable_mean[1]:
-        return Check("exposure", "unusable", value, "%", f"the frame is almost all {'black' if mean < 0.5 else 'white'} ({stats})")
+        black_or_white = "black" if mean < 0.5 else "white"
+        return Check("exposure", "unusable", value, "%", f"the frame is almost all {black_or_white} ({stats})")
     backdrop = sky_blown = 0.0
     if clipped > T.clipped_advice:
         n, labels = cv2.connectedComponents(blown.astype(np.uint8), connectivity=8)
@@ -304,15 +317,19 @@ def _check_exposure(grey8: np.ndarray, sky: np.ndarray, *, backdrop_ok: bool = F
         backdrop = float((touching & ~in_sky).mean())
     problems: list[tuple[str, str]] = []  # (level, words)
     if mean < T.dark_warning_mean:
-        problems.append(("warning", "too dark: brighten it (or lift the shadows) before animating, or motion will be hard to see"))
+        problems.append(("warning", "too dark: brighten it (or lift the shadows) before animating, "
+                                    "or motion will be hard to see"))
     elif mean < T.dark_advice_mean:
-        problems.append(("advice", "on the dark side: fine for a night or low-key shot, otherwise brighten it a little"))
+        problems.append(("advice",
+                         "on the dark side: fine for a night or low-key shot, otherwise brighten it a little"))
     elif mean > T.bright_advice_mean and backdrop < 0.5 * clipped:
         problems.append(("advice", "very bright: fine for a high-key shot, otherwise lower the exposure a little"))
     if clipped > T.clipped_advice and backdrop >= 0.8 * clipped:
-        problems.append(("advice", f"a blown-out white backdrop ({backdrop:.0%} of the frame): fine for a studio or graphic look"))
+        problems.append(("advice", f"a blown-out white backdrop ({backdrop:.0%} of the frame): "
+                                   "fine for a studio or graphic look"))
     elif clipped > T.clipped_warning:
-        where = "the sky is blown out, clouds there cannot drift" if sky_blown > 0.5 * clipped else "large blown highlights have no detail to move"
+        where = ("the sky is blown out, clouds there cannot drift" if sky_blown > 0.5 * clipped
+                 else "large blown highlights have no detail to move")
         problems.append(("warning", f"{where}: recover the highlights or use a better-exposed shot"))
     elif clipped > T.clipped_advice:
         problems.append(("advice", "some highlights are blown: recover them if you can"))
@@ -360,7 +377,8 @@ def _check_noise(small: np.ndarray) -> Check:
     value = round(n, 2)
     if n > T.noise_warning:
         return Check("noise", "warning", value, "/255",
-                     f"heavy noise (grain ≈{n:.1f} levels of 255 at video size): denoise it first, grain swims when the image moves")
+                     f"heavy noise (grain ≈{n:.1f} levels of 255 at video size): denoise it first, "
+                     "grain swims when the image moves")
     if n > T.noise_advice:
         return Check("noise", "advice", value, "/255",
                      f"visible grain (≈{n:.1f} levels of 255 at video size): a light denoise will help")
@@ -391,10 +409,12 @@ def _check_saturation(small: np.ndarray, grey8: np.ndarray) -> Check:
         notes.append(f"very saturated colours ({over:.0%} of the photo at full saturation): fine if that is the look, "
                      "but a heavy filter or saturation boost shows as colour banding in motion")
     if contrast > T.contrast_advice:
-        notes.append(f"extreme contrast (RMS {contrast:.2f}): a heavy filter or HDR look; a gentler edit animates more naturally")
+        notes.append(f"extreme contrast (RMS {contrast:.2f}): a heavy filter or HDR look; "
+                     "a gentler edit animates more naturally")
     if notes:
         return Check("saturation", "advice", value, "%", "; ".join(notes))
-    return Check("saturation", "ok", value, "%", f"natural colour and contrast ({over:.0%} fully saturated, RMS contrast {contrast:.2f})")
+    return Check("saturation", "ok", value, "%",
+                 f"natural colour and contrast ({over:.0%} fully saturated, RMS contrast {contrast:.2f})")
 
 
 # ---------------------------------------------------------------- depth
@@ -421,7 +441,8 @@ def _check_depth(
     else:
         cx, cy = subject
         bw, bh = 0.3 * w, 0.3 * h
-        inside[max(0, int(cy * h - bh / 2)) : int(cy * h + bh / 2), max(0, int(cx * w - bw / 2)) : int(cx * w + bw / 2)] = True
+        rows = slice(max(0, int(cy * h - bh / 2)), int(cy * h + bh / 2))
+        inside[rows, max(0, int(cx * w - bw / 2)) : int(cx * w + bw / 2)] = True
     sep = 0.0
     if inside.any() and not inside.all():
         background = np.percentile(d[~inside], 25) if faces else np.median(d[~inside])

@@ -154,7 +154,8 @@ def classify_kind(
                                 "vegetation: a building or structure; straight lines bend if the camera moves too much")
     nature = sky + water + veg
     if (sky >= T.landscape_sky_share and nature >= T.landscape_nature_share) or water + veg >= T.landscape_ground_share:
-        parts = [f"{k} {v:.0%}" for k, v in (("sky", sky), ("water", water), ("vegetation", veg)) if v >= T.element_min_share]
+        shares = (("sky", sky), ("water", water), ("vegetation", veg))
+        parts = [f"{k} {v:.0%}" for k, v in shares if v >= T.element_min_share]
         return "landscape", f"natural elements fill the frame ({', '.join(parts)}): each can move on its own"
     product, why = _clean_background_object(small, grey)
     if product:

@@ -15,7 +15,7 @@ from ..scene import Scene
 from .checks import run_checks
 from .kind import classify_kind, expected_result
 from .recommend import DURATION_S, recommend_prompts
-from .report import ENGINE, Report
+from .report import ELEMENTS, ENGINE, Report
 from .thresholds import THRESHOLDS as T
 
 __all__ = ["analyze_photo"]
@@ -55,7 +55,8 @@ def analyze_photo(
     try:
         target = Aspect(target_aspect) if target_aspect is not None else None
     except ValueError:
-        raise InputError(f"target_aspect {target_aspect!r} is not an output aspect: use 16:9, 9:16, 1:1, 4:5 or source") from None
+        raise InputError(f"target_aspect {target_aspect!r} is not an output aspect: "
+                         "use 16:9, 9:16, 1:1, 4:5 or source") from None
     if target is Aspect.source:
         target = None
 
@@ -70,7 +71,8 @@ def analyze_photo(
     if scene is None:
         scene = Scene(rgb)
     elif scene.size != (W, H):
-        raise ValueError(f"scene is {scene.size[0]}×{scene.size[1]} px but the photo is {W}×{H} px: pass the photo's own Scene")
+        raise ValueError(f"scene is {scene.size[0]}×{scene.size[1]} px but the photo is {W}×{H} px: "
+                         "pass the photo's own Scene")
     faces = scene.faces
     regions = {k: float(v.mean()) for k, v in scene.regions.items()}
     small = scene.small  # the Scene's working copy, long side at most DEPTH_SIDE (shared, not recomputed)
@@ -89,7 +91,7 @@ def analyze_photo(
     timings["checks"] = t4 - t3
 
     # 5. Expected result and prompts.
-    elements = [k for k in ("sky", "water", "vegetation", "hair", "steam") if regions.get(k, 0.0) >= T.element_min_share]
+    elements = [k for k in ELEMENTS if regions.get(k, 0.0) >= T.element_min_share]
     expected, downgrade = expected_result(kind, regions, checks)
     if downgrade:
         reason = f"{reason}; {downgrade}"

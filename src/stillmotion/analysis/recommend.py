@@ -28,7 +28,12 @@ def _blue_sky(small: np.ndarray, sky: np.ndarray) -> bool:
 
 
 def recommend_prompts(
-    kind: str, elements: list[str], shares: dict[str, float], masks: dict[str, np.ndarray], flat: bool, small: np.ndarray
+    kind: str,
+    elements: list[str],
+    shares: dict[str, float],
+    masks: dict[str, np.ndarray],
+    flat: bool,
+    small: np.ndarray,
 ) -> list[str]:
     """Motion prompts for this photo, best first; every clause is one the prompt parser uses.
 

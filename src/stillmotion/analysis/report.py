@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..plan.lint import PromptReport
 
-__all__ = ["CHECK_NAMES", "ENGINE", "GRADES", "KINDS", "LEVELS", "REPORT_SCHEMA", "Check", "Report"]
+__all__ = ["CHECK_NAMES", "ELEMENTS", "ENGINE", "GRADES", "KINDS", "LEVELS", "REPORT_SCHEMA", "Check", "Report"]
 
 LEVELS = ("ok", "advice", "warning", "unusable")
 """Check levels, from fine to fatal."""
@@ -19,6 +19,8 @@ KINDS = ("portrait", "landscape", "product", "architecture", "crowd", "text", "g
 """Kinds of photo the analysis tells apart."""
 GRADES = ("Excellent", "Very good", "Good", "Difficult", "Poor")
 """Expected results, best first."""
+ELEMENTS = ("sky", "water", "vegetation", "hair", "steam")
+"""Natural elements a report lists (the element regions of :mod:`stillmotion.scene.regions` that can move)."""
 ENGINE = "living"
 """The engine a report recommends: classical, offline, fast, and the one the prompts are written for."""
 
@@ -82,7 +84,7 @@ class Report:
     engine: str = ENGINE
     duration_s: float = 5.0
     timings_s: dict[str, float] = field(default_factory=dict)
-    prompt: "PromptReport | None" = None
+    prompt: PromptReport | None = None
     """Prompt coaching (:func:`stillmotion.plan.lint.lint_prompt`) when a prompt was given."""
 
     @property
@@ -162,7 +164,7 @@ REPORT_SCHEMA: dict[str, Any] = {
         "kind_reason": {"type": "string", "minLength": 1},
         "expected": {"type": "string", "enum": list(GRADES)},
         "faces": {"type": "integer", "minimum": 0},
-        "elements": {"type": "array", "items": {"type": "string", "enum": ["sky", "water", "vegetation", "hair", "steam"]}},
+        "elements": {"type": "array", "items": {"type": "string", "enum": list(ELEMENTS)}},
         "recommendations": {"type": "array", "items": {"type": "string", "minLength": 1}, "minItems": 1},
         "engine": {"type": "string"},
         "duration_s": {"type": "number", "minimum": 1, "maximum": 30},
