@@ -287,6 +287,24 @@ def test_all_is_sorted_and_complete():
     assert all(hasattr(analysis, name) for name in analysis.__all__)
 
 
+def test_thresholds_are_one_frozen_documented_dataclass():
+    import ast
+    import dataclasses
+    import inspect
+
+    from stillmotion.analysis import THRESHOLDS, Thresholds
+
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        THRESHOLDS.sharp_px = 2.0  # type: ignore[misc]
+    assert THRESHOLDS == Thresholds() and THRESHOLDS.sharp_px < THRESHOLDS.soft_px < THRESHOLDS.blur_unusable_px
+    # Every field carries a docstring (its unit and meaning) right below it.
+    body = ast.parse(inspect.getsource(Thresholds)).body[0].body
+    documented = {a.target.id for a, d in zip(body, body[1:])
+                  if isinstance(a, ast.AnnAssign) and isinstance(d, ast.Expr) and isinstance(d.value, ast.Constant)}
+    assert documented == {f.name for f in dataclasses.fields(Thresholds)}
+    assert not [n for n in dir(analysis) if n.isupper() and n not in analysis.__all__]  # no stray public constants
+
+
 # ---------------------------------------------------------------- development photos (skipped in CI)
 
 needs_shared = pytest.mark.skipif(not SHARED_PHOTOS.is_dir(), reason="../shared/photos is not available")

@@ -118,7 +118,10 @@ def test_pick_best_ranks_variations(photos, tmp_path):
     scores = [rec["evaluation"]["score"] for rec in recipes]
     assert [rec["evaluation"]["rank"] for rec in recipes] == [1, 2, 3]
     assert scores == sorted(scores, reverse=True)
-    assert all(isinstance(v, (int, float, str, bool, type(None))) for v in recipes[0]["evaluation"]["metrics"].values())
+    metrics = recipes[0]["evaluation"]["metrics"]  # one schema with the studio's: {name: {value, unit, verdict, …}}
+    assert {"flicker", "drift", "camera_move"} <= set(metrics)
+    assert all(isinstance(m["value"], (int, float)) and m["verdict"] in ("good", "fair", "poor") for m in metrics.values())
+    assert [rec["evaluation"]["of"] for rec in recipes] == [3, 3, 3]
     bad = runner.invoke(app, ["animate", str(photos["coffee"]), "--pick", "worst", "-o", str(tmp_path / "w.mp4")])
     assert bad.exit_code == 2
 

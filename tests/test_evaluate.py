@@ -89,6 +89,13 @@ def test_metrics_dict_and_summary(clips, photos):
     assert "BRISQUE" in ev.metric("frame_quality").meaning
     d = json.loads(json.dumps(ev.to_dict()))
     assert d["camera_move"] == "pan-right" and len(d["metrics"]) == len(ev.metrics)
+    assert d["metrics"]["flicker"] == {"value": ev.metric("flicker").value, "unit": "grey levels",
+                                       "verdict": ev.metric("flicker").verdict, "meaning": ev.metric("flicker").meaning}
+    assert "rank" not in d and "of" not in d
+    ranked = ev.to_dict(rank=2, of=3)
+    assert (ranked["rank"], ranked["of"], ranked["score"]) == (2, 3, d["score"])
+    with pytest.raises(ValueError, match="rank"):
+        ev.to_dict(rank=4, of=3)
     s = ev.summary()
     assert "pan-right" in s and "flicker" in s
 
@@ -162,3 +169,32 @@ def test_region_focus_motion_where_the_prompt_asked(photos, tmp_path):
     assert a.score > b.score
     # Without a prompt that names an element there is no region metric.
     assert all(m.name != "region_focus" for m in evaluate_clip(good, source=photos["china"], prompt="static").metrics)
+
+
+def _eval_golden():
+    import importlib.util
+    from pathlib import Path
+
+    spec = importlib.util.spec_from_file_location("make_eval_golden", Path(__file__).parent / "data" / "make_eval_golden.py")
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+@pytest.mark.parametrize("name", ["astronaut_orbit_loop", "china_pushin_clouds"])
+def test_metrics_match_the_stored_values(name):
+    """Every metric of two stored clips (made by tests/data/make_eval_golden.py) is what
+    evaluate_clip measured on them when they were made: value within 1e-6, unit, verdict, meaning."""
+    from pathlib import Path
+
+    make = _eval_golden()
+    stored = json.loads((Path(__file__).parent / "data" / "eval_golden.json").read_text())[name]
+    now = make.measure(name)
+    assert now["camera_move"] == stored["camera_move"]
+    assert now["score"] == pytest.approx(stored["score"], rel=0, abs=1e-6)
+    assert list(now["metrics"]) == list(stored["metrics"])
+    for metric, want in stored["metrics"].items():
+        got = now["metrics"][metric]
+        assert got["value"] == pytest.approx(want["value"], rel=0, abs=1e-6), metric
+        assert (got["unit"], got["verdict"], got["meaning"]) == (want["unit"], want["verdict"], want["meaning"]), metric

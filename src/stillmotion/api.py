@@ -294,13 +294,6 @@ def run(
     return first
 
 
-def _plain(value):
-    """A metric value as plain JSON (numpy scalars become Python numbers)."""
-    if isinstance(value, np.generic):
-        return value.item()
-    return value
-
-
 def _rank_clips(clips: list[Clip], request: AnimateRequest) -> list[int]:
     """``--pick best``: evaluate each finished clip, record its score and rank in its recipe
     (sidecar JSON and ``Clip.recipe``; the MP4's comment tag keeps the recipe as rendered)
@@ -311,13 +304,7 @@ def _rank_clips(clips: list[Clip], request: AnimateRequest) -> list[int]:
     order = sorted(range(len(clips)), key=lambda i: -float(evals[i].score))
     for rank, i in enumerate(order, start=1):
         clip, ev = clips[i], evals[i]
-        clip.recipe["evaluation"] = {
-            "score": float(ev.score),
-            "rank": rank,
-            "of": len(clips),
-            "camera_move": ev.camera_move,
-            "metrics": {m.name: _plain(m.value) for m in ev.metrics},
-        }
+        clip.recipe["evaluation"] = ev.to_dict(rank=rank, of=len(clips))
         if clip.sidecar.suffix == ".json":
             write_json_atomic(clip.sidecar, clip.recipe)
     return order

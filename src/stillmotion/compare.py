@@ -180,8 +180,8 @@ def compare_clips(
                 for j, (s, label) in enumerate(zip(samplers, labels)):
                     tile = _letterbox(s.at(t), tw, th)
                     _draw_label(tile, label)
-                    r, c = divmod(j, cols)
-                    canvas[r * th:(r + 1) * th, c * tw:(c + 1) * tw] = tile
+                    row, col = divmod(j, cols)
+                    canvas[row * th:(row + 1) * th, col * tw:(col + 1) * tw] = tile
                 writer.write(canvas)
     finally:
         for s in samplers:
@@ -227,8 +227,8 @@ def format_table(labels: Sequence[str], evaluations: Sequence["Evaluation"]) -> 
     for name in names:
         cells = []
         for e in evaluations:
-            m = next((m for m in e.metrics if m.name == name), None)
-            cells.append("-" if m is None else _fmt(m.value) + (f" ({m.verdict})" if m.verdict else ""))
+            found = next((m for m in e.metrics if m.name == name), None)
+            cells.append("-" if found is None else _fmt(found.value) + (f" ({found.verdict})" if found.verdict else ""))
         rows.append([name + (f" [{units[name]}]" if units[name] else ""), *cells])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
     line = lambda r: "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip()  # noqa: E731

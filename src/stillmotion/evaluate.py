@@ -49,6 +49,11 @@ held) and measures:
     8×8 block-edge strength (≈ 1 means no visible blocking). BRISQUE needs
     ``cv2.quality`` (opencv-contrib); without it BRISQUE is skipped.
 
+Each metric is an accumulator (``update(frame)`` per decoded frame, then
+``result()``), in the manner of torchmetrics; :func:`evaluate_clip` decodes
+the clip once, computes the optical flow and its affine fit once per frame
+and hands both to every accumulator.
+
 The combined :attr:`Evaluation.score` (0..1, higher is better) is a
 weighted mean of per-metric scores (:data:`SCORE_WEIGHTS`), over the
 metrics that were measured.
@@ -59,12 +64,14 @@ from __future__ import annotations
 import math
 import os
 from collections import deque
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import cv2
 import numpy as np
 
+from ._measure import block_edge_ratio, grey
 from .errors import InputError
 from .scene.faces import detect_faces
 from .scene.landmarks import FACE_OVAL, LEFT_EYE, RIGHT_EYE, detect_landmarks, landmarks_status
@@ -123,17 +130,27 @@ class Evaluation:
                 return m
         raise KeyError(f"no metric {name!r} (have: {', '.join(m.name for m in self.metrics)})")
 
-    def to_dict(self) -> dict:
-        """Plain JSON-serialisable dict."""
-        return {
-            "path": self.path,
-            "score": float(self.score),
-            "camera_move": self.camera_move,
-            "metrics": [
-                {k: (float(v) if isinstance(v, (float, np.floating)) else v) for k, v in asdict(m).items()}
-                for m in self.metrics
-            ],
+    def to_dict(self, rank: int | None = None, of: int | None = None) -> dict[str, Any]:
+        """The evaluation as plain JSON: the one schema of ``recipe["evaluation"]`` and ``stillmotion eval --json``.
+
+        ``{"score": 0..1, "camera_move": one of CAMERA_MOVES, "metrics": {name: {"value", "unit",
+        "verdict", "meaning"}}}`` in measuring order, plus ``"rank"`` (1 = best) and ``"of"``
+        (how many clips were ranked) when ``rank`` is given (``--pick best``). The clip's path is
+        not included: the recipe and the caller know it.
+
+        Raises:
+            ValueError: ``rank`` without ``of``, or outside 1..of.
+        """
+        d: dict[str, Any] = {"score": float(self.score), "camera_move": self.camera_move}
+        if rank is not None:
+            if of is None or not 1 <= rank <= of:
+                raise ValueError(f"rank must be in 1..of, got rank={rank} of={of}")
+            d["rank"], d["of"] = int(rank), int(of)
+        d["metrics"] = {
+            m.name: {"value": float(m.value), "unit": m.unit, "verdict": m.verdict, "meaning": m.meaning}
+            for m in self.metrics
         }
+        return d
 
     def summary(self) -> str:
         """A few human-readable lines."""
@@ -155,10 +172,6 @@ def _fmt(v: float) -> str:
 def _small_size(w: int, h: int, max_side: int) -> tuple[int, int]:
     s = min(1.0, max_side / max(w, h))
     return max(8, int(round(w * s))), max(8, int(round(h * s)))
-
-
-def _grey(rgb: np.ndarray) -> np.ndarray:
-    return cv2.cvtColor(rgb, cv2.COLOR_RGB2GRAY)
 
 
 def _ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float:
@@ -219,7 +232,7 @@ def _ecc(template: np.ndarray, image: np.ndarray, init: np.ndarray) -> np.ndarra
     """Refine the affine warp (image(W x) ≈ template(x)); the init back when ECC fails."""
     warp = init.astype(np.float32).copy()
     try:
-        _, warp = cv2.findTransformECC(
+        _, warp = cv2.findTransformECC(  # type: ignore[call-overload]  # the stubs refuse inputMask=None
             template.astype(np.float32), image.astype(np.float32), warp, cv2.MOTION_AFFINE,
             (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5), None, 5,
         )
@@ -237,19 +250,6 @@ def _align(image: np.ndarray, warp: np.ndarray, size: tuple[int, int]) -> tuple[
     ones = np.full(image.shape[:2], 255, np.uint8)
     mask = cv2.warpAffine(ones, warp, size, flags=flags, borderMode=cv2.BORDER_CONSTANT) > 250
     return out, mask
-
-
-def _blockiness(grey: np.ndarray) -> float:
-    """Mean |gradient| on 8-px block boundaries / mean |gradient| elsewhere (≈1: no blocking)."""
-    g = grey.astype(np.float32)
-    dx = np.abs(np.diff(g, axis=1))  # dx[:, j] between col j and j+1
-    dy = np.abs(np.diff(g, axis=0))
-    cols = np.arange(dx.shape[1])
-    rows = np.arange(dy.shape[0])
-    bx, by = (cols % 8) == 7, (rows % 8) == 7
-    num = dx[:, bx].mean() + dy[by, :].mean()
-    den = dx[:, ~bx].mean() + dy[~by, :].mean()
-    return float(num / max(den, 1e-6))
 
 
 def _verdict(value: float, good: float, fair: float, higher_better: bool) -> str:
@@ -278,7 +278,7 @@ def _planned_move(prompt: str) -> str:
     return _PLAN_TO_MEASURED.get(plan.camera[0].move.value, "orbit/other")
 
 
-def _classify(tx: float, ty: float, div: float, curl: float, w: int, h: int, n_steps: int) -> tuple[str, float]:
+def _classify(tx: float, ty: float, div: float, curl: float, w: int, h: int) -> tuple[str, float]:
     """The global move from the summed content motion; returns (move, magnitude in px over the clip)."""
     r = 0.5 * math.hypot(w, h)
     zoom_px = 0.5 * div * r  # displacement at the frame corner from the isotropic scale
@@ -297,6 +297,7 @@ def _classify(tx: float, ty: float, div: float, curl: float, w: int, h: int, n_s
 
 
 def _load_source(source: str | os.PathLike, w: int, h: int) -> np.ndarray:
+    """The source photo centre-cropped to the clip's aspect and resized to w×h: uint8 h×w×3."""
     from .image import load_image
 
     rgb = load_image(source).rgb
@@ -313,83 +314,434 @@ def _load_source(source: str | os.PathLike, w: int, h: int) -> np.ndarray:
     return cv2.resize(rgb, (w, h), interpolation=cv2.INTER_AREA)
 
 
-# --------------------------------------------------------------------------- main
+# --------------------------------------------------------------------------- accumulators
 
 
-def _region_focus(local: np.ndarray, src: np.ndarray, prompt: str) -> tuple[float, list[str], float] | None:
-    """Mean residual motion inside the plan's element regions / outside them.
+@dataclass
+class _Frame:
+    """One decoded frame, as every accumulator sees it.
 
-    Args:
-        local: float h×w mean per-frame non-camera motion (px/frame), flow minus its affine fit.
-        src: uint8 h×w×3 source photo cropped and scaled to the clip.
-        prompt: the motion prompt; its elements name the regions.
-
-    Returns:
-        (ratio, region names, fraction of the frame inside), or None when the
-        plan animates no named region or none is found on the photo.
+    Sizes: the clip's W×H for ``rgb``; w×h (the longer side ``max_side``) for the rest.
     """
-    from .plan.prompt import parse_prompt
-    from .scene.regions import detect_regions
 
-    names = sorted({e.region for e in parse_prompt(prompt).elements} - {"image", "mask"})
-    if not names:
-        return None
-    masks = detect_regions(src, faces=detect_faces(src))
-    h, w = local.shape
-    union = np.zeros((h, w), np.float32)
-    for k in names:
-        if k in masks:
-            union = np.maximum(union, cv2.resize(masks[k], (w, h), interpolation=cv2.INTER_LINEAR))
-    m = max(2, int(0.03 * min(w, h)))
-    inside, outside = union[m:-m, m:-m] > 0.5, union[m:-m, m:-m] < 0.1
-    if inside.mean() < 0.01 or outside.mean() < 0.01:
-        return None
-    core = local[m:-m, m:-m]
-    ratio = float(core[inside].mean() / max(float(core[outside].mean()), 0.01))
-    return ratio, names, float(inside.mean())
+    index: int  # 0-based frame number
+    rgb: np.ndarray  # uint8 H×W×3, the decoded frame at full size
+    small: np.ndarray  # uint8 h×w×3, downscaled (INTER_AREA)
+    grey: np.ndarray  # uint8 h×w luma of ``small``
+    prev: np.ndarray | None  # uint8 h×w luma of the previous frame; None on the first
+    flow: np.ndarray | None  # float32 h×w×2 backward DIS flow (this → previous frame), px; None on the first
+    affine: np.ndarray | None  # float64 (6,) content motion previous → this frame (see _fit_affine); None on the first
+
+
+@dataclass
+class _Grid:
+    """The pixel grid at the evaluation size, built once per clip (flicker remap and region residual)."""
+
+    w: int
+    h: int
+    x: np.ndarray = field(init=False)  # float32 h×w column index
+    y: np.ndarray = field(init=False)  # float32 h×w row index
+
+    def __post_init__(self) -> None:
+        self.x, self.y = np.meshgrid(np.arange(self.w, dtype=np.float32), np.arange(self.h, dtype=np.float32))
+
+    @property
+    def margin(self) -> int:
+        """Border (px) left out of residual means: 3 % of the shorter side, at least 2."""
+        return max(2, int(0.03 * min(self.w, self.h)))
+
+    def translation(self, p: np.ndarray) -> tuple[float, float]:
+        """The affine motion ``p`` at the frame centre: (tx, ty) in px."""
+        a0, a1, a2, b0, b1, b2 = p
+        cx, cy = (self.w - 1) / 2, (self.h - 1) / 2
+        return a0 + a1 * cx + a2 * cy, b0 + b1 * cx + b2 * cy
+
+
+@dataclass
+class _Result:
+    """What an accumulator measured: its metrics (possibly none) and its parts of the combined score."""
+
+    metrics: list[Metric] = field(default_factory=list)
+    parts: dict[str, float] = field(default_factory=dict)  # SCORE_WEIGHTS key → 0..1
+
+
+class _Accumulator(Protocol):
+    def update(self, f: _Frame) -> None: ...
+
+    def result(self) -> _Result: ...
+
+
+class _Fidelity:
+    """``fidelity_psnr`` / ``fidelity_ssim``: the first frame against the source photo (plain and ECC-aligned)."""
+
+    def __init__(self, src: np.ndarray) -> None:
+        self.src = src  # uint8 h×w×3, cropped and scaled to the clip
+        self.first: np.ndarray | None = None
+
+    def update(self, f: _Frame) -> None:
+        if self.first is None:
+            self.first = f.small.copy()
+
+    def result(self) -> _Result:
+        first, src = self.first, self.src
+        assert first is not None
+        h, w = first.shape[:2]
+        psnr = _psnr(first, src)
+        ssim = _ssim(grey(first), grey(src))
+        warp = _ecc(grey(first), grey(src), np.eye(2, 3, dtype=np.float32))
+        aligned, mask = _align(src, warp, (w, h))
+        psnr_a = _psnr(first, aligned, mask)
+        if psnr_a > psnr:
+            psnr, ssim = psnr_a, _ssim(grey(first), grey(aligned), mask)
+        return _Result(
+            [Metric("fidelity_psnr", psnr, "dB",
+                    "anchor (first) frame vs the source photo cropped to the clip; higher is better",
+                    _verdict(psnr, 30, 24, True)),
+             Metric("fidelity_ssim", ssim, "0..1",
+                    "structural similarity of the anchor frame to the source photo; higher is better",
+                    _verdict(ssim, 0.9, 0.75, True))],
+            {"fidelity": float(np.clip((psnr - 18.0) / 14.0, 0, 1))},
+        )
+
+
+class _Drift:
+    """``drift``: 1 − SSIM of up to 6 frames of the last second against the first, camera move compensated.
+
+    The camera move is the accumulated affine content motion, refined by ECC.
+    """
+
+    def __init__(self, tail_len: int) -> None:
+        self.first: np.ndarray | None = None
+        self.cum = np.eye(3)  # content motion first → current frame, 3×3 affine
+        self.tail: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=tail_len)  # (grey, cumulative warp 2×3)
+
+    def update(self, f: _Frame) -> None:
+        if self.first is None:
+            self.first = f.grey
+        if f.affine is not None:
+            a0, a1, a2, b0, b1, b2 = f.affine
+            self.cum = np.array([[1 + a1, a2, a0], [b1, 1 + b2, b0], [0, 0, 1]]) @ self.cum
+        self.tail.append((f.grey, self.cum[:2].copy()))
+
+    def result(self) -> _Result:
+        first = self.first
+        assert first is not None
+        size = first.shape[1], first.shape[0]
+        picks = list(self.tail)
+        if len(picks) > 6:
+            idx = np.linspace(0, len(picks) - 1, 6).round().astype(int)
+            picks = [picks[i] for i in idx]
+        vals = []
+        for g, warp in picks:
+            aligned, mask = _align(g, _ecc(first, g, warp), size)
+            vals.append(1.0 - _ssim(first, aligned, mask))
+        drift = float(np.mean(vals))
+        return _Result(
+            [Metric("drift", drift, "1-SSIM",
+                    "last second vs first frame after compensating the camera move (affine, ECC); lower is better",
+                    _verdict(drift, 0.15, 0.3, False))],
+            {"drift": float(1 - np.clip(drift / 0.5, 0, 1))},
+        )
+
+
+class _Flicker:
+    """``flicker``: mean |previous frame warped by the flow − this frame| (grey levels), border left out."""
+
+    def __init__(self, grid: _Grid) -> None:
+        self.grid = grid
+        self.vals: list[float] = []
+
+    def update(self, f: _Frame) -> None:
+        if f.flow is None or f.prev is None:
+            return
+        gx, gy, m = self.grid.x, self.grid.y, self.grid.margin
+        warped = cv2.remap(f.prev, gx + f.flow[..., 0], gy + f.flow[..., 1], cv2.INTER_LINEAR,
+                           borderMode=cv2.BORDER_REPLICATE)
+        res = np.abs(warped.astype(np.float32) - f.grey.astype(np.float32))[m:-m, m:-m]
+        self.vals.append(float(res.mean()))
+
+    def result(self) -> _Result:
+        flicker = float(np.mean(self.vals))
+        return _Result(
+            [Metric("flicker", flicker, "grey levels",
+                    "flow-compensated residual between neighbouring frames (DIS flow); lower is better",
+                    _verdict(flicker, 2.5, 5.0, False))],
+            {"flicker": float(1 - np.clip((flicker - 1.0) / 7.0, 0, 1))},
+        )
+
+
+class _DynamicDegree:
+    """``dynamic_degree``: mean optical-flow magnitude, px/frame at the evaluation size."""
+
+    def __init__(self, side: int) -> None:
+        self.side = side  # the evaluation size's longer side, px
+        self.vals: list[float] = []
+
+    def update(self, f: _Frame) -> None:
+        if f.flow is not None:
+            self.vals.append(float(np.hypot(f.flow[..., 0], f.flow[..., 1]).mean()))
+
+    def result(self) -> _Result:
+        dyn = float(np.mean(self.vals))
+        if dyn < 0.15:
+            part = float(np.clip(dyn / 0.15, 0, 1) * 0.6 + 0.4 * (dyn > 0.02))
+        elif dyn <= 4:
+            part = 1.0
+        else:
+            part = float(np.clip(1 - (dyn - 4) / 8, 0, 1))
+        return _Result(
+            [Metric("dynamic_degree", dyn, "px/frame",
+                    f"mean optical-flow magnitude at {self.side} px; moderate is best",
+                    "good" if 0.15 <= dyn <= 4 else "fair" if 0.05 <= dyn <= 8 else "poor")],
+            {"dynamic_degree": part},
+        )
+
+
+class _Jerk:
+    """``jerk``: variance of the second difference of the per-frame global translation (px²/frame⁴)."""
+
+    def __init__(self, grid: _Grid) -> None:
+        self.grid = grid
+        self.motions: list[tuple[float, float]] = []
+
+    def update(self, f: _Frame) -> None:
+        if f.affine is not None:
+            self.motions.append(self.grid.translation(f.affine))
+
+    def result(self) -> _Result:
+        mv = np.array(self.motions, dtype=np.float64)
+        jerk = float(np.var(np.diff(mv, n=2, axis=0), axis=0).sum()) if len(mv) >= 3 else 0.0
+        return _Result(
+            [Metric("jerk", jerk, "px²/frame⁴",
+                    "variance of the second difference of the global motion; lower is smoother",
+                    _verdict(jerk, 0.02, 0.1, False))],
+            {"jerk": float(1 / (1 + jerk / 0.05))},
+        )
+
+
+class _CameraMove:
+    """``camera_move`` (and ``plan_match`` with a prompt): the global move read off the affine fits.
+
+    Running sums of dx, dy, divergence and curl; each is taken at its furthest
+    point from the start, so a loop that goes out and back still reads as its move.
+    """
+
+    def __init__(self, grid: _Grid, prompt: str | None) -> None:
+        self.grid = grid
+        self.prompt = prompt
+        self.run = np.zeros(4)  # running sums of dx, dy, divergence, curl
+        self.peak = np.zeros(4)
+        self.move = "static"  # set by result()
+
+    def update(self, f: _Frame) -> None:
+        if f.affine is None:
+            return
+        _, a1, a2, _, b1, b2 = f.affine
+        tx, ty = self.grid.translation(f.affine)
+        self.run += (tx, ty, a1 + b2, b1 - a2)
+        for k in range(4):  # the furthest the camera got from its start (loops return to zero)
+            if abs(self.run[k]) > abs(self.peak[k]):
+                self.peak[k] = self.run[k]
+
+    def result(self) -> _Result:
+        tx, ty, div, curl = (float(v) for v in self.peak)
+        w, h = self.grid.w, self.grid.h
+        self.move, mag = _classify(tx, ty, div, curl, w, h)
+        out = _Result([Metric("camera_move", mag, "px",
+                              f"measured global move: {self.move} (size of the move over the clip, px at {max(w, h)}; "
+                              f"dx {tx:+.1f}, dy {ty:+.1f}, divergence {div:+.4f}, curl {curl:+.4f})",
+                              "good")])
+        if self.prompt is not None:
+            planned = _planned_move(self.prompt)
+            match = 1.0 if planned == self.move else 0.0
+            out.metrics.append(Metric("plan_match", match, "1/0",
+                                      f"the prompt asks for {planned}, the clip shows {self.move}",
+                                      "good" if match else "poor"))
+            out.parts["plan_match"] = match
+        return out
+
+
+class _LoopSeam:
+    """``loop_seam``: mean |last − first frame| / median mean |neighbouring frames' difference|."""
+
+    def __init__(self) -> None:
+        self.first: np.ndarray | None = None
+        self.last: np.ndarray | None = None
+        self.diffs: list[float] = []
+
+    def update(self, f: _Frame) -> None:
+        if self.first is None:
+            self.first = f.grey
+        if f.prev is not None:
+            self.diffs.append(float(np.abs(f.grey.astype(np.float32) - f.prev.astype(np.float32)).mean()))
+        self.last = f.grey
+
+    def result(self) -> _Result:
+        assert self.first is not None and self.last is not None
+        seam_raw = float(np.abs(self.last.astype(np.float32) - self.first.astype(np.float32)).mean())
+        med = float(np.median(self.diffs)) if self.diffs else 0.0
+        seam = seam_raw / max(med, 0.05)
+        return _Result([Metric("loop_seam", seam, "ratio",
+                               "last→first frame difference / median neighbouring-frame difference; "
+                               "≈1 loops seamlessly",
+                               _verdict(seam, 1.5, 4.0, False))])
+
+
+class _RegionFocus:
+    """``region_focus``: non-camera motion inside the regions the prompt animates / elsewhere.
+
+    The non-camera motion of a pixel is |flow − its affine fit| (px/frame), averaged over the clip.
+    Regions (:func:`stillmotion.scene.regions.detect_regions`) are found on the source photo.
+    """
+
+    def __init__(self, grid: _Grid, src: np.ndarray, prompt: str) -> None:
+        self.grid = grid
+        self.src = src  # uint8 h×w×3, cropped and scaled to the clip
+        self.prompt = prompt
+        self.local = np.zeros((grid.h, grid.w), np.float64)  # summed non-camera (residual) motion per pixel
+        self.steps = 0
+
+    def update(self, f: _Frame) -> None:
+        if f.flow is None or f.affine is None:
+            return
+        a0, a1, a2, b0, b1, b2 = f.affine
+        gx, gy = self.grid.x, self.grid.y
+        # Content motion previous → this frame ≈ −backward flow.
+        self.local += np.hypot(-f.flow[..., 0] - (a0 + a1 * gx + a2 * gy), -f.flow[..., 1] - (b0 + b1 * gx + b2 * gy))
+        self.steps += 1
+
+    def result(self) -> _Result:
+        from .plan.prompt import parse_prompt
+        from .scene.regions import detect_regions
+
+        names = sorted({e.region for e in parse_prompt(self.prompt).elements} - {"image", "mask"})
+        if not names:
+            return _Result()
+        local = self.local / max(1, self.steps)
+        masks = detect_regions(self.src, faces=detect_faces(self.src))
+        h, w = local.shape
+        union = np.zeros((h, w), np.float32)
+        for k in names:
+            if k in masks:
+                union = np.maximum(union, cv2.resize(masks[k], (w, h), interpolation=cv2.INTER_LINEAR))
+        m = self.grid.margin
+        inside, outside = union[m:-m, m:-m] > 0.5, union[m:-m, m:-m] < 0.1
+        if inside.mean() < 0.01 or outside.mean() < 0.01:
+            return _Result()
+        core = local[m:-m, m:-m]
+        ratio = float(core[inside].mean() / max(float(core[outside].mean()), 0.01))
+        return _Result(
+            [Metric("region_focus", ratio, "ratio",
+                    f"non-camera motion inside the regions the prompt animates ({', '.join(names)}, "
+                    f"{float(inside.mean()):.0%} of the frame, found on the source photo) / elsewhere; "
+                    "higher means the motion is where it was asked for",
+                    _verdict(ratio, 2.0, 1.2, True))],
+            {"region_focus": float(np.clip((ratio - 1.0) / 2.0, 0, 1))},
+        )
 
 
 _RIGID = sorted(set(FACE_OVAL) | {1, 4, 5, 6, 168, 197, 195} | set(LEFT_EYE["corners"]) | set(RIGHT_EYE["corners"]))
 
 
-def _face_stability(frames: list[np.ndarray]) -> tuple[float, int, int] | None:
-    """Landmark-geometry stability of each face over sampled frames.
+def _int_box(box: tuple[float, ...]) -> tuple[int, int, int, int]:
+    """A face box (x, y, w, h) rounded to whole pixels."""
+    x, y, w, h = (int(round(v)) for v in box)
+    return x, y, w, h
+
+
+class _FaceStability:
+    """``face_stability``: landmark-geometry stability of each face over up to 16 sampled frames.
 
     Face Mesh landmarks (MediaPipe, via LiteRT) of the rigid part of each face
     are aligned to the first sample's by a similarity transform (Umeyama 1991),
     so head motion and camera moves do not count; what is left is the face
     changing shape (warping, "melting"). Blinks and smiles move lids and lips,
-    which are excluded.
-
-    Returns:
-        (mean RMS residual in inter-ocular distances, faces, samples), or None
-        when no face is found or the landmark models are not installed.
+    which are excluded. No metric when no face is found or the landmark models
+    are not installed.
     """
-    if len(frames) < 2 or landmarks_status() is not None:
-        return None
-    first = detect_landmarks(frames[0], detect_faces(frames[0]))
-    if not first:
-        return None
-    vals: list[float] = []
-    for ref in first:
-        a, b = ref.points[RIGHT_EYE["corners"][0], :2], ref.points[LEFT_EYE["corners"][1], :2]
-        iod = float(np.linalg.norm(a - b)) + 1e-6
-        ref_pts = ref.points[_RIGID, :2].astype(np.float64)
-        box = tuple(int(round(v)) for v in ref.box)
-        for frame in frames[1:]:
-            found = detect_landmarks(frame, [box])
-            if not found:
-                continue
-            cur = found[0].points[_RIGID, :2].astype(np.float64)
-            box = tuple(int(round(v)) for v in found[0].box)
-            m, _ = cv2.estimateAffinePartial2D(cur, ref_pts, method=cv2.LMEDS)
-            if m is None:
-                continue
-            moved = cur @ m[:, :2].T + m[:, 2]
-            vals.append(float(np.sqrt(((moved - ref_pts) ** 2).sum(axis=1).mean())) / iod)
-    if not vals:
-        return None
-    return float(np.mean(vals)), len(first), len(frames)
+
+    def __init__(self, every: int) -> None:
+        self.every = every  # sample every this many frames
+        self.frames: list[np.ndarray] = []
+
+    def update(self, f: _Frame) -> None:
+        if f.index % self.every == 0 and len(self.frames) < 16:
+            self.frames.append(f.rgb)
+
+    def result(self) -> _Result:
+        frames = self.frames
+        if len(frames) < 2 or landmarks_status() is not None:
+            return _Result()
+        first = detect_landmarks(frames[0], detect_faces(frames[0]))
+        if not first:
+            return _Result()
+        vals: list[float] = []
+        for ref in first:
+            a, b = ref.points[RIGHT_EYE["corners"][0], :2], ref.points[LEFT_EYE["corners"][1], :2]
+            iod = float(np.linalg.norm(a - b)) + 1e-6
+            ref_pts = ref.points[_RIGID, :2].astype(np.float64)
+            box = _int_box(ref.box)
+            for frame in frames[1:]:
+                found = detect_landmarks(frame, [box])
+                if not found:
+                    continue
+                cur = found[0].points[_RIGID, :2].astype(np.float64)
+                box = _int_box(found[0].box)
+                m, _ = cv2.estimateAffinePartial2D(cur, ref_pts, method=cv2.LMEDS)
+                if m is None:
+                    continue
+                moved = cur @ m[:, :2].T + m[:, 2]
+                vals.append(float(np.sqrt(((moved - ref_pts) ** 2).sum(axis=1).mean())) / iod)
+        if not vals:
+            return _Result()
+        value = float(np.mean(vals))
+        return _Result(
+            [Metric("face_stability", value, "IOD",
+                    f"RMS change of the rigid face landmarks (oval, nose, eye corners; {len(first)} face(s), "
+                    f"{len(frames)} samples) after removing head translation, rotation and scale, "
+                    "in inter-ocular distances; lower is steadier",
+                    _verdict(value, 0.02, 0.05, False))],
+            {"face_stability": float(1 - np.clip((value - 0.01) / 0.08, 0, 1))},
+        )
+
+
+class _Sharpness:
+    """``frame_quality``: no-reference sharpness, variance of the Laplacian (mean per frame, evaluation size)."""
+
+    def __init__(self) -> None:
+        self.vals: list[float] = []
+
+    def update(self, f: _Frame) -> None:
+        self.vals.append(float(cv2.Laplacian(f.grey, cv2.CV_64F).var()))
+
+    def result(self) -> _Result:
+        sharpness = float(np.mean(self.vals))
+        brisque = ("BRISQUE available via cv2.quality but not used" if hasattr(cv2, "quality")
+                   else "BRISQUE skipped: cv2.quality (opencv-contrib) not installed")
+        return _Result([Metric("frame_quality", sharpness, "Laplacian var",
+                               "no-reference sharpness (variance of the Laplacian, mean per frame); " + brisque,
+                               _verdict(sharpness, 100, 30, True))])
+
+
+class _Blockiness:
+    """``blockiness``: :func:`stillmotion._measure.block_edge_ratio` at full size, frames 0, 1, 2, 4, 6, …"""
+
+    def __init__(self) -> None:
+        self.vals: list[float] = []
+
+    def update(self, f: _Frame) -> None:
+        if f.index % 2 == 0 or f.index < 2:
+            self.vals.append(block_edge_ratio(grey(f.rgb)))
+
+    def result(self) -> _Result:
+        blk = float(np.mean(self.vals))
+        return _Result([Metric("blockiness", blk, "ratio",
+                               "gradient on 8-px block edges / elsewhere (mean per frame); "
+                               "≈1 means no visible blocking",
+                               _verdict(blk, 1.15, 1.4, False))])
+
+
+# --------------------------------------------------------------------------- main
 
 
 def evaluate_clip(
@@ -403,8 +755,9 @@ def evaluate_clip(
 
     Args:
         path: the clip (MP4 or anything PyAV decodes).
-        source: the photo it was made from, for ``fidelity_psnr`` / ``fidelity_ssim``.
-        prompt: the motion prompt, for ``plan_match``.
+        source: the photo it was made from, for ``fidelity_psnr`` / ``fidelity_ssim``
+            (and ``region_focus`` with a prompt).
+        prompt: the motion prompt, for ``plan_match`` (and ``region_focus`` with a source).
         max_side: frames are downscaled so the longer side is this many pixels
             (flow magnitudes are in pixels at this size).
 
@@ -413,190 +766,63 @@ def evaluate_clip(
 
     Raises:
         InputError: unreadable clip, fewer than 3 frames, bad ``max_side`` or source.
+
+    Example:
+        >>> ev = evaluate_clip("out.mp4", source="photo.jpg", prompt="slow push-in")  # doctest: +SKIP
+        >>> ev.score, ev.camera_move, ev.metric("flicker").verdict  # doctest: +SKIP
+        (0.91, 'push-in', 'good')
     """
+    # 1. Sizes and the metrics that apply.
     if int(max_side) < 32:
         raise InputError(f"max_side must be at least 32, got {max_side}")
     info = probe(path)
     fps = float(info.get("fps") or 24.0) or 24.0
-    W, H = int(info["width"]), int(info["height"])
-    sw, sh = _small_size(W, H, int(max_side))
-    tail_len = max(2, int(round(fps)))
-
-    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)
-    first_rgb = first_g = prev_g = None
-    last_g = None
-    tail: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=tail_len)  # (grey, cumulative warp 2×3)
-    cum = np.eye(3)
-    flicker_vals: list[float] = []
-    mag_vals: list[float] = []
-    diffs: list[float] = []
-    motions: list[tuple[float, float]] = []
-    grid_x, grid_y = np.meshgrid(np.arange(sw, dtype=np.float32), np.arange(sh, dtype=np.float32))
-    local = np.zeros((sh, sw), np.float64)  # summed non-camera (residual) motion per pixel
-    run = np.zeros(4)  # running sums of dx, dy, divergence, curl
-    peak = np.zeros(4)
-    sharp: list[float] = []
-    blocks: list[float] = []
+    sw, sh = _small_size(int(info["width"]), int(info["height"]), int(max_side))
+    grid = _Grid(sw, sh)
+    src = _load_source(source, sw, sh) if source is not None else None
     # Up to 16 landmark samples spread over the clip, at most ~3 a second.
     n_expected = int(info.get("frame_count") or 0) or int(round(float(info.get("duration_s") or 0) * fps))
-    face_step = max(1, int(round(fps / 3)), -(-n_expected // 16))
-    face_frames: list[np.ndarray] = []
+    camera = _CameraMove(grid, prompt)
+    accumulators: list[_Accumulator] = [
+        *([_Fidelity(src)] if src is not None else []),
+        _Drift(tail_len=max(2, int(round(fps)))),
+        _Flicker(grid),
+        _DynamicDegree(max(sw, sh)),
+        _Jerk(grid),
+        camera,
+        _LoopSeam(),
+        *([_RegionFocus(grid, src, prompt)] if src is not None and prompt is not None else []),
+        _FaceStability(every=max(1, int(round(fps / 3)), -(-n_expected // 16))),
+        _Sharpness(),
+        _Blockiness(),
+    ]
+
+    # 2. One pass over the frames: flow and its affine fit once, then every accumulator.
+    dis = cv2.DISOpticalFlow_create(cv2.DISOPTICAL_FLOW_PRESET_MEDIUM)  # type: ignore[attr-defined]
+    prev: np.ndarray | None = None
     n = 0
     for frame in iter_frames(path):
-        if n % face_step == 0 and len(face_frames) < 16:
-            face_frames.append(frame)
-        if n % 2 == 0 or n < 2:
-            blocks.append(_blockiness(_grey(frame)))
         small = cv2.resize(frame, (sw, sh), interpolation=cv2.INTER_AREA) if (sw, sh) != frame.shape[1::-1] else frame
-        g = _grey(small)
-        sharp.append(float(cv2.Laplacian(g, cv2.CV_64F).var()))
-        if first_g is None:
-            first_rgb, first_g = small.copy(), g
-        else:
-            # Backward flow (cur → prev): for a pixel of cur, where it was in prev.
-            fb = dis.calc(g, prev_g, None)
-            warped = cv2.remap(prev_g, grid_x + fb[..., 0], grid_y + fb[..., 1], cv2.INTER_LINEAR,
-                               borderMode=cv2.BORDER_REPLICATE)
-            m = max(2, int(0.03 * min(sw, sh)))
-            res = np.abs(warped.astype(np.float32) - g.astype(np.float32))[m:-m, m:-m]
-            flicker_vals.append(float(res.mean()))
-            mag_vals.append(float(np.hypot(fb[..., 0], fb[..., 1]).mean()))
-            diffs.append(float(np.abs(g.astype(np.float32) - prev_g.astype(np.float32)).mean()))
-            # Content motion prev → cur ≈ −backward flow; fit an affine model.
-            p, _ = _fit_affine(-fb)
-            a0, a1, a2, b0, b1, b2 = p
-            local += np.hypot(-fb[..., 0] - (a0 + a1 * grid_x + a2 * grid_y),
-                              -fb[..., 1] - (b0 + b1 * grid_x + b2 * grid_y))
-            cx, cy = (sw - 1) / 2, (sh - 1) / 2
-            tx, ty = a0 + a1 * cx + a2 * cy, b0 + b1 * cx + b2 * cy
-            motions.append((tx, ty))
-            run += (tx, ty, a1 + b2, b1 - a2)
-            for k in range(4):  # the furthest the camera got from its start (loops return to zero)
-                if abs(run[k]) > abs(peak[k]):
-                    peak[k] = run[k]
-            step = np.array([[1 + a1, a2, a0], [b1, 1 + b2, b0], [0, 0, 1]])
-            cum = step @ cum
-        tail.append((g, cum[:2].copy()))
-        prev_g = g
-        last_g = g
+        g = grey(small)
+        flow = affine = None
+        if prev is not None:
+            flow = dis.calc(g, prev, None)  # backward (this → previous): for a pixel here, where it was before
+            affine, _ = _fit_affine(-flow)  # content motion previous → this ≈ −backward flow
+        step = _Frame(index=n, rgb=frame, small=small, grey=g, prev=prev, flow=flow, affine=affine)
+        for acc in accumulators:
+            acc.update(step)
+        prev = g
         n += 1
-    if n < 3 or first_g is None or last_g is None:
+    if n < 3:
         raise InputError(f"{path}: needs at least 3 frames to evaluate, found {n}")
 
+    # 3. Results, in the accumulators' order, and the combined score.
     metrics: list[Metric] = []
     parts: dict[str, float] = {}
-
-    # Fidelity.
-    if source is not None:
-        src = _load_source(source, sw, sh)
-        psnr_c = _psnr(first_rgb, src)
-        ssim_c = _ssim(_grey(first_rgb), _grey(src))
-        warp = _ecc(_grey(first_rgb), _grey(src), np.eye(2, 3, dtype=np.float32))
-        aligned, mask = _align(src, warp, (sw, sh))
-        psnr_a = _psnr(first_rgb, aligned, mask)
-        if psnr_a > psnr_c:
-            psnr_c, ssim_c = psnr_a, _ssim(_grey(first_rgb), _grey(aligned), mask)
-        metrics.append(Metric("fidelity_psnr", psnr_c, "dB",
-                              "anchor (first) frame vs the source photo cropped to the clip; higher is better",
-                              _verdict(psnr_c, 30, 24, True)))
-        metrics.append(Metric("fidelity_ssim", ssim_c, "0..1",
-                              "structural similarity of the anchor frame to the source photo; higher is better",
-                              _verdict(ssim_c, 0.9, 0.75, True)))
-        parts["fidelity"] = float(np.clip((psnr_c - 18.0) / 14.0, 0, 1))
-
-    # Drift: last second vs the first frame, global motion compensated.
-    picks = list(tail)
-    if len(picks) > 6:
-        idx = np.linspace(0, len(picks) - 1, 6).round().astype(int)
-        picks = [picks[i] for i in idx]
-    drift_vals = []
-    for g, warp in picks:
-        warp = _ecc(first_g, g, warp)
-        aligned, mask = _align(g, warp, (sw, sh))
-        drift_vals.append(1.0 - _ssim(first_g, aligned, mask))
-    drift = float(np.mean(drift_vals))
-    metrics.append(Metric("drift", drift, "1-SSIM",
-                          "last second vs first frame after compensating the camera move (affine, ECC); lower is better",
-                          _verdict(drift, 0.15, 0.3, False)))
-    parts["drift"] = float(1 - np.clip(drift / 0.5, 0, 1))
-
-    flicker = float(np.mean(flicker_vals))
-    metrics.append(Metric("flicker", flicker, "grey levels",
-                          "flow-compensated residual between neighbouring frames (DIS flow); lower is better",
-                          _verdict(flicker, 2.5, 5.0, False)))
-    parts["flicker"] = float(1 - np.clip((flicker - 1.0) / 7.0, 0, 1))
-
-    dyn = float(np.mean(mag_vals))
-    metrics.append(Metric("dynamic_degree", dyn, "px/frame",
-                          f"mean optical-flow magnitude at {max(sw, sh)} px; moderate is best",
-                          "good" if 0.15 <= dyn <= 4 else "fair" if 0.05 <= dyn <= 8 else "poor"))
-    if dyn < 0.15:
-        parts["dynamic_degree"] = float(np.clip(dyn / 0.15, 0, 1) * 0.6 + 0.4 * (dyn > 0.02))
-    elif dyn <= 4:
-        parts["dynamic_degree"] = 1.0
-    else:
-        parts["dynamic_degree"] = float(np.clip(1 - (dyn - 4) / 8, 0, 1))
-
-    mv = np.array(motions, dtype=np.float64)
-    jerk = float(np.var(np.diff(mv, n=2, axis=0), axis=0).sum()) if len(mv) >= 3 else 0.0
-    metrics.append(Metric("jerk", jerk, "px²/frame⁴",
-                          "variance of the second difference of the global motion; lower is smoother",
-                          _verdict(jerk, 0.02, 0.1, False)))
-    parts["jerk"] = float(1 / (1 + jerk / 0.05))
-
-    tx_sum, ty_sum, div_sum, curl_sum = (float(v) for v in peak)
-    move, mag = _classify(tx_sum, ty_sum, div_sum, curl_sum, sw, sh, len(motions))
-    metrics.append(Metric("camera_move", mag, "px",
-                          f"measured global move: {move} (size of the move over the clip, px at {max(sw, sh)}; "
-                          f"dx {tx_sum:+.1f}, dy {ty_sum:+.1f}, divergence {div_sum:+.4f}, curl {curl_sum:+.4f})",
-                          "good"))
-    if prompt is not None:
-        planned = _planned_move(prompt)
-        match = 1.0 if planned == move else 0.0
-        metrics.append(Metric("plan_match", match, "1/0",
-                              f"the prompt asks for {planned}, the clip shows {move}",
-                              "good" if match else "poor"))
-        parts["plan_match"] = match
-
-    seam_raw = float(np.abs(last_g.astype(np.float32) - first_g.astype(np.float32)).mean())
-    med = float(np.median(diffs)) if diffs else 0.0
-    seam = seam_raw / max(med, 0.05)
-    metrics.append(Metric("loop_seam", seam, "ratio",
-                          "last→first frame difference / median neighbouring-frame difference; ≈1 loops seamlessly",
-                          _verdict(seam, 1.5, 4.0, False)))
-
-    if source is not None and prompt is not None:
-        region = _region_focus(local / max(1, n - 1), src, prompt)
-        if region is not None:
-            ratio, names, inside = region
-            metrics.append(Metric("region_focus", ratio, "ratio",
-                                  f"non-camera motion inside the regions the prompt animates ({', '.join(names)}, "
-                                  f"{inside:.0%} of the frame, found on the source photo) / elsewhere; "
-                                  "higher means the motion is where it was asked for",
-                                  _verdict(ratio, 2.0, 1.2, True)))
-            parts["region_focus"] = float(np.clip((ratio - 1.0) / 2.0, 0, 1))
-
-    face = _face_stability(face_frames)
-    if face is not None:
-        value, n_faces, n_samples = face
-        metrics.append(Metric("face_stability", value, "IOD",
-                              f"RMS change of the rigid face landmarks (oval, nose, eye corners; {n_faces} face(s), "
-                              f"{n_samples} samples) after removing head translation, rotation and scale, "
-                              "in inter-ocular distances; lower is steadier",
-                              _verdict(value, 0.02, 0.05, False)))
-        parts["face_stability"] = float(1 - np.clip((value - 0.01) / 0.08, 0, 1))
-
-    sharpness = float(np.mean(sharp))
-    metrics.append(Metric("frame_quality", sharpness, "Laplacian var",
-                          "no-reference sharpness (variance of the Laplacian, mean per frame); "
-                          + ("BRISQUE available via cv2.quality but not used"
-                             if hasattr(cv2, "quality") else "BRISQUE skipped: cv2.quality (opencv-contrib) not installed"),
-                          _verdict(sharpness, 100, 30, True)))
-    blk = float(np.mean(blocks))
-    metrics.append(Metric("blockiness", blk, "ratio",
-                          "gradient on 8-px block edges / elsewhere (mean per frame); ≈1 means no visible blocking",
-                          _verdict(blk, 1.15, 1.4, False)))
-
+    for acc in accumulators:
+        res = acc.result()
+        metrics += res.metrics
+        parts.update(res.parts)
     total_w = sum(SCORE_WEIGHTS[k] for k in parts)
     score = sum(SCORE_WEIGHTS[k] * v for k, v in parts.items()) / total_w if total_w else 0.0
-    return Evaluation(path=str(Path(path)), metrics=metrics, score=float(np.clip(score, 0, 1)), camera_move=move)
+    return Evaluation(path=str(Path(path)), metrics=metrics, score=float(np.clip(score, 0, 1)), camera_move=camera.move)

@@ -15,6 +15,7 @@ from functools import cached_property
 import cv2
 import numpy as np
 
+from .._measure import check_rgb_uint8
 from .depth import estimate_depth, spectral_residual_saliency
 from .faces import Face, detect_faces
 
@@ -46,8 +47,7 @@ class Scene:
     """
 
     def __init__(self, rgb: np.ndarray, depth_model: str | None = None) -> None:
-        if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-            raise ValueError(f"rgb must be uint8 H×W×3, got {rgb.dtype} {rgb.shape}")
+        check_rgb_uint8("rgb", rgb)
         self.rgb = rgb
         self.depth_model = depth_model
 
@@ -90,7 +90,7 @@ class Scene:
         def compute():
             from .regions import detect_regions
 
-            small = self._small
+            small = self.small
             s = small.shape[1] / self.rgb.shape[1]
             faces = [tuple(round(v * s) for v in f) for f in self.faces]
             return detect_regions(small, faces=faces, depth=self.depth)
@@ -115,11 +115,13 @@ class Scene:
     @cached_property
     def saliency(self) -> np.ndarray:
         """float32 h×w spectral-residual saliency in [0, 1] at DEPTH_SIDE scale."""
-        grey = cv2.cvtColor(self._small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
+        grey = cv2.cvtColor(self.small, cv2.COLOR_RGB2GRAY).astype(np.float32) / 255.0
         return spectral_residual_saliency(grey)
 
     @cached_property
-    def _small(self) -> np.ndarray:
+    def small(self) -> np.ndarray:
+        """uint8 h×w×3 working copy of the photo, long side at most DEPTH_SIDE (the photo itself when
+        smaller); depth, saliency and regions are computed on it."""
         W, H = self.size
         s = min(1.0, DEPTH_SIDE / max(W, H))
         if s >= 1.0:
@@ -127,7 +129,7 @@ class Scene:
         return cv2.resize(self.rgb, (round(W * s), round(H * s)), interpolation=cv2.INTER_AREA)
 
     def _compute_depth(self) -> np.ndarray:
-        small = self._small
+        small = self.small
         if self.depth_model:
             from .depth_model import load_depth_model
 

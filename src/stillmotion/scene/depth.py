@@ -30,7 +30,9 @@ from dataclasses import dataclass
 import cv2
 import numpy as np
 
-__all__ = ["DepthCues", "estimate_depth", "guided_filter", "spectral_residual_saliency"]
+from .._measure import check_rgb_uint8, grad_mag
+
+__all__ = ["DepthCues", "estimate_depth", "guided_filter", "sky_mask", "spectral_residual_saliency"]
 
 WORK_SIDE = 384
 """Long side, in pixels, at which the cues are computed (depth is smooth)."""
@@ -117,8 +119,7 @@ def estimate_depth(
     Raises:
         ValueError: ``rgb`` is not uint8 H×W×3.
     """
-    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ValueError(f"rgb must be uint8 H×W×3, got {rgb.dtype} {rgb.shape}")
+    check_rgb_uint8("rgb", rgb)
     H, W = rgb.shape[:2]
     scale = WORK_SIDE / max(H, W)
     h, w = max(8, round(H * scale)), max(8, round(W * scale))
@@ -126,7 +127,7 @@ def estimate_depth(
     img = small.astype(np.float32) / 255.0
     grey = cv2.cvtColor(img, cv2.COLOR_RGB2GRAY)
 
-    sky = _sky_mask(img, grey)
+    sky = sky_mask(img, grey)
     horizon = _horizon(sky)
     ground = _ground_prior(h, w, horizon)
     defocus, defocus_spread = _defocus_cue(grey)
@@ -184,14 +185,21 @@ def _normalise(x: np.ndarray, lo_pct: float = 0.0, hi_pct: float = 100.0) -> np.
     return np.clip((x - lo) / (hi - lo), 0.0, 1.0).astype(np.float32)
 
 
-def _sky_mask(img: np.ndarray, grey: np.ndarray) -> np.ndarray:
-    """Soft sky mask: bright, smooth, blue or grey, connected to the top edge."""
+def sky_mask(img: np.ndarray, grey: np.ndarray) -> np.ndarray:
+    """Soft sky mask: bright, smooth, blue or grey, connected to the top edge.
+
+    Args:
+        img: float32 h×w×3 RGB in [0, 1].
+        grey: float32 h×w luma of ``img`` in [0, 1].
+
+    Returns:
+        float32 h×w in [0, 1], 1 = sky (a closed, slightly blurred binary mask; all 0 when
+        under 2 % of the frame is sky).
+    """
     h, w = grey.shape
     hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)  # H in degrees, S and V in [0, 1]
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    gx = cv2.Sobel(grey, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(grey, cv2.CV_32F, 0, 1, ksize=3)
-    texture = cv2.GaussianBlur(np.sqrt(gx * gx + gy * gy), (0, 0), 2.0)
+    texture = cv2.GaussianBlur(grad_mag(grey), (0, 0), 2.0)
     smooth = texture < 0.06
     blue = (hue > 180) & (hue < 260) & (sat > 0.12)
     greyish = sat < 0.2
@@ -241,8 +249,8 @@ def _defocus_cue(grey: np.ndarray) -> tuple[np.ndarray, float]:
     and a guided filter instead of the paper's matting Laplacian.
     """
     sigma0 = 1.0
-    g1 = _grad_mag(grey)
-    g2 = _grad_mag(cv2.GaussianBlur(grey, (0, 0), sigma0))
+    g1 = grad_mag(grey)
+    g2 = grad_mag(cv2.GaussianBlur(grey, (0, 0), sigma0))
     ratio = g1 / (g2 + 1e-6)
     edges = cv2.Canny((grey * 255).astype(np.uint8), 30, 90) > 0
     edges &= g1 > 0.02
@@ -296,9 +304,3 @@ def _subject_cue(
         return guided_filter(grey, cv2.GaussianBlur(out, (0, 0), max(1.0, w / 80)), max(2, w // 40), 1e-3)
     sal = spectral_residual_saliency(grey)
     return _normalise(cv2.GaussianBlur(sal, (0, 0), max(1.0, w / 40)), 5.0, 99.0)
-
-
-def _grad_mag(x: np.ndarray) -> np.ndarray:
-    gx = cv2.Sobel(x, cv2.CV_32F, 1, 0, ksize=3)
-    gy = cv2.Sobel(x, cv2.CV_32F, 0, 1, ksize=3)
-    return np.sqrt(gx * gx + gy * gy)

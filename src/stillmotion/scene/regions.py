@@ -8,7 +8,7 @@ position cues, no model and no download, in a few tens of milliseconds:
 - **sky**: bright, smooth, blue or grey and connected to the top edge (the
   priors of Shen & Wang, "Sky Region Detection in a Single Image for
   Autonomous Ground Robot Navigation", IJARS 2013, via
-  :func:`stillmotion.scene.depth._sky_mask`), cut at a horizontal colour
+  :func:`stillmotion.scene.depth.sky_mask`), cut at a horizontal colour
   step (a smooth region under such a step is water that mirrors the sky)
   and dropped where it reaches the bottom edge (a frame of smooth water
   or a wall, not sky above a horizon).
@@ -64,7 +64,8 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-from .depth import _sky_mask, guided_filter, spectral_residual_saliency
+from .._measure import check_rgb_uint8
+from .depth import guided_filter, sky_mask, spectral_residual_saliency
 
 __all__ = ["MIN_COMPONENT", "REGION_KINDS", "REGION_SIDE", "detect_regions"]
 
@@ -108,8 +109,7 @@ def detect_regions(
         >>> sorted(masks) == sorted(REGION_KINDS), masks["sky"].shape
         (True, (341, 512))
     """
-    if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
-        raise ValueError(f"rgb must be uint8 H×W×3, got {rgb.dtype} {rgb.shape}")
+    check_rgb_uint8("rgb", rgb)
     if depth is not None and np.ndim(depth) != 2:
         raise ValueError(f"depth must be a 2-D map, got shape {np.shape(depth)}")
 
@@ -136,7 +136,7 @@ def detect_regions(
     veg_hard, veg_strict = _vegetation(img, grey, texture, lab)
 
     # 3. Sky, cut at the horizon.
-    sky_hard = (_sky_mask(img, grey) > 0.5) & ~veg_strict
+    sky_hard = (sky_mask(img, grey) > 0.5) & ~veg_strict
     sky_hard = _drop_bottom_touching(sky_hard)
     sky_hard, below_cut = _cut_at_colour_step(sky_hard, lab)
     if sky_hard.mean() < 0.02:

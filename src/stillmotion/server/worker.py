@@ -30,8 +30,9 @@ _shutdown = threading.Event()
 
 
 def _judge(path, request) -> dict:
-    """The clip's measured quality for the gallery (:func:`stillmotion.evaluate.evaluate_clip`):
-    score 0..1, the camera move seen, and each metric's value and verdict.
+    """The clip's measured quality for the gallery (:func:`stillmotion.evaluate.evaluate_clip`), as
+    :meth:`stillmotion.evaluate.Evaluation.to_dict`: score 0..1, the camera move seen, and each
+    metric's value, unit, verdict and meaning.
     A clip that cannot be judged gets ``{"error": …}`` instead; the job still succeeds."""
     from ..errors import StillmotionError
     from ..evaluate import evaluate_clip
@@ -40,11 +41,7 @@ def _judge(path, request) -> dict:
         ev = evaluate_clip(path, source=request.image, prompt=request.prompt or None)
     except StillmotionError as err:
         return {"error": str(err).splitlines()[0]}
-    return {
-        "score": round(float(ev.score), 3),
-        "camera_move": ev.camera_move,
-        "metrics": {m.name: {"value": round(float(m.value), 4), "unit": m.unit, "verdict": m.verdict} for m in ev.metrics},
-    }
+    return ev.to_dict()
 
 
 def run_job(store: JobStore, job: dict) -> None:
