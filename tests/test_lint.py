@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from stillmotion.engines.living.camera import Move
 from stillmotion.errors import InputError
 from stillmotion.plan.lint import KINDS, VOCABULARY, _MOVE_PHRASE, lint_prompt
+from stillmotion.plan.motion import Move
 from stillmotion.plan.prompt import parse_prompt
 
 FACE = (0.5, 0.4)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from stillmotion.engines.living.camera import Move
+from stillmotion.plan.motion import Move
 from stillmotion.plan.prompt import parse_prompt
 
 FACE = (0.4, 0.3)

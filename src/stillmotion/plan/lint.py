@@ -45,9 +45,9 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from ..engines.living.camera import Move
 from ..errors import InputError
 from .elements import BACKGROUND_PHRASE, ElementMotion
+from .motion import Move
 from .elements import _TOWARD_VIEWER, _direction_of  # the parser's own direction rules, so coach and plan agree
 from .prompt import MotionPlan, parse_prompt
 from .prompt import _SPLIT, _moves_in, _normalise  # the parser's own clause split and camera matcher

@@ -21,9 +21,8 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
-from ..engines.living.camera import CameraMove, Move
-from ..engines.living.portrait import PortraitMotion
 from .elements import BACKGROUND_PHRASE, ElementMotion, parse_elements
+from .motion import CameraMove, Move, PortraitMotion
 
 __all__ = ["MotionPlan", "parse_prompt"]
 
