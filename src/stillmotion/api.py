@@ -23,8 +23,8 @@ from ._version import __version__
 from .engines.registry import get_engine
 from .errors import Canceled, GenerationError, InputError, StillmotionError
 from .analysis import Report, analyze_photo
-from .image import load_image, output_size
-from .plan.brush import load_mask, parse_arrow
+from .arrows import parse_arrow
+from .image import load_image, load_mask, output_size
 from .plan.lint import lint_prompt
 from .plan.prompt import MotionPlan, parse_prompt
 from .request import AnimateRequest
