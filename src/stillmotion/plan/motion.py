@@ -22,13 +22,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["HEAD_MOTIONS", "SPEED_WORDS", "CameraMove", "Move", "PortraitMotion"]
+__all__ = ["SPEED_WORDS", "CameraMove", "Move", "PortraitMotion"]
 
 SPEED_WORDS = ("very slow", "slow", "gentle", "normal", "fast", "very fast")
 """The speed words a plan records per camera move (``gentle`` is the default move's)."""
-
-HEAD_MOTIONS = ("sway", "turn", "tilt", "nod")
-"""The head motions :class:`PortraitMotion` knows."""
 
 
 class Move(str, Enum):
@@ -97,12 +94,19 @@ class CameraMove:
             (0..1), e.g. the face for "toward the face"; None = no target.
         speed: the speed word of the prompt that set the amplitude
             (one of :data:`SPEED_WORDS`; ``"normal"`` when none was said).
+
+    Raises:
+        ValueError: ``speed`` is not one of :data:`SPEED_WORDS`.
     """
 
     move: Move
     amount: float = 1.0
     target: tuple[float, float] | None = None
     speed: str = "normal"
+
+    def __post_init__(self) -> None:
+        if self.speed not in SPEED_WORDS:
+            raise ValueError(f"speed must be one of {', '.join(SPEED_WORDS)}, got {self.speed!r}")
 
 
 @dataclass(frozen=True)

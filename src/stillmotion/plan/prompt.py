@@ -99,7 +99,8 @@ _UNDERSTOOD = [
     (re.compile(r"\breveal(?:s|ing)?\b"), "reveal", "the move reveals more of the scene"),
     (re.compile(r"\bcinematic\b|\bsmooth(?:ly)?\b|\bfluid\b|\bstable\b|\bsteady\b|\bstabili[sz]ed\b"),
      "smooth-motion", "smooth, eased camera motion (always on)"),
-    (re.compile(r"\b(?:only|just)\s+(?:the\s+)?(?:foreground|elements?)\b"), "only-elements", "only the named elements move"),
+    (re.compile(r"\b(?:only|just)\s+(?:the\s+)?(?:foreground|elements?)\b"),
+     "only-elements", "only the named elements move"),
 ]
 # Recognised but not planned (no engine that takes the plan renders them): elements such as
 # particles and fire (_ELEMENTS) and portrait motion beyond blinks, breathing, head, gaze and a
@@ -456,8 +457,8 @@ def parse_prompt(
             plan.static = False
     if len(chosen) > MAX_MOVES:
         dropped = ", ".join(c[0].value for c in chosen[MAX_MOVES:])
-        plan.conflicts.append(Notice("too-many-moves", "", f"more than {MAX_MOVES} camera moves at once reads as chaos: "
-                                     f"dropped {dropped}"))
+        plan.conflicts.append(Notice(
+            "too-many-moves", "", f"more than {MAX_MOVES} camera moves at once reads as chaos: dropped {dropped}"))
         chosen = chosen[:MAX_MOVES]
 
     # Negative prompt removes moves.
