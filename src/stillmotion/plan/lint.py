@@ -54,6 +54,7 @@ import re
 from dataclasses import asdict, dataclass, field
 
 from ..errors import InputError
+
 # The parser's own clause split, camera matcher and direction rules, so coach and plan agree.
 from .elements import BACKGROUND_PHRASE, TOWARD_VIEWER, ElementMotion, direction_of
 from .motion import Move
@@ -362,7 +363,7 @@ def lint_prompt(
         return PromptReport(prompt, [Lint("ok", "ok", "clear motion prompt: " + words, None)], None, 100)
     found.sort(key=lambda f: _LEVEL_ORDER[f[0].level])
     score = max(0, min(100, 100 - sum(p for _, p in found)))
-    rewrite = content if (vague or scene) else _rewrite(clauses, negative_prompt, photo, content, missing_clauses)
+    rewrite: str | None = content if (vague or scene) else _rewrite(clauses, negative_prompt, photo, content, missing_clauses)
     if rewrite is not None and _same(rewrite, prompt):
         rewrite = None
     return PromptReport(prompt, [f[0] for f in found], rewrite, score)
@@ -701,7 +702,9 @@ def _trim(plan: MotionPlan, clauses: list[_Clause], stated_moves: list[Move], mo
     return parts
 
 
-def _rewrite(clauses: list[_Clause], negative: str, photo: _Photo, content: str, missing_clauses: set[str]) -> str:
+def _rewrite(
+    clauses: list[_Clause], negative: str, photo: _Photo, content: str, missing_clauses: set[str]
+) -> str | None:
     """Every fix in turn: drop what does nothing or contradicts, what the photo lacks, trim to two motions,
     then add a speed and a direction."""
     texts = [c.text for c in clauses if photo.keeps(c)]

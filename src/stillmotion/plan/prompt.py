@@ -389,7 +389,8 @@ def parse_prompt(
         asks = _portrait_asks(clause)
         if asks:
             portrait_asks |= asks
-            if _speed_of(clause) and _speed_of(clause)[0] < 1.0:
+            said = _speed_of(clause)
+            if said is not None and said[0] < 1.0:
                 portrait_gentle = True
             used = True
         for pattern, code, words in _UNDERSTOOD:
@@ -484,14 +485,14 @@ def parse_prompt(
         negated = {e.element for e in parse_elements(clause)}
         if negated:
             hit = True
-            gone = [e for e in plan.elements if e.element in negated]
+            stilled = [e for e in plan.elements if e.element in negated]
             plan.elements = [e for e in plan.elements if e.element not in negated]
             plan.frozen_elements |= negated
             plan.removed.append(Notice(
-                "negative-drops-elements" if gone else "negative-freezes", clause,
+                "negative-drops-elements" if stilled else "negative-freezes", clause,
                 f"'{clause}' freezes {', '.join(sorted(negated))}"
-                + (f": dropped {', '.join(e.element for e in gone)} motion" if gone else ""),
-                ", ".join(dict.fromkeys(e.phrase for e in gone))))
+                + (f": dropped {', '.join(e.element for e in stilled)} motion" if stilled else ""),
+                ", ".join(dict.fromkeys(e.phrase for e in stilled))))
         if not hit:
             if re.search(r"\bshak\w*|\bjitter\w*|\bwobbl\w*|\bjerk\w*|\bhandheld\b|\bflicker\w*|\bshimmer\w*", clause):
                 plan.removed.append(Notice("never-added", clause,

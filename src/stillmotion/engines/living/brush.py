@@ -132,32 +132,6 @@ def arrows_to_flow(
     return flow
 
 
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    """3x² − 2x³ of x clipped to [0, 1]: 0 below 0, 1 above 1, C¹ in between (float32)."""
-    x = np.clip(x, 0.0, 1.0).astype(np.float32, copy=False)
-    return x * x * (3.0 - 2.0 * x)
-
-
-def _as_map(m: np.ndarray, name: str) -> np.ndarray:
-    """Check a mask is a finite 2-D array in [0, 1] and return it as float32."""
-    a = np.asarray(m)
-    if a.ndim != 2 or a.size == 0:
-        raise ValueError(f"{name} must be a 2-D H×W array in [0, 1], got shape {a.shape}")
-    a = a.astype(np.float32, copy=False)
-    if not np.isfinite(a).all() or a.min() < 0 or a.max() > 1:
-        raise ValueError(f"{name} values must be finite and in [0, 1], got [{a.min():g}, {a.max():g}]")
-    return a
-
-
-def _to_grid(m: np.ndarray, h: int, w: int) -> np.ndarray:
-    """Resize a float32 map to (h, w): area-averaged when shrinking, bilinear when enlarging."""
-    if m.shape == (h, w):
-        return m
-    shrink = m.shape[0] * m.shape[1] > h * w
-    out = cv2.resize(m, (w, h), interpolation=cv2.INTER_AREA if shrink else cv2.INTER_LINEAR)
-    return np.clip(out, 0.0, 1.0)
-
-
 # Copied from stillmotion.image._smoothstep (the mask loader's soft threshold): a 3-line
 # helper is copied rather than imported across stages.
 def _smoothstep(x: np.ndarray) -> np.ndarray:

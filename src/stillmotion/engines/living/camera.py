@@ -65,7 +65,7 @@ class Pose:
     shift_x: float = 0.0
     shift_y: float = 0.0
 
-    def __add__(self, other: "Pose") -> "Pose":
+    def __add__(self, other: Pose) -> Pose:
         """Compose two small pose deltas: angles and translations add, zooms multiply."""
         return Pose(
             self.yaw + other.yaw,
@@ -79,7 +79,7 @@ class Pose:
             self.shift_y + other.shift_y,
         )
 
-    def scaled(self, u: float) -> "Pose":
+    def scaled(self, u: float) -> Pose:
         """The pose a fraction ``u`` of the way from identity (zoom interpolated geometrically)."""
         return Pose(
             self.yaw * u, self.pitch * u, self.roll * u, self.tx * u, self.ty * u, self.tz * u, self.zoom**u,
@@ -140,7 +140,7 @@ class Geometry:
     pivot_disparity: float
 
     @staticmethod
-    def for_view(width: int, height: int, pivot_disparity: float) -> "Geometry":
+    def for_view(width: int, height: int, pivot_disparity: float) -> Geometry:
         focal = 0.5 * width / math.tan(math.radians(HFOV_DEG) / 2)
         return Geometry(width, height, focal, pivot_disparity)
 
@@ -249,7 +249,7 @@ class CameraPath:
             return [self.pose(i / n) for i in range(n)]
         return [self.pose(i / max(1, n - 1)) for i in range(n)]
 
-    def with_aim(self, aim: tuple[float, float]) -> "CameraPath":
+    def with_aim(self, aim: tuple[float, float]) -> CameraPath:
         return replace(self, aim=aim)
 
 

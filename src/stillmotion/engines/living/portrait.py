@@ -26,13 +26,12 @@ element motion; the frame is still one warp.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
 from ...plan.motion import PortraitMotion
-from ...scene.landmarks import BROWS, CHIN, FACE_OVAL, LEFT_EYE, MOUTH_CORNERS, NOSE_TIP, RIGHT_EYE, FaceLandmarks
+from ...scene.landmarks import CHIN, FACE_OVAL, LEFT_EYE, MOUTH_CORNERS, NOSE_TIP, RIGHT_EYE, FaceLandmarks
 
 __all__ = ["PortraitField", "blink_schedule"]
 
