@@ -12,7 +12,9 @@ from typer.testing import CliRunner
 
 from stillmotion.cli import app
 from stillmotion.errors import InputError
-from stillmotion.plan.brush import Arrow, arrows_to_flow, load_mask, parse_arrow
+from stillmotion.arrows import Arrow, parse_arrow
+from stillmotion.engines.living.brush import arrows_to_flow
+from stillmotion.image import load_mask
 from stillmotion.request import AnimateRequest
 
 H, W = 180, 320

@@ -18,6 +18,7 @@ from stillmotion.image import (
     SMALL_SIDE_PX,
     Still,
     load_image,
+    load_mask,
     output_size,
 )
 from stillmotion.request import Aspect, Resolution
@@ -104,6 +105,22 @@ def test_exif_orientation_is_applied(tmp_path, orientation, k):
     assert still.rgb.shape == upright.shape
     assert still.source_size == (upright.shape[1], upright.shape[0])
     assert mae(still.rgb, upright) < 3
+
+
+@pytest.mark.parametrize(("orientation", "k"), [(6, -1), (8, 1)])
+def test_a_mask_is_turned_upright_like_the_photo(tmp_path, orientation, k):
+    """load_mask decodes with load_image's own code: a phone's EXIF quarter turn applies to masks too."""
+    stored = np.zeros((64, 48), np.uint8)  # as stored: 48 wide × 64 high; upright it is the photo's 64×48
+    stored[:16, :12] = 255
+    exif = Image.Exif()
+    exif[0x0112] = orientation
+    m = load_mask(save(stored, tmp_path / f"mask{orientation}.png", exif=exif), (64, 48))
+    upright = np.rot90(stored, k=k).astype(np.float32) / 255
+    assert m.shape == (48, 64) and m.dtype == np.float32
+    assert np.array_equal(m, upright)
+    # Without the EXIF turn, the same pixels are the wrong way round for this photo.
+    with pytest.raises(InputError, match=r"^--freeze '.*' is 48×64 but the photo is 64×48"):
+        load_mask(save(stored, tmp_path / "flat.png"), (64, 48), flag="--freeze")
 
 
 def test_greyscale_becomes_equal_channels(tmp_path):

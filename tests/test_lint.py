@@ -6,9 +6,9 @@ import json
 
 import pytest
 
-from stillmotion.engines.living.camera import Move
 from stillmotion.errors import InputError
 from stillmotion.plan.lint import KINDS, VOCABULARY, _MOVE_PHRASE, lint_prompt
+from stillmotion.plan.motion import Move
 from stillmotion.plan.prompt import parse_prompt
 
 FACE = (0.5, 0.4)
@@ -228,3 +228,48 @@ def test_bad_arguments_are_named():
         lint_prompt("slow push-in", faces=-1)
     for kind in KINDS:
         assert lint_prompt("", kind=kind).rewrite
+
+
+# Prompts whose coaching, for the living engine, speaks of what it renders, defaults or cannot render.
+LIVING_ADVICE = ["snow falling", "slow push-in, fire crackling", "a woman talking", "pan left",
+                 "clouds drifting across the sky", "waves", "make it move", "A beautiful woman at the beach",
+                 "sparkles while the camera pans left", "she laughs, rain falling"]
+
+
+@pytest.mark.parametrize("photo", PHOTOS[:5], ids=[json.dumps(p) for p in PHOTOS[:5]])
+def test_raw_prompt_engines_get_no_living_engine_advice(photo):
+    for prompt in CORPUS + LIVING_ADVICE:
+        report = lint_prompt(prompt, **photo, takes_plan=False)
+        said = report.summary() + json.dumps(report.to_dict())
+        assert "living engine" not in said and "default" not in said, (prompt, photo, report.summary())
+        assert not {lint.code for lint in report.lints} & {"unsupported", "no-speed", "no-direction"}, prompt
+
+
+def test_raw_prompt_engines_keep_the_engine_neutral_advice():
+    assert lint_prompt("snow falling", takes_plan=False).lints[0].code == "ok"
+    assert lint_prompt("snow falling").lints[0].code == "unsupported"  # the living engine's own coaching
+    raw = lint_prompt("slow push-in, fire crackling", takes_plan=False)
+    assert [lint.code for lint in raw.lints] == ["ok"] and "fire crackling" in raw.lints[0].message
+    for prompt, code in [("make it move", "vague"), ("A beautiful woman at the beach", "scene-description"),
+                         ("pan left zoom in orbit right tilt up clouds waves grass hair blinking smile",
+                          "too-many-motions")]:
+        assert code in warnings(lint_prompt(prompt, takes_plan=False)), prompt
+    static = lint_prompt("static camera, pan left", takes_plan=False)
+    (lint,) = [x for x in static.lints if x.code == "contradiction"]
+    assert "'static camera' against 'pan left'" in lint.message and "keeping" not in lint.message
+    negative = lint_prompt("slow pan left", "panning", takes_plan=False)
+    assert "the negative 'panning' against 'slow pan left'" in negative.lints[0].message
+    missing = lint_prompt("waves crashing, snow falling", elements=["sky"], takes_plan=False)
+    assert "missing-element" in warnings(missing)
+    assert missing.rewrite is not None and "snow falling" in missing.rewrite  # the engine may render it: kept
+
+
+def test_the_coach_reads_the_callers_plan_the_same_way():
+    """Given the run's plan (any strength, duration, loop, subject), the coaching is the one it makes itself."""
+    for prompt in CORPUS:
+        for photo in PHOTOS:
+            face = None if photo.get("faces") == 0 else (0.3, 0.6)
+            plan = parse_prompt(prompt, motion_strength=0.9, duration=14, loop=True, subject=None, face=face)
+            assert lint_prompt(prompt, **photo, plan=plan).to_dict() == lint_prompt(prompt, **photo).to_dict()
+    with pytest.raises(TypeError, match="MotionPlan"):
+        lint_prompt("slow pan left", plan={"camera": []})

@@ -9,9 +9,10 @@ from conftest import mean_flow
 
 import stillmotion
 from stillmotion.engines.living import LivingEngine
-from stillmotion.engines.living.camera import CameraMove, CameraPath, Geometry, Move, ease_trapezoid
+from stillmotion.engines.living.camera import CameraPath, Geometry, ease_trapezoid
 from stillmotion.engines.living.parallax import ParallaxRenderer, build_plate, disparity_from_depth
 from stillmotion.image import load_image
+from stillmotion.plan.motion import CameraMove, Move
 from stillmotion.plan.prompt import MotionPlan
 from stillmotion.scene import Scene
 from stillmotion.scene.depth import estimate_depth

@@ -13,8 +13,8 @@ import pytest
 from conftest import mean_flow, psnr
 
 import stillmotion
-from stillmotion.engines.living.camera import Move
 from stillmotion.image import load_image
+from stillmotion.plan.motion import Move
 from stillmotion.scene import Scene
 from stillmotion.video import read_video
 

@@ -21,8 +21,8 @@ from PIL import Image, ImageDraw
 from .engines.registry import get_engine
 from .errors import Canceled, GenerationError, InputError, StillmotionError
 from .analysis import Report, analyze_photo
-from .image import load_image, output_size
-from .plan.brush import load_mask, parse_arrow
+from .arrows import parse_arrow
+from .image import load_image, load_mask, output_size
 from .plan.lint import lint_prompt
 from .plan.prompt import parse_prompt
 from .recipe import build as build_recipe
@@ -178,20 +178,17 @@ def run(
     # The same checks as `stillmotion analyze`, first: warn, block only the unusable.
     target = None if request.aspect.value == "source" or request.size else request.aspect
     report = analyze_photo(still, target_aspect=target, scene=scene)
-    report.prompt = lint_prompt(request.prompt, request.negative_prompt, elements=report.elements,
-                                faces=report.faces, kind=report.kind)
     if not report.usable:
         bad = next(c for c in report.checks if c.level == "unusable")
         raise InputError(f"photo {still.path.name!r} cannot be animated: {bad.message}")
     if report.check("resolution").level == "warning":  # says the same as the loader's small-photo notice, with advice
         warnings = [w for w in warnings if "upscaled" not in w]
     warnings += [f"photo: {c.message}" for c in report.checks if c.level == "warning"]
-    warnings += [f"prompt: {lint.message}" + (f" — try: '{lint.suggestion}'" if lint.suggestion else "")
-                 for lint in report.prompt.lints if lint.level == "warning"]
     timings["understand"] = time.perf_counter() - t
 
-    # 3. Plan: prompt + negative prompt + options → MotionPlan.
+    # 3. Plan: prompt + negative prompt + options → MotionPlan, parsed once; the coach reads that plan.
     t = time.perf_counter()
+    takes_plan = spec.family == "living"  # engines that read the raw prompt get engine-neutral coaching
     plan = parse_prompt(
         request.prompt,
         request.negative_prompt,
@@ -201,7 +198,11 @@ def run(
         subject=subject,
         face=face,
     )
-    plan_text = plan.explain()
+    report.prompt = lint_prompt(request.prompt, request.negative_prompt, elements=report.elements,
+                                faces=report.faces, kind=report.kind, plan=plan, takes_plan=takes_plan)
+    warnings += [f"prompt: {lint.message}" + (f" — try: '{lint.suggestion}'" if lint.suggestion else "")
+                 for lint in report.prompt.lints if lint.level == "warning"]
+    plan_text = plan.explain() if takes_plan else f"Prompt: the {spec.name} engine reads the prompt itself, as written"
     timings["plan"] = time.perf_counter() - t
 
     # 4–5. Render each variation, streaming frames into the encoder; finish.

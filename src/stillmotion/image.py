@@ -10,6 +10,9 @@ the problem and the fix.
 
 :func:`output_size` chooses the output video size from the request's
 ``size``, or ``resolution`` and ``aspect``.
+
+:func:`load_mask` reads the motion brush's painted masks (``--mask``,
+``--freeze``) with the same decoders and the same one-line errors.
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ __all__ = [
     "SMALL_SIDE_PX",
     "Still",
     "load_image",
+    "load_mask",
     "output_size",
 ]
 
@@ -69,6 +73,16 @@ _MAGIC = (
     (b"MM\x00*", "TIFF"),
     (b"BM", "BMP"),
 )
+# Masks: ITU-R BT.601 luma, as Pillow's convert("L").
+_LUMA = np.array([0.299, 0.587, 0.114], np.float32)
+# Soft threshold of mask values: below LO is exactly 0 (JPEG noise on black),
+# above HI exactly 1, smoothstep between.
+_MASK_LO, _MASK_HI = 0.1, 0.9
+# A transparent mask whose painted pixels (alpha > 0.5) vary in luminance by
+# at most this much is read by its alpha: the paint colour does not matter.
+_UNIFORM_LUMA = 8 / 255
+# What the mask means, by flag: load_mask accepts exactly these.
+_MASK_ROLES = {"--mask": "moves", "--freeze": "frozen"}
 _HEIF_BRANDS = (b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1", b"avif", b"avis")
 
 
@@ -166,6 +180,71 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Stil
     return Still(rgb=rgb, path=path, source_size=(w, h), warnings=tuple(notes))
 
 
+def load_mask(path: str | os.PathLike, photo_size: tuple[int, int], *, flag: str = "--mask") -> np.ndarray:
+    """Read a painted mask: float32 H×W in [0, 1] at the photo's size, 1 = white.
+
+    Any image :func:`load_image` reads (JPEG, PNG, WebP,
+    TIFF, BMP, GIF), turned upright by its EXIF orientation. Values are the
+    luminance, or the alpha when the image has transparency and its painted
+    pixels are all one colour (white strokes on a transparent layer); a
+    transparent image with varied colours gives luminance × alpha. A soft
+    threshold follows: below 0.1 is 0, above 0.9 is 1, smoothstep between.
+
+    Args:
+        path: The mask file.
+        photo_size: (width, height) of the photo in pixels, after EXIF orientation.
+        flag: ``"--mask"`` (white = moves; all black is an error) or
+            ``"--freeze"`` (white = frozen; all black means nothing frozen
+            and gives zeros; all white is an error).
+
+    Returns:
+        float32 array of shape (height, width), values in [0, 1].
+
+    Raises:
+        InputError: the file is missing, a folder, unreadable, not an image,
+            truncated or corrupt; it is not exactly ``photo_size``; a
+            ``--mask`` is all black or a ``--freeze`` all white.
+        ValueError: ``flag`` is neither ``"--mask"`` nor ``"--freeze"``.
+
+    >>> moves = load_mask("water.png", (1280, 960))  # doctest: +SKIP
+    >>> moves.shape, moves.dtype  # doctest: +SKIP
+    ((960, 1280), dtype('float32'))
+    """
+    role = _MASK_ROLES.get(flag)
+    if role is None:
+        raise ValueError(f"flag must be one of {sorted(_MASK_ROLES)}, got {flag!r}")
+    path = Path(path)
+    label = f"{flag} '{path}'"
+    pw, ph = photo_size
+    notes: list[str] = []  # animated file, unreadable EXIF: harmless for a mask
+    with _open_checked(path, label, MAX_PIXELS) as im:
+        if im.size not in ((pw, ph), (ph, pw)):  # (ph, pw): EXIF may rotate it to the right size
+            raise _wrong_size(label, im.size, photo_size)
+        upright, _icc = _decode_upright(im, label, notes)
+        if upright.size != (pw, ph):
+            raise _wrong_size(label, upright.size, photo_size)
+        raw = None
+        if upright.has_transparency_data:
+            rgba = np.asarray(upright.convert("RGBA"), dtype=np.float32) / 255
+            alpha = rgba[..., 3]
+            if alpha.min() < 1:
+                lum = rgba[..., :3] @ _LUMA
+                painted = alpha > 0.5
+                uniform = not painted.any() or float(np.ptp(lum[painted])) <= _UNIFORM_LUMA
+                raw = alpha if uniform else lum * alpha
+            else:
+                raw = rgba[..., :3] @ _LUMA
+        if raw is None:
+            raw = _to_srgb_rgb8(upright, None, label, notes).astype(np.float32) @ (_LUMA / 255)
+
+    values = _smoothstep((raw - _MASK_LO) / (_MASK_HI - _MASK_LO))
+    if role == "moves" and not values.any():
+        raise InputError(f"{label} is all black: nothing would move; paint the moving areas white")
+    if role == "frozen" and values.min() >= 1:
+        raise InputError(f"{label} is all white: everything would be frozen; paint only the still areas white")
+    return np.ascontiguousarray(values, dtype=np.float32)
+
+
 def output_size(
     photo_size: tuple[int, int],
     *,
@@ -230,7 +309,7 @@ def output_size(
 def _open_checked(path: Path, label: str, max_pixels: int) -> Image.Image:
     """Open ``path`` with Pillow (allowed formats only), nothing decoded yet; the caller closes it.
 
-    Shared by :func:`load_image` and :func:`stillmotion.plan.brush.load_mask`.
+    Shared by :func:`load_image` and :func:`load_mask`.
     ``label`` starts every message (``"photo 'x.jpg'"``, ``"--mask 'm.png'"``).
 
     Raises:
@@ -304,6 +383,17 @@ def _decode_upright(im: Image.Image, label: str, notes: list[str]) -> tuple[Imag
         upright = im
         notes.append(f"{label} has unreadable EXIF data ({_reason(err)}): using it as stored, not rotated")
     return upright, icc
+
+
+def _wrong_size(label: str, got: tuple[int, int], photo_size: tuple[int, int]) -> InputError:
+    (gw, gh), (pw, ph) = got, photo_size
+    return InputError(f"{label} is {gw}×{gh} but the photo is {pw}×{ph}: make the mask the photo's size")
+
+
+def _smoothstep(x: np.ndarray) -> np.ndarray:
+    """3x² − 2x³ of x clipped to [0, 1]: 0 below 0, 1 above 1, C¹ in between (float32)."""
+    x = np.clip(x, 0.0, 1.0).astype(np.float32, copy=False)
+    return x * x * (3.0 - 2.0 * x)
 
 
 def _even(x: float) -> int:

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from .arrows import Arrow, parse_arrow
 from .errors import InputError
 
 __all__ = ["ASPECTS", "PRESETS", "RESOLUTIONS", "AnimateRequest", "Aspect", "Preset", "Resolution", "parse_size"]
@@ -161,8 +162,6 @@ class AnimateRequest(BaseModel):
     @field_validator("arrows", mode="before")
     @classmethod
     def _arrows_as_text(cls, v):
-        from .plan.brush import Arrow  # lazy: plan.brush imports image, which imports this module
-
         if isinstance(v, (str, Arrow)):
             v = [v]
         if isinstance(v, (list, tuple)):
@@ -172,8 +171,6 @@ class AnimateRequest(BaseModel):
     @field_validator("arrows")
     @classmethod
     def _check_arrows(cls, v: list[str]) -> list[str]:
-        from .plan.brush import parse_arrow
-
         for text in v:
             parse_arrow(text)
         return v

@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["BACKGROUND_PHRASE", "ELEMENT_REGIONS", "ElementMotion", "parse_elements"]
+__all__ = ["BACKGROUND_PHRASE", "TOWARD_VIEWER", "ElementMotion", "direction_of", "parse_elements"]
 
 BACKGROUND_PHRASE = "(background) only the background in motion"
 """The phrase of element motions added for "only the background in motion"."""
@@ -75,9 +75,6 @@ _RULES: list[tuple[str, str, str, tuple[float, float], str]] = [
     ("hair", r"\bhair\b", "sway", (1.0, 0.0), "hair"),
     ("light", r"\blight\b|\bsunlight\b|\bsunbeams?\b|\brays\b|\bgolden\s+hour\b|\bdappled\b|\bglow\w*\b|\bshadows?\b", "relight", (1.0, 0.0), "image"),
 ]
-_ELEMENT_WORDS = re.compile("|".join(r[1] for r in _RULES))
-ELEMENT_REGIONS = {r[0]: r[4] for r in _RULES}
-"""Which Scene region each element moves in by default."""
 
 _MOVING = r"(?:drift\w*|flow\w*|mov\w*|roll\w*|blow\w*|sway\w*|sweep\w*|stream\w*|run\w*|pass\w*|slid\w*|glid\w*)\s+(?:slowly\s+|gently\s+|softly\s+|quickly\s+)?"
 _DIRECTIONS = [
@@ -86,7 +83,11 @@ _DIRECTIONS = [
     (re.compile(r"\bris(?:e|es|ing)\b|\bupward\w*\b|\bascend\w*\b|\bfrom\s+(?:the\s+)?bottom\b|\bup\b"), (0.0, -1.0)),
     (re.compile(r"\bfall(?:s|ing)?\b|\bdownward\w*\b|\bdescend\w*\b|\bfrom\s+(?:the\s+)?top\b|\bpour\w*\b|\bdown\b"), (0.0, 1.0)),
 ]
-_TOWARD_VIEWER = re.compile(r"\brolling\s+in\b|\broll\s+in\b|\bcoming\s+in\b|\btoward\w*\s+(?:the\s+)?(?:camera|viewer|shore|beach)\b|\bonto\s+the\s+(?:shore|beach)\b")
+TOWARD_VIEWER = re.compile(
+    r"\brolling\s+in\b|\broll\s+in\b|\bcoming\s+in\b|\btoward\w*\s+(?:the\s+)?(?:camera|viewer|shore|beach)\b|"
+    r"\bonto\s+the\s+(?:shore|beach)\b"
+)
+"""Waves "rolling in" come toward the viewer: water then flows down the frame as well."""
 _SPEEDS = [
     (re.compile(r"\b(?:very|extremely)\s+(?:slow\w*|gentl\w*|subtl\w*|soft\w*)\b|\bbarely\b|\bfaint\w*\b"), 0.4),
     (re.compile(r"\b(?:very|extremely)\s+(?:fast|quick\w*|strong\w*)\b|\bstorm\w*\b|\bgust\w*\b|\braging\b|\bturbulent\b"), 2.0),
@@ -108,7 +109,7 @@ def parse_elements(clause: str, *, motion_strength: float = 0.5) -> list[Element
     """
     out: list[ElementMotion] = []
     seen: set[str] = set()
-    direction = _direction_of(clause)
+    direction = direction_of(clause)
     speed = _speed_of(clause) * 2.0 * float(motion_strength)
     for element, pattern, style, default_dir, region in _RULES:
         if element in seen or not re.search(pattern, clause):
@@ -117,7 +118,7 @@ def parse_elements(clause: str, *, motion_strength: float = 0.5) -> list[Element
         d = default_dir
         if style in ("flow", "sway") and direction is not None:
             d = direction
-        if element == "water" and style == "flow" and _TOWARD_VIEWER.search(clause):
+        if element == "water" and style == "flow" and TOWARD_VIEWER.search(clause):
             # Waves "rolling in" come toward the viewer (down the frame) as well.
             d = _unit(d[0], d[1] + 0.6) if d != (0.0, 1.0) else d
         if element == "light" and re.search(r"\bdappled\b|\bthrough\s+(?:the\s+)?(?:leaves|trees|branches)\b", clause):
@@ -126,12 +127,12 @@ def parse_elements(clause: str, *, motion_strength: float = 0.5) -> list[Element
     return out
 
 
-def mentions_element(text: str) -> bool:
-    """True when the text names any element of the vocabulary."""
-    return bool(_ELEMENT_WORDS.search(text))
+def direction_of(clause: str) -> tuple[float, float] | None:
+    """The direction a clause's words give, as a unit (x, y) in image coordinates, or None when none is said.
 
-
-def _direction_of(clause: str) -> tuple[float, float] | None:
+    >>> direction_of("clouds drifting from the left"), direction_of("steam rising"), direction_of("waves")
+    ((1.0, 0.0), (0.0, -1.0), None)
+    """
     for pattern, d in _DIRECTIONS:
         if pattern.search(clause):
             return d

@@ -5,9 +5,16 @@ must describe *movement* (what moves, how fast, which way), not the scene;
 that "make it move" says nothing; that one dominant motion beats ten. This
 module tells them up front, honestly: rules and measurements on top of
 :func:`~stillmotion.plan.prompt.parse_prompt` (no language model). It never
-re-parses what the parser parses: every finding is read off the
-:class:`~stillmotion.plan.prompt.MotionPlan` of the whole prompt and of each
-clause.
+re-reads what the parser read: every finding is read off the
+:class:`~stillmotion.plan.prompt.MotionPlan` of the whole prompt (the
+caller's, when it has parsed the prompt already: ``plan=``) and of each
+clause, by the codes of its :class:`~stillmotion.plan.prompt.Notice` records,
+never by their prose.
+
+Engines that read the raw prompt themselves (``takes_plan=False``: the
+diffusion engines) get only the engine-neutral coaching: vague, scene
+description, contradictions, too many motions, what the photo lacks. Nothing
+is said about what the living engine renders, its default moves or speeds.
 
 Codes, their level and their penalty (the score is 100 minus the penalty of
 each lint, one lint per code, clamped to 0..100; see :data:`PENALTIES`):
@@ -25,6 +32,7 @@ no-direction        advice    5: water, clouds or mist with the default directio
 no-speed            advice    5: a camera move with no speed word ("pan left")
 unsupported         warning   30: the only motion asked is one the living engine does not render
 unsupported         advice    0: a motion the living engine does not render (fire, snow, talking)
+(no-direction, no-speed and unsupported are for engines that take the plan only)
 ok                  ok        0: nothing to fix
 ==================  ========  =====================================================
 
@@ -45,12 +53,12 @@ from __future__ import annotations
 import re
 from dataclasses import asdict, dataclass, field
 
-from ..engines.living.camera import Move
 from ..errors import InputError
-from .elements import BACKGROUND_PHRASE, ElementMotion
-from .elements import _TOWARD_VIEWER, _direction_of  # the parser's own direction rules, so coach and plan agree
-from .prompt import MotionPlan, parse_prompt
-from .prompt import _SPLIT, _moves_in, _normalise  # the parser's own clause split and camera matcher
+
+# The parser's own clause split, camera matcher and direction rules, so coach and plan agree.
+from .elements import BACKGROUND_PHRASE, TOWARD_VIEWER, ElementMotion, direction_of
+from .motion import Move
+from .prompt import MotionPlan, Notice, moves_in, normalise, parse_prompt, split_clauses
 
 __all__ = ["KINDS", "MAX_MOTIONS", "PENALTIES", "VOCABULARY", "Lint", "PromptReport", "lint_prompt"]
 
@@ -209,6 +217,8 @@ def lint_prompt(
     elements: list[str] | None = None,
     faces: int | None = None,
     kind: str | None = None,
+    plan: MotionPlan | None = None,
+    takes_plan: bool = True,
 ) -> PromptReport:
     """Coach a motion prompt before the first render.
 
@@ -221,12 +231,23 @@ def lint_prompt(
         faces: number of faces in the photo; None = unknown.
         kind: ``portrait``, ``landscape``, ``product``, ``architecture``,
             ``crowd``, ``text`` or ``general``; None = unknown.
+        plan: the prompt's :class:`~stillmotion.plan.prompt.MotionPlan` when
+            the caller has parsed it already (``api.run`` does, so a run parses
+            its prompt once): ``parse_prompt(prompt, negative_prompt, ...)``
+            with any motion strength, duration, loop and subject, and ``face``
+            None exactly when the photo has no face. None = parsed here. The
+            coaching is the same either way: it reads speed words, not amplitudes.
+        takes_plan: the engine renders the parsed plan (the living engine).
+            False for engines that read the raw prompt themselves (diffusion):
+            only engine-neutral coaching, no word of what the living engine
+            renders (no ``unsupported``, ``no-speed`` or ``no-direction``).
 
     Returns:
         A :class:`PromptReport`: lints (warnings first), a rewrite, a score.
 
     Raises:
         InputError: ``kind`` is not one of :data:`KINDS`, or ``faces`` is negative.
+        TypeError: ``plan`` is not a MotionPlan.
 
     >>> lint_prompt("waves crashing", elements=["sky"]).lints[0].code
     'missing-element'
@@ -238,10 +259,13 @@ def lint_prompt(
         raise InputError(f"kind={kind!r} is not one of {', '.join(KINDS)}")
     if faces is not None and (isinstance(faces, bool) or int(faces) != faces or faces < 0):
         raise InputError(f"faces={faces!r} must be a whole number ≥ 0 (or None when unknown)")
-    photo = _Photo(None if elements is None else {str(e).strip().lower() for e in elements}, faces, kind)
+    if plan is not None and not isinstance(plan, MotionPlan):
+        raise TypeError(f"plan must be a MotionPlan (from parse_prompt) or None, got {type(plan).__name__}")
+    photo = _Photo(None if elements is None else {str(e).strip().lower() for e in elements}, faces, kind, takes_plan)
 
-    # 2. Parse: the whole prompt as the engine will, and each clause on its own.
-    plan = _parse(prompt, negative_prompt, photo)
+    # 2. Parse: the whole prompt as the engine will (unless the caller has), and each clause on its own.
+    if plan is None:
+        plan = _parse(prompt, negative_prompt, photo)
     clauses = [_Clause(text, _parse(text, "", photo)) for text in _split(prompt)]
     stated_moves: list[Move] = []
     for c in clauses:
@@ -249,9 +273,12 @@ def lint_prompt(
     moving_elements = [e for e in plan.elements if e.phrase != BACKGROUND_PHRASE]
     scene_clauses = [c.text for c in clauses if c.scene]
     unsupported = [c.text for c in clauses if c.unsupported]
-    concrete = bool(stated_moves or plan.static or plan.portrait or plan.background_elements or moving_elements)
+    # An engine that reads the raw prompt may render fire or talking: those clauses are motion there.
+    raw_motion = bool(unsupported) and not takes_plan
+    concrete = bool(stated_moves or plan.static or plan.portrait or plan.background_elements or moving_elements
+                    or raw_motion)
     explicit = bool(stated_moves or plan.static or plan.portrait or plan.background_elements
-                    or any(_MOTION_CUE.search(e.phrase) for e in moving_elements))
+                    or any(_MOTION_CUE.search(e.phrase) for e in moving_elements) or raw_motion)
     content = _content_suggestion(prompt, photo)
 
     # 3. Detect. Each finding is (lint, penalty).
@@ -259,12 +286,13 @@ def lint_prompt(
     vague = not concrete and _is_vague(prompt)
     scene = not vague and not explicit and bool(scene_clauses or moving_elements)
     if vague:
-        guess = f" (the engine would guess: {plan.camera[0].move.value})" if plan.defaulted and plan.camera else ""
+        guess = (f" (the engine would guess: {plan.camera[0].move.value})"
+                 if takes_plan and plan.defaulted and plan.camera else "")
         what = "empty prompt" if not prompt.strip() else f"'{prompt.strip()}' is too vague"
         found.append(_lint("vague", "warning",
                            f"{what}: it does not say what moves, how fast or which way{guess}", content))
     elif scene:
-        noun_only = "" if not moving_elements else (
+        noun_only = "" if not (moving_elements and takes_plan) else (
             f"; {', '.join(sorted({e.element for e in moving_elements}))} would only get a default drift")
         found.append(_lint("scene-description", "warning",
                            "describes the scene, not motion: the model already sees the photo — say what moves, "
@@ -273,22 +301,23 @@ def lint_prompt(
         found.append(_lint("scene-description", "advice",
                            f"{_quote(scene_clauses)} describe{'s' if len(scene_clauses) == 1 else ''} the scene: "
                            "the photo already shows it, so it moves nothing",
-                           _suggest(_drop(clauses, scene_clauses), content)))
+                           _suggest(_drop(clauses, scene_clauses, photo), content, photo)))
 
-    contradictions = _contradictions(plan)
+    contradictions = _contradictions(plan, takes_plan)
     if contradictions:
-        fixed = _drop_contradictions([c.text for c in clauses if not c.unused], negative_prompt, photo)
+        fixed = _drop_contradictions([c.text for c in clauses if photo.keeps(c)], negative_prompt, photo)
+        what = "the render follows only part of it" if takes_plan else "the model gets mixed instructions"
         found.append(_lint("contradiction", "warning",
-                           "contradicts itself, so the render follows only part of it: " + "; ".join(contradictions),
-                           _suggest(fixed, content)))
+                           f"contradicts itself, so {what}: " + "; ".join(contradictions),
+                           _suggest(fixed, content, photo)))
 
     missing, missing_clauses = _missing(plan, clauses, photo)
     if missing:
-        keep = [c.text for c in clauses if c.text not in missing_clauses and not c.unused]
+        keep = [c.text for c in clauses if c.text not in missing_clauses and photo.keeps(c)]
         if photo.faces == 0:
             keep = [_FACE_TARGET.sub(r"\1 the subject", t) for t in keep]
         found.append(_lint("missing-element", "warning",
-                           "; ".join(missing) + ": that motion has nothing to act on", _suggest(keep, content)))
+                           "; ".join(missing) + ": that motion has nothing to act on", _suggest(keep, content, photo)))
 
     motions = _motions(plan, stated_moves, moving_elements)
     if len(motions) > MAX_MOTIONS:
@@ -297,15 +326,16 @@ def lint_prompt(
         found.append((Lint("too-many-motions", "warning",
                            f"{len(motions)} motions at once ({', '.join(motions)}): they fight for attention and read "
                            "as chaos — pick one dominant motion and at most one secondary",
-                           _suggest(_trim(plan, clauses, stated_moves, moving_elements), content)), penalty))
+                           _suggest(_trim(plan, clauses, stated_moves, moving_elements), content, photo)), penalty))
 
-    if not (vague or scene):
-        no_speed = [cm.move.value for cm in plan.camera if not plan.defaulted and abs(cm.amount - 1.0) < 1e-6]
+    # The living engine's own advice: speeds and directions it would default, motions it does not render.
+    if takes_plan and not (vague or scene):
+        no_speed = [cm.move.value for cm in plan.camera if not plan.defaulted and cm.speed == "normal"]
         if no_speed:
             found.append(_lint("no-speed", "advice",
                                f"no speed word for {', '.join(no_speed)}: 'slow', 'gentle' or 'fast' sets how far "
                                "it travels and reads more filmed",
-                               _suggest([_add_speed(c) for c in clauses if not c.unused], None)))
+                               _suggest([_add_speed(c) for c in clauses if not c.unused], None, photo)))
         lacking = [e for e in moving_elements if _default_direction(e) and e.region not in photo.lacks]
         if lacking:
             names = ", ".join(e.element for e in lacking)
@@ -315,8 +345,8 @@ def lint_prompt(
             found.append(_lint("no-direction", "advice",
                                f"no direction for {names}: {'it' if len(lacking) == 1 else 'they'} will flow toward "
                                f"the right (the default){note} — name one ('from the left', 'rolling in') to choose",
-                               _suggest(_drop_contradictions(directed, "", photo), None)))
-    if unsupported:
+                               _suggest(_drop_contradictions(directed, "", photo), None, photo)))
+    if unsupported and takes_plan:
         alone = not concrete
         found.append(_lint("unsupported", "warning" if alone else "advice",
                            f"the living engine does not render {_quote(unsupported)} (fire, snow, rain, talking)"
@@ -325,11 +355,15 @@ def lint_prompt(
 
     # 4. Score, order, rewrite.
     if not found:
-        return PromptReport(prompt, [Lint("ok", "ok", "clear motion prompt: " + _describe(plan, moving_elements), None)],
-                            None, 100)
+        if takes_plan:
+            words = _describe(plan, moving_elements)
+        else:
+            named = _motions(plan, stated_moves, moving_elements) + unsupported
+            words = f"{_quote(named) if named else 'a still shot'}, read by the engine itself as written"
+        return PromptReport(prompt, [Lint("ok", "ok", "clear motion prompt: " + words, None)], None, 100)
     found.sort(key=lambda f: _LEVEL_ORDER[f[0].level])
     score = max(0, min(100, 100 - sum(p for _, p in found)))
-    rewrite = content if (vague or scene) else _rewrite(clauses, negative_prompt, photo, content, missing_clauses)
+    rewrite: str | None = content if (vague or scene) else _rewrite(clauses, negative_prompt, photo, content, missing_clauses)
     if rewrite is not None and _same(rewrite, prompt):
         rewrite = None
     return PromptReport(prompt, [f[0] for f in found], rewrite, score)
@@ -342,13 +376,29 @@ _ANY_FACE = (0.5, 0.4)
 _CENTRE = (0.5, 0.5)
 _NATURAL = {"water": "water", "sky": "sky", "vegetation": "foliage", "hair": "hair", "steam": "steam or smoke"}
 _LEVEL_ORDER = {"warning": 0, "advice": 1, "ok": 2}
+# Notice codes the coach reads: conflicts that are contradictions (not "too many moves" or "no face"),
+# removals where the negative cancels what the prompt asked, unused motions a raw-prompt engine may render.
+_CLASHES = {"move-conflict", "static-conflict", "element-conflict"}
+_CANCELS = {"negative-drops-moves", "negative-drops-elements"}
+_RAW_MOTION = {"portrait-motion", "unsupported-element"}
 
 
 @dataclass
 class _Photo:
+    """The photo, and whether the engine renders the plan (what a suggestion may keep)."""
+
     have: set[str] | None  # natural elements present; None = unknown
     faces: int | None
     kind: str | None
+    takes_plan: bool = True
+
+    def keeps(self, c: _Clause) -> bool:
+        """A clause a suggestion keeps: one the plan uses, or (raw-prompt engines) a motion it does not render."""
+        return not c.unused or (not self.takes_plan and c.unsupported)
+
+    def understands(self, plan: MotionPlan) -> bool:
+        """Nothing in the plan unused (for raw-prompt engines: nothing but motions the engine may render)."""
+        return not any(self.takes_plan or n.code not in _RAW_MOTION for n in plan.unused)
 
     @property
     def lacks(self) -> set[str]:
@@ -371,7 +421,7 @@ class _Clause:
 
     @property
     def moves(self) -> list[Move]:
-        return _moves_in(_normalise(self.text))
+        return moves_in(normalise(self.text))
 
     @property
     def elements(self) -> list[ElementMotion]:
@@ -384,24 +434,21 @@ class _Clause:
     @property
     def scene(self) -> bool:
         """Names things, moves nothing (and the parser says so, or it names an unsupported thing without a verb)."""
-        return any("no camera motion in it" in u for u in self.plan.unused) or (
-            self.unused and not _MOTION_CUE.search(self.text) and not _portrait_unused(self.plan))
+        return _has(self.plan.unused, "no-camera-motion") or (
+            self.unused and not _MOTION_CUE.search(self.text) and not _has(self.plan.unused, "portrait-motion"))
 
     @property
     def unsupported(self) -> bool:
         return self.unused and not self.scene
 
 
-def _portrait_unused(plan: MotionPlan) -> bool:
-    return any("portrait motion" in u for u in plan.unused)
+def _has(notices: list[Notice], *codes: str) -> bool:
+    return any(n.code in codes for n in notices)
 
 
 def _split(prompt: str) -> list[str]:
-    """The prompt's clauses, split as the parser splits them, with the user's words kept."""
-    text = prompt.lower().replace("’", "'").replace("–", "-").replace("—", "-")
-    text = re.sub(r"\bblack[\s-]+and[\s-]+white\b", "monochrome", text)
-    text = re.sub(r"\s+", " ", text).strip()
-    return [c.strip() for c in _SPLIT.split(text) if c and c.strip()]
+    """The prompt's clauses, split as the parser splits them, with the user's words (and hyphens) kept."""
+    return split_clauses(normalise(prompt, keep_hyphens=True))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -439,10 +486,18 @@ def _is_vague(prompt: str) -> bool:
     return not rest
 
 
-def _contradictions(plan: MotionPlan) -> list[str]:
-    """The plan's real contradictions: clashing moves, the negative cancelling the prompt, elements pulled both ways."""
-    out = [c for c in plan.conflicts if not c.startswith("more than") and "no face was found" not in c]
-    out += [f"negative {r}" for r in plan.removed if ": dropped" in r]
+def _contradictions(plan: MotionPlan, takes_plan: bool = True) -> list[str]:
+    """The plan's real contradictions: clashing moves, the negative cancelling the prompt, elements pulled both ways.
+
+    In the plan's words (which one it keeps) for an engine that takes the plan, else as the clauses that clash.
+    """
+    clashes = [c for c in plan.conflicts if c.code in _CLASHES]
+    cancels = [r for r in plan.removed if r.code in _CANCELS]
+    if takes_plan:
+        out = [c.text for c in clashes] + [f"negative {r.text}" for r in cancels]
+    else:
+        out = [f"'{c.clause}' against '{c.other}'" for c in clashes]
+        out += [f"the negative '{r.clause}' against '{r.other}'" for r in cancels]
     moving = [e for e in plan.elements if e.style in ("flow", "sway") and e.phrase != BACKGROUND_PHRASE]
     for i, a in enumerate(moving):
         for b in moving[i + 1:]:
@@ -486,7 +541,7 @@ def _missing(plan: MotionPlan, clauses: list[_Clause], photo: _Photo) -> tuple[l
         if plan.portrait is not None:
             out.append(f"asks for portrait motion ({_portrait_words(plan)}) but the photo has no face")
             bad |= {c.text for c in clauses if c.plan.portrait is not None}
-        if any("no face was found" in c for c in plan.conflicts):
+        if _has(plan.conflicts, "no-face"):
             out.append(f"aims the camera at the {plan.target_word} but the photo has no face")
     if plan.background_elements and photo.have is not None and not photo.have & {"sky", "water", "vegetation"}:
         out.append("asks for the background in motion but the photo has no sky, water or foliage")
@@ -515,7 +570,7 @@ def _motions(plan: MotionPlan, stated_moves: list[Move], moving: list[ElementMot
 def _default_direction(e: ElementMotion) -> bool:
     """A flowing element (water, clouds, mist) whose direction no word chose: it takes the default (toward the right)."""
     return (e.style == "flow" and e.element in ("water", "clouds", "mist") and e.direction == (1.0, 0.0)
-            and _direction_of(e.phrase) is None and not (e.element == "water" and _TOWARD_VIEWER.search(e.phrase)))
+            and direction_of(e.phrase) is None and not (e.element == "water" and TOWARD_VIEWER.search(e.phrase)))
 
 
 # --------------------------------------------------------------------------------------------------
@@ -560,20 +615,20 @@ def _quote(texts: list[str]) -> str:
     return ", ".join(f"'{t}'" for t in texts)
 
 
-def _drop(clauses: list[_Clause], texts: list[str]) -> list[str]:
-    return [c.text for c in clauses if c.text not in texts and not c.unused]
+def _drop(clauses: list[_Clause], texts: list[str], photo: _Photo) -> list[str]:
+    return [c.text for c in clauses if c.text not in texts and photo.keeps(c)]
 
 
-def _clean(text: str) -> bool:
+def _clean(text: str, photo: _Photo) -> bool:
     """A prompt the parser understands in full: something to do, nothing unused, no contradiction."""
     plan = parse_prompt(text, face=_ANY_FACE, subject=_CENTRE)
-    return bool(text.strip()) and not plan.unused and not _contradictions(plan)
+    return bool(text.strip()) and photo.understands(plan) and not _contradictions(plan)
 
 
-def _suggest(texts: list[str], fallback: str | None) -> str | None:
+def _suggest(texts: list[str], fallback: str | None, photo: _Photo) -> str | None:
     """The clauses joined into one prompt, or the fallback when that would be empty or not fully understood."""
     text = ", ".join(t for t in texts if t)
-    return text if text and _clean(text) else fallback
+    return text if text and _clean(text, photo) else fallback
 
 
 def _same(a: str, b: str) -> bool:
@@ -582,7 +637,7 @@ def _same(a: str, b: str) -> bool:
 
 def _add_speed(c: _Clause) -> str:
     """'pan left' → 'slow pan left'; 'the camera pans left' → 'the camera pans left slowly'."""
-    if not c.moves or not any(abs(cm.amount - 1.0) < 1e-6 for cm in c.plan.camera):
+    if not c.moves or not any(cm.speed == "normal" for cm in c.plan.camera):
         return c.text
     return f"slow {c.text}" if _CAMERA_START.search(c.text) else f"{c.text} slowly"
 
@@ -604,8 +659,9 @@ def _add_direction(c: _Clause) -> str:
 
 
 def _speed_word(plan: MotionPlan, move: Move) -> str:
-    amount = next((cm.amount for cm in plan.camera if cm.move == move), 0.6)
-    return "very slow" if amount <= 0.4 else "fast" if 1.5 <= amount < 2.0 else "very fast" if amount >= 2.0 else "slow"
+    """How a suggestion says the move's speed: the prompt's own word, else 'slow' (gentle and normal read as slow)."""
+    said = next((cm.speed for cm in plan.camera if cm.move == move), "slow")
+    return said if said in ("very slow", "fast", "very fast") else "slow"
 
 
 def _direction_words(e: ElementMotion) -> str:
@@ -636,7 +692,7 @@ def _trim(plan: MotionPlan, clauses: list[_Clause], stated_moves: list[Move], mo
             parts.append(own.text)
         elif e.style == "ripple":
             parts.append("gentle ripples on the water")
-        elif _moves_in(e.phrase):
+        elif moves_in(e.phrase):
             # A clause shared with camera moves lends its "up" or "left" to the element: use the default instead.
             parts.append(_ELEMENT_PHRASE[e.element] + ("" if e.element == "steam" else " from the left"))
         else:
@@ -646,10 +702,12 @@ def _trim(plan: MotionPlan, clauses: list[_Clause], stated_moves: list[Move], mo
     return parts
 
 
-def _rewrite(clauses: list[_Clause], negative: str, photo: _Photo, content: str, missing_clauses: set[str]) -> str:
+def _rewrite(
+    clauses: list[_Clause], negative: str, photo: _Photo, content: str, missing_clauses: set[str]
+) -> str | None:
     """Every fix in turn: drop what does nothing or contradicts, what the photo lacks, trim to two motions,
     then add a speed and a direction."""
-    texts = [c.text for c in clauses if not c.unused]
+    texts = [c.text for c in clauses if photo.keeps(c)]
     texts = _drop_contradictions(texts, negative, photo)
     texts = [t for t in texts if t not in missing_clauses]
     if photo.faces == 0:
@@ -665,9 +723,11 @@ def _rewrite(clauses: list[_Clause], negative: str, photo: _Photo, content: str,
     if len(_motions(sub_plan, sub_moves, sub_moving)) > MAX_MOTIONS:
         texts = _trim(sub_plan, sub, sub_moves, sub_moving)
         sub = [_Clause(t, _parse(t, "", photo)) for t in texts]
+    if not photo.takes_plan:  # speeds and directions spelled out are the living engine's defaults made explicit
+        return _suggest(texts, content, photo)
     texts = [_add_direction(_Clause(_add_speed(c), _parse(_add_speed(c), "", photo))) for c in sub]
     # A direction spelled out can reveal a contradiction the user meant ("clouds drifting left, mist drifting right").
-    return _suggest(_drop_contradictions(texts, negative, photo), content)
+    return _suggest(_drop_contradictions(texts, negative, photo), content, photo)
 
 
 def _v(group: str, phrase: str) -> str:
@@ -754,7 +814,7 @@ def _portrait_words(plan: MotionPlan) -> str:
 
 def _describe(plan: MotionPlan, moving: list[ElementMotion]) -> str:
     """'2 motions: slow push-in, blinks'."""
-    words = [f"{_speed_word(plan, cm.move) if abs(cm.amount - 1.0) > 1e-6 else ''} {cm.move.value}".strip()
+    words = [f"{_speed_word(plan, cm.move) if cm.speed != 'normal' else ''} {cm.move.value}".strip()
              for cm in plan.camera]
     words += _motions(plan, [], moving)
     if not words:

@@ -10,6 +10,10 @@ see it: a camera move, a note (understood, nothing to do), or *unused*
 with the reason. Conflicting moves are reported and the first one stated
 wins. The negative prompt removes moves ("panning, zooming").
 
+Each of those notes is a :class:`Notice` with a code from
+:data:`NOTICE_CODES`, so a reader (the prompt coach) can act on the code
+and never on the prose; ``explain()`` and the recipe show the text.
+
 >>> plan = parse_prompt("gentle pan from left to right, subject stationary")
 >>> [m.move.value for m in plan.camera]
 ['pan-right']
@@ -21,11 +25,11 @@ import math
 import re
 from dataclasses import dataclass, field, replace
 
-from ..engines.living.camera import CameraMove, Move
-from ..engines.living.portrait import PortraitMotion
 from .elements import BACKGROUND_PHRASE, ElementMotion, parse_elements
+from .motion import CameraMove, Move, PortraitMotion
 
-__all__ = ["MotionPlan", "parse_prompt"]
+__all__ = ["CLAUSE_SPLIT", "NOTICE_CODES", "MotionPlan", "Notice", "moves_in", "normalise", "parse_prompt",
+           "split_clauses"]
 
 MAX_MOVES = 3
 """More simultaneous camera moves than this read as chaos; extra ones are dropped (reported)."""
@@ -88,16 +92,19 @@ _FACE_WORDS = {"face", "faces", "eyes", "eye", "head", "portrait", "person", "ma
                "kid", "baby", "model", "couple", "people"}
 _LOOP = re.compile(r"\b(?:seamless(?:ly)?\s+loop(?:ing|ed|s)?|loop(?:ing|ed|able|s)?|cinemagraph|boomerang)\b")
 _DOF = re.compile(r"\bshallow\s+depth\s+of\s+field\b|\bbokeh\b|\bblurr?(?:ed|y)?\s+background\b|\bsoft\s+background\b|\bbackground\s+(?:is\s+)?(?:blurred|soft|out\s+of\s+focus)\b")
+# (pattern, notice code, words). "reveal" is understood even in a clause that moves the camera.
 _UNDERSTOOD = [
     (re.compile(r"\bsubject\s+(?:is\s+|stays\s+|remains\s+|stands\s+)?(?:stationary|still|static|motionless|frozen|fixed)\b|\b(?:stationary|still|static|motionless)\s+subject\b"),
-     "subject stays still (the living engine moves only the camera here)"),
-    (re.compile(r"\breveal(?:s|ing)?\b"), "the move reveals more of the scene"),
+     "subject-still", "subject stays still (the camera and any named elements move, not the subject)"),
+    (re.compile(r"\breveal(?:s|ing)?\b"), "reveal", "the move reveals more of the scene"),
     (re.compile(r"\bcinematic\b|\bsmooth(?:ly)?\b|\bfluid\b|\bstable\b|\bsteady\b|\bstabili[sz]ed\b"),
-     "smooth, eased camera motion (always on)"),
-    (re.compile(r"\b(?:only|just)\s+(?:the\s+)?(?:foreground|elements?)\b"), "only the named elements move"),
+     "smooth-motion", "smooth, eased camera motion (always on)"),
+    (re.compile(r"\b(?:only|just)\s+(?:the\s+)?(?:foreground|elements?)\b"),
+     "only-elements", "only the named elements move"),
 ]
-# Element and portrait motion: recognised, rendered by later parts of the engine.
-# Elements recognised but not animated yet (particles, fire).
+# Recognised but not planned (no engine that takes the plan renders them): elements such as
+# particles and fire (_ELEMENTS) and portrait motion beyond blinks, breathing, head, gaze and a
+# smile (_PORTRAIT). They are reported as unused, with their own codes.
 _ELEMENTS = re.compile(
     r"\b(?:fire|flames?|candle\w*|snow\w*|rain\w*|raindrops|dust|particles|sparkl\w*|flicker\w*|embers|sparks)\b"
 )
@@ -147,12 +154,73 @@ _GROUPS = [
     {Move.dolly_zoom_in, Move.dolly_zoom_out, Move.push_in, Move.pull_back, Move.zoom_in, Move.zoom_out},
     {Move.roll_left, Move.roll_right},
 ]
-_SPLIT = re.compile(r"[,;.!?\n]+|\s+(?:and|while|then|as|plus|whilst|&)\s+")
+CLAUSE_SPLIT = re.compile(r"[,;.!?\n]+|\s+(?:and|while|then|as|plus|whilst|&)\s+")
+"""Where a prompt splits into clauses: punctuation, "and", "while", "then", "as", "plus"."""
+
+NOTICE_CODES: dict[str, str] = {
+    # understood: nothing to do, or done without a camera move
+    "seamless-loop": "the clause asks for a seamless loop",
+    "subject-still": "the subject stays still",
+    "reveal": "the move reveals more of the scene",
+    "smooth-motion": "smooth, eased motion (always on)",
+    "only-elements": "only the named elements move",
+    "sets-speed": "a bare speed word ('slowly')",
+    "living-photo": "no camera move asked, elements or a portrait move: the camera holds still",
+    "horizon": "'toward the horizon': framing keeps it where it is",
+    "strength-zero": "motion strength 0: the camera holds still",
+    # unused: the plan could not use the clause
+    "no-camera-motion": "the clause describes the scene and moves nothing",
+    "portrait-motion": "a portrait motion no plan renders (talking, laughing, winking)",
+    "unsupported-element": "an element no plan animates (fire, snow, rain, particles)",
+    "negative-unused": "a negative clause that names no motion the plan could add",
+    # conflicts: how contradictions were resolved
+    "move-conflict": "two camera moves on one axis: the first stated is kept",
+    "static-conflict": "a static camera and a move: the first stated is kept",
+    "element-conflict": "one element moved two ways: the first stated is kept",
+    "too-many-moves": "more camera moves than MAX_MOVES: the extra ones are dropped",
+    "no-face": "a move toward the face, but no face was found: it aims at the subject",
+    # removed: what the negative prompt did
+    "negative-drops-moves": "the negative prompt removes camera moves the prompt asked for",
+    "negative-excludes-moves": "the negative prompt rules out moves none of which were planned",
+    "negative-drops-elements": "the negative prompt freezes elements the prompt set in motion",
+    "negative-freezes": "the negative prompt freezes elements none of which were moving",
+    "never-added": "shake or flicker, which the plan never adds",
+}
+"""Every :attr:`Notice.code` the parser gives, with what it means (a closed set)."""
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One note of the parser about a clause: understood, unused, a conflict or a removal.
+
+    Attributes:
+        code: what happened, a key of :data:`NOTICE_CODES`; readers act on this.
+        clause: the clause it is about (lower case, normalised), or ``""`` when it is
+            about the whole prompt; a negative-prompt clause for removals.
+        text: the note in plain words, as ``--explain`` and the recipe show it.
+        other: for conflicts and removals, the clause it goes against (the prompt's
+            clause a negative clause cancels), else ``""``.
+
+    Raises:
+        ValueError: ``code`` is not in :data:`NOTICE_CODES`.
+    """
+
+    code: str
+    clause: str
+    text: str
+    other: str = ""
+
+    def __post_init__(self) -> None:
+        if self.code not in NOTICE_CODES:
+            raise ValueError(f"unknown notice code {self.code!r}: use one of {', '.join(NOTICE_CODES)}")
 
 
 @dataclass
 class MotionPlan:
-    """What the living engine will do, decided from the prompt and the options.
+    """What the prompt asks for, decided from the prompt and the options.
+
+    Engines that take the plan render it (the living engine renders all of
+    it); engines that read the raw prompt ignore it.
 
     Attributes:
         camera: the camera moves, each with its amplitude and target
@@ -162,10 +230,10 @@ class MotionPlan:
         loop: make a seamless loop.
         depth_of_field: apply a shallow depth of field around the subject.
         target_word: what "toward the …" named, if anything.
-        understood: clauses understood that need no action, with how.
-        unused: clauses the plan could not use, with the reason.
-        conflicts: conflicting instructions and how they were resolved.
-        removed: moves removed by the negative prompt.
+        understood: clauses understood that need no action, with how (:class:`Notice`).
+        unused: clauses the plan could not use, with the reason (:class:`Notice`).
+        conflicts: conflicting instructions and how they were resolved (:class:`Notice`).
+        removed: what the negative prompt removed or froze (:class:`Notice`).
         defaulted: no camera move was asked for, the default was used.
         elements: element motions (water, clouds, foliage …), each with its
             style, direction, speed and region.
@@ -181,10 +249,10 @@ class MotionPlan:
     loop: bool = False
     depth_of_field: bool = False
     target_word: str | None = None
-    understood: list[str] = field(default_factory=list)
-    unused: list[str] = field(default_factory=list)
-    conflicts: list[str] = field(default_factory=list)
-    removed: list[str] = field(default_factory=list)
+    understood: list[Notice] = field(default_factory=list)
+    unused: list[Notice] = field(default_factory=list)
+    conflicts: list[Notice] = field(default_factory=list)
+    removed: list[Notice] = field(default_factory=list)
     defaulted: bool = False
     elements: list[ElementMotion] = field(default_factory=list)
     background_elements: bool = False
@@ -213,13 +281,13 @@ class MotionPlan:
         if self.depth_of_field:
             lines.append("Lens: shallow depth of field, focus on the subject")
         for u in self.understood:
-            lines.append(f"Understood: {u}")
+            lines.append(f"Understood: {u.text}")
         for r in self.removed:
-            lines.append(f"Negative prompt: {r}")
+            lines.append(f"Negative prompt: {r.text}")
         for c in self.conflicts:
-            lines.append(f"Conflict: {c}")
+            lines.append(f"Conflict: {c.text}")
         for u in self.unused:
-            lines.append(f"Not used: {u}")
+            lines.append(f"Not used: {u.text}")
         return "\n".join(lines)
 
     def to_dict(self) -> dict:
@@ -231,10 +299,10 @@ class MotionPlan:
             "loop": self.loop,
             "depth_of_field": self.depth_of_field,
             "target_word": self.target_word,
-            "understood": self.understood,
-            "unused": self.unused,
-            "conflicts": self.conflicts,
-            "removed": self.removed,
+            "understood": [n.text for n in self.understood],
+            "unused": [n.text for n in self.unused],
+            "conflicts": [n.text for n in self.conflicts],
+            "removed": [n.text for n in self.removed],
             "defaulted": self.defaulted,
             "elements": [
                 {"element": e.element, "style": e.style, "direction": [round(e.direction[0], 4), round(e.direction[1], 4)],
@@ -277,25 +345,27 @@ def parse_prompt(
         ``understood``, ``unused``, ``conflicts``, ``removed``).
     """
     plan = MotionPlan(loop=loop)
-    text = _normalise(prompt)
+    text = normalise(prompt)
     found: list[tuple[Move, str, float, str]] = []  # move, clause, speed factor, speed word
-    clauses = [c.strip() for c in _SPLIT.split(text) if c and c.strip()]
+    clauses = split_clauses(text)
     global_speed = _speed_of(text)
     portrait_asks: set[str] = set()
     portrait_gentle = False
+    static_clause = ""
     for clause in clauses:
         used = False
         if _STATIC.search(clause):
             plan.static = True
+            static_clause = static_clause or clause
             used = True
-        moves_here = _moves_in(clause)
+        moves_here = moves_in(clause)
         speed = _speed_of(clause) or global_speed or (1.0, "normal")
         for mv in moves_here:
             found.append((mv, clause, speed[0], speed[1]))
             used = True
         if _LOOP.search(clause):
             if not plan.loop:
-                plan.understood.append(f"'{clause}': seamless loop")
+                plan.understood.append(Notice("seamless-loop", clause, f"'{clause}': seamless loop"))
             plan.loop = True
             used = True
         if _DOF.search(clause):
@@ -309,7 +379,9 @@ def parse_prompt(
             if same is None:
                 plan.elements.append(e)
             elif same.direction != e.direction or same.style != e.style:
-                plan.conflicts.append(f"'{clause}' moves {e.element} again: keeping '{same.phrase}', the first stated")
+                plan.conflicts.append(Notice(
+                    "element-conflict", clause,
+                    f"'{clause}' moves {e.element} again: keeping '{same.phrase}', the first stated", same.phrase))
             used = True
         if _BACKGROUND.search(clause):
             plan.background_elements = True
@@ -317,23 +389,27 @@ def parse_prompt(
         asks = _portrait_asks(clause)
         if asks:
             portrait_asks |= asks
-            if _speed_of(clause) and _speed_of(clause)[0] < 1.0:
+            said = _speed_of(clause)
+            if said is not None and said[0] < 1.0:
                 portrait_gentle = True
             used = True
-        for pattern, words in _UNDERSTOOD:
-            if pattern.search(clause) and (not used or words.startswith("the move")):
-                plan.understood.append(f"'{clause}': {words}")
+        for pattern, code, words in _UNDERSTOOD:
+            if pattern.search(clause) and (not used or code == "reveal"):
+                plan.understood.append(Notice(code, clause, f"'{clause}': {words}"))
                 used = True
                 break
         if not used:
             if _PORTRAIT.search(clause):
-                plan.unused.append(f"'{clause}': this portrait motion (talking, laughing, winking) is not rendered by this version")
+                plan.unused.append(Notice("portrait-motion", clause, f"'{clause}': this portrait motion "
+                                          "(talking, laughing, winking) is not rendered by this version"))
             elif _ELEMENTS.search(clause):
-                plan.unused.append(f"'{clause}': this element (fire, snow, rain, particles) is not animated by this version")
+                plan.unused.append(Notice("unsupported-element", clause, f"'{clause}': this element "
+                                          "(fire, snow, rain, particles) is not animated by this version"))
             elif _speed_of(clause) and len(clause.split()) <= 2:
-                plan.understood.append(f"'{clause}': sets the speed")
+                plan.understood.append(Notice("sets-speed", clause, f"'{clause}': sets the speed"))
             else:
-                plan.unused.append(f"'{clause}': no camera motion in it (describe how things move, not the scene)")
+                plan.unused.append(Notice("no-camera-motion", clause, f"'{clause}': no camera motion in it "
+                                          "(describe how things move, not the scene)"))
 
     if portrait_asks:
         generic = "life" in portrait_asks
@@ -363,28 +439,32 @@ def parse_prompt(
         clash = next((c for c in chosen if _clash(c[0], mv)), None)
         if clash is not None:
             if clash[0] != mv:
-                plan.conflicts.append(f"'{clause}' ({mv.value}) contradicts '{clash[1]}' ({clash[0].value}): keeping {clash[0].value}, the first stated")
+                plan.conflicts.append(Notice(
+                    "move-conflict", clause, f"'{clause}' ({mv.value}) contradicts '{clash[1]}' ({clash[0].value}): "
+                    f"keeping {clash[0].value}, the first stated", clash[1]))
             continue
         chosen.append(item)
     if plan.static and chosen:
         first_move, first_clause = chosen[0][0], chosen[0][1]
         static_first = _first_index(text, _STATIC) < text.find(first_clause)
         kept = "the static camera" if static_first else first_move.value
-        plan.conflicts.append(
-            f"'static camera' contradicts '{first_clause}' ({first_move.value}): keeping {kept}, the first stated"
-        )
+        plan.conflicts.append(Notice(
+            "static-conflict", static_clause,
+            f"'static camera' contradicts '{first_clause}' ({first_move.value}): keeping {kept}, the first stated",
+            first_clause))
         if static_first:
             chosen = []
         else:
             plan.static = False
     if len(chosen) > MAX_MOVES:
         dropped = ", ".join(c[0].value for c in chosen[MAX_MOVES:])
-        plan.conflicts.append(f"more than {MAX_MOVES} camera moves at once reads as chaos: dropped {dropped}")
+        plan.conflicts.append(Notice(
+            "too-many-moves", "", f"more than {MAX_MOVES} camera moves at once reads as chaos: dropped {dropped}"))
         chosen = chosen[:MAX_MOVES]
 
     # Negative prompt removes moves.
     excluded: set[Move] = set()
-    for clause in (c.strip() for c in _SPLIT.split(_normalise(negative_prompt)) if c and c.strip()):
+    for clause in split_clauses(normalise(negative_prompt)):
         hit = False
         for pattern, moves, name in _NEGATIVE:
             if pattern.search(clause):
@@ -392,32 +472,41 @@ def parse_prompt(
                 excluded |= moves
                 gone = [c for c in chosen if c[0] in moves]
                 chosen = [c for c in chosen if c[0] not in moves]
-                plan.removed.append(
-                    f"'{clause}' removes {name}" + (f": dropped {', '.join(g[0].value for g in gone)}" if gone else " (none planned)")
-                )
+                if gone:
+                    plan.removed.append(Notice(
+                        "negative-drops-moves", clause,
+                        f"'{clause}' removes {name}: dropped {', '.join(g[0].value for g in gone)}",
+                        ", ".join(dict.fromkeys(g[1] for g in gone))))
+                else:
+                    plan.removed.append(Notice("negative-excludes-moves", clause,
+                                               f"'{clause}' removes {name} (none planned)"))
                 if name == "camera movement":
                     plan.static = True
         negated = {e.element for e in parse_elements(clause)}
         if negated:
             hit = True
-            gone = [e for e in plan.elements if e.element in negated]
+            stilled = [e for e in plan.elements if e.element in negated]
             plan.elements = [e for e in plan.elements if e.element not in negated]
             plan.frozen_elements |= negated
-            plan.removed.append(
+            plan.removed.append(Notice(
+                "negative-drops-elements" if stilled else "negative-freezes", clause,
                 f"'{clause}' freezes {', '.join(sorted(negated))}"
-                + (f": dropped {', '.join(e.element for e in gone)} motion" if gone else "")
-            )
+                + (f": dropped {', '.join(e.element for e in stilled)} motion" if stilled else ""),
+                ", ".join(dict.fromkeys(e.phrase for e in stilled))))
         if not hit:
             if re.search(r"\bshak\w*|\bjitter\w*|\bwobbl\w*|\bjerk\w*|\bhandheld\b|\bflicker\w*|\bshimmer\w*", clause):
-                plan.removed.append(f"'{clause}': the living engine never adds shake or flicker")
+                plan.removed.append(Notice("never-added", clause,
+                                           f"'{clause}': the living engine never adds shake or flicker"))
             else:
-                plan.unused.append(f"negative '{clause}': not a camera motion the living engine could add")
+                plan.unused.append(Notice("negative-unused", clause,
+                                          f"negative '{clause}': not a camera motion the living engine could add"))
 
     # Speed word for the explanation: that of the first move.
     strength = 2.0 * float(motion_strength)
     duration_factor = math.sqrt(max(1.0, min(30.0, duration)) / 5.0)
     if not chosen and not found and not plan.static and (plan.elements or plan.background_elements or plan.portrait):
-        plan.understood.append("no camera move asked: the camera holds still, so the elements read as a living photo")
+        plan.understood.append(Notice("living-photo", "", "no camera move asked: the camera holds still, "
+                                      "so the elements read as a living photo"))
     elif not chosen and not found and not plan.static:
         # Nothing asked: a gentle move the negative prompt allows, else none.
         default = next((m for m in DEFAULT_MOVES if m not in excluded), None)
@@ -434,32 +523,55 @@ def parse_prompt(
             target = (0.5, 0.5)
         elif plan.target_word == "horizon":
             target = None
-            plan.understood.append("'horizon': framing keeps the horizon where it is")
+            plan.understood.append(Notice("horizon", "horizon", "'horizon': framing keeps the horizon where it is"))
         else:
             target = subject
             if plan.target_word in _FACE_WORDS:
-                plan.conflicts.append(f"asked to move toward the {plan.target_word}, but no face was found: aiming at the main subject")
+                plan.conflicts.append(Notice("no-face", "", f"asked to move toward the {plan.target_word}, "
+                                             "but no face was found: aiming at the main subject"))
     elif plan.defaulted:
         target = face or subject
-    for mv, _clause, factor, _word in chosen:
+    for mv, _clause, factor, word in chosen:
         amount = min(3.0, factor * strength * duration_factor)
         aims = mv in (Move.push_in, Move.zoom_in, Move.dolly_zoom_in, Move.dolly_zoom_out)
-        plan.camera.append(CameraMove(mv, amount, target if aims else None))
+        plan.camera.append(CameraMove(mv, amount, target if aims else None, speed=word))
     if motion_strength == 0 and plan.camera:
-        plan.understood.append("motion strength 0: the camera holds still")
+        plan.understood.append(Notice("strength-zero", "", "motion strength 0: the camera holds still"))
         plan.camera = [replace(c, amount=0.0) for c in plan.camera]
     return plan
 
 
-def _normalise(text: str) -> str:
+def normalise(text: str, *, keep_hyphens: bool = False) -> str:
+    """A prompt as the parser reads it: lower case, plain quotes and dashes, single spaces.
+
+    ``keep_hyphens=False`` (the parser's reading) turns ``push-in`` into ``push in``;
+    ``True`` keeps the user's words as written (for quoting them back).
+
+    >>> normalise("Slow  Push-in — Black and White")
+    'slow push in - monochrome'
+    """
     text = text.lower().replace("’", "'").replace("–", "-").replace("—", "-")
     text = re.sub(r"\bblack[\s-]+and[\s-]+white\b", "monochrome", text)  # not two clauses
-    text = re.sub(r"(?<=\w)-(?=\w)", " ", text)  # push-in → push in, dolly-out → dolly out
+    if not keep_hyphens:
+        text = re.sub(r"(?<=\w)-(?=\w)", " ", text)  # push-in → push in, dolly-out → dolly out
     return re.sub(r"\s+", " ", text).strip()
 
 
-def _moves_in(clause: str) -> list[Move]:
-    """The moves named in a clause, in the order they appear (a phrase counts once)."""
+def split_clauses(text: str) -> list[str]:
+    """The clauses of a normalised prompt (see :data:`CLAUSE_SPLIT`), stripped, none empty.
+
+    >>> split_clauses("slow pan left and waves rolling, subject still")
+    ['slow pan left', 'waves rolling', 'subject still']
+    """
+    return [c.strip() for c in CLAUSE_SPLIT.split(text) if c and c.strip()]
+
+
+def moves_in(clause: str) -> list[Move]:
+    """The camera moves named in a normalised clause, in the order they appear (a phrase counts once).
+
+    >>> [m.value for m in moves_in("slow pan left then tilt up")]
+    ['pan-left', 'tilt-up']
+    """
     hits: list[tuple[int, Move]] = []
     taken: list[tuple[int, int]] = []
     for pattern, move in _CAMERA_PATTERNS:

@@ -11,8 +11,9 @@ Stages of one clip (:meth:`LivingEngine.prepare`, then :meth:`Shot.frames`):
 5. per frame: one backward warp (and the plate where the view reveals
    hidden background), streamed to the encoder.
 
-Element motion (water, sky, foliage) and portrait micro-motion compose into
-the same per-frame warp in later versions (``compose.py``).
+Element motion (water, sky, foliage; ``flow.py``), the motion brush's
+arrows (``brush.py``) and portrait micro-motion (``portrait.py``) compose
+into the same per-frame warp.
 """
 
 from __future__ import annotations
@@ -25,14 +26,16 @@ from typing import TYPE_CHECKING
 import cv2
 import numpy as np
 
-from ...scene.depth import guided_filter
-from .camera import CameraPath, Geometry, Pose
+from ...arrows import Arrow
 from ...plan.elements import BACKGROUND_PHRASE
+from ...scene.depth import guided_filter
+from .brush import arrows_to_flow
+from .camera import CameraPath, Geometry, Pose
 from .flow import ARROW_TRAVEL_S, GRID, ElementField
 from .framing import Framing, fit_framing, sample_bounds
 from .parallax import FAR_DISPARITY, ParallaxRenderer, disparity_from_depth, pose_maps
 
-if TYPE_CHECKING:  # plan/ imports the camera vocabulary from here
+if TYPE_CHECKING:  # annotations only
     from ...plan.prompt import MotionPlan
     from ...scene import Scene
 
@@ -124,7 +127,7 @@ class LivingEngine:
             fps: frames per second (element motion runs in seconds).
             mask: float32 photo-sized mask (1 = moves) limiting element motion.
             freeze: float32 photo-sized mask (1 = never moves).
-            arrows: motion-brush :class:`~stillmotion.plan.brush.Arrow` list, photo pixels.
+            arrows: motion-brush :class:`~stillmotion.arrows.Arrow` list, photo pixels.
 
         Returns:
             The :class:`Shot`.
@@ -244,8 +247,6 @@ class LivingEngine:
             freeze_crop = _crop_fraction(freeze, crop) if freeze is not None else None
             arrow_flow = None
             if arrows:
-                from ...plan.brush import Arrow, arrows_to_flow
-
                 grid = ElementField.grid_shape((wh, ww))
                 shifted = [Arrow(a.x1 - x0, a.y1 - y0, a.x2 - x0, a.y2 - y0, a.speed) for a in arrows]
                 arrow_flow = arrows_to_flow(

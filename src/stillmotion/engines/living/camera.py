@@ -19,16 +19,15 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass, replace
-from enum import Enum
 
 import numpy as np
 
+from ...plan.motion import CameraMove, Move
+
 __all__ = [
     "HFOV_DEG",
-    "CameraMove",
     "CameraPath",
     "Geometry",
-    "Move",
     "Pose",
     "ease_trapezoid",
     "move_pose",
@@ -37,58 +36,6 @@ __all__ = [
 
 HFOV_DEG = 50.0
 """Assumed horizontal field of view of the photo's camera (a normal lens), degrees."""
-
-
-class Move(str, Enum):
-    """The camera moves of the field's vocabulary (direction included)."""
-
-    static = "static"
-    push_in = "push-in"
-    pull_back = "pull-back"
-    zoom_in = "zoom-in"
-    zoom_out = "zoom-out"
-    pan_left = "pan-left"
-    pan_right = "pan-right"
-    tilt_up = "tilt-up"
-    tilt_down = "tilt-down"
-    truck_left = "truck-left"
-    truck_right = "truck-right"
-    orbit_left = "orbit-left"
-    orbit_right = "orbit-right"
-    crane_up = "crane-up"
-    crane_down = "crane-down"
-    dolly_zoom_in = "dolly-zoom-in"
-    dolly_zoom_out = "dolly-zoom-out"
-    roll_left = "roll-left"
-    roll_right = "roll-right"
-
-    @property
-    def words(self) -> str:
-        """How the move is said in plain words (for ``--explain``)."""
-        return _WORDS[self]
-
-
-_WORDS = {
-    Move.static: "static camera (locked off)",
-    Move.push_in: "push-in (dolly forward): the subject grows, near things more than far",
-    Move.pull_back: "pull-back (dolly out): the view widens around the subject",
-    Move.zoom_in: "zoom in (longer focal length, no parallax)",
-    Move.zoom_out: "zoom out (shorter focal length, no parallax)",
-    Move.pan_left: "pan left: the camera turns left, the scene slides right",
-    Move.pan_right: "pan right: the camera turns right, the scene slides left",
-    Move.tilt_up: "tilt up: the camera tips up, revealing what is above",
-    Move.tilt_down: "tilt down: the camera tips down, revealing what is below",
-    Move.truck_left: "truck left: the camera slides left, near things pass faster",
-    Move.truck_right: "truck right: the camera slides right, near things pass faster",
-    Move.orbit_left: "orbit left: the camera arcs left around the subject",
-    Move.orbit_right: "orbit right: the camera arcs right around the subject",
-    Move.crane_up: "crane up: the camera rises, the scene sinks, near things faster",
-    Move.crane_down: "crane down: the camera lowers, the scene rises, near things faster",
-    Move.dolly_zoom_in: "dolly zoom (vertigo): the camera pulls back while zooming in; the subject holds, the background looms",
-    Move.dolly_zoom_out: "dolly zoom (reverse): the camera pushes in while zooming out; the subject holds, the background falls away",
-    Move.roll_left: "roll left (counter-clockwise dutch turn)",
-    Move.roll_right: "roll right (clockwise dutch turn)",
-}
 
 
 @dataclass(frozen=True)
@@ -118,7 +65,7 @@ class Pose:
     shift_x: float = 0.0
     shift_y: float = 0.0
 
-    def __add__(self, other: "Pose") -> "Pose":
+    def __add__(self, other: Pose) -> Pose:
         """Compose two small pose deltas: angles and translations add, zooms multiply."""
         return Pose(
             self.yaw + other.yaw,
@@ -132,7 +79,7 @@ class Pose:
             self.shift_y + other.shift_y,
         )
 
-    def scaled(self, u: float) -> "Pose":
+    def scaled(self, u: float) -> Pose:
         """The pose a fraction ``u`` of the way from identity (zoom interpolated geometrically)."""
         return Pose(
             self.yaw * u, self.pitch * u, self.roll * u, self.tx * u, self.ty * u, self.tz * u, self.zoom**u,
@@ -177,23 +124,6 @@ def ease_trapezoid(t: np.ndarray | float, ramp: float = 0.25) -> np.ndarray:
 
 
 @dataclass(frozen=True)
-class CameraMove:
-    """One move of the plan with its amplitude.
-
-    Attributes:
-        move: which move.
-        amount: amplitude multiplier (1 = a normal, noticeable move over 5 s);
-            speed words and ``motion_strength`` set it.
-        target: where the move aims, as (x, y) fractions of the photo
-            (0..1), e.g. the face for "toward the face"; None = no target.
-    """
-
-    move: Move
-    amount: float = 1.0
-    target: tuple[float, float] | None = None
-
-
-@dataclass(frozen=True)
 class Geometry:
     """What a move needs to know of the shot.
 
@@ -210,7 +140,7 @@ class Geometry:
     pivot_disparity: float
 
     @staticmethod
-    def for_view(width: int, height: int, pivot_disparity: float) -> "Geometry":
+    def for_view(width: int, height: int, pivot_disparity: float) -> Geometry:
         focal = 0.5 * width / math.tan(math.radians(HFOV_DEG) / 2)
         return Geometry(width, height, focal, pivot_disparity)
 
@@ -319,7 +249,7 @@ class CameraPath:
             return [self.pose(i / n) for i in range(n)]
         return [self.pose(i / max(1, n - 1)) for i in range(n)]
 
-    def with_aim(self, aim: tuple[float, float]) -> "CameraPath":
+    def with_aim(self, aim: tuple[float, float]) -> CameraPath:
         return replace(self, aim=aim)
 
 

@@ -26,14 +26,14 @@ element motion; the frame is still one warp.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import cv2
 import numpy as np
 
-from ...scene.landmarks import BROWS, CHIN, FACE_OVAL, LEFT_EYE, MOUTH_CORNERS, NOSE_TIP, RIGHT_EYE, FaceLandmarks
+from ...plan.motion import PortraitMotion
+from ...scene.landmarks import CHIN, FACE_OVAL, LEFT_EYE, MOUTH_CORNERS, NOSE_TIP, RIGHT_EYE, FaceLandmarks
 
-__all__ = ["PortraitField", "PortraitMotion", "blink_schedule"]
+__all__ = ["PortraitField", "blink_schedule"]
 
 BLINK_INTERVAL_S = (2.5, 5.5)
 BLINK_DURATION_S = (0.15, 0.3)
@@ -44,33 +44,6 @@ TURN_FRACTION = 0.03  # feature slide, fraction of the face width
 NOD_FRACTION = 0.02
 GAZE_FRACTION = 0.18  # iris travel, fraction of the eye width
 SMILE_FRACTION = 0.05
-
-
-@dataclass(frozen=True)
-class PortraitMotion:
-    """Which micro-motions a portrait gets, and how strong (1 = natural)."""
-
-    blink: bool = True
-    breathe: bool = True
-    head: str | None = "sway"  # "sway" | "turn" | "tilt" | "nod" | None
-    gaze: bool = False
-    smile: bool = False
-    strength: float = 1.0
-
-    def words(self) -> str:
-        parts = []
-        if self.blink:
-            parts.append("natural blinks every few seconds")
-        if self.breathe:
-            parts.append("slow breathing (shoulders and chest)")
-        if self.head:
-            parts.append({"sway": "subtle head sway", "turn": "a slight head turn", "tilt": "a slight head tilt",
-                          "nod": "a slight nod"}[self.head])
-        if self.gaze:
-            parts.append("small gaze shifts")
-        if self.smile:
-            parts.append("a soft smile")
-        return ", ".join(parts) + f" — strength ×{self.strength:.2f}"
 
 
 def blink_schedule(duration: float, rng: np.random.Generator, loop: bool) -> list[tuple[float, float]]:
