@@ -178,6 +178,9 @@ def _request_parameters() -> list[inspect.Parameter]:
         if o.name == "image":
             continue
         help_text = o.description
+        bounds = () if o.minimum is None or o.maximum is None else (o.minimum, o.maximum)
+        if bounds and not all(f"{b:g}" in o.metavar for b in bounds):  # the metavar names it (FPS): say the range
+            help_text += f" Range: {o.range_text()}."
         if o.kind == "boolean":
             decls = [f"{o.flag}/--no-{o.flag[2:]}"] + ([o.short] if o.short else [])
             annotation: Any = Annotated[bool, typer.Option(*decls, help=help_text)]
