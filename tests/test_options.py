@@ -152,8 +152,8 @@ def test_options_document_serves_fields_presets_and_engines(client):
 def test_http_and_cli_word_a_bad_value_the_same(client, photos, tmp_path):
     r = client.post("/v1/jobs", files={"image": ("c.png", photos["coffee"].read_bytes(), "image/png")},
                     data={"aspect": "3:2"})
-    proc = subprocess.run([sys.executable, "-m", "stillmotion.cli", "animate", str(photos["coffee"]), "--aspect", "3:2"],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    proc = subprocess.run([sys.executable, "-m", "stillmotion.cli", "animate", str(photos["coffee"]), "--aspect",
+                           "3:2"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
     assert r.status_code == 400 and proc.returncode == 2
     assert "error: " + r.json()["error"] == proc.stderr.strip()
 

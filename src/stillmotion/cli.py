@@ -20,7 +20,7 @@ import inspect
 import json
 import sys
 import typing
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any, Optional
 
@@ -91,7 +91,8 @@ def _usage_line(err: Exception) -> str:
         return f"{_flag_of(param)} {first.get('input')!r} is not valid: use {_accepted(param, first)}"
     msg = " ".join(err.format_message().split()).rstrip(".")  # type: ignore[attr-defined]
     ctx = getattr(err, "ctx", None)
-    where = f"stillmotion {ctx.info_name} --help" if ctx is not None and ctx.parent is not None else "stillmotion --help"
+    sub = f" {ctx.info_name}" if ctx is not None and ctx.parent is not None else ""
+    where = f"stillmotion{sub} --help"
     return f"{msg[:1].lower()}{msg[1:]}: see `{where}`"
 
 
@@ -100,7 +101,7 @@ def _flag_of(param: Any) -> str:
     return long[0] if long and param.param_type_name == "option" else (param.metavar or param.name.upper())
 
 
-def _accepted(param: Any, error: dict) -> str:
+def _accepted(param: Any, error: Mapping[str, Any]) -> str:
     """What a typer parameter accepts, in words: ``one of a, b``, ``a whole number in 1..65535``."""
     desc = getattr(param, "type_descriptor", None)
     if desc is not None and desc.is_choice:
@@ -215,7 +216,8 @@ def animate(
     ctx: typer.Context,
     photo: Annotated[Path, typer.Argument(help=next(o.description for o in OPTIONS if o.name == "image"),
                                           metavar="PHOTO", show_default=False)],
-    explain: Annotated[bool, typer.Option("--explain", help="Print the motion plan in words before rendering.")] = False,
+    explain: Annotated[bool, typer.Option("--explain",
+                                          help="Print the motion plan in words before rendering.")] = False,
     quiet: Quiet = False,
     engines: Annotated[Optional[str], typer.Option(
         help="Run the same photo and prompt through several engines (comma-separated) and write a side-by-side "
@@ -360,8 +362,9 @@ def compare(
                                                    metavar="PHOTO", show_default=False)] = None,
     prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="The motion prompt (adherence metrics).",
                                                   metavar="TEXT", show_default=False)] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The grid video; its metrics table goes next to "
-                                                                "it as .json.", metavar="OUT.mp4")] = Path("compare.mp4"),
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="OUT.mp4",
+                                         help="The grid video; its metrics table goes next to it as .json.",
+                                         )] = Path("compare.mp4"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics table as JSON.")] = False,
     quiet: Quiet = False,
 ) -> None:
@@ -430,7 +433,7 @@ def _weights_words(spec) -> str:
     try:
         from huggingface_hub import try_to_load_from_cache
 
-        repo = spec.factory().card.repo_id
+        repo = spec.factory().card.repo_id  # type: ignore[attr-defined]
         found = try_to_load_from_cache(repo, "model_index.json")
         return "cached" if isinstance(found, str) else "missing"
     except Exception:
@@ -453,7 +456,7 @@ def download(
     spec = ENGINES.get(engine)
     if spec is None or spec.family == "living":
         raise InputError(f"{engine!r} is not a diffusion engine: see `stillmotion engines`")
-    repo = spec.factory().card.repo_id
+    repo = spec.factory().card.repo_id  # type: ignore[attr-defined]
     try:
         from huggingface_hub import snapshot_download
 

@@ -1,10 +1,20 @@
 """`AnimateRequest`: the one parameter language of stillmotion.
 
-Every field has a type, a range, a unit and a one-line description. The
-Python API (:func:`stillmotion.animate`) and the CLI (``stillmotion
-animate``) are thin adapters over this model; a new option is added here
-once. Validation failures become :class:`~stillmotion.errors.InputError`
-with the field name, the value and the valid range.
+Every field has a type, a range, a one-line description and its front-door
+metadata (``json_schema_extra``, written with :func:`_meta`: group, unit,
+UI step, whether HTTP clients may set it, and the CLI flag, short alias and
+metavar where they are not derived). :data:`OPTIONS` reads all of it into
+one :class:`OptionSpec` per field, and every front door adapts that:
+
+- the CLI generates ``stillmotion animate``'s options from it;
+- the HTTP server types ``POST /v1/jobs``'s form from the fields marked
+  ``api`` and serves them at ``GET /v1/options``;
+- the studio builds its settings form from ``GET /v1/options``.
+
+So a new option is one field here (plus ``flag``/``short`` metadata if its
+flag is not ``--`` + its name). Validation failures become one-line
+:class:`~stillmotion.errors.InputError`s naming the flag, the value and the
+fix (:func:`describe_error`), the same words on the CLI and over HTTP.
 """
 
 from __future__ import annotations
@@ -140,7 +150,8 @@ def parse_size(text: str) -> tuple[int, int]:
         if not MIN_SIDE <= v <= MAX_SIDE:
             raise InputError(f"--size {text}: {name} {v} is out of range, use {MIN_SIDE}..{MAX_SIDE} pixels")
         if v % 2:
-            raise InputError(f"--size {text}: {name} {v} is odd; H.264 yuv420p needs even sides, use {v - 1} or {v + 1}")
+            raise InputError(
+                f"--size {text}: {name} {v} is odd; H.264 yuv420p needs even sides, use {v - 1} or {v + 1}")
     return w, h
 
 
@@ -244,7 +255,8 @@ class AnimateRequest(BaseModel):
                               description="num_inference_steps (diffusion engines; default: the model's).",
                               json_schema_extra=_meta("diffusion"))
     model_path: Path | None = Field(
-        default=None, description="A diffusers-format model folder (diffusion engines; default: the Hugging Face cache).",
+        default=None,
+        description="A diffusers-format model folder (diffusion engines; default: the Hugging Face cache).",
         json_schema_extra=_meta("diffusion", metavar="DIR"))
     memory: Literal["auto", "full", "model-offload", "group-offload", "sequential"] = Field(
         default="auto", description="GPU memory mode (diffusion engines).", json_schema_extra=_meta("diffusion"))
@@ -253,7 +265,8 @@ class AnimateRequest(BaseModel):
                                    "(diffusion engines).",
                        json_schema_extra=_meta("diffusion"))
     cache: bool = Field(default=False,
-                        description="Step caching (FirstBlockCache): faster, slightly lower quality (diffusion engines).",
+                        description="Step caching (FirstBlockCache): faster, slightly lower quality "
+                                    "(diffusion engines).",
                         json_schema_extra=_meta("diffusion"))
     interpolate: float | None = Field(default=None, gt=0, le=120,
                                       description="Finish: motion-compensated interpolation to this frame rate.",
@@ -329,7 +342,8 @@ class AnimateRequest(BaseModel):
         allowed = {".mp4", ".webm", ".webp", ".gif", ""}
         if self.output is not None and self.output.suffix.lower() not in allowed:
             raise ValueError(
-                f"output {str(self.output)!r} must end in .mp4, .webm, .webp or .gif (or be a folder name for --format png)"
+                f"output {str(self.output)!r} must end in .mp4, .webm, .webp or .gif "
+                "(or be a folder name for --format png)"
             )
         if self.upscale is not None and self.upscale not in (2, 4):
             raise ValueError(f"--upscale {self.upscale}: use 2 or 4")
@@ -479,7 +493,7 @@ def _option_spec(name: str, info: Any) -> OptionSpec:
     labels: dict[str, str] = {}
     if isinstance(ann, type) and issubclass(ann, Enum):
         kind, choices = "enum", tuple(str(m.value) for m in ann)
-        labels = {str(m.value): m.label for m in ann if isinstance(getattr(type(m), "label", None), property)}
+        labels = {str(m.value): m.label for m in ann if isinstance(m, (Aspect, Preset))}
     elif typing.get_origin(ann) is Literal:
         kind, choices = "enum", tuple(str(a) for a in typing.get_args(ann))
     else:

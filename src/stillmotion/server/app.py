@@ -20,18 +20,20 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional, cast
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
-from starlette.exceptions import HTTPException as StarletteHTTPException
-
 from pydantic import BaseModel, create_model
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..request import OPTIONS, PRESETS, AnimateRequest, Preset, describe_error
 from .jobs import FINAL, HOST, JobStore
+
+if TYPE_CHECKING:
+    from ..image import Still
 
 __all__ = ["API_FIELDS", "MAX_UPLOAD_BYTES", "JobForm", "Supervisor", "create_app", "options_document"]
 
@@ -289,7 +291,8 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
         path = request.url.path
         host = _hostname(request.headers.get("host") or "")
         if loopback_only and host not in LOOPBACK_NAMES:
-            return _error(403, f"host {host!r} refused: this server answers on 127.0.0.1 only (start it with --token to serve other hosts)")
+            return _error(403, f"host {host!r} refused: this server answers on 127.0.0.1 only "
+                               "(start it with --token to serve other hosts)")
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             origin = request.headers.get("origin")
             if origin is not None:  # a browser: only pages served by this server may change state
@@ -311,13 +314,13 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
             raise HTTPException(404, f"no job {job_id!r}")
         return job
 
-    async def _save_upload(image: UploadFile, folder: Path) -> tuple[Path, str, object]:
+    async def _save_upload(image: UploadFile, folder: Path) -> tuple[Path, str, Still]:
         """Write the upload to a temp file in ``folder``, validate it; return (path, ext, Still)."""
         from ..errors import InputError
         from ..image import load_image
 
-        fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
-        tmp = Path(tmp)
+        fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+        tmp = Path(tmp_name)
         size = 0
         try:
             with os.fdopen(fd, "wb") as f:
@@ -348,7 +351,8 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
     async def create_job(
         image: Annotated[UploadFile, File(description="The photo (JPEG, PNG, WebP, TIFF, BMP, GIF), at most 30 MB.")],
         form: Annotated[JobForm, Form()],  # type: ignore[valid-type]
-        idempotency_key: Annotated[Optional[str], Header(description="Same key → the same job (200 instead of 201).")] = None,
+        idempotency_key: Annotated[Optional[str],
+                                   Header(description="Same key → the same job (200 instead of 201).")] = None,
     ):
         from ..engines.registry import ENGINES
         from ..errors import InputError
@@ -360,9 +364,10 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
             existing = store.by_key(idempotency_key)
             if existing is not None:
                 return JSONResponse(_job_object(existing), status_code=200)
-        given = form.model_dump(exclude_unset=True)
+        given = cast(BaseModel, form).model_dump(exclude_unset=True)  # only what the client sent
         if given.get("variations") not in (None, 1):
-            raise HTTPException(400, f"variations {given['variations']!r}: the server makes one clip per job; submit several jobs")
+            raise HTTPException(400, f"variations {given['variations']!r}: the server makes one clip per job; "
+                                     "submit several jobs")
         if "seed" not in given:
             given["seed"] = secrets.randbelow(2**31)  # fixed now: a retried attempt makes the same clip
         tmp, ext, still = await _save_upload(image, store.inputs)
@@ -372,7 +377,8 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
             except InputError as err:
                 raise HTTPException(400, str(err).splitlines()[0]) from None
             if req.engine not in ENGINES:
-                raise HTTPException(400, f"engine {req.engine!r} is unknown: use one of {', '.join(sorted(ENGINES))} (GET /v1/engines)")
+                raise HTTPException(400, f"engine {req.engine!r} is unknown: use one of "
+                                         f"{', '.join(sorted(ENGINES))} (GET /v1/engines)")
             fields = req.model_dump(mode="json", include=set(API_FIELDS))
             job_id = store.new_id()
             dest = store.inputs / f"{job_id}.{ext}"
