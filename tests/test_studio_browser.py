@@ -199,6 +199,7 @@ def test_studio_end_to_end(browser, server, photos, tmp_path):
         assert page.is_checked(f"input[name=resolution][value='{fields['resolution']['default']}']")
         assert page.eval_on_selector_all("#preset option", "os => os.map(o => o.value)") == ["", *options["presets"]]
         assert page.inner_text("[data-unit=duration]") == fields["duration"]["unit"]
+        assert page.inner_text("#motion-out") == f"{fields['motion_strength']['default']:.2f}"
         for name, preset in options["presets"].items():  # a preset sets what the server says it sets
             page.select_option("#preset", name)
             assert page.input_value("#duration") == _js(preset["duration"]), name

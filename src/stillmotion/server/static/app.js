@@ -206,6 +206,7 @@
       fillPresets();
     }
     showEngines(options.engines || []);
+    showMotion();
   }
 
   function buildControl(f) {
@@ -1102,8 +1103,7 @@
       }
     }, 30000);
 
-    showMotion();
-    updateGenerate();
+    updateGenerate();  // the settings' values appear once GET /v1/options answers (start → loadOptions)
     updateCounts();
     start();
   }
