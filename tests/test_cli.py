@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+import typer
 from PIL import Image
 from typer.testing import CliRunner
 
@@ -253,3 +255,90 @@ def test_animate_warns_about_a_weak_prompt_first(tmp_path, photos):
     assert "warning: prompt: describes the scene" in res.output
     recipe = json.loads(out.with_suffix(".json").read_text())
     assert recipe["analysis"]["kind"] == "landscape" and recipe["analysis"]["prompt_score"] < 80
+
+
+# ---------------------------------------------------------------- front doors: the same flags and errors everywhere
+
+COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
+WRITES = {"animate", "analyze", "eval", "compare", "interpolate", "upscale", "loop", "merge", "export"}
+REPORTS = {"analyze", "eval", "compare", "engines"}
+
+
+def _sub(*args: str, cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "stillmotion.cli", *args], capture_output=True, text=True, cwd=cwd,
+                          timeout=120)
+
+
+@pytest.mark.parametrize("command", COMMANDS)
+def test_every_subcommand_helps_in_words_and_takes_the_common_flags(command, tmp_path):
+    proc = _sub(command, "--help", cwd=tmp_path)
+    assert proc.returncode == 0 and proc.stderr == "", proc.stderr
+    text = proc.stdout
+    assert not re.search(r"<\w+(\[\w+\])?>", text), text  # no <path>, <list[Path]>, <str>: metavars in words
+    assert "-q, --quiet" in text
+    assert ("-o, --output" in text) == (command in WRITES), text
+    assert ("--json" in text) == (command in REPORTS), text
+
+
+@pytest.mark.parametrize("args", [
+    ["animate", "PHOTO", "--preset", "foo"],
+    ["animate", "PHOTO", "--loop", "--no-such-option"],
+    ["animate"],
+    ["analyze", "PHOTO", "--aspect", "3:2"],
+    ["eval", "missing.mp4"],
+    ["serve", "--port", "abc"],
+    ["serve", "--workers", "99"],
+    ["upscale", "missing.mp4", "--scale", "x"],
+    ["interpolate", "missing.mp4", "--fps", "fast"],
+    ["export", "missing.mp4", "-o", "out.gif", "--crf", "best"],
+    ["loop", "missing.mp4", "-q"],
+    ["frobnicate"],
+])
+def test_bad_input_anywhere_is_one_error_line_and_exit_2(args, tmp_path, photos):
+    proc = _sub(*[str(photos["coffee"]) if a == "PHOTO" else a for a in args], cwd=tmp_path)
+    assert proc.returncode == 2, proc.stderr
+    lines = proc.stderr.splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), proc.stderr
+    for noise in ("Traceback", "Usage:", "Value error", "Try '"):
+        assert noise not in proc.stderr + proc.stdout
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_version_flag_and_command(tmp_path):
+    from stillmotion import __version__
+
+    assert _sub("--version", cwd=tmp_path).stdout == f"{__version__}\n"
+    assert _cli("version", "-q").output == f"{__version__}\n"
+
+
+def test_engines_json_and_quiet():
+    rows = json.loads(_cli("engines", "--json").output)
+    living = next(r for r in rows if r["name"] == "living")
+    assert living["ready"] is True and {"family", "reason", "licence", "summary", "end_frame"} <= set(living)
+    assert "living" in _cli("engines", "-q").output.splitlines()
+
+
+def test_reports_write_their_json_atomically(tmp_path, photos):
+    report = tmp_path / "report.json"
+    res = _cli("analyze", str(photos["astronaut"]), "-o", str(report), "-q")
+    assert res.exit_code == 0 and res.output == f"{report}\n", res.output
+    data = json.loads(report.read_text())
+    assert data["kind"] == "portrait" and data["faces"] == 1
+    assert _cli("analyze", str(photos["astronaut"]), "-o", str(tmp_path / "report.txt")).exit_code == 2
+
+    clip = tmp_path / "c.mp4"
+    assert _cli("animate", str(photos["coffee"]), *FAST, "-o", str(clip), "-q").exit_code == 0
+    ev = tmp_path / "eval.json"
+    res = _cli("eval", str(clip), "--json", "-o", str(ev), "-q")
+    assert res.exit_code == 0
+    assert json.loads(res.stdout) == json.loads(ev.read_text()) and json.loads(ev.read_text())["score"] > 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["c.json", "c.mp4", "eval.json", "report.json"]
+
+
+def test_finishing_commands_take_quiet(tmp_path, photos):
+    clip = tmp_path / "c.mp4"
+    assert _cli("animate", str(photos["coffee"]), *FAST, "-o", str(clip), "-q").exit_code == 0
+    out = tmp_path / "l.mp4"
+    res = _cli("loop", str(clip), "--mode", "pingpong", "-q", "-o", str(out))
+    assert res.exit_code == 0 and res.output == f"{out}\n", res.output
+    assert probe(out)["frame_count"] > 8

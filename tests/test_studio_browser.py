@@ -1,9 +1,11 @@
 """The browser studio (`stillmotion serve`, page at /) driven in headless Chromium.
 
-Starts a real server with one worker, opens the page at 1280×800, uploads a
-photo, reads the analysis, types a prompt, generates a 1 s 480p clip and
-waits until the clip plays in the gallery; then reuse-settings, use-as-start
-image, cancel, compare, and the access-token field of a protected server.
+Starts a real server with one worker, opens the page at 1280×800, checks that
+the settings form is built from GET /v1/options (ranges, defaults, choices,
+presets), uploads a photo, reads the analysis, types a prompt, generates a 1 s
+480p clip and waits until the clip plays in the gallery; then reuse-settings,
+use-as-start image, cancel, compare, and the access-token field of a protected
+server.
 
 Needs the Python `playwright` package (the `ui-test` list of the test extra)
 and Debian's Chromium at /usr/bin/chromium (Playwright's own browser download
@@ -13,6 +15,7 @@ to also copy them to tests/artifacts/ (or set it to a folder to copy them there)
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import socket
@@ -140,6 +143,11 @@ def _open(browser, url: str):
     return context, page, errors
 
 
+def _js(x: float | int | None) -> str:
+    """A JSON number as JavaScript's String() writes it: 1.0 → "1", 0.05 → "0.05"."""
+    return "" if x is None else str(int(x)) if float(x).is_integer() else repr(float(x))
+
+
 def _job_ids(page) -> list[str]:
     return page.eval_on_selector_all("#jobs .job", "els => els.map(e => e.dataset.jobId)")
 
@@ -174,6 +182,32 @@ def test_studio_end_to_end(browser, server, photos, tmp_path):
         page.wait_for_selector("#server-status[data-state=ok]")
         assert page.input_value("#engine") == "living"
         assert page.is_disabled("#generate"), "Generate must wait for a photo"
+
+        # The settings come from GET /v1/options: ranges, steps, defaults, choices and presets (no copies in the page).
+        with urllib.request.urlopen(server.url + "/v1/options", timeout=10) as r:
+            options = json.loads(r.read())
+        fields = {f["name"]: f for f in options["fields"]}
+        for name in ("duration", "fps", "motion_strength", "seed"):
+            f = fields[name]
+            for attr, key in (("min", "minimum"), ("max", "maximum"), ("step", "step")):
+                assert page.get_attribute(f"#{name}", attr) == _js(f[key]), (name, attr)
+            assert page.input_value(f"#{name}") == ("" if f["default"] is None else _js(f["default"])), name
+        assert page.eval_on_selector_all("#aspect option", "os => os.map(o => o.value)") == fields["aspect"]["enum"]
+        assert page.input_value("#aspect") == fields["aspect"]["default"]
+        assert page.eval_on_selector_all("input[name=resolution]", "rs => rs.map(r => r.value)") == \
+            fields["resolution"]["enum"]
+        assert page.is_checked(f"input[name=resolution][value='{fields['resolution']['default']}']")
+        assert page.eval_on_selector_all("#preset option", "os => os.map(o => o.value)") == ["", *options["presets"]]
+        assert page.inner_text("[data-unit=duration]") == fields["duration"]["unit"]
+        assert page.inner_text("#motion-out") == f"{fields['motion_strength']['default']:.2f}"
+        for name, preset in options["presets"].items():  # a preset sets what the server says it sets
+            page.select_option("#preset", name)
+            assert page.input_value("#duration") == _js(preset["duration"]), name
+            assert page.input_value("#aspect") == preset["aspect"] and page.is_checked("#loop") == preset["loop"], name
+        page.select_option("#preset", "")
+        page.select_option("#aspect", fields["aspect"]["default"])
+        page.set_checked("#loop", fields["loop"]["default"])
+        page.fill("#duration", _js(fields["duration"]["default"]))
 
         # Upload: the analysis and its advice appear at once.
         page.set_input_files("#photo-input", str(photos["coffee"]))

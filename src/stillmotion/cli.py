@@ -1,25 +1,124 @@
 """The ``stillmotion`` command line: a thin adapter over :class:`AnimateRequest`.
 
-Option help comes from the request model's field descriptions, so the CLI
-and the Python API say the same thing. User errors print one line and
-exit with the error's code (2 for bad input, 3 for an unavailable engine),
-without a traceback.
+``animate``'s options are generated from :data:`stillmotion.request.OPTIONS`
+(the request model's fields): flag, metavar (the range or the choices),
+default and help all come from the field, so a new field is a new option
+with no edit here. The values reach :meth:`AnimateRequest.build` as typed,
+and only the options given on the command line do, so a ``--preset`` fills
+what was not given.
+
+Every subcommand takes ``-q/--quiet``; those that write a file take
+``-o/--output``; those that report take ``--json``. Every user error, from
+a bad photo to ``--resolution 4k``, prints one line ``error: <flag>
+<value> … <the fix>`` on stderr and exits with the error's code (2 for bad
+input, 3 for an unavailable engine): no usage block, no traceback.
 """
 
 from __future__ import annotations
 
+import inspect
+import json
 import sys
+import typing
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated, Any, Optional
 
 import typer
+from pydantic import ValidationError
+from typer.core import TyperArgument, TyperGroup
 
 from ._version import __version__
 from .errors import InputError, StillmotionError
-from .request import AnimateRequest, Aspect, Preset, Resolution
+from .request import OPTIONS, AnimateRequest, Aspect
+
+__all__ = ["app", "main"]
+
+
+# Click's exception classes, from the click that typer runs on (typer ≥0.20 vendors its own copy).
+_UsageError: type[Exception] = typer.BadParameter.__bases__[0]
+_ClickException: type[Exception] = _UsageError.__bases__[0]
+
+
+class _Argument(TyperArgument):
+    """A positional argument whose help shows its metavar (``CLIP...``), never a Python type (``<list[Path]>``)."""
+
+    def display_type_rich(self, ctx: Any) -> str | None:
+        return None
+
+
+class _FrontDoor(TyperGroup):
+    """The ``stillmotion`` group: every user error ends as one ``error: …`` line on stderr.
+
+    :class:`StillmotionError` exits with its own code; click's usage errors
+    (an unknown option, a missing argument, a value its type refuses) exit 2.
+    """
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for command in self.commands.values():
+            for param in command.params:
+                if type(param) is TyperArgument:
+                    param.__class__ = _Argument  # same state, only the help line differs
+
+    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
+             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+        if not standalone_mode:
+            return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        try:
+            rv = super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
+        except StillmotionError as err:
+            typer.echo(f"error: {str(err).splitlines()[0] if str(err) else type(err).__name__}", err=True)
+            sys.exit(err.exit_code)
+        except _ClickException as err:
+            if type(err).__name__ == "NoArgsIsHelpError":  # `stillmotion` alone: the help, as click prints it
+                err.show()  # type: ignore[attr-defined]
+            else:
+                typer.echo(f"error: {_usage_line(err)}", err=True)
+            sys.exit(err.exit_code)  # type: ignore[attr-defined]
+        except typer.Abort:
+            typer.echo("canceled", err=True)
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+
+def _usage_line(err: Exception) -> str:
+    """A click usage error as one line: ``--port 'abc' is not valid: use a whole number in 1..65535``."""
+    param = getattr(err, "param", None)
+    cause = err.__cause__
+    if isinstance(err, typer.BadParameter) and param is not None and isinstance(cause, ValidationError):
+        first = cause.errors()[0]
+        return f"{_flag_of(param)} {first.get('input')!r} is not valid: use {_accepted(param, first)}"
+    msg = " ".join(err.format_message().split()).rstrip(".")  # type: ignore[attr-defined]
+    ctx = getattr(err, "ctx", None)
+    sub = f" {ctx.info_name}" if ctx is not None and ctx.parent is not None else ""
+    where = f"stillmotion{sub} --help"
+    return f"{msg[:1].lower()}{msg[1:]}: see `{where}`"
+
+
+def _flag_of(param: Any) -> str:
+    long = [o for o in param.opts if o.startswith("--")]
+    return long[0] if long and param.param_type_name == "option" else (param.metavar or param.name.upper())
+
+
+def _accepted(param: Any, error: Mapping[str, Any]) -> str:
+    """What a typer parameter accepts, in words: ``one of a, b``, ``a whole number in 1..65535``."""
+    desc = getattr(param, "type_descriptor", None)
+    if desc is not None and desc.is_choice:
+        return "one of " + ", ".join(str(getattr(c, "value", c)) for c in desc.choices or ())
+    info = getattr(desc, "parameter_info", None)
+    lo, hi = getattr(info, "min", None), getattr(info, "max", None)
+    annotation = getattr(desc, "annotation", None)
+    what = ("a whole number" if int in (annotation, *typing.get_args(annotation))
+            else "a number" if float in (annotation, *typing.get_args(annotation)) else None)
+    if what is None:
+        return str(error.get("msg", "a valid value")).removeprefix("Value error, ").rstrip(".")
+    return f"{what} in {'' if lo is None else lo}..{'' if hi is None else hi}" if (lo, hi) != (None, None) else what
+
 
 app = typer.Typer(
     name="stillmotion",
+    cls=_FrontDoor,
     help="Turn one still photo and a motion prompt into a short video clip — offline, on a CPU.",
     add_completion=False,
     no_args_is_help=True,
@@ -27,102 +126,113 @@ app = typer.Typer(
     rich_markup_mode=None,
 )
 
-_F = AnimateRequest.model_fields
+Quiet = Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and the paths written.")]
+AsJson = Annotated[bool, typer.Option("--json", help="Print the result as JSON.")]
 
 
-def _help(name: str) -> str:
-    return _F[name].description or ""
+def _show_version(value: bool) -> None:
+    if value:
+        typer.echo(__version__)
+        raise typer.Exit()
 
 
-@app.command()
+@app.callback()
+def _root(
+    version: Annotated[Optional[bool], typer.Option("--version", help="Print the version and exit.", is_eager=True,
+                                                    callback=_show_version)] = None,
+) -> None:
+    """Turn one still photo and a motion prompt into a short video clip — offline, on a CPU."""
+
+
+def _wrote(path: Path | str, quiet: bool, *, err: bool = False, what: str = "") -> None:
+    """``wrote PATH`` (or just ``PATH`` when quiet)."""
+    typer.echo(str(path) if quiet else f"wrote {what}{path}", err=err)
+
+
+def _write_report(data: dict, output: Path) -> Path:
+    from .video import write_json_atomic
+
+    if output.suffix.lower() != ".json":
+        raise InputError(f"-o {str(output)!r}: a report is JSON, name it like report.json")
+    return write_json_atomic(output, data)
+
+
+def _report(data: dict, summary: Callable[[], str], *, as_json: bool, quiet: bool, output: Path | None) -> None:
+    """Print a report (JSON or words, nothing when quiet) and write its JSON to ``output`` atomically."""
+    if output is not None:
+        written = _write_report(data, output)
+    if as_json:
+        typer.echo(json.dumps(data, indent=2, ensure_ascii=False))
+    elif not quiet:
+        typer.echo(summary())
+    if output is not None:
+        _wrote(written, quiet, err=as_json)  # stdout stays pure JSON with --json
+
+
+# ---------------------------------------------------------------- animate
+
+
+def _request_parameters() -> list[inspect.Parameter]:
+    """One typer option per :data:`OPTIONS` entry (all but the photo, which is the argument)."""
+    params = []
+    for o in OPTIONS:
+        if o.name == "image":
+            continue
+        help_text = o.description
+        bounds = () if o.minimum is None or o.maximum is None else (o.minimum, o.maximum)
+        if bounds and not all(f"{b:g}" in o.metavar for b in bounds):  # the metavar names it (FPS): say the range
+            help_text += f" Range: {o.range_text()}."
+        if o.kind == "boolean":
+            decls = [f"{o.flag}/--no-{o.flag[2:]}"] + ([o.short] if o.short else [])
+            annotation: Any = Annotated[bool, typer.Option(*decls, help=help_text)]
+            default: Any = bool(o.default)
+        elif o.kind == "list":
+            decls = [o.flag] + ([o.short] if o.short else [])
+            annotation = Annotated[Optional[list[str]], typer.Option(*decls, help=help_text, metavar=o.metavar,
+                                                                     show_default=False)]
+            default = None
+        else:  # the raw text goes to the model, whose validation words every error the same way
+            decls = [o.flag] + ([o.short] if o.short else [])
+            shown = o.default not in (None, "")
+            annotation = Annotated[Optional[str], typer.Option(*decls, help=help_text, metavar=o.metavar,
+                                                               show_default=shown)]
+            default = (f"{o.default:g}" if o.kind == "number" else str(o.default)) if shown else None
+        params.append(inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=default,
+                                        annotation=annotation))
+    return params
+
+
+def _given(ctx: typer.Context, fields: dict[str, Any]) -> dict[str, Any]:
+    """The options typed on the command line (or from the environment), not click's defaults."""
+    given = {}
+    for name, value in fields.items():
+        source = ctx.get_parameter_source(name)
+        if source is not None and source.name in ("COMMANDLINE", "ENVIRONMENT"):
+            given[name] = list(value) if isinstance(value, (list, tuple)) else value
+    return given
+
+
 def animate(
-    photo: Annotated[Path, typer.Argument(help="The photo to animate (JPEG, PNG, WebP, TIFF, BMP, GIF).", show_default=False)],
-    prompt: Annotated[str, typer.Option("--prompt", "-p", help=_help("prompt"))] = "",
-    negative_prompt: Annotated[str, typer.Option("--negative-prompt", "-n", help=_help("negative_prompt"))] = "",
-    engine: Annotated[str, typer.Option(help=_help("engine"))] = "living",
-    duration: Annotated[Optional[float], typer.Option(help=_help("duration") + " [default: 5]", show_default=False)] = None,
-    fps: Annotated[float, typer.Option(help=_help("fps"))] = 24.0,
-    size: Annotated[Optional[str], typer.Option(help=_help("size"), metavar="WxH")] = None,
-    resolution: Annotated[Resolution, typer.Option(help=_help("resolution"))] = Resolution.p720,
-    aspect: Annotated[Optional[Aspect], typer.Option(help=_help("aspect") + " [default: source]", show_default=False)] = None,
-    motion_strength: Annotated[float, typer.Option(help=_help("motion_strength"), metavar="0..1")] = 0.5,
-    consistency: Annotated[float, typer.Option(help=_help("consistency"), metavar="0..1")] = 0.5,
-    seed: Annotated[Optional[int], typer.Option(help=_help("seed"))] = None,
-    variations: Annotated[int, typer.Option(help=_help("variations"))] = 1,
-    pick: Annotated[Optional[str], typer.Option(help=_help("pick"), metavar="best", show_default=False)] = None,
-    loop: Annotated[Optional[bool], typer.Option("--loop/--no-loop", help=_help("loop"), show_default=False)] = None,
-    preset: Annotated[Optional[Preset], typer.Option(help=_help("preset"), show_default=False)] = None,
-    last_image: Annotated[Optional[Path], typer.Option(help=_help("last_image"))] = None,
-    depth_model: Annotated[Optional[str], typer.Option(help=_help("depth_model"), metavar="NAME_OR_DIR")] = None,
-    guidance_scale: Annotated[Optional[float], typer.Option(help=_help("guidance_scale"), show_default=False)] = None,
-    steps: Annotated[Optional[int], typer.Option(help=_help("steps"), show_default=False)] = None,
-    model_path: Annotated[Optional[Path], typer.Option(help=_help("model_path"), metavar="DIR", show_default=False)] = None,
-    memory: Annotated[str, typer.Option(help=_help("memory"))] = "auto",
-    interpolate: Annotated[Optional[float], typer.Option(help=_help("interpolate"), metavar="FPS", show_default=False)] = None,
-    upscale: Annotated[Optional[int], typer.Option(help=_help("upscale"), metavar="N", show_default=False)] = None,
-    upscaler: Annotated[Optional[str], typer.Option(help=_help("upscaler"), show_default=False)] = None,
-    audio: Annotated[Optional[Path], typer.Option(help=_help("audio"), show_default=False)] = None,
-    format: Annotated[Optional[str], typer.Option(help=_help("format"), show_default=False)] = None,
-    crf: Annotated[Optional[int], typer.Option(help=_help("crf"), show_default=False)] = None,
-    fast: Annotated[bool, typer.Option("--fast", help=_help("fast"))] = False,
-    cache: Annotated[bool, typer.Option("--cache", help=_help("cache"))] = False,
-    mask: Annotated[Optional[Path], typer.Option(help=_help("mask"), metavar="PNG")] = None,
-    freeze: Annotated[Optional[Path], typer.Option(help=_help("freeze"), metavar="PNG")] = None,
-    arrow: Annotated[
-        Optional[list[str]], typer.Option("--arrow", help=_help("arrows") + " Repeatable.", metavar="X1,Y1,X2,Y2[:SPEED]")
-    ] = None,
-    explain: Annotated[bool, typer.Option("--explain", help="Print the motion plan in words before rendering.")] = False,
-    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors and the output path.")] = False,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help=_help("output"), metavar="OUT.mp4")] = None,
-    engines: Annotated[Optional[str], typer.Option(help="Run the same photo and prompt through several engines (comma-separated) and write a side-by-side comparison.", show_default=False)] = None,
+    ctx: typer.Context,
+    photo: Annotated[Path, typer.Argument(help=next(o.description for o in OPTIONS if o.name == "image"),
+                                          metavar="PHOTO", show_default=False)],
+    explain: Annotated[bool, typer.Option("--explain",
+                                          help="Print the motion plan in words before rendering.")] = False,
+    quiet: Quiet = False,
+    engines: Annotated[Optional[str], typer.Option(
+        help="Run the same photo and prompt through several engines (comma-separated) and write a side-by-side "
+             "comparison.", metavar="A,B,...", show_default=False)] = None,
+    **fields: Any,
 ) -> None:
     """Animate PHOTO following the motion prompt; writes an MP4 and its recipe (.json)."""
     from .api import run
-    from .request import AnimateRequest
 
+    request = AnimateRequest.build(image=photo, **_given(ctx, fields))
     try:
-        given = {k: v for k, v in {"duration": duration, "aspect": aspect, "loop": loop}.items() if v is not None}
-        request = AnimateRequest.build(
-            **given,
-            preset=preset,
-            image=photo,
-            prompt=prompt,
-            negative_prompt=negative_prompt,
-            engine=engine,
-            fps=fps,
-            size=size,
-            resolution=resolution,
-            motion_strength=motion_strength,
-            consistency=consistency,
-            seed=seed,
-            variations=variations,
-            pick=pick,
-            last_image=last_image,
-            depth_model=depth_model,
-            mask=mask,
-            freeze=freeze,
-            arrows=arrow or [],
-            guidance_scale=guidance_scale,
-            steps=steps,
-            model_path=model_path,
-            memory=memory,
-            fast=fast,
-            cache=cache,
-            interpolate=interpolate,
-            upscale=upscale,
-            upscaler=upscaler,
-            audio=audio,
-            format=format,
-            crf=crf,
-            output=output,
-        )
         if engines:
             _animate_engines(request, [e.strip() for e in engines.split(",") if e.strip()], explain, quiet)
             return
         clip = _run_with_progress(run, request, explain=explain, quiet=quiet)
-    except StillmotionError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(err.exit_code) from None
     except KeyboardInterrupt:
         typer.echo("canceled: no clip was written", err=True)
         raise typer.Exit(130) from None
@@ -130,8 +240,7 @@ def animate(
     if not quiet:
         for w in clip.warnings:
             typer.echo(f"warning: {w}", err=True)
-    clips = clip.variations or [clip]
-    for c in clips:
+    for c in clip.variations or [clip]:
         if quiet:
             typer.echo(str(c.path))
         else:
@@ -142,10 +251,18 @@ def animate(
                 f"{c.recipe['timings_s']['total']:.1f} s{ranked}) and {c.sidecar.name}"
             )
     if clip.contact_sheet is not None:
-        typer.echo(str(clip.contact_sheet) if quiet else f"wrote contact sheet {clip.contact_sheet}")
+        _wrote(clip.contact_sheet, quiet, what="contact sheet ")
 
 
-def _animate_engines(request, names: list[str], explain: bool, quiet: bool) -> None:
+_own = inspect.signature(animate, eval_str=True)
+animate.__signature__ = _own.replace(  # type: ignore[attr-defined]
+    parameters=[p for p in _own.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    + _request_parameters()
+)
+app.command()(animate)
+
+
+def _animate_engines(request: AnimateRequest, names: list[str], explain: bool, quiet: bool) -> None:
     """One clip per engine (OUT_ENGINE.mp4), then OUT_compare.mp4 and its metrics table."""
     from .api import run
     from .compare import compare_clips, format_table
@@ -186,86 +303,116 @@ def _run_with_progress(run, request, *, explain: bool, quiet: bool):
         return run(request, on_progress=on_progress, on_plan=on_plan)
 
 
+# ---------------------------------------------------------------- reports
+
+
+def _help(name: str) -> str:
+    return next(o.description for o in OPTIONS if o.name == name)
+
+
 @app.command()
 def analyze(
-    photo: Annotated[Path, typer.Argument(help="The photo to judge.", show_default=False)],
-    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="A motion prompt to coach.")] = None,
-    negative_prompt: Annotated[str, typer.Option("--negative-prompt", "-n", help=_help("negative_prompt"))] = "",
-    aspect: Annotated[Optional[Aspect], typer.Option(help="Target aspect, to price the crop.", show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON (see stillmotion.analysis.REPORT_SCHEMA).")] = False,
+    photo: Annotated[Path, typer.Argument(help="The photo to judge.", metavar="PHOTO", show_default=False)],
+    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="A motion prompt to coach.",
+                                                  metavar="TEXT")] = None,
+    negative_prompt: Annotated[str, typer.Option("--negative-prompt", "-n", help=_help("negative_prompt"),
+                                                 metavar="TEXT")] = "",
+    aspect: Annotated[Optional[Aspect], typer.Option(help="Target aspect, to price the crop.", show_default=False,
+                                                     metavar="|".join(a.value for a in Aspect))] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON "
+                                                         "(see stillmotion.analysis.REPORT_SCHEMA).")] = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the JSON report here.",
+                                                   metavar="REPORT.json", show_default=False)] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Judge PHOTO (and a motion prompt) before animating: checks, expected result, advice."""
-    import json as _json
-
     from .api import analyze as run_analyze
 
-    try:
-        report = run_analyze(photo, prompt, negative_prompt=negative_prompt,
-                             aspect=None if aspect is None or aspect is Aspect.source else aspect.value)
-    except StillmotionError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(err.exit_code) from None
-    typer.echo(_json.dumps(report.to_dict(), indent=2, ensure_ascii=False) if as_json else report.summary())
+    report = run_analyze(photo, prompt, negative_prompt=negative_prompt,
+                         aspect=None if aspect is None or aspect is Aspect.source else aspect.value)
+    _report(report.to_dict(), report.summary, as_json=as_json, quiet=quiet, output=output)
 
 
 @app.command("eval")
 def eval_cmd(
-    clip: Annotated[Path, typer.Argument(help="The clip to judge.", show_default=False)],
-    source: Annotated[Optional[Path], typer.Option(help="The photo the clip was made from (fidelity metrics).", metavar="PHOTO", show_default=False)] = None,
-    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="The motion prompt (adherence metrics).", show_default=False)] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the evaluation as JSON.")] = False,
+    clip: Annotated[Path, typer.Argument(help="The clip to judge.", metavar="CLIP", show_default=False)],
+    source: Annotated[Optional[Path], typer.Option(help="The photo the clip was made from (fidelity metrics).",
+                                                   metavar="PHOTO", show_default=False)] = None,
+    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="The motion prompt (adherence metrics).",
+                                                  metavar="TEXT", show_default=False)] = None,
+    as_json: AsJson = False,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the JSON evaluation here.",
+                                                   metavar="EVAL.json", show_default=False)] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Judge a finished clip: measured metrics, a 0..1 score and the camera move."""
-    import json as _json
-
     from .evaluate import evaluate_clip
 
-    try:
-        ev = evaluate_clip(clip, source=source, prompt=prompt)
-    except StillmotionError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(err.exit_code) from None
-    typer.echo(_json.dumps(ev.to_dict(), indent=2, ensure_ascii=False) if as_json else ev.summary())
+    ev = evaluate_clip(clip, source=source, prompt=prompt)
+    _report(ev.to_dict(), ev.summary, as_json=as_json, quiet=quiet, output=output)
 
 
 @app.command()
 def compare(
-    clips: Annotated[list[Path], typer.Argument(help="2 to 9 clips, in tile order.", show_default=False)],
-    labels: Annotated[Optional[str], typer.Option(help="Comma-separated tile labels, one per clip (default: file names).", metavar="A,B,...", show_default=False)] = None,
-    source: Annotated[Optional[Path], typer.Option(help="The photo the clips were made from (fidelity metrics).", metavar="PHOTO", show_default=False)] = None,
-    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="The motion prompt (adherence metrics).", show_default=False)] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", help="The grid video; its metrics table goes next to it as .json.")] = Path("compare.mp4"),
+    clips: Annotated[list[Path], typer.Argument(help="2 to 9 clips, in tile order.", metavar="CLIP",
+                                                show_default=False)],
+    labels: Annotated[Optional[str], typer.Option(help="Comma-separated tile labels, one per clip (default: file "
+                                                       "names).", metavar="A,B,...", show_default=False)] = None,
+    source: Annotated[Optional[Path], typer.Option(help="The photo the clips were made from (fidelity metrics).",
+                                                   metavar="PHOTO", show_default=False)] = None,
+    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="The motion prompt (adherence metrics).",
+                                                  metavar="TEXT", show_default=False)] = None,
+    output: Annotated[Path, typer.Option("--output", "-o", metavar="OUT.mp4",
+                                         help="The grid video; its metrics table goes next to it as .json.",
+                                         )] = Path("compare.mp4"),
+    as_json: Annotated[bool, typer.Option("--json", help="Print the metrics table as JSON.")] = False,
+    quiet: Quiet = False,
 ) -> None:
     """Play clips side by side (2) or in a grid (up to 9), in sync and labelled, and print their metrics table."""
-    from .compare import compare_clips, format_table
+    from .compare import compare_clips, format_table, table_dict
 
     names = [x.strip() for x in labels.split(",")] if labels is not None else None
-    try:
-        out, evaluations = compare_clips(clips, output, labels=names, source=source, prompt=prompt)
-    except StillmotionError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(err.exit_code) from None
-    typer.echo(format_table(names or [c.name for c in clips], evaluations))
-    typer.echo(f"wrote {out} and {out.with_suffix('.json').name}")
+    out, evaluations = compare_clips(clips, output, labels=names, source=source, prompt=prompt)
+    shown = names or [c.name for c in clips]
+    if as_json:
+        typer.echo(json.dumps(table_dict(clips, shown, evaluations, out), indent=2, ensure_ascii=False))
+    elif not quiet:
+        typer.echo(format_table(shown, evaluations))
+    if quiet:
+        typer.echo(str(out))
+    else:
+        typer.echo(f"wrote {out} and {out.with_suffix('.json').name}", err=as_json)
 
 
 @app.command()
-def engines() -> None:
+def engines(as_json: AsJson = False, quiet: Annotated[bool, typer.Option(
+        "--quiet", "-q", help="Print only the names of the engines that run here.")] = False) -> None:
     """List the engines, what they can do and whether they can run here (packages, GPU, weights)."""
     from .engines.registry import ENGINES
 
     gpu = _gpu_words()
-    width = max(len(n) for n in ENGINES) + 2
-    typer.echo(f"{'engine':<{width}} {'runs':<5} {'gpu':<5} {'weights':<9} {'end':<4} licence")
+    rows = []
     for spec in ENGINES.values():
         ok, reason = spec.available()
         diffusion = spec.family != "living"
-        weights = _weights_words(spec) if diffusion and ok else ("n/a" if not diffusion else "?")
-        typer.echo(
-            f"{spec.name:<{width}} {'yes' if ok else 'no':<5} {(gpu if diffusion else 'n/a'):<5} {weights:<9} "
-            f"{'yes' if spec.end_frame else 'no':<4} {spec.licence}"
-        )
-        typer.echo(f"{'':<{width}} {spec.summary}" + ("" if ok else f" — {reason}"))
+        rows.append({"name": spec.name, "family": spec.family, "ready": ok, "reason": None if ok else reason,
+                     "gpu": gpu if diffusion else "n/a",
+                     "weights": (_weights_words(spec) if ok else "?") if diffusion else "n/a",
+                     "end_frame": spec.end_frame, "licence": spec.licence, "summary": spec.summary})
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+        return
+    if quiet:
+        for r in rows:
+            if r["ready"]:
+                typer.echo(r["name"])
+        return
+    width = max(len(n) for n in ENGINES) + 2
+    typer.echo(f"{'engine':<{width}} {'runs':<5} {'gpu':<5} {'weights':<9} {'end':<4} licence")
+    for r in rows:
+        typer.echo(f"{r['name']:<{width}} {'yes' if r['ready'] else 'no':<5} {r['gpu']:<5} {r['weights']:<9} "
+                   f"{'yes' if r['end_frame'] else 'no':<4} {r['licence']}")
+        typer.echo(f"{'':<{width}} {r['summary']}" + ("" if r["ready"] else f" — {r['reason']}"))
     if gpu == "none":
         typer.echo("No CUDA GPU here: diffusion engines would run on the CPU, far too slowly for real models.")
 
@@ -286,148 +433,177 @@ def _weights_words(spec) -> str:
     try:
         from huggingface_hub import try_to_load_from_cache
 
-        repo = spec.factory().card.repo_id
+        repo = spec.factory().card.repo_id  # type: ignore[attr-defined]
         found = try_to_load_from_cache(repo, "model_index.json")
         return "cached" if isinstance(found, str) else "missing"
     except Exception:
         return "?"
 
 
+# ---------------------------------------------------------------- setup: download, serve, version
+
+
 @app.command()
 def download(
-    engine: Annotated[str, typer.Argument(help="A diffusion engine name (see `stillmotion engines`).", show_default=False)],
+    engine: Annotated[str, typer.Argument(help="A diffusion engine name (see `stillmotion engines`).", metavar="ENGINE",
+                                          show_default=False)],
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the folder the weights are in.")] = False,
 ) -> None:
     """Fetch a diffusion engine's weights into the Hugging Face cache (needs internet)."""
     from .engines.registry import ENGINES
+    from .errors import EngineUnavailable
 
     spec = ENGINES.get(engine)
     if spec is None or spec.family == "living":
-        typer.echo(f"error: {engine!r} is not a diffusion engine: see `stillmotion engines`", err=True)
-        raise typer.Exit(2)
-    repo = spec.factory().card.repo_id
+        raise InputError(f"{engine!r} is not a diffusion engine: see `stillmotion engines`")
+    repo = spec.factory().card.repo_id  # type: ignore[attr-defined]
     try:
         from huggingface_hub import snapshot_download
 
         path = snapshot_download(repo)
     except ImportError:
-        typer.echo("error: downloading needs huggingface_hub: pip install 'stillmotion[diffusion]'", err=True)
-        raise typer.Exit(3) from None
+        raise EngineUnavailable("downloading needs huggingface_hub: pip install 'stillmotion[diffusion]'") from None
     except Exception as err:  # network, auth, disk: one line, no traceback
-        typer.echo(f"error: could not download {repo} ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
-                   "check the connection, or download on another machine and pass --model-path DIR", err=True)
-        raise typer.Exit(3) from None
-    typer.echo(f"downloaded {repo} to {path}")
+        raise EngineUnavailable(f"could not download {repo} ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+                                "check the connection, or download on another machine and pass --model-path DIR"
+                                ) from None
+    typer.echo(str(path) if quiet else f"downloaded {repo} to {path}")
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs --token.")] = "127.0.0.1",
-    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535)] = 7860,
-    token: Annotated[Optional[str], typer.Option(help="Bearer token required on /v1 (or env STILLMOTION_TOKEN).", envvar="STILLMOTION_TOKEN", show_default=False)] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes rendering jobs in parallel.", min=0, max=64)] = 1,
-    data: Annotated[Path, typer.Option(help="Data folder: jobs.db, inputs/, outputs/.")] = Path("stillmotion-data"),
+    host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs --token.",
+                                      metavar="ADDRESS")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535, metavar="1..65535")] = 7860,
+    token: Annotated[Optional[str], typer.Option(help="Bearer token required on /v1 (or env STILLMOTION_TOKEN).",
+                                                 envvar="STILLMOTION_TOKEN", metavar="SECRET",
+                                                 show_default=False)] = None,
+    workers: Annotated[int, typer.Option(help="Worker processes rendering jobs in parallel.", min=0, max=64,
+                                         metavar="0..64")] = 1,
+    data: Annotated[Path, typer.Option(help="Data folder: jobs.db, inputs/, outputs/.",
+                                       metavar="DIR")] = Path("stillmotion-data"),
+    quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Serve the HTTP job API (/v1, OpenAPI at /docs), the browser UI (/) and worker processes."""
+    from .errors import EngineUnavailable
+
     loopback = host in ("127.0.0.1", "localhost", "::1")
     if not loopback and not token:
-        typer.echo(f"error: --host {host} exposes the server beyond this machine: pass --token SECRET "
-                   "(clients then send 'Authorization: Bearer SECRET')", err=True)
-        raise typer.Exit(2)
+        raise InputError(f"--host {host} exposes the server beyond this machine: pass --token SECRET "
+                         "(clients then send 'Authorization: Bearer SECRET')")
     try:
         import uvicorn
 
         from .server.app import create_app
     except ImportError as err:
-        typer.echo(f"error: the server needs its extra ({err.name} is missing): pip install 'stillmotion[server]'", err=True)
-        raise typer.Exit(3) from None
+        raise EngineUnavailable(f"the server needs its extra ({err.name} is missing): "
+                                "pip install 'stillmotion[server]'") from None
     try:
         api = create_app(data, token=token or None, workers=workers, loopback_only=loopback and not token)
     except OSError as err:
-        typer.echo(f"error: --data {data}: {err.strerror or err}", err=True)
-        raise typer.Exit(2) from None
-    typer.echo(f"stillmotion {__version__}: serving http://{host}:{port}/ (API /v1, docs /docs), "
-               f"{workers} worker(s), data {data.resolve()}")
+        raise InputError(f"--data {data}: {err.strerror or err}") from None
+    if not quiet:
+        typer.echo(f"stillmotion {__version__}: serving http://{host}:{port}/ (API /v1, docs /docs), "
+                   f"{workers} worker(s), data {data.resolve()}")
     uvicorn.run(api, host=host, port=port, log_level="warning", access_log=False)
 
 
-def _finish(step):
-    """Run a finishing step: one line on error (exit code of the error), the output path on success."""
-    try:
-        out = step()
-    except StillmotionError as err:
-        typer.echo(f"error: {err}", err=True)
-        raise typer.Exit(err.exit_code) from None
-    typer.echo(f"wrote {out}")
+@app.command()
+def version(quiet: Quiet = False) -> None:
+    """Print the stillmotion version."""
+    typer.echo(__version__)
+
+
+# ---------------------------------------------------------------- finishing a clip
+
+Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="Output path.", metavar="OUT",
+                                                show_default=False)]
+
+
+def _finish(step: Callable[[], Path], quiet: bool) -> None:
+    """Run a finishing step and print the path it wrote."""
+    _wrote(step(), quiet)
 
 
 @app.command()
 def interpolate(
-    clip: Annotated[Path, typer.Argument(help="The clip to interpolate.", show_default=False)],
-    fps: Annotated[Optional[float], typer.Option(help="Target frame rate, e.g. 48 or 60.", show_default=False)] = None,
-    factor: Annotated[Optional[int], typer.Option(help="Frame-rate multiplier, e.g. 2.", show_default=False)] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output path.", show_default=False)] = None,
+    clip: Annotated[Path, typer.Argument(help="The clip to interpolate.", metavar="CLIP", show_default=False)],
+    fps: Annotated[Optional[float], typer.Option(help="Target frame rate, e.g. 48 or 60.", metavar="FPS",
+                                                 show_default=False)] = None,
+    factor: Annotated[Optional[int], typer.Option(help="Frame-rate multiplier, e.g. 2.", metavar="N",
+                                                  show_default=False)] = None,
+    output: Output = None,
+    quiet: Quiet = False,
 ) -> None:
     """Motion-compensated frame interpolation (optical flow both ways, occlusion-aware; no blending across cuts)."""
     from .post.interpolate import interpolate_file
 
-    _finish(lambda: interpolate_file(clip, output, fps=fps, factor=factor))
+    _finish(lambda: interpolate_file(clip, output, fps=fps, factor=factor), quiet)
 
 
 @app.command()
 def upscale(
-    clip: Annotated[Path, typer.Argument(help="The clip to upscale.", show_default=False)],
-    scale: Annotated[int, typer.Option(help="2 or 4.")] = 2,
-    upscaler: Annotated[Optional[str], typer.Option(help="Super-resolution weights: a .pth/.safetensors file or a Hub name in the cache; default: classical Lanczos + sharpening.", show_default=False)] = None,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output path.", show_default=False)] = None,
+    clip: Annotated[Path, typer.Argument(help="The clip to upscale.", metavar="CLIP", show_default=False)],
+    scale: Annotated[int, typer.Option(help="2 or 4.", metavar="2|4")] = 2,
+    upscaler: Annotated[Optional[str], typer.Option(help="Super-resolution weights: a .pth/.safetensors file or a Hub "
+                                                         "name in the cache; default: classical Lanczos + sharpening.",
+                                                    metavar="WEIGHTS", show_default=False)] = None,
+    output: Output = None,
+    quiet: Quiet = False,
 ) -> None:
     """Upscale a clip ×2 or ×4 (learned via spandrel when weights are given, else classical), temporally stable."""
     from .post.upscale import upscale_file
 
-    _finish(lambda: upscale_file(clip, output, scale=scale, upscaler=upscaler))
+    _finish(lambda: upscale_file(clip, output, scale=scale, upscaler=upscaler), quiet)
 
 
 @app.command("loop")
 def loop_cmd(
-    clip: Annotated[Path, typer.Argument(help="The clip to make loop.", show_default=False)],
-    mode: Annotated[str, typer.Option(help="crossfade, pingpong or seamless.")] = "seamless",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output path.", show_default=False)] = None,
+    clip: Annotated[Path, typer.Argument(help="The clip to make loop.", metavar="CLIP", show_default=False)],
+    mode: Annotated[str, typer.Option(help="crossfade, pingpong or seamless.",
+                                      metavar="crossfade|pingpong|seamless")] = "seamless",
+    output: Output = None,
+    quiet: Quiet = False,
 ) -> None:
     """Make any clip loop: crossfade, pingpong, or seamless (best loop point, motion-compensated blend)."""
     from .post.loop import loop_file
 
-    _finish(lambda: loop_file(clip, output, mode=mode))
+    _finish(lambda: loop_file(clip, output, mode=mode), quiet)
 
 
 @app.command()
 def merge(
-    clips: Annotated[list[Path], typer.Argument(help="Clips to join, in order.", show_default=False)],
-    transition: Annotated[str, typer.Option(help="cut, crossfade:SEC or fade:SEC.")] = "cut",
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Output path.", show_default=False)] = None,
+    clips: Annotated[list[Path], typer.Argument(help="Clips to join, in order.", metavar="CLIP",
+                                                show_default=False)],
+    transition: Annotated[str, typer.Option(help="cut, crossfade:SEC or fade:SEC.",
+                                            metavar="cut|crossfade:SEC|fade:SEC")] = "cut",
+    output: Output = None,
+    quiet: Quiet = False,
 ) -> None:
     """Join clips of any sizes, fps and lengths into one (normalised to the first), keeping each part's recipe."""
     from .post.merge import merge_files
 
-    _finish(lambda: merge_files(clips, output, transition=transition))
+    _finish(lambda: merge_files(clips, output, transition=transition), quiet)
 
 
 @app.command()
 def export(
-    clip: Annotated[Path, typer.Argument(help="The clip to convert.", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output path; its extension picks the format unless --format is given.", show_default=False)],
-    format: Annotated[Optional[str], typer.Option(help="mp4, h265, webm, webp, gif or png (a frame folder).", show_default=False)] = None,
-    crf: Annotated[Optional[int], typer.Option(help="Quality (lower is better), for mp4/h265/webm.", show_default=False)] = None,
-    audio: Annotated[Optional[Path], typer.Option(help="A sound file to lay under the clip (trimmed or looped, with fades; AAC).", show_default=False)] = None,
+    clip: Annotated[Path, typer.Argument(help="The clip to convert.", metavar="CLIP", show_default=False)],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Output path; its extension picks the format unless "
+                                                                "--format is given.", metavar="OUT",
+                                         show_default=False)],
+    format: Annotated[Optional[str], typer.Option(help="mp4, h265, webm, webp, gif or png (a frame folder).",
+                                                  metavar="mp4|h265|webm|webp|gif|png", show_default=False)] = None,
+    crf: Annotated[Optional[int], typer.Option(help="Quality (lower is better), for mp4/h265/webm.", metavar="0..63",
+                                               show_default=False)] = None,
+    audio: Annotated[Optional[Path], typer.Option(help="A sound file to lay under the clip (trimmed or looped, with "
+                                                       "fades; AAC).", metavar="SOUND", show_default=False)] = None,
+    quiet: Quiet = False,
 ) -> None:
     """Convert a clip to another format (and add sound)."""
     from .post.formats import export_file
 
-    _finish(lambda: export_file(clip, output, format=format, crf=crf, audio=audio))
-
-
-@app.command()
-def version() -> None:
-    """Print the stillmotion version."""
-    typer.echo(__version__)
+    _finish(lambda: export_file(clip, output, format=format, crf=crf, audio=audio), quiet)
 
 
 def main() -> None:

@@ -1,24 +1,52 @@
 """`AnimateRequest`: the one parameter language of stillmotion.
 
-Every field has a type, a range, a unit and a one-line description. The
-Python API (:func:`stillmotion.animate`) and the CLI (``stillmotion
-animate``) are thin adapters over this model; a new option is added here
-once. Validation failures become :class:`~stillmotion.errors.InputError`
-with the field name, the value and the valid range.
+Every field has a type, a range, a one-line description and its front-door
+metadata (``json_schema_extra``, written with :func:`_meta`: group, unit,
+UI step, whether HTTP clients may set it, and the CLI flag, short alias and
+metavar where they are not derived). :data:`OPTIONS` reads all of it into
+one :class:`OptionSpec` per field, and every front door adapts that:
+
+- the CLI generates ``stillmotion animate``'s options from it;
+- the HTTP server types ``POST /v1/jobs``'s form from the fields marked
+  ``api`` and serves them at ``GET /v1/options``;
+- the studio builds its settings form from ``GET /v1/options``.
+
+So a new option is one field here (plus ``flag``/``short`` metadata if its
+flag is not ``--`` + its name). Validation failures become one-line
+:class:`~stillmotion.errors.InputError`s naming the flag, the value and the
+fix (:func:`describe_error`), the same words on the CLI and over HTTP.
 """
 
 from __future__ import annotations
 
 import re
+import types
+import typing
+from collections.abc import Mapping
+from dataclasses import dataclass
 from enum import Enum
 from pathlib import Path
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic_core import PydanticUndefined
 
 from .arrows import Arrow, parse_arrow
 from .errors import InputError
 
-__all__ = ["ASPECTS", "PRESETS", "RESOLUTIONS", "AnimateRequest", "Aspect", "Preset", "Resolution", "parse_size"]
+__all__ = [
+    "ASPECTS",
+    "OPTIONS",
+    "PRESETS",
+    "RESOLUTIONS",
+    "AnimateRequest",
+    "Aspect",
+    "OptionSpec",
+    "Preset",
+    "Resolution",
+    "describe_error",
+    "parse_size",
+]
 
 MAX_SIDE = 4096
 """Largest output side in pixels (4K DCI width)."""
@@ -55,6 +83,14 @@ class Aspect(str, Enum):
         w, h = self.value.split(":")
         return int(w) / int(h)
 
+    @property
+    def label(self) -> str:
+        """Words for a picker, e.g. ``"9:16 vertical"``."""
+        return "as the photo" if self is Aspect.source else f"{self.value} {_ASPECT_WORDS[self.name]}"
+
+
+_ASPECT_WORDS = {"wide": "landscape", "vertical": "vertical", "square": "square", "portrait": "portrait"}
+
 
 class Preset(str, Enum):
     """Platform presets: aspect, duration and loop for where the clip is posted."""
@@ -65,6 +101,15 @@ class Preset(str, Enum):
     x = "x"
     linkedin = "linkedin"
     web_loop = "web-loop"
+
+    @property
+    def label(self) -> str:
+        """The platform's name, e.g. ``"Instagram Reels"``."""
+        return _PRESET_LABELS[self.value]
+
+
+_PRESET_LABELS = {"reels": "Instagram Reels", "tiktok": "TikTok", "shorts": "YouTube Shorts", "x": "X",
+                  "linkedin": "LinkedIn", "web-loop": "Web loop"}
 
 
 PRESETS: dict[str, dict] = {
@@ -106,8 +151,29 @@ def parse_size(text: str) -> tuple[int, int]:
         if not MIN_SIDE <= v <= MAX_SIDE:
             raise InputError(f"--size {text}: {name} {v} is out of range, use {MIN_SIDE}..{MAX_SIDE} pixels")
         if v % 2:
-            raise InputError(f"--size {text}: {name} {v} is odd; H.264 yuv420p needs even sides, use {v - 1} or {v + 1}")
+            raise InputError(
+                f"--size {text}: {name} {v} is odd; H.264 yuv420p needs even sides, use {v - 1} or {v + 1}")
     return w, h
+
+
+def _meta(group: str, *, unit: str | None = None, step: float | None = None, api: bool = False,
+          flag: str | None = None, short: str | None = None, metavar: str | None = None) -> dict[str, Any]:
+    """A field's front-door metadata, stored in its ``json_schema_extra`` (read back by :data:`OPTIONS`).
+
+    Args:
+        group: where the option belongs: input, clip, motion, brush, diffusion, finish or output.
+        unit: the unit of the value (``"s"``, ``"fps"``, ``"px"``), or None when unitless.
+        step: the UI's granularity for a number (a slider or spin box step).
+        api: True when an HTTP client may set it (no server file paths).
+        flag: the long CLI flag when it is not ``--`` + the name with dashes (``"--arrow"``).
+        short: a one-letter CLI alias (``"-p"``).
+        metavar: the CLI's placeholder for the value (default: built from the type and range).
+    """
+    extra: dict[str, Any] = {"group": group, "api": api}
+    for key, value in (("unit", unit), ("step", step), ("flag", flag), ("short", short), ("metavar", metavar)):
+        if value is not None:
+            extra[key] = value
+    return extra
 
 
 class AnimateRequest(BaseModel):
@@ -118,33 +184,112 @@ class AnimateRequest(BaseModel):
     [0, 1]. Fields not used by an engine are reported as ignored in the
     clip's warnings, never silently dropped.
 
+    Each field also carries its front-door metadata (``json_schema_extra``,
+    written with :func:`_meta`): the group, the unit, the UI step, whether an
+    HTTP client may set it, and the CLI flag where it is not ``--`` + the
+    name. :data:`OPTIONS` reads it for the CLI, the HTTP form and the studio.
+
     >>> AnimateRequest(image="photo.jpg", prompt="slow push-in").frame_count
     120
     """
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False)
 
-    image: Path = Field(description="Source photo (JPEG, PNG, WebP, TIFF, BMP, GIF).")
-    prompt: str = Field(default="", max_length=2000, description="Motion prompt: what moves, how, how fast.")
-    negative_prompt: str = Field(default="", max_length=2000, description="Motion to avoid, e.g. 'camera shake, zooming'.")
-    engine: str = Field(default="living", description="Engine name; `stillmotion engines` lists them.")
-    duration: float = Field(default=5.0, ge=1.0, le=30.0, description="Clip length in seconds (1-30).")
-    fps: float = Field(default=24.0, ge=8.0, le=60.0, description="Frames per second (8-60).")
-    size: str | None = Field(default=None, description="Output size WxH in pixels; overrides resolution and aspect.")
-    resolution: Resolution = Field(default=Resolution.p720, description="Output short side: 480p, 720p or 1080p.")
-    aspect: Aspect = Field(default=Aspect.source, description="Output aspect: 16:9, 9:16, 1:1, 4:5 or source.")
-    motion_strength: float = Field(default=0.5, ge=0.0, le=1.0, description="Amplitude of the motion, 0 (still) to 1 (strong).")
-    consistency: float = Field(default=0.5, ge=0.0, le=1.0, description="Faithfulness to the photo vs freedom (generative engines).")
-    seed: int | None = Field(default=None, ge=0, le=2**32 - 1, description="Random seed; the same seed gives the same clip.")
-    variations: int = Field(default=1, ge=1, le=16, description="Number of clips, with seeds seed, seed+1, ...")
-    pick: str | None = Field(default=None, pattern="^best$", description="With --variations: rank the clips by the evaluation score and keep the best first (all kept, scores in the recipe)")
-    loop: bool = Field(default=False, description="Make the last frame flow into the first.")
-    last_image: Path | None = Field(default=None, description="End frame, for engines that take one.")
-    depth_model: str | None = Field(default=None, description="Learned depth: a Hugging Face repo id in the cache or a local folder.")
-    mask: Path | None = Field(default=None, description="Where things move: a PNG the photo's size, white = moves.")
-    freeze: Path | None = Field(default=None, description="Where nothing moves: a PNG the photo's size, white = frozen.")
-    arrows: list[str] = Field(default_factory=list, max_length=64, description="Motion-brush arrows X1,Y1,X2,Y2[:SPEED] in photo pixels (at most 64).")
-    output: Path | None = Field(default=None, description="Output .mp4 path; default: PHOTO_STEM.mp4 in the current folder.")
+    image: Path = Field(description="Source photo (JPEG, PNG, WebP, TIFF, BMP, GIF).",
+                        json_schema_extra=_meta("input", metavar="PHOTO"))
+    prompt: str = Field(default="", max_length=2000, description="Motion prompt: what moves, how, how fast.",
+                        json_schema_extra=_meta("input", short="-p", api=True))
+    negative_prompt: str = Field(default="", max_length=2000,
+                                 description="Motion to avoid, e.g. 'camera shake, zooming'.",
+                                 json_schema_extra=_meta("input", short="-n", api=True))
+    engine: str = Field(default="living", description="Engine name; `stillmotion engines` lists them.",
+                        json_schema_extra=_meta("input", metavar="NAME", api=True))
+    duration: float = Field(default=5.0, ge=1.0, le=30.0, description="Clip length in seconds.",
+                            json_schema_extra=_meta("clip", unit="s", step=0.5, api=True))
+    fps: float = Field(default=24.0, ge=8.0, le=60.0, description="Frames per second.",
+                       json_schema_extra=_meta("clip", unit="fps", step=1, api=True))
+    size: str | None = Field(default=None, description="Output size WxH in pixels; overrides resolution and aspect.",
+                             json_schema_extra=_meta("clip", unit="px", metavar="WxH", api=True))
+    resolution: Resolution = Field(default=Resolution.p720, description="Output short side.",
+                                   json_schema_extra=_meta("clip", api=True))
+    aspect: Aspect = Field(default=Aspect.source, description="Output aspect ratio; source keeps the photo's.",
+                           json_schema_extra=_meta("clip", api=True))
+    motion_strength: float = Field(default=0.5, ge=0.0, le=1.0,
+                                   description="Amplitude of the motion, 0 (still) to 1 (strong).",
+                                   json_schema_extra=_meta("motion", step=0.05, api=True))
+    consistency: float = Field(default=0.5, ge=0.0, le=1.0,
+                               description="Faithfulness to the photo vs freedom (generative engines).",
+                               json_schema_extra=_meta("motion", step=0.05))
+    seed: int | None = Field(default=None, ge=0, le=2**32 - 1,
+                             description="Random seed; the same seed gives the same clip.",
+                             json_schema_extra=_meta("motion", step=1, api=True))
+    variations: int = Field(default=1, ge=1, le=16, description="Number of clips, with seeds seed, seed+1, ...",
+                            json_schema_extra=_meta("motion", step=1, api=True))
+    pick: Literal["best"] | None = Field(
+        default=None,
+        description="With --variations: rank the clips by the evaluation score and keep the best first "
+                    "(all kept, scores in the recipe)",
+        json_schema_extra=_meta("motion"))
+    loop: bool = Field(default=False, description="Make the last frame flow into the first.",
+                       json_schema_extra=_meta("clip", api=True))
+    last_image: Path | None = Field(default=None, description="End frame, for engines that take one.",
+                                    json_schema_extra=_meta("input", metavar="PHOTO"))
+    depth_model: str | None = Field(
+        default=None, description="Learned depth: a Hugging Face repo id in the cache or a local folder.",
+        json_schema_extra=_meta("motion", metavar="NAME_OR_DIR"))
+    mask: Path | None = Field(default=None, description="Where things move: a PNG the photo's size, white = moves.",
+                              json_schema_extra=_meta("brush", metavar="PNG"))
+    freeze: Path | None = Field(default=None,
+                                description="Where nothing moves: a PNG the photo's size, white = frozen.",
+                                json_schema_extra=_meta("brush", metavar="PNG"))
+    arrows: list[str] = Field(
+        default_factory=list, max_length=64,
+        description="Motion-brush arrows in photo pixels (at most 64). Repeatable.",
+        json_schema_extra=_meta("brush", flag="--arrow", metavar="X1,Y1,X2,Y2[:SPEED]", unit="px"))
+    output: Path | None = Field(default=None,
+                                description="Output .mp4 path; default: PHOTO_STEM.mp4 in the current folder.",
+                                json_schema_extra=_meta("output", short="-o", metavar="OUT.mp4"))
+    guidance_scale: float | None = Field(default=None, ge=0.0, le=30.0,
+                                         description="Guidance scale (diffusion engines; default: the model's).",
+                                         json_schema_extra=_meta("diffusion"))
+    steps: int | None = Field(default=None, ge=1, le=200,
+                              description="num_inference_steps (diffusion engines; default: the model's).",
+                              json_schema_extra=_meta("diffusion"))
+    model_path: Path | None = Field(
+        default=None,
+        description="A diffusers-format model folder (diffusion engines; default: the Hugging Face cache).",
+        json_schema_extra=_meta("diffusion", metavar="DIR"))
+    memory: Literal["auto", "full", "model-offload", "group-offload", "sequential"] = Field(
+        default="auto", description="GPU memory mode (diffusion engines).", json_schema_extra=_meta("diffusion"))
+    fast: bool = Field(default=False,
+                       description="Quality-neutral GPU speedups: attention backend and regional torch.compile "
+                                   "(diffusion engines).",
+                       json_schema_extra=_meta("diffusion"))
+    cache: bool = Field(default=False,
+                        description="Step caching (FirstBlockCache): faster, slightly lower quality "
+                                    "(diffusion engines).",
+                        json_schema_extra=_meta("diffusion"))
+    interpolate: float | None = Field(default=None, gt=0, le=120,
+                                      description="Finish: motion-compensated interpolation to this frame rate.",
+                                      json_schema_extra=_meta("finish", unit="fps", metavar="FPS"))
+    upscale: int | None = Field(default=None, ge=2, le=4,
+                                description="Finish: upscale ×2 or ×4 (classical, or --upscaler weights).",
+                                json_schema_extra=_meta("finish", metavar="2|4"))
+    upscaler: str | None = Field(
+        default=None, description="Finish: super-resolution weights (.pth/.safetensors or a cached Hub name).",
+        json_schema_extra=_meta("finish", metavar="WEIGHTS"))
+    audio: Path | None = Field(default=None,
+                               description="Finish: a sound file laid under the clip (trimmed or looped, faded).",
+                               json_schema_extra=_meta("finish", metavar="SOUND"))
+    format: Literal["mp4", "h265", "webm", "webp", "gif", "png"] | None = Field(
+        default=None, description="Finish: output format (default from the output's extension).",
+        json_schema_extra=_meta("finish"))
+    crf: int | None = Field(default=None, ge=0, le=63,
+                            description="Finish: quality for mp4/h265/webm (lower is better).",
+                            json_schema_extra=_meta("finish"))
+    preset: Preset | None = Field(default=None,
+                                  description="Platform preset: sets aspect, duration and loop unless given.",
+                                  json_schema_extra=_meta("clip", api=True))
 
     @field_validator("size")
     @classmethod
@@ -175,20 +320,6 @@ class AnimateRequest(BaseModel):
             parse_arrow(text)
         return v
 
-    guidance_scale: float | None = Field(default=None, ge=0.0, le=30.0, description="Guidance scale (diffusion engines; default: the model's).")
-    steps: int | None = Field(default=None, ge=1, le=200, description="num_inference_steps (diffusion engines; default: the model's).")
-    model_path: Path | None = Field(default=None, description="A diffusers-format model folder (diffusion engines; default: the Hugging Face cache).")
-    memory: str = Field(default="auto", pattern="^(auto|full|model-offload|group-offload|sequential)$", description="GPU memory mode: auto, full, model-offload, group-offload or sequential.")
-    fast: bool = Field(default=False, description="Quality-neutral GPU speedups: attention backend and regional torch.compile (diffusion engines).")
-    cache: bool = Field(default=False, description="Step caching (FirstBlockCache): faster, slightly lower quality (diffusion engines).")
-    interpolate: float | None = Field(default=None, gt=0, le=120, description="Finish: motion-compensated interpolation to this fps.")
-    upscale: int | None = Field(default=None, ge=2, le=4, description="Finish: upscale ×2 or ×4 (classical, or --upscaler weights).")
-    upscaler: str | None = Field(default=None, description="Finish: super-resolution weights (.pth/.safetensors or a cached Hub name).")
-    audio: Path | None = Field(default=None, description="Finish: a sound file laid under the clip (trimmed or looped, faded).")
-    format: str | None = Field(default=None, pattern="^(mp4|h265|webm|webp|gif|png)$", description="Finish: output format (default from the output's extension).")
-    crf: int | None = Field(default=None, ge=0, le=63, description="Finish: quality for mp4/h265/webm (lower is better).")
-    preset: Preset | None = Field(default=None, description="Platform preset (reels, tiktok, shorts, x, linkedin, web-loop): sets aspect, duration and loop.")
-
     @model_validator(mode="before")
     @classmethod
     def _apply_preset(cls, data):
@@ -208,7 +339,8 @@ class AnimateRequest(BaseModel):
         allowed = {".mp4", ".webm", ".webp", ".gif", ""}
         if self.output is not None and self.output.suffix.lower() not in allowed:
             raise ValueError(
-                f"output {str(self.output)!r} must end in .mp4, .webm, .webp or .gif (or be a folder name for --format png)"
+                f"output {str(self.output)!r} must end in .mp4, .webm, .webp or .gif "
+                "(or be a folder name for --format png)"
             )
         if self.upscale is not None and self.upscale not in (2, 4):
             raise ValueError(f"--upscale {self.upscale}: use 2 or 4")
@@ -236,36 +368,165 @@ class AnimateRequest(BaseModel):
 
 def _describe(err: ValidationError) -> str:
     """One line naming the first bad field, its value and the fix."""
-    e = err.errors()[0]
-    cause = e.get("ctx", {}).get("error")
+    return describe_error(err.errors()[0])
+
+
+def describe_error(error: Mapping[str, Any]) -> str:
+    """One line for one pydantic error of an :class:`AnimateRequest` field: the flag, the value and the fix.
+
+    ``error`` is an item of ``ValidationError.errors()`` (FastAPI's request
+    errors have the same shape once ``"body"`` is dropped from ``loc``).
+
+    >>> describe_error({"type": "enum", "loc": ("resolution",), "input": "4k", "msg": ""})
+    "--resolution '4k' is not valid: use one of 480p, 720p, 1080p"
+    """
+    ctx = error.get("ctx") or {}
+    cause = ctx.get("error")
     if isinstance(cause, InputError):  # raised by our own validator: already one line naming the flag
         return str(cause)
-    field = ".".join(str(p) for p in e["loc"]) or "request"
-    name = str(e["loc"][0]) if e["loc"] else "request"
-    flag = _FLAGS.get(name, "--" + name.replace("_", "-"))
-    value = e.get("input")
-    ctx = e.get("ctx", {})
-    kind = e["type"]
+    loc = tuple(error.get("loc") or ())
+    name = str(loc[0]) if loc else "request"
+    spec = _BY_NAME.get(name)
+    flag = spec.flag if spec else "--" + name.replace("_", "-")
+    value = error.get("input")
+    shown = repr(value) if isinstance(value, str) else str(value)
+    kind = error.get("type", "")
     if kind in ("greater_than_equal", "less_than_equal", "greater_than", "less_than"):
-        lo = AnimateRequest.model_fields[name].metadata if name in AnimateRequest.model_fields else []
-        bounds = {type(m).__name__: m for m in lo}
-        ge = getattr(bounds.get("Ge"), "ge", None)
-        le = getattr(bounds.get("Le"), "le", None)
-        rng = f"{ge}..{le}" if ge is not None and le is not None else ", ".join(f"{k} {v}" for k, v in ctx.items())
-        return f"{flag} {value!r} is out of range: use a value in {rng}"
-    if kind == "enum":
-        return f"{flag} {value!r} is not valid: use one of {ctx.get('expected', '')}"
+        return f"{flag} {shown} is out of range: use a value in {spec.range_text() if spec else ctx}"
+    if kind in ("float_parsing", "float_type"):
+        return f"{flag} {shown} is not a number: use " + (f"a value in {spec.range_text()}" if spec else "a number")
+    if kind in ("int_parsing", "int_type", "int_from_float"):
+        return f"{flag} {shown} is not a whole number: use " + (f"one in {spec.range_text()}" if spec else "an integer")
+    if kind in ("bool_parsing", "bool_type"):
+        return f"{flag} {shown} is not valid: use true or false"
+    if kind in ("enum", "literal_error"):
+        choices = ", ".join(spec.choices) if spec and spec.choices else str(ctx.get("expected", ""))
+        return f"{flag} {shown} is not valid: use one of {choices}"
     if kind == "extra_forbidden":
-        return f"unknown option {field!r}: see `stillmotion animate --help` for the options"
+        return f"unknown option {'.'.join(map(str, loc))!r}: see `stillmotion animate --help` for the options"
+    if kind == "missing":
+        return f"{flag} is missing: pass it (see `stillmotion animate --help`)"
     if kind == "path_type":
-        return f"{flag} {value!r} is not a file path: pass a path"
+        return f"{flag} {shown} is not a file path: pass a path"
     if kind == "too_long" and name == "arrows":
         return f"{flag}: {ctx.get('actual_length')} arrows is too many: use at most {ctx.get('max_length')}"
+    if kind == "string_too_long":
+        return f"{flag} is too long ({len(str(value))} characters): use at most {ctx.get('max_length')}"
     if kind == "value_error":
-        msg = e["msg"].removeprefix("Value error, ")
-        return msg if field == "request" else f"{flag}: {msg}"
-    return f"{flag} {value!r}: {e['msg']}"
+        msg = str(error.get("msg", "")).removeprefix("Value error, ")
+        return msg if name == "request" or len(loc) == 0 else f"{flag}: {msg}"
+    return f"{flag} {shown}: {error.get('msg', 'invalid')}"
 
 
-# Fields whose CLI flag is not "--" + the field name.
-_FLAGS = {"arrows": "--arrow"}
+# ---------------------------------------------------------------- the options, as the front doors see them
+
+
+@dataclass(frozen=True)
+class OptionSpec:
+    """One :class:`AnimateRequest` field as the CLI, the HTTP form and the studio present it.
+
+    Built from the field's type, constraints, description and :func:`_meta`
+    metadata; never written by hand.
+
+    Attributes:
+        name: the field name (``"motion_strength"``).
+        flag: the long CLI flag (``"--motion-strength"``; ``"--arrow"`` for ``arrows``).
+        short: a one-letter CLI alias (``"-p"``) or None.
+        kind: ``"number"``, ``"integer"``, ``"boolean"``, ``"string"``, ``"path"``, ``"enum"`` or ``"list"``.
+        default: the default as JSON (an enum's value, a path as text), None when unset.
+        minimum / maximum: the numeric bounds, or None; ``exclusive_minimum`` when the lower one is excluded.
+        choices: an enum's values, in order; ``labels`` their words for a picker.
+        nullable: True when None is accepted (the option may be left unset).
+        description / unit / group / step / api / metavar: see :func:`_meta`.
+    """
+
+    name: str
+    flag: str
+    short: str | None
+    kind: str
+    default: Any
+    minimum: float | None
+    maximum: float | None
+    exclusive_minimum: bool
+    choices: tuple[str, ...]
+    labels: dict[str, str]
+    nullable: bool
+    description: str
+    unit: str | None
+    group: str
+    step: float | None
+    api: bool
+    metavar: str
+
+    def range_text(self) -> str:
+        """``"1..30"``, ``"0..120 (above 0)"``, or what the kind accepts when there is no range."""
+        if self.minimum is not None and self.maximum is not None:
+            above = f" (above {_num(self.minimum)})" if self.exclusive_minimum else ""
+            return f"{_num(self.minimum)}..{_num(self.maximum)}{above}"
+        return {"integer": "a whole number", "number": "a number"}.get(self.kind, self.kind)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON for ``GET /v1/options``: name, flag, type, default, minimum, maximum, enum, labels, ..."""
+        return {"name": self.name, "flag": self.flag, "short": self.short, "type": self.kind,
+                "default": self.default, "minimum": self.minimum, "maximum": self.maximum,
+                "exclusive_minimum": self.exclusive_minimum, "enum": list(self.choices) or None,
+                "labels": self.labels or None, "nullable": self.nullable, "description": self.description,
+                "unit": self.unit, "group": self.group, "step": self.step, "api": self.api, "metavar": self.metavar}
+
+
+def _num(x: float) -> str:
+    """1.0 → ``"1"``, 0.05 → ``"0.05"``, 4294967295 → ``"4294967295"``."""
+    return str(int(x)) if float(x).is_integer() else f"{x:g}"
+
+
+def _option_spec(name: str, info: Any) -> OptionSpec:
+    extra = info.json_schema_extra if isinstance(info.json_schema_extra, dict) else {}
+    ann = info.annotation
+    args = typing.get_args(ann)
+    nullable = typing.get_origin(ann) in (typing.Union, types.UnionType) and type(None) in args
+    if nullable:
+        (ann,) = [a for a in args if a is not type(None)]
+    choices: tuple[str, ...] = ()
+    labels: dict[str, str] = {}
+    if isinstance(ann, type) and issubclass(ann, Enum):
+        kind, choices = "enum", tuple(str(m.value) for m in ann)
+        labels = {str(m.value): m.label for m in ann if isinstance(m, (Aspect, Preset))}
+    elif typing.get_origin(ann) is Literal:
+        kind, choices = "enum", tuple(str(a) for a in typing.get_args(ann))
+    else:
+        kinds = {bool: "boolean", int: "integer", float: "number", str: "string", Path: "path"}
+        kind = kinds.get(ann, "list" if typing.get_origin(ann) is list else "string")
+    bounds: dict[str, float] = {}
+    for m in info.metadata:
+        for key in ("ge", "le", "gt", "lt"):
+            if getattr(m, key, None) is not None:
+                bounds[key] = getattr(m, key)
+    default = info.get_default(call_default_factory=True)
+    if isinstance(default, Enum):
+        default = default.value
+    elif isinstance(default, Path):
+        default = str(default)
+    minimum = bounds.get("ge", bounds.get("gt"))
+    maximum = bounds.get("le", bounds.get("lt"))
+    spec = OptionSpec(
+        name=name, flag=extra.get("flag", "--" + name.replace("_", "-")), short=extra.get("short"), kind=kind,
+        default=None if default is PydanticUndefined else default, minimum=minimum, maximum=maximum,
+        exclusive_minimum="gt" in bounds, choices=choices, labels=labels, nullable=nullable,
+        description=info.description or "", unit=extra.get("unit"), group=extra.get("group", "input"),
+        step=extra.get("step"), api=bool(extra.get("api", False)), metavar="",
+    )
+    metavar = extra.get("metavar")
+    if metavar is None:
+        if choices:
+            metavar = "|".join(choices)
+        elif minimum is not None and maximum is not None:
+            metavar = spec.range_text()
+        else:
+            metavar = {"integer": "N", "number": "NUMBER", "path": "PATH", "boolean": ""}.get(kind, "TEXT")
+    return OptionSpec(**{**spec.__dict__, "metavar": metavar})
+
+
+OPTIONS: tuple[OptionSpec, ...] = tuple(_option_spec(n, f) for n, f in AnimateRequest.model_fields.items())
+"""Every :class:`AnimateRequest` field with its flag, kind, default, range, choices, unit and group, in field order."""
+
+_BY_NAME = {o.name: o for o in OPTIONS}

@@ -10,6 +10,7 @@ pass file paths.
 from __future__ import annotations
 
 import asyncio
+import copy
 import json
 import os
 import secrets
@@ -19,24 +20,64 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional, cast
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from pydantic import BaseModel, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from ..request import AnimateRequest
+from ..request import OPTIONS, PRESETS, AnimateRequest, Preset, describe_error
 from .jobs import FINAL, HOST, JobStore
 
-__all__ = ["API_FIELDS", "MAX_UPLOAD_BYTES", "Supervisor", "create_app"]
+if TYPE_CHECKING:
+    from ..image import Still
+
+__all__ = ["API_FIELDS", "MAX_UPLOAD_BYTES", "JobForm", "Supervisor", "create_app", "options_document"]
 
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 """Largest accepted request body (the photo plus form fields), bytes."""
-API_FIELDS = ("prompt", "negative_prompt", "engine", "duration", "fps", "size", "resolution", "aspect",
-              "motion_strength", "seed", "variations", "loop", "preset")
-"""The AnimateRequest fields a client may set (no file paths)."""
+API_FIELDS = tuple(o.name for o in OPTIONS if o.api)
+"""The AnimateRequest fields a client may set (no file paths): those whose metadata says ``api``."""
+
+# What the server says differently from the model about a field (the server's own rules, not the model's).
+_FORM_NOTES = {
+    "seed": " Default: chosen now and shown in the job.",
+    "variations": " Only 1 per job here (submit several jobs).",
+}
+
+
+def _job_form() -> type[BaseModel]:
+    """The job form: the :data:`API_FIELDS` of AnimateRequest with their types, ranges, defaults and help.
+
+    Only the fields a client sent are set (``model_fields_set``), so a preset
+    fills the rest exactly as on the command line.
+    """
+    fields: dict[str, Any] = {}
+    for name in API_FIELDS:
+        info = copy.copy(AnimateRequest.model_fields[name])
+        info.description = (info.description or "") + _FORM_NOTES.get(name, "")
+        fields[name] = (info.annotation, info)
+    return create_model("JobForm", __doc__="The settings of one job (multipart form fields).", **fields)
+
+
+JobForm = _job_form()
+"""The typed form of ``POST /v1/jobs``, generated from :class:`AnimateRequest` (OpenAPI shows its types)."""
+
+
+def options_document(engines: list[dict]) -> dict[str, Any]:
+    """``GET /v1/options``: the job form's fields, the presets and the engines (what the studio builds its form from).
+
+    Args:
+        engines: the rows of ``GET /v1/engines``.
+    """
+    return {
+        "fields": [o.to_dict() for o in OPTIONS if o.api],
+        "presets": {name: {"label": Preset(name).label, **values} for name, values in PRESETS.items()},
+        "engines": engines,
+    }
 STATIC = Path(__file__).parent / "static"
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tiff", "BMP": "bmp", "GIF": "gif"}
@@ -233,7 +274,10 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request, exc):
         e = exc.errors()[0] if exc.errors() else {}
-        where = ".".join(str(p) for p in e.get("loc", ()) if p not in ("body", "query", "path", "header"))
+        loc = tuple(p for p in e.get("loc", ()) if p not in ("body", "query", "path", "header"))
+        if e.get("loc", ("",))[0] == "body" and loc and loc[0] in API_FIELDS:  # a job setting: the CLI's words
+            return _error(400, describe_error({**e, "loc": loc}))
+        where = ".".join(str(p) for p in loc)
         return _error(400, f"{where or 'request'}: {e.get('msg', 'invalid')}")
 
     @app.exception_handler(Exception)
@@ -247,7 +291,8 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
         path = request.url.path
         host = _hostname(request.headers.get("host") or "")
         if loopback_only and host not in LOOPBACK_NAMES:
-            return _error(403, f"host {host!r} refused: this server answers on 127.0.0.1 only (start it with --token to serve other hosts)")
+            return _error(403, f"host {host!r} refused: this server answers on 127.0.0.1 only "
+                               "(start it with --token to serve other hosts)")
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             origin = request.headers.get("origin")
             if origin is not None:  # a browser: only pages served by this server may change state
@@ -269,13 +314,13 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
             raise HTTPException(404, f"no job {job_id!r}")
         return job
 
-    async def _save_upload(image: UploadFile, folder: Path) -> tuple[Path, str, object]:
+    async def _save_upload(image: UploadFile, folder: Path) -> tuple[Path, str, Still]:
         """Write the upload to a temp file in ``folder``, validate it; return (path, ext, Still)."""
         from ..errors import InputError
         from ..image import load_image
 
-        fd, tmp = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
-        tmp = Path(tmp)
+        fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
+        tmp = Path(tmp_name)
         size = 0
         try:
             with os.fdopen(fd, "wb") as f:
@@ -305,20 +350,9 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
               summary="Submit a photo and settings; returns the queued job (200 for a repeated Idempotency-Key).")
     async def create_job(
         image: Annotated[UploadFile, File(description="The photo (JPEG, PNG, WebP, TIFF, BMP, GIF), at most 30 MB.")],
-        prompt: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["prompt"].description)] = None,
-        negative_prompt: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["negative_prompt"].description)] = None,
-        engine: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["engine"].description)] = None,
-        duration: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["duration"].description)] = None,
-        fps: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["fps"].description)] = None,
-        size: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["size"].description)] = None,
-        resolution: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["resolution"].description)] = None,
-        aspect: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["aspect"].description)] = None,
-        motion_strength: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["motion_strength"].description)] = None,
-        seed: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["seed"].description + " Default: chosen now and shown in the job.")] = None,
-        variations: Annotated[Optional[str], Form(description="Number of clips: only 1 per job here (submit several jobs).")] = None,
-        loop: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["loop"].description + " true/false.")] = None,
-        preset: Annotated[Optional[str], Form(description=AnimateRequest.model_fields["preset"].description)] = None,
-        idempotency_key: Annotated[Optional[str], Header(description="Same key → the same job (200 instead of 201).")] = None,
+        form: Annotated[JobForm, Form()],  # type: ignore[valid-type]
+        idempotency_key: Annotated[Optional[str],
+                                   Header(description="Same key → the same job (200 instead of 201).")] = None,
     ):
         from ..engines.registry import ENGINES
         from ..errors import InputError
@@ -330,12 +364,10 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
             existing = store.by_key(idempotency_key)
             if existing is not None:
                 return JSONResponse(_job_object(existing), status_code=200)
-        given = {k: v for k, v in dict(prompt=prompt, negative_prompt=negative_prompt, engine=engine, duration=duration,
-                                       fps=fps, size=size, resolution=resolution, aspect=aspect,
-                                       motion_strength=motion_strength, seed=seed, variations=variations, loop=loop,
-                                       preset=preset).items() if v not in (None, "")}
-        if given.get("variations") not in (None, "1"):
-            raise HTTPException(400, f"variations {given['variations']!r}: the server makes one clip per job; submit several jobs")
+        given = cast(BaseModel, form).model_dump(exclude_unset=True)  # only what the client sent
+        if given.get("variations") not in (None, 1):
+            raise HTTPException(400, f"variations {given['variations']!r}: the server makes one clip per job; "
+                                     "submit several jobs")
         if "seed" not in given:
             given["seed"] = secrets.randbelow(2**31)  # fixed now: a retried attempt makes the same clip
         tmp, ext, still = await _save_upload(image, store.inputs)
@@ -345,7 +377,8 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
             except InputError as err:
                 raise HTTPException(400, str(err).splitlines()[0]) from None
             if req.engine not in ENGINES:
-                raise HTTPException(400, f"engine {req.engine!r} is unknown: use one of {', '.join(sorted(ENGINES))} (GET /v1/engines)")
+                raise HTTPException(400, f"engine {req.engine!r} is unknown: use one of "
+                                         f"{', '.join(sorted(ENGINES))} (GET /v1/engines)")
             fields = req.model_dump(mode="json", include=set(API_FIELDS))
             job_id = store.new_id()
             dest = store.inputs / f"{job_id}.{ext}"
@@ -442,6 +475,15 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
 
     @app.get("/v1/engines", tags=["engines"], summary="Engines, whether each can run here, and why not.")
     def list_engines():
+        return _engine_rows()
+
+    @app.get("/v1/options", tags=["options"],
+             summary="What a job takes: each setting's type, default, range, choices, unit and group; the "
+                     "presets; the engines.")
+    def list_options():
+        return options_document(_engine_rows())
+
+    def _engine_rows() -> list[dict]:
         from ..engines.registry import ENGINES
 
         if not engines_cache or time.monotonic() - engines_cache["at"] > 60:

@@ -1,7 +1,8 @@
 /* stillmotion studio: plain JavaScript, no build step, no dependencies.
  *
  * Talks to the job API of `stillmotion serve`:
- *   GET  /v1/engines                 engine picker
+ *   GET  /v1/options                 the settings' types, defaults, ranges and choices, the presets, the engines
+ *                                    (the page keeps no copy of them: the form is filled from this answer)
  *   POST /v1/analyze                 photo analysis + prompt coaching
  *   POST /v1/jobs                    submit (multipart, Idempotency-Key)
  *   GET  /v1/jobs?limit&cursor       queue / history
@@ -21,14 +22,6 @@
   const FORM_KEY = "stillmotion.form";
   const TERMINAL = new Set(["succeeded", "failed", "canceled"]);
   const ACTIVE = new Set(["queued", "running"]);
-  const PRESETS = {  // mirrors stillmotion.request.PRESETS
-    reels: { aspect: "9:16", duration: 6, loop: true },
-    tiktok: { aspect: "9:16", duration: 6, loop: true },
-    shorts: { aspect: "9:16", duration: 8, loop: true },
-    x: { aspect: "16:9", duration: 6, loop: false },
-    linkedin: { aspect: "4:5", duration: 6, loop: false },
-    "web-loop": { aspect: "16:9", duration: 8, loop: true },
-  };
   const STATUS_WORDS = {
     queued: "Queued", running: "Rendering", succeeded: "Done", failed: "Failed", canceled: "Canceled",
   };
@@ -41,6 +34,8 @@
     analyzeSeq: 0,
     coachSeq: 0,
     engines: [],
+    fields: new Map(),    // name -> field of GET /v1/options (type, default, minimum, maximum, enum, labels, step, unit)
+    presets: {},          // name -> { label, aspect, duration, loop } from GET /v1/options
     jobs: new Map(),      // id -> job
     rows: new Map(),      // id -> <li>
     cards: new Map(),     // id -> <article>
@@ -198,9 +193,101 @@
 
   // ------------------------------------------------------------------ engines
 
-  async function loadEngines() {
-    const engines = await api("/v1/engines");
-    state.engines = Array.isArray(engines) ? engines : (engines.engines || []);
+  // ------------------------------------------------------------------ options
+
+  // The settings form from GET /v1/options: ranges, steps, defaults, choices and presets come from the server.
+  async function loadOptions() {
+    const options = await api("/v1/options");
+    const first = !state.fields.size;  // built once: a later call (after the token) keeps what the user set
+    state.fields = new Map((options.fields || []).map((f) => [f.name, f]));
+    state.presets = options.presets || {};
+    if (first) {
+      for (const f of state.fields.values()) buildControl(f);
+      fillPresets();
+    }
+    showEngines(options.engines || []);
+    showMotion();
+  }
+
+  function buildControl(f) {
+    if (f.name === "preset") return;  // the presets have their own picker (fillPresets)
+    const group = $(`[data-choices="${f.name}"]`);
+    if (group && f.enum) {  // segmented radio buttons
+      group.textContent = "";
+      for (const v of f.enum) {
+        const id = `${f.name.slice(0, 3)}-${v}`;
+        group.append(h("input", { type: "radio", name: f.name, id, value: v, checked: v === f.default }),
+          h("label", { for: id, text: (f.labels && f.labels[v]) || v }));
+      }
+      return;
+    }
+    const c = el.form.querySelector(`[name="${f.name}"]`);
+    if (!c) return;
+    if (c.tagName === "SELECT" && f.enum) {
+      c.textContent = "";
+      for (const v of f.enum) c.append(h("option", { value: v, text: (f.labels && f.labels[v]) || v }));
+    }
+    if (c.type === "number" || c.type === "range") {
+      if (f.minimum !== null) c.min = String(f.minimum);
+      if (f.maximum !== null) c.max = String(f.maximum);
+      if (f.step !== null) c.step = String(f.step);
+    }
+    if (f.description && !c.title) c.title = f.description;
+    const unit = $(`[data-unit="${f.name}"]`);
+    if (unit) unit.textContent = f.unit || "";
+    setControl(f.name, f.default);
+  }
+
+  function fillPresets() {
+    const custom = el.preset.querySelector("option[value='']");
+    el.preset.textContent = "";
+    if (custom) el.preset.append(custom);
+    for (const [name, p] of Object.entries(state.presets)) {
+      const label = [p.label || name, p.aspect, p.duration !== undefined ? `${p.duration} s` : "", p.loop ? "loop" : ""];
+      el.preset.append(h("option", { value: name, text: label.filter(Boolean).join(" · ") }));
+    }
+  }
+
+  function defaultOf(name) {
+    const f = state.fields.get(name);
+    return f ? f.default : undefined;
+  }
+
+  // A setting's control: the form element named `name` (radio buttons: the checked one).
+  function controlValue(name) {
+    const radios = $$(`input[type=radio][name="${name}"]`, el.form);
+    if (radios.length) { const r = radios.find((x) => x.checked); return r ? r.value : ""; }
+    const c = el.form.querySelector(`[name="${name}"]`);
+    if (!c) return "";
+    if (c.type === "checkbox") return c.checked ? "true" : "false";
+    return c.value.trim();
+  }
+
+  function setControl(name, value) {
+    if (value === undefined) return;
+    const text = value === null ? "" : String(value);
+    const radios = $$(`input[type=radio][name="${name}"]`, el.form);
+    if (radios.length) { const r = radios.find((x) => x.value === text); if (r) r.checked = true; return; }
+    const c = el.form.querySelector(`[name="${name}"]`);
+    if (!c) return;
+    if (c.type === "checkbox") c.checked = value === true || value === "true";
+    else if (c.tagName === "SELECT") { if ($$("option", c).some((o) => o.value === text)) c.value = text; }
+    else c.value = (c.type === "number" || c.type === "range") && text !== "" ? String(Number(text)) : text;
+  }
+
+  // The settings the form holds: every field of /v1/options that has a control here.
+  function formFields() {
+    return Array.from(state.fields.values()).filter((f) => el.form.querySelector(`[name="${f.name}"]`));
+  }
+
+  function labelOf(name) {
+    const label = $(`label[for="${name}"]`) || $(`#${name}-group legend`);
+    const first = label && label.firstChild;
+    return (first && first.textContent.trim()) || name;
+  }
+
+  function showEngines(engines) {
+    state.engines = Array.isArray(engines) ? engines : [];
     const previous = el.engine.value;
     el.engine.textContent = "";
     const ready = state.engines.filter((e) => e.ready);
@@ -212,7 +299,7 @@
         value: e.name, text: label, disabled: !e.ready, title: e.ready ? (e.summary || "") : (e.reason || "not available"),
       }));
     }
-    const keep = ready.find((e) => e.name === previous) || ready.find((e) => e.name === "living") || ready[0];
+    const keep = ready.find((e) => e.name === previous) || ready.find((e) => e.name === defaultOf("engine")) || ready[0];
     if (keep) el.engine.value = keep.name;
     el.unavailList.textContent = "";
     for (const e of blocked) {
@@ -455,42 +542,25 @@
   // --------------------------------------------------------------------- form
 
   function readForm() {
-    const res = $("input[name=resolution]:checked");
-    const f = {
-      prompt: el.prompt.value.trim(),
-      negative_prompt: el.negative.value.trim(),
-      engine: el.engine.value || "living",
-      duration: el.duration.value || "5",
-      fps: el.fps.value || "24",
-      resolution: res ? res.value : "720p",
-      aspect: el.aspect.value || "source",
-      motion_strength: el.motion.value,
-      seed: el.seed.value.trim(),
-      loop: el.loop.checked ? "true" : "false",
-      preset: el.preset.value,
-    };
+    const f = {};
+    for (const field of formFields()) f[field.name] = controlValue(field.name);
     return f;
   }
 
   function fillForm(f, { includeSeed = true } = {}) {
     if (!f) return;
-    if (f.prompt !== undefined && f.prompt !== null) setPrompt(String(f.prompt), { focus: false });
-    if (f.negative_prompt !== undefined && f.negative_prompt !== null) el.negative.value = String(f.negative_prompt);
-    if (f.engine && state.engines.some((e) => e.name === f.engine && e.ready)) el.engine.value = f.engine;
-    else if (f.engine && !state.engines.length) el.engine.value = f.engine;
-    if (f.duration) el.duration.value = String(Number(f.duration));
-    if (f.fps) el.fps.value = String(Number(f.fps));
-    if (f.resolution) {
-      const r = $(`input[name=resolution][value="${String(f.resolution).replace(/"/g, "")}"]`);
-      if (r) r.checked = true;
+    for (const field of formFields()) {
+      const v = f[field.name];
+      if (field.name === "seed" && !includeSeed) continue;
+      if (field.name === "prompt") { if (v !== undefined && v !== null) setPrompt(String(v), { focus: false }); continue; }
+      if (field.name === "engine") {
+        if (v && (state.engines.some((e) => e.name === v && e.ready) || !state.engines.length)) el.engine.value = v;
+        continue;
+      }
+      if (field.name === "preset") { el.preset.value = v && state.presets[v] ? v : ""; continue; }
+      if (field.name === "seed") { setControl("seed", v === undefined ? null : v); continue; }
+      if (v !== undefined && v !== null && v !== "") setControl(field.name, v);
     }
-    if (f.aspect && $(`#aspect option[value="${String(f.aspect).replace(/"/g, "")}"]`)) el.aspect.value = f.aspect;
-    if (f.motion_strength !== undefined && f.motion_strength !== null && f.motion_strength !== "") {
-      el.motion.value = String(f.motion_strength);
-    }
-    if (includeSeed) el.seed.value = (f.seed === null || f.seed === undefined) ? "" : String(f.seed);
-    if (f.loop !== undefined && f.loop !== null) el.loop.checked = f.loop === true || f.loop === "true";
-    el.preset.value = f.preset && PRESETS[f.preset] ? f.preset : "";
     showMotion();
     showEngineInfo();
   }
@@ -512,12 +582,23 @@
     el.motionOut.textContent = Number(el.motion.value).toFixed(2);
   }
 
+  // What a preset sets (all but its label).
+  function presetValues(name) {
+    const p = state.presets[name];
+    if (!p) return null;
+    return Object.fromEntries(Object.entries(p).filter(([k]) => k !== "label"));
+  }
+
   function applyPreset() {
-    const p = PRESETS[el.preset.value];
+    const p = presetValues(el.preset.value);
     if (!p) return;
-    el.aspect.value = p.aspect;
-    el.duration.value = String(p.duration);
-    el.loop.checked = p.loop;
+    for (const [k, v] of Object.entries(p)) setControl(k, v);
+  }
+
+  // Changing a setting a preset holds turns the preset back to "Custom".
+  function presetStillHolds() {
+    const p = presetValues(el.preset.value);
+    return !p || Object.entries(p).every(([k, v]) => controlValue(k) === String(v));
   }
 
   function updateGenerate() {
@@ -531,15 +612,22 @@
     if (ev) ev.preventDefault();
     if (!state.photo) { toast("Upload a photo first.", "error"); el.photoInput.focus(); return; }
     const f = readForm();
-    const d = Number(f.duration);
-    if (!(d >= 1 && d <= 30)) { toast("Duration must be between 1 and 30 seconds.", "error"); el.duration.focus(); return; }
-    if (f.seed && !/^\d+$/.test(f.seed)) { toast("The seed is a whole number (or blank for a random one).", "error"); el.seed.focus(); return; }
+    for (const field of formFields()) {  // the server's ranges, checked before the upload
+      const v = f[field.name];
+      if (v === "" || (field.type !== "number" && field.type !== "integer")) continue;
+      const n = Number(v);
+      const whole = field.type !== "integer" || /^\d+$/.test(v);
+      if (!whole || !(n >= field.minimum && n <= field.maximum)) {
+        const unit = field.unit ? ` ${field.unit}` : "";
+        toast(`${labelOf(field.name)}: use ${field.type === "integer" ? "a whole number" : "a value"} from ${field.minimum} to `
+          + `${field.maximum}${unit}${field.nullable ? " (or leave it blank)" : ""}.`, "error");
+        el.form.querySelector(`[name="${field.name}"]`).focus();
+        return;
+      }
+    }
     const fd = new FormData();
     fd.append("image", state.photo, state.photo.name || "photo.png");
-    for (const [k, v] of Object.entries(f)) {
-      if ((k === "seed" || k === "preset") && !v) continue;
-      fd.append(k, v);
-    }
+    for (const [k, v] of Object.entries(f)) if (v !== "") fd.append(k, v);
     state.submitting = true;
     updateGenerate();
     el.generate.textContent = "Submitting…";
@@ -786,18 +874,13 @@
     const rreq = r.request || {};
     const out = r.output || {};
     const pick = (k) => (req[k] !== undefined && req[k] !== null && req[k] !== "" ? req[k] : rreq[k]);
+    const settings = Object.fromEntries(Array.from(state.fields.keys()).map((k) => [k, pick(k)]));
     return {
+      ...settings,
       prompt: r.prompt !== undefined ? r.prompt : (req.prompt || ""),
       negative_prompt: r.negative_prompt !== undefined ? r.negative_prompt : (req.negative_prompt || ""),
-      engine: r.engine || req.engine || "living",
+      engine: r.engine || req.engine || defaultOf("engine"),
       seed: r.seed !== undefined && r.seed !== null ? r.seed : pick("seed"),
-      duration: pick("duration"),
-      fps: pick("fps"),
-      resolution: pick("resolution"),
-      aspect: pick("aspect"),
-      motion_strength: pick("motion_strength"),
-      loop: pick("loop"),
-      preset: pick("preset"),
       size: out.width && out.height ? `${out.width}×${out.height}` : "",
       length: out.duration_s ? `${Number(out.duration_s).toFixed(1)} s` : (pick("duration") ? `${pick("duration")} s` : ""),
       evaluation: r.evaluation || null,
@@ -805,13 +888,7 @@
   }
 
   function recipeList(rc, other) {
-    const rows = [
-      ["engine", rc.engine], ["seed", rc.seed], ["size", rc.size], ["length", rc.length],
-      ["motion", rc.motion_strength !== undefined && rc.motion_strength !== null ? Number(rc.motion_strength).toFixed(2) : ""],
-      ["loop", rc.loop === true || rc.loop === "true" ? "yes" : ""],
-      ["score", recipeList.value(rc, "score")],
-      ["camera", recipeList.value(rc, "camera")],
-    ];
+    const rows = ["engine", "seed", "size", "length", "motion", "loop", "score", "camera"].map((k) => [k, recipeList.value(rc, k)]);
     if (other) rows.push(["prompt", rc.prompt || "(none)"], ["negative", rc.negative_prompt || "(none)"]);
     return h("dl", { class: "recipe" }, rows.filter(([, v]) => v !== "" && v !== undefined && v !== null).map(([k, v]) => {
       const otherVal = other ? (k === "prompt" ? other.prompt || "(none)" : k === "negative" ? other.negative_prompt || "(none)"
@@ -965,7 +1042,7 @@
   async function start() {
     setServer("", "connecting…");
     try {
-      await loadEngines();
+      await loadOptions();
     } catch (err) {
       if (err.status !== 401) {
         setServer("error", "server error");
@@ -985,8 +1062,8 @@
       photoName: "#photo-name", photoChange: "#photo-change", analysis: "#analysis",
       form: "#job-form", prompt: "#prompt", negative: "#negative_prompt", engine: "#engine",
       engineInfo: "#engine-info", unavailable: "#engine-unavailable", unavailList: "#engine-unavailable-list",
-      preset: "#preset", duration: "#duration", aspect: "#aspect", motion: "#motion_strength", motionOut: "#motion-out",
-      seed: "#seed", seedDice: "#seed-dice", fps: "#fps", loop: "#loop", generate: "#generate", generateHint: "#generate-hint",
+      preset: "#preset", motion: "#motion_strength", motionOut: "#motion-out",
+      seed: "#seed", seedDice: "#seed-dice", generate: "#generate", generateHint: "#generate-hint",
       coach: "#coach", coachScore: "#coach-score-num", coachMessage: "#coach-message", coachRewrite: "#coach-rewrite",
       coachRewriteText: "#coach-rewrite-text", coachUse: "#coach-use",
       jobs: "#jobs", jobsEmpty: "#jobs-empty", jobsMore: "#jobs-more", queueCount: "#queue-count",
@@ -1004,19 +1081,14 @@
     });
     for (const chip of $$(".chip[data-add]")) chip.addEventListener("click", () => addToPrompt(chip.dataset.add));
     el.coachUse.addEventListener("click", () => setPrompt(el.coachRewriteText.textContent));
-    el.engine.addEventListener("change", () => { showEngineInfo(); saveForm(); });
-    el.preset.addEventListener("change", () => { applyPreset(); saveForm(); });
-    for (const input of [el.aspect, el.duration, el.loop]) {
-      input.addEventListener("change", () => {
-        const p = PRESETS[el.preset.value];
-        if (p && (el.aspect.value !== p.aspect || Number(el.duration.value) !== p.duration || el.loop.checked !== p.loop)) {
-          el.preset.value = "";
-        }
-        saveForm();
-      });
-    }
+    el.form.addEventListener("change", (ev) => {  // every setting, including controls built from /v1/options
+      const name = ev.target.name;
+      if (name === "preset") applyPreset();
+      else if (name === "engine") showEngineInfo();
+      else if (!presetStillHolds()) el.preset.value = "";
+      if (name !== "prompt") saveForm();
+    });
     el.motion.addEventListener("input", showMotion);
-    for (const input of [el.motion, el.fps, el.negative, ...$$("input[name=resolution]")]) input.addEventListener("change", saveForm);
     el.seedDice.addEventListener("click", () => { el.seed.value = String(Math.floor(Math.random() * 2 ** 31)); });
     el.jobsMore.addEventListener("click", () => loadJobs(true).catch((err) => toast(err.message, "error")));
     el.compareOpen.addEventListener("click", openCompare);
@@ -1031,8 +1103,7 @@
       }
     }, 30000);
 
-    showMotion();
-    updateGenerate();
+    updateGenerate();  // the settings' values appear once GET /v1/options answers (start → loadOptions)
     updateCounts();
     start();
   }
