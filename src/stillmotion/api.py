@@ -232,13 +232,13 @@ def run(
             thumbs: list[np.ndarray] = []
             writer = VideoWriter(path, Wo, Ho, fps_out, crf=DEFAULT_CRF, preset=DEFAULT_PRESET)
             with _AbortOnError(writer):
-                for i, (y, cbcr) in enumerate(shot.frames_yuv420(hooks)):
+                for i, (luma, cbcr) in enumerate(shot.frames_yuv420(hooks)):
                     if should_stop is not None and should_stop():
                         raise Canceled("canceled: no clip was written")
-                    writer.write_yuv420(y, cbcr)
+                    writer.write_yuv420(luma, cbcr)
                     want_preview = on_progress is not None and i % 12 == 0
-                    frame = ycbcr709_to_rgb(y, cbcr) if (i in thumbs_at or want_preview) else None
-                    if i in thumbs_at:
+                    frame = ycbcr709_to_rgb(luma, cbcr) if (i in thumbs_at or want_preview) else None
+                    if frame is not None and i in thumbs_at:
                         thumbs.append(_thumb(frame))
                     if on_progress is not None and shot.progress == "frame":
                         on_progress(done_before + i + 1, total, frame if want_preview else None)
@@ -255,7 +255,8 @@ def run(
                                  analysis={"kind": report.kind, "expected": report.expected,
                                            "checks": {c.name: c.level for c in report.checks},
                                            "prompt_score": report.prompt.score})
-                writer.close(metadata={"title": request.prompt[:250], "comment": json.dumps(recipe, ensure_ascii=False)})
+                writer.close(metadata={"title": request.prompt[:250],
+                                       "comment": json.dumps(recipe, ensure_ascii=False)})
             sidecar = write_json_atomic(path.with_suffix(".json"), recipe)
             done_before += n
             sheet_rows.append(thumbs)

@@ -51,6 +51,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
@@ -63,18 +64,18 @@ if TYPE_CHECKING:
     from ..scene import Scene
 
 __all__ = [
+    "NO_HOOKS",
+    "YUV420",
     "Availability",
     "AvailabilityState",
     "DiffusionOptions",
     "Engine",
     "EngineSpec",
     "MemoryMode",
-    "NO_HOOKS",
     "RenderHooks",
     "RenderJob",
     "RunsOn",
     "Shot",
-    "YUV420",
 ]
 
 MemoryMode = Literal["auto", "full", "model-offload", "group-offload", "sequential"]
@@ -231,10 +232,6 @@ def _request_default(name: str) -> Any:
     return AnimateRequest.model_fields[name].get_default(call_default_factory=True)
 
 
-def _default(name: str) -> Any:
-    return field(default_factory=lambda: _request_default(name))
-
-
 @dataclass(frozen=True)
 class DiffusionOptions:
     """The diffusion engines' own options; defaults are AnimateRequest's.
@@ -250,14 +247,14 @@ class DiffusionOptions:
         consistency: faithfulness to the photo in [0, 1], for models with such a control.
     """
 
-    steps: int | None = _default("steps")
-    guidance_scale: float | None = _default("guidance_scale")
-    model_path: Path | None = _default("model_path")
-    memory: MemoryMode = _default("memory")
-    fast: bool = _default("fast")
-    cache: bool = _default("cache")
-    motion_strength: float = _default("motion_strength")
-    consistency: float = _default("consistency")
+    steps: int | None = field(default_factory=partial(_request_default, "steps"))
+    guidance_scale: float | None = field(default_factory=partial(_request_default, "guidance_scale"))
+    model_path: Path | None = field(default_factory=partial(_request_default, "model_path"))
+    memory: MemoryMode = field(default_factory=partial(_request_default, "memory"))
+    fast: bool = field(default_factory=partial(_request_default, "fast"))
+    cache: bool = field(default_factory=partial(_request_default, "cache"))
+    motion_strength: float = field(default_factory=partial(_request_default, "motion_strength"))
+    consistency: float = field(default_factory=partial(_request_default, "consistency"))
 
     @classmethod
     def from_request(cls, request: AnimateRequest) -> DiffusionOptions:

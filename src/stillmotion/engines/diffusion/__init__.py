@@ -12,6 +12,7 @@ registry. Importing this package imports neither torch nor diffusers.
 from __future__ import annotations
 
 import importlib
+from functools import partial
 from types import ModuleType
 
 from ..base import EngineSpec
@@ -24,7 +25,7 @@ FAMILIES = ("wan", "ltx", "cogvideox", "hunyuan", "svd", "skyreels", "framepack"
 
 def cards() -> list[tuple[ModelCard, ModuleType]]:
     """(card, family module) for every family module present, in FAMILIES order."""
-    out = []
+    out: list[tuple[ModelCard, ModuleType]] = []
     for fam in FAMILIES:
         try:
             mod = importlib.import_module(f"{__name__}.{fam}")
@@ -38,7 +39,7 @@ def cards() -> list[tuple[ModelCard, ModuleType]]:
 
 def specs() -> list[EngineSpec]:
     """One :class:`EngineSpec` per model card, in FAMILIES order."""
-    out = []
+    out: list[EngineSpec] = []
     for card, module in cards():
         vram = ", ".join(f"{k} {v:g} GB" for k, v in card.vram_gb.items())
         out.append(EngineSpec(
@@ -56,8 +57,8 @@ def specs() -> list[EngineSpec]:
             max_duration_s=card.max_frames / card.fps,
             needs=f"GPU (VRAM ≈ {vram}), torch + diffusers, weights",
             licence=f"{card.licence} (commercial: {card.commercial})",
-            factory=lambda c=card, m=module: DiffusionEngine(c, m),
-            check=lambda c=card, m=module: availability(c, m),
+            factory=partial(DiffusionEngine, card, module),
+            check=partial(availability, card, module),
             native_size=card.native_size,
             size_multiple=card.multiple,
             native_fps=card.fps,

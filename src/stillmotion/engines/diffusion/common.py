@@ -23,7 +23,6 @@ from __future__ import annotations
 
 import functools
 import importlib.util
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -197,7 +196,7 @@ def snap_frames(card: ModelCard, wanted: int) -> int:
 def snap_size(card: ModelCard, width: int, height: int) -> tuple[int, int]:
     """(width, height) rounded to the model's multiple (at least one multiple)."""
     m = card.multiple
-    return max(m, int(round(width / m)) * m), max(m, int(round(height / m)) * m)
+    return max(m, round(width / m) * m), max(m, round(height / m) * m)
 
 
 _PIPELINES: dict[tuple, Any] = {}
@@ -227,9 +226,10 @@ class DiffusionEngine(Engine):
         notes: list[str] = []
         W, H = snap_size(card, *job.size)
         if (W, H) != tuple(job.size):
-            notes.append(f"size {job.size[0]}×{job.size[1]} → {W}×{H} ({card.name} needs multiples of {card.multiple} px)")
+            notes.append(f"size {job.size[0]}×{job.size[1]} → {W}×{H} "
+                         f"({card.name} needs multiples of {card.multiple} px)")
         duration = job.frame_count / job.fps
-        wanted = max(2, int(round(duration * card.fps)))
+        wanted = max(2, round(duration * card.fps))
         frames = snap_frames(card, wanted)
         if frames != wanted:
             k, r = card.frame_rule
@@ -279,7 +279,8 @@ class DiffusionEngine(Engine):
             if model_path:
                 if not Path(model_path).is_dir():
                     raise EngineUnavailable(
-                        f"--model-path {model_path} is not a folder: pass a diffusers-format folder (with model_index.json)"
+                        f"--model-path {model_path} is not a folder: "
+                        "pass a diffusers-format folder (with model_index.json)"
                     )
                 pipe = cls.from_pretrained(source, dtype=dtype)
             else:
@@ -429,7 +430,12 @@ def _apply_memory(pipe, device: str, memory: str, card: ModelCard) -> None:
         free, _ = torch.cuda.mem_get_info()
         free_gb = free / 2**30
         need = card.vram_gb.get("full", 80.0)
-        memory = "full" if free_gb > need * 1.1 else ("model-offload" if free_gb > card.vram_gb.get("model-offload", need) else "group-offload")
+        if free_gb > need * 1.1:
+            memory = "full"
+        elif free_gb > card.vram_gb.get("model-offload", need):
+            memory = "model-offload"
+        else:
+            memory = "group-offload"
     if memory == "full":
         pipe.to("cuda")
     elif memory == "model-offload":
@@ -481,9 +487,9 @@ def _crop_and_resize(rgb: np.ndarray, width: int, height: int, centre: tuple[flo
     h, w = rgb.shape[:2]
     target = width / height
     if w / h > target:
-        cw, ch = int(round(h * target)), h
+        cw, ch = round(h * target), h
     else:
-        cw, ch = w, int(round(w / target))
+        cw, ch = w, round(w / target)
     x0 = int(np.clip(centre[0] * w - cw / 2, 0, w - cw))
     y0 = int(np.clip(centre[1] * h - ch / 2, 0, h - ch))
     crop = rgb[y0 : y0 + ch, x0 : x0 + cw]

@@ -63,7 +63,8 @@ _IMAGE_LATENT_SEED = 0  # I2VGen-XL's photo-latent draw (see _seed_image_latents
 
 def _card(**overrides) -> ModelCard:
     """A deprecated card: what I2VGen-XL and PIA share, then the card's own fields."""
-    shared = dict(family="legacy", multiple=8, frame_rule=(1, 0), max_frames=16, steps=50, deprecated=True)
+    shared = {"family": "legacy", "multiple": 8, "frame_rule": (1, 0), "max_frames": 16, "steps": 50,
+              "deprecated": True}
     return ModelCard(**{**shared, **overrides})
 
 
@@ -114,7 +115,7 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
         "guidance_scale": job.guidance,
     }
     if card.pipeline == "I2VGenXLPipeline":
-        kwargs["target_fps"] = int(round(job.fps))
+        kwargs["target_fps"] = round(job.fps)
         ignored = [
             "motion_strength: I2VGen-XL has no motion-amount control (describe the motion in the prompt)",
             "consistency: I2VGen-XL has no fidelity-to-photo control",

@@ -31,7 +31,7 @@ __all__ = ["CARDS", "DISTILLED_TIMESTEPS", "LTX_NEGATIVE_PROMPT", "call_kwargs"]
 
 def _card(**overrides) -> ModelCard:
     """An LTX card: what both LTX-Video cards share, then the card's own fields."""
-    shared = dict(family="ltx", multiple=32, frame_rule=(8, 1), max_frames=161)
+    shared = {"family": "ltx", "multiple": 32, "frame_rule": (8, 1), "max_frames": 161}
     return ModelCard(**{**shared, **overrides})
 
 
@@ -101,7 +101,7 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
         "width": job.width,
         "height": job.height,
         "num_frames": job.frames,
-        "frame_rate": int(round(job.fps)),
+        "frame_rate": round(job.fps),
         "num_inference_steps": job.steps,
         "guidance_scale": job.guidance,
         "decode_timestep": _DECODE_TIMESTEP,

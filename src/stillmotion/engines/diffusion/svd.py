@@ -63,7 +63,7 @@ _DECODE_CHUNK = 8
 
 def motion_bucket(motion_strength: float) -> int:
     """``motion_bucket_id`` for a 0..1 motion strength: 1..253, 127 at 0.5 (the model's default)."""
-    return int(round(mapped_strength(motion_strength, 1, 253)))
+    return round(mapped_strength(motion_strength, 1, 253))
 
 
 def noise_aug(consistency: float) -> float:
@@ -92,7 +92,7 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
         "num_inference_steps": job.steps,
         "min_guidance_scale": _MIN_GUIDANCE,
         "max_guidance_scale": max_guidance,
-        "fps": int(round(job.fps)),
+        "fps": round(job.fps),
         "motion_bucket_id": motion_bucket(job.motion_strength),
         "noise_aug_strength": noise_aug(job.consistency),
         "decode_chunk_size": min(_DECODE_CHUNK, job.frames),

@@ -274,10 +274,11 @@ def _aim_at_target(
 ) -> tuple[CameraPath, Framing, tuple[float, float], tuple[float, float]]:
     """Bring a targeted move's target toward the centre: returns (path, framing, aim, desired).
 
-    ``target`` and the returned ``desired`` centre are in photo fractions and photo
-    pixels; ``aim`` is the end view's shift in output pixels. The target starts within ±AIM_START_BOX of the frame size from the centre
-    (so a push toward a face never starts on a cut-off head) and ends
-    AIM_FRACTION of the way to the centre, as far as the photo allows.
+    ``target`` is (x, y) in fractions of the photo, ``desired`` the wanted view
+    centre in photo pixels, ``aim`` the end view's shift in output pixels. The
+    target starts within ±AIM_START_BOX of the frame size from the centre (so a
+    push toward a face never starts on a cut-off head) and ends AIM_FRACTION of
+    the way to the centre, as far as the photo allows.
     """
     (Wp, Hp), (W, H) = photo, size
     sample_poses = _subsample(path, frame_count)
@@ -354,8 +355,8 @@ def _element_field(job: RenderJob, plan: MotionPlan, region: tuple[int, int, int
     return elements
 
 
-def _portrait(scene: Scene, plan: MotionPlan, region: tuple[int, int, int, int], work_size: tuple[int, int],
-              duration: float, seed: int, warnings: list[str]):
+def _portrait(scene: Scene, plan, region: tuple[int, int, int, int], work_size: tuple[int, int], duration: float,
+              seed: int, warnings: list[str]):
     """The clip's PortraitField (or None) and a JSON summary; warns when it cannot do what was asked."""
     from dataclasses import replace as _replace
 
