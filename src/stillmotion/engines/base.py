@@ -83,7 +83,7 @@ MemoryMode = Literal["auto", "full", "model-offload", "group-offload", "sequenti
 RunsOn = Literal["cpu", "gpu", "hosted"]
 """Where an engine does its work: this machine's CPU, a local GPU, or a hosted service."""
 AvailabilityState = Literal["ready", "needs-package", "needs-gpu", "needs-weights", "needs-token"]
-"""An engine's verdict here, most blocking first after ``ready`` (see :class:`Availability`)."""
+"""An engine's verdict here (see :class:`Availability`)."""
 YUV420 = tuple[np.ndarray, np.ndarray]
 """One frame as BT.709 4:2:0 planes: ``(y uint8 H×W, cbcr uint8 (H/2)×(W/2)×2)``."""
 

@@ -15,7 +15,7 @@ from ..errors import EngineUnavailable, InputError
 from .base import Availability, Engine, EngineSpec
 from .diffusion import specs as diffusion_specs
 
-__all__ = ["ENGINES", "LIVING", "EngineSpec", "engine_rows", "get_engine"]
+__all__ = ["ENGINES", "EngineSpec", "engine_rows", "get_engine"]
 
 
 def _living() -> Engine:
@@ -28,7 +28,7 @@ def _living_ready() -> Availability:
     return Availability("ready", "runs on this CPU, offline (numpy, OpenCV; no weights)")
 
 
-LIVING = EngineSpec(
+_LIVING = EngineSpec(
     name="living",
     family="living",
     summary="built-in CPU engine: depth-aware camera moves with parallax, offline, no download",
@@ -44,8 +44,9 @@ LIVING = EngineSpec(
     check=_living_ready,
 )
 
-ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in [LIVING, *diffusion_specs()]}
-"""Every engine by name, in table order; a new family adds its ``specs()`` to this line."""
+ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in [_LIVING, *diffusion_specs()]}
+"""Every engine by name, in table order: the built-in living engine, then each family's ``specs()``
+(a new family adds its own to this line)."""
 
 
 def get_engine(name: str) -> tuple[EngineSpec, Engine]:
