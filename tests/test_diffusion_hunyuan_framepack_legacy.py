@@ -25,7 +25,8 @@ pytest.importorskip("tokenizers")
 
 import stillmotion  # noqa: E402
 from stillmotion.engines.diffusion import framepack, hunyuan, legacy  # noqa: E402
-from stillmotion.engines.diffusion.common import Job, snap_frames, snap_size  # noqa: E402
+from stillmotion.engines.base import NO_HOOKS  # noqa: E402
+from stillmotion.engines.diffusion.common import Generation, snap_frames, snap_size  # noqa: E402
 from stillmotion.video import read_video  # noqa: E402
 
 FAST = {"size": "64x64", "steps": 2, "seed": 1}
@@ -237,14 +238,14 @@ def _frames(clip) -> np.ndarray:
 
 
 def _spy(monkeypatch, module) -> list[dict]:
-    """Record what the family's call_kwargs hands the pipeline."""
+    """Record what the family's call_kwargs hands the pipeline (and, under "ignored", what it says it cannot use)."""
     seen: list[dict] = []
     real = module.call_kwargs
 
-    def spy(card, job):
-        kw = real(card, job)
-        seen.append(dict(kw))
-        return kw
+    def spy(card, generation):
+        kw, ignored = real(card, generation)
+        seen.append(dict(kw, ignored=ignored))
+        return kw, ignored
 
     monkeypatch.setattr(module, "call_kwargs", spy)
     return seen
@@ -263,8 +264,8 @@ def _raw(monkeypatch) -> list[np.ndarray]:
     made: list[np.ndarray] = []
     real = common.DiffusionShot.frames_rgb
 
-    def spy(self):
-        arr = real(self)
+    def spy(self, hooks=NO_HOOKS):
+        arr = real(self, hooks)
         made.append(arr.copy())
         return arr
 
@@ -272,14 +273,14 @@ def _raw(monkeypatch) -> list[np.ndarray]:
     return made
 
 
-def _job(card, frames: int, **kw) -> Job:
+def _job(card, frames: int, **kw) -> Generation:
     from PIL import Image
 
     base = dict(card=card, image=Image.new("RGB", (64, 64)), width=64, height=64, frames=frames, fps=card.fps,
                 prompt="waves", negative_prompt="", steps=card.steps, guidance=card.guidance, seed=1,
                 motion_strength=0.5, consistency=0.5)
     base.update(kw)
-    return Job(**base)
+    return Generation(**base)
 
 
 # ------------------------------------------------------------------ cards and mapping (no pipeline runs)
@@ -336,7 +337,7 @@ def test_frame_and_size_rules():
     assert [snap_frames(fp, n) for n in (30, 60, 150, 900, 10_000)] == [37, 73, 145, 901, 1801]
     # The pipeline is asked for S·33 frames (S sections); it returns 36·S + 1.
     for frames, asked in [(37, 33), (73, 66), (901, 825), (1801, 1650)]:
-        kw = framepack.call_kwargs(fp, _job(fp, frames))
+        kw, _ = framepack.call_kwargs(fp, _job(fp, frames))
         assert (kw["num_frames"], kw["latent_window_size"], framepack.sections(frames)) == (asked, 9, asked // 33)
         assert kw["sampling_type"] == "inverted_anti_drifting" and "last_image" not in kw
     # I2VGen-XL / PIA: any count up to the trained 16; sides multiples of 8.
@@ -349,20 +350,20 @@ def test_call_kwargs_map_the_options():
 
     hy, fp = hunyuan.CARDS[0], framepack.CARDS[0]
     i2v, pia = legacy.CARDS
-    kw = hunyuan.call_kwargs(hy, _job(hy, 25, negative_prompt="blur"))
+    kw, ignored = hunyuan.call_kwargs(hy, _job(hy, 25, negative_prompt="blur"))
     assert (kw["guidance_scale"], kw["true_cfg_scale"], kw["num_frames"]) == (6.0, 1.0, 25)
-    assert "negative_prompt" not in kw and any(i.startswith("negative_prompt") for i in kw["_ignored"])
+    assert "negative_prompt" not in kw and any(i.startswith("negative_prompt") for i in ignored)
     end = Image.new("RGB", (64, 64), (0, 255, 0))
-    kw = framepack.call_kwargs(fp, _job(fp, 37, last_image=end))
+    kw, _ = framepack.call_kwargs(fp, _job(fp, 37, last_image=end))
     assert kw["last_image"] is end and kw["guidance_scale"] == 9.0
-    kw = legacy.call_kwargs(i2v, _job(i2v, 16, negative_prompt="blur"))
+    kw, _ = legacy.call_kwargs(i2v, _job(i2v, 16, negative_prompt="blur"))
     assert (kw["target_fps"], kw["negative_prompt"], kw["guidance_scale"]) == (16, "blur", 9.0)
     assert "motion_scale" not in kw
-    assert legacy.call_kwargs(pia, _job(pia, 16))["negative_prompt"] is None
+    assert legacy.call_kwargs(pia, _job(pia, 16))[0]["negative_prompt"] is None
     # --motion-strength 0..1 → PIA's "amount of motion" presets 0, 1, 2 (never the loop / style presets).
     assert [legacy.motion_scale(s) for s in (0.0, 0.2, 0.34, 0.5, 0.66, 0.7, 1.0)] == [0, 0, 1, 1, 1, 2, 2]
-    assert legacy.call_kwargs(pia, _job(pia, 16, motion_strength=0.9))["motion_scale"] == 2
-    assert "target_fps" not in legacy.call_kwargs(pia, _job(pia, 16))
+    assert legacy.call_kwargs(pia, _job(pia, 16, motion_strength=0.9))[0]["motion_scale"] == 2
+    assert "target_fps" not in legacy.call_kwargs(pia, _job(pia, 16))[0]
 
 
 def test_i2vgen_text_model_alias_for_transformers_5():

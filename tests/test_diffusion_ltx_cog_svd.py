@@ -21,7 +21,7 @@ pytest.importorskip("tokenizers")
 
 import stillmotion  # noqa: E402
 from stillmotion.engines.diffusion import cogvideox, ltx, svd  # noqa: E402
-from stillmotion.engines.diffusion.common import Job  # noqa: E402
+from stillmotion.engines.diffusion.common import Generation  # noqa: E402
 from stillmotion.video import read_video  # noqa: E402
 
 WORDS = "slow push in toward the face steam rises from cup gentle camera pan left hair moves".split()
@@ -227,8 +227,8 @@ def test_animate_end_to_end(tiny, photos, tmp_path, engine, folder, size, wh, ru
 
 def test_ltx_distilled_official_schedule(tiny, photos, tmp_path, monkeypatch):
     """At its default 8 steps the distilled engine runs the official timesteps (no note about the schedule)."""
-    seen, call_kwargs = [], ltx.call_kwargs
-    monkeypatch.setattr(ltx, "call_kwargs", lambda card, job: seen.append(call_kwargs(card, job)) or seen[-1])
+    seen, call_kwargs = [], ltx.call_kwargs  # seen: (kwargs, ignored) of each call
+    monkeypatch.setattr(ltx, "call_kwargs", lambda card, gen: seen.append(call_kwargs(card, gen)) or seen[-1])
     out = tmp_path / "distilled.mp4"
     clip = stillmotion.animate(photos["coffee"], "steam rises from the cup", engine="ltx-video-distilled",
                                model_path=tiny["ltx-condition"], size="64x64", duration=1, seed=3, output=out)
@@ -236,7 +236,8 @@ def test_ltx_distilled_official_schedule(tiny, photos, tmp_path, monkeypatch):
     assert shot["num_inference_steps"] == 8 and shot["guidance_scale"] == 1.0
     assert not any("schedule" in a for a in shot["adjustments"])
     assert _frames(out).shape == (33, 64, 64, 3)
-    assert seen[0]["timesteps"] == ltx.DISTILLED_TIMESTEPS and seen[0]["negative_prompt"] == ""
+    kw, _ = seen[0]
+    assert kw["timesteps"] == ltx.DISTILLED_TIMESTEPS and kw["negative_prompt"] == ""
 
 
 def test_cogvideox_off_native_size_runs_without_learned_positions(tiny, photos, tmp_path):
@@ -267,8 +268,8 @@ def test_seeds_reproduce_and_variations_differ(tiny, photos, tmp_path, monkeypat
 
     made = []  # (seed, the pipeline's frames) for every generation
     frames_rgb = DiffusionShot.frames_rgb
-    monkeypatch.setattr(DiffusionShot, "frames_rgb", lambda self: made.append((self.job.seed, frames_rgb(self)))
-                        or made[-1][1])
+    monkeypatch.setattr(DiffusionShot, "frames_rgb", lambda self, hooks: made.append(
+        (self.generation.seed, frames_rgb(self, hooks))) or made[-1][1])
     opts = dict(engine="svd-xt", model_path=tiny["svd"], size="64x64", duration=1, steps=2)
     first = stillmotion.animate(photos["coffee"], seed=7, variations=2, output=tmp_path / "v.mp4", **opts)
     again = stillmotion.animate(photos["coffee"], seed=7, output=tmp_path / "again.mp4", **opts)
@@ -288,18 +289,18 @@ def test_mapped_controls():
     assert [svd.noise_aug(c) for c in (0.0, 0.25, 0.5, 0.75, 1.0)] == [0.1, 0.06, 0.02, 0.01, 0.0]
     card = svd.CARDS[0]
     assert card.text is False and card.multiple == 64 and card.native_size == (1024, 576)
-    job = Job(card=card, image=None, width=1024, height=576, frames=25, fps=7.0, prompt="", negative_prompt="",
+    job = Generation(card=card, image=None, width=1024, height=576, frames=25, fps=7.0, prompt="", negative_prompt="",
               steps=25, guidance=0.5, seed=0, motion_strength=0.5, consistency=1.0)
-    kw = svd.call_kwargs(card, job)
+    kw, ignored = svd.call_kwargs(card, job)
     assert kw["motion_bucket_id"] == 127 and kw["noise_aug_strength"] == 0.0 and kw["max_guidance_scale"] == 1.0
-    assert kw["decode_chunk_size"] == 8 and kw["_ignored"] == [] and job.notes  # guidance raised, and said
+    assert kw["decode_chunk_size"] == 8 and ignored == [] and job.notes  # guidance raised, and said
 
     distilled = next(c for c in ltx.CARDS if c.name == "ltx-video-distilled")
-    job = Job(card=distilled, image=None, width=1216, height=704, frames=121, fps=30.0, prompt="a", steps=8,
+    job = Generation(card=distilled, image=None, width=1216, height=704, frames=121, fps=30.0, prompt="a", steps=8,
               negative_prompt="blurry", guidance=1.0, seed=0, motion_strength=0.5, consistency=0.5)
-    kw = ltx.call_kwargs(distilled, job)
+    kw, ignored = ltx.call_kwargs(distilled, job)
     assert kw["timesteps"] == ltx.DISTILLED_TIMESTEPS and kw["negative_prompt"] == ""
-    assert any(s.startswith("negative_prompt") for s in kw["_ignored"])
+    assert any(s.startswith("negative_prompt") for s in ignored)
 
 
 # ------------------------------------------------------------------ listing and failures

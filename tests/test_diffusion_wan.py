@@ -175,14 +175,14 @@ def _frames(clip) -> np.ndarray:
 
 
 def _spy(monkeypatch, module) -> list[dict]:
-    """Record what the family's call_kwargs hands the pipeline."""
+    """Record what the family's call_kwargs hands the pipeline (and, under "ignored", what it says it cannot use)."""
     seen: list[dict] = []
     real = module.call_kwargs
 
-    def spy(card, job):
-        kw = real(card, job)
-        seen.append(dict(kw))
-        return kw
+    def spy(card, generation):
+        kw, ignored = real(card, generation)
+        seen.append(dict(kw, ignored=ignored))
+        return kw, ignored
 
     monkeypatch.setattr(module, "call_kwargs", spy)
     return seen
@@ -325,7 +325,7 @@ def test_skyreels_end_to_end(tiny, photos, tmp_path, monkeypatch):
     shot = clip.recipe["shot"]
     assert (shot["engine"], shot["pipeline"]) == ("skyreels-v2-i2v", "SkyReelsV2ImageToVideoPipeline")
     assert shot["commercial_use"] == "yes, under its terms"
-    assert seen[0]["num_frames"] == 25 and "_ignored" in seen[0]
+    assert seen[0]["num_frames"] == 25 and seen[0]["ignored"]
 
 
 # ------------------------------------------------------------------ failures

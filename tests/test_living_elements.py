@@ -77,13 +77,15 @@ def test_water_moves_inside_its_region_and_nothing_else_does(photos, tmp_path):
 def test_clouds_drift_the_way_the_prompt_says(photos):
     """china.jpg's hazy sky has too little texture for optical flow to see, so the
     direction is read from the engine's own flow field over the sky region."""
+    from stillmotion.engines.base import RenderJob
     from stillmotion.engines.living import LivingEngine
     from stillmotion.plan.prompt import parse_prompt
 
     scene = Scene(load_image(photos["china"]).rgb)
     for words, sign in (("clouds drifting to the right", 1), ("clouds drifting to the left", -1)):
         plan = parse_prompt(f"static camera, {words}")
-        shot = LivingEngine().prepare(scene, plan, size=(384, 256), frame_count=24, seed=1, fps=12)
+        job = RenderJob(scene=scene, size=(384, 256), frame_count=24, fps=12.0, seed=1, plan=plan)
+        shot = LivingEngine().prepare(job)
         field = shot.renderer.elements
         assert field is not None and shot.info["elements"]["regions"]["clouds"] > 0.1
         v = field.velocity

@@ -8,6 +8,7 @@ import pytest
 from conftest import mean_flow
 
 import stillmotion
+from stillmotion.engines.base import RenderJob
 from stillmotion.engines.living import LivingEngine
 from stillmotion.engines.living.camera import CameraPath, Geometry, ease_trapezoid
 from stillmotion.engines.living.parallax import ParallaxRenderer, build_plate, disparity_from_depth
@@ -28,7 +29,8 @@ def test_no_frame_samples_outside_the_photo(photos, move, loop):
     image, which lies inside the photo: no black, mirrored or smeared borders."""
     scene = Scene(load_image(photos["china"]).rgb)
     plan = MotionPlan(camera=[CameraMove(move, 2.0, None)], loop=loop)
-    shot = LivingEngine().prepare(scene, plan, size=(320, 212), frame_count=24, seed=3)
+    shot = LivingEngine().prepare(RenderJob(scene=scene, size=(320, 212), frame_count=24, fps=24.0, seed=3,
+                                            plan=plan))
     r = shot.renderer
     h, w = r.rgb.shape[:2]
     fr = shot.framing
@@ -90,8 +92,9 @@ def test_same_seed_same_frames_other_seed_other_frames(photos, tmp_path):
     # …and the rendered frames are identical, bit for bit.
     scene = Scene(load_image(photos["china"]).rgb)
     plan = MotionPlan(camera=[CameraMove(Move.push_in, 1.0, None)])
-    ra = [f.copy() for f in LivingEngine().prepare(scene, plan, size=(256, 170), frame_count=6, seed=5).frames()]
-    rb = [f.copy() for f in LivingEngine().prepare(scene, plan, size=(256, 170), frame_count=6, seed=5).frames()]
+    job = RenderJob(scene=scene, size=(256, 170), frame_count=6, fps=24.0, seed=5, plan=plan)
+    ra = [f.copy() for f in LivingEngine().prepare(job).frames()]
+    rb = [f.copy() for f in LivingEngine().prepare(job).frames()]
     assert all(np.array_equal(x, y) for x, y in zip(ra, rb))
 
 
@@ -202,10 +205,11 @@ def test_slow_pan_over_fine_texture_does_not_shimmer(monkeypatch):
     grass = np.dstack([data.grass()] * 3)
     scene = Scene(grass)
     plan = MotionPlan(camera=[CameraMove(Move.pan_left, 1.0, None)])
-    shot = LivingEngine().prepare(scene, plan, size=(320, 320), frame_count=48, seed=0)
+    job = RenderJob(scene=scene, size=(320, 320), frame_count=48, fps=24.0, seed=0, plan=plan)
+    shot = LivingEngine().prepare(job)
     wobble = _sharpness_wobble(list(shot.frames()))
     monkeypatch.setattr(living, "MIN_WORK_SCALE", 1.0)
-    plain = LivingEngine().prepare(scene, plan, size=(320, 320), frame_count=48, seed=0)
+    plain = LivingEngine().prepare(job)
     wobble_plain = _sharpness_wobble(list(plain.frames()))
     print(f"\nsharpness wobble on a pan over grass: {wobble:.2f} % (without oversampling {wobble_plain:.2f} %)")
     assert wobble < 1.5

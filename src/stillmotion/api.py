@@ -18,6 +18,7 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .engines.base import RenderHooks, RenderJob
 from .engines.registry import get_engine
 from .errors import Canceled, GenerationError, InputError, StillmotionError
 from .analysis import Report, analyze_photo
@@ -164,6 +165,8 @@ def run(
     mask = load_mask(request.mask, still.size, flag="--mask") if request.mask is not None else None
     freeze = load_mask(request.freeze, still.size, flag="--freeze") if request.freeze is not None else None
     arrows = [parse_arrow(a) for a in request.arrows]
+    # The end frame is decoded only for an engine that takes one (the others were warned above).
+    last_image = load_image(request.last_image).rgb if request.last_image is not None and spec.end_frame else None
     timings["load"] = time.perf_counter() - t_start
 
     # 2. Understand: the photo's layers (computed lazily, once).
@@ -188,7 +191,9 @@ def run(
 
     # 3. Plan: prompt + negative prompt + options → MotionPlan, parsed once; the coach reads that plan.
     t = time.perf_counter()
-    takes_plan = spec.family == "living"  # engines that read the raw prompt get engine-neutral coaching
+    # Engines that read the raw prompt themselves (spec.takes_plan False) get engine-neutral
+    # coaching, no MotionPlan in their job or recipe, and --explain in their own terms.
+    takes_plan = spec.takes_plan
     plan = parse_prompt(
         request.prompt,
         request.negative_prompt,
@@ -211,36 +216,35 @@ def run(
     clips: list[Clip] = []
     sheet_rows: list[list[np.ndarray]] = []
     done_before = 0
+    # A "step" Shot (diffusion) reports its denoising steps and stops between them itself;
+    # frames are counted, and cancellation polled, by the loop below for every engine.
+    on_step = None if on_progress is None else (lambda step, steps: on_progress(step, steps, None))
+    hooks = RenderHooks(on_step=on_step, should_stop=should_stop)
     try:
         for seed, path in zip(seeds, paths):
             t = time.perf_counter()
-            shot = engine.prepare(
-                scene, plan, size=(W, H), frame_count=n, seed=seed, fps=request.fps,
-                mask=mask, freeze=freeze, arrows=arrows, request=request,
-            )
+            job = RenderJob.from_request(request, scene, plan if takes_plan else None, size=(W, H), seed=seed,
+                                         mask=mask, freeze=freeze, arrows=arrows, last_image=last_image)
+            shot = engine.prepare(job)
             # Engines may snap size, frame count and fps to their model (and say so).
             (Wo, Ho), n_out, fps_out = shot.size, shot.frame_count, shot.fps
-            if hasattr(shot, "on_step"):  # diffusion: progress per denoising step, stop between steps
-                shot.should_stop = should_stop
-                if on_progress is not None:
-                    shot.on_step = lambda i, steps: on_progress(i, steps, None)
             t_prepare = time.perf_counter() - t
             if on_plan is not None and not clips:
-                on_plan(plan_text + "\n" + _framing_words(shot.info, still.size, (W, H)))
+                on_plan(plan_text + "\n" + shot.describe())
             t = time.perf_counter()
             thumbs_at = {0, n_out // 3, (2 * n_out) // 3, n_out - 1}
             thumbs: list[np.ndarray] = []
             writer = VideoWriter(path, Wo, Ho, fps_out, crf=DEFAULT_CRF, preset=DEFAULT_PRESET)
             with _AbortOnError(writer):
-                for i, (y, cbcr) in enumerate(shot.frames_yuv420()):
+                for i, (luma, cbcr) in enumerate(shot.frames_yuv420(hooks)):
                     if should_stop is not None and should_stop():
                         raise Canceled("canceled: no clip was written")
-                    writer.write_yuv420(y, cbcr)
+                    writer.write_yuv420(luma, cbcr)
                     want_preview = on_progress is not None and i % 12 == 0
-                    frame = ycbcr709_to_rgb(y, cbcr) if (i in thumbs_at or want_preview) else None
-                    if i in thumbs_at:
+                    frame = ycbcr709_to_rgb(luma, cbcr) if (i in thumbs_at or want_preview) else None
+                    if frame is not None and i in thumbs_at:
                         thumbs.append(_thumb(frame))
-                    if on_progress is not None and not hasattr(shot, "on_step"):
+                    if on_progress is not None and shot.progress == "frame":
                         on_progress(done_before + i + 1, total, frame if want_preview else None)
                 writer.finish()  # flush x264 and finish the MP4, so the timing covers all encoding
                 # Engines may add notices while rendering (e.g. options a model ignored);
@@ -251,7 +255,7 @@ def run(
                 clip_timings = dict(timings, prepare=t_prepare, render_encode=t_render)
                 clip_timings["total"] = time.perf_counter() - t_start
                 recipe = build_recipe(
-                    request=request, seed=seed, plan=plan, shot_info=shot.info, size=(Wo, Ho),
+                    request=request, seed=seed, plan=plan if takes_plan else None, shot_info=shot.info, size=(Wo, Ho),
                     frame_count=writer.frames_written, timings=clip_timings, warnings=warnings + shot_warnings,
                     still=still, fps=float(fps_out),
                     analysis={"kind": report.kind, "expected": report.expected,
@@ -442,26 +446,6 @@ def _output_path(request: AnimateRequest, photo: Path) -> Path:
     return out
 
 
-def _framing_words(info: dict, photo: tuple[int, int], size: tuple[int, int]) -> str:
-    if "framing" not in info:  # a diffusion engine
-        adj = "; ".join(info.get("adjustments", [])) or "none"
-        return (f"Engine: {info.get('engine')} ({info.get('pipeline')}, {info.get('model')}), "
-                f"{info.get('num_inference_steps')} steps, guidance {info.get('guidance_scale')}; adjustments: {adj}; "
-                f"licence: {info.get('licence')} (commercial: {info.get('commercial_use')})")
-    fr = info["framing"]
-    lines = [
-        f"Depth: {info['depth']}",
-        f"Framing: the clip sees {fr['crop_fraction'] * 100:.0f}% of the widest {size[0]}×{size[1]} view of the "
-        f"{photo[0]}×{photo[1]} photo ({fr['photo_pixels_per_output_pixel']:.2f} photo px per output px); "
-        "no frame shows anything outside the photo",
-    ]
-    search = info.get("end_view_search")
-    if search:
-        lines.append(
-            f"End view: chosen among {search['candidates']} candidates to reveal least "
-            f"({search['revealed_fraction'] * 100:.1f}% of the last frame filled from behind foreground edges)"
-        )
-    return "\n".join(lines)
 
 
 def _thumb(frame: np.ndarray) -> np.ndarray:

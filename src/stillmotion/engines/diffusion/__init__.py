@@ -2,23 +2,30 @@
 
 One module per family (``wan``, ``ltx``, ``cogvideox``, ``hunyuan``, ``svd``,
 ``skyreels``, ``framepack``, ``legacy``); each declares ``CARDS`` (its
-:class:`~.common.ModelCard` list) and ``call_kwargs(card, job)``. They share
-only :mod:`.common`. Importing this package imports neither torch nor
-diffusers.
+:class:`~.common.ModelCard` list) and ``call_kwargs(card, generation) ->
+(kwargs, ignored)``, optionally ``prepare_pipeline(pipe)`` and
+``weights_hint(card)``. They share only :mod:`.common`. :func:`specs` turns
+every card into an :class:`~stillmotion.engines.base.EngineSpec` for the
+registry. Importing this package imports neither torch nor diffusers.
 """
 
 from __future__ import annotations
 
 import importlib
+from functools import partial
+from types import ModuleType
 
-__all__ = ["FAMILIES", "cards"]
+from ..base import EngineSpec
+from .common import DiffusionEngine, ModelCard, availability
+
+__all__ = ["FAMILIES", "cards", "specs"]
 
 FAMILIES = ("wan", "ltx", "cogvideox", "hunyuan", "svd", "skyreels", "framepack", "legacy")
 
 
-def cards():
+def cards() -> list[tuple[ModelCard, ModuleType]]:
     """(card, family module) for every family module present, in FAMILIES order."""
-    out = []
+    out: list[tuple[ModelCard, ModuleType]] = []
     for fam in FAMILIES:
         try:
             mod = importlib.import_module(f"{__name__}.{fam}")
@@ -27,4 +34,33 @@ def cards():
                 continue  # family not written yet
             raise
         out.extend((card, mod) for card in mod.CARDS)
+    return out
+
+
+def specs() -> list[EngineSpec]:
+    """One :class:`EngineSpec` per model card, in FAMILIES order."""
+    out: list[EngineSpec] = []
+    for card, module in cards():
+        vram = ", ".join(f"{k} {v:g} GB" for k, v in card.vram_gb.items())
+        out.append(EngineSpec(
+            name=card.name,
+            family=card.family,
+            summary=f"{card.pipeline} ({card.repo_id}), {card.native_size[0]}×{card.native_size[1]}, "
+                    f"{card.fps:g} fps, ≤{card.max_frames} frames"
+                    + (" — deprecated in diffusers" if card.deprecated else "")
+                    + (f"; {card.notes}" if card.notes else ""),
+            runs_on="gpu",
+            takes_plan=False,  # the model reads the prompt text itself
+            camera_control=False,
+            loop=False,
+            end_frame=card.end_frame,
+            max_duration_s=card.max_frames / card.fps,
+            needs=f"GPU (VRAM ≈ {vram}), torch + diffusers, weights",
+            licence=f"{card.licence} (commercial: {card.commercial})",
+            factory=partial(DiffusionEngine, card, module),
+            check=partial(availability, card, module),
+            native_size=card.native_size,
+            size_multiple=card.multiple,
+            native_fps=card.fps,
+        ))
     return out

@@ -29,7 +29,7 @@ sequential); group offload has no published figure: 11 is an estimate.
 
 from __future__ import annotations
 
-from .common import ModelCard
+from .common import Generation, ModelCard
 
 __all__ = ["CARDS", "call_kwargs", "prepare_pipeline"]
 
@@ -54,15 +54,15 @@ CARDS = [
 ]
 
 
-def call_kwargs(card: ModelCard, job) -> dict:
-    """``CogVideoXImageToVideoPipeline.__call__`` arguments for ``job``; ``_ignored`` lists what it cannot use."""
+def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
+    """``CogVideoXImageToVideoPipeline.__call__`` arguments for ``job``, and the options it cannot use."""
     (nw, nh), trained = card.native_size, card.max_frames
     if (job.width, job.height, job.frames) != (nw, nh, trained):
         note = (f"{card.name} was trained at {nw}×{nh}, {trained} frames; {job.width}×{job.height}, {job.frames} "
                 "frames runs without its learned position table (RoPE only): quality is best at the native size")
         if note not in job.notes:
             job.notes.append(note)
-    return {
+    kwargs = {
         "image": job.image,
         "prompt": job.prompt,
         "negative_prompt": job.negative_prompt,
@@ -72,11 +72,12 @@ def call_kwargs(card: ModelCard, job) -> dict:
         "num_inference_steps": job.steps,
         "guidance_scale": job.guidance,
         "use_dynamic_cfg": True,
-        "_ignored": [
-            "motion_strength: CogVideoX has no motion-amount control (describe the motion in the prompt)",
-            "consistency: CogVideoX has no fidelity-to-photo control (the first frame is the photo)",
-        ],
     }
+    ignored = [
+        "motion_strength: CogVideoX has no motion-amount control (describe the motion in the prompt)",
+        "consistency: CogVideoX has no fidelity-to-photo control (the first frame is the photo)",
+    ]
+    return kwargs, ignored
 
 
 def prepare_pipeline(pipe) -> None:

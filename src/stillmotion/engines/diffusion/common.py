@@ -1,12 +1,14 @@
 """What every diffusion engine shares: model cards, weights, devices, memory modes, seeds, progress.
 
 A family module (``wan.py``, ``ltx.py`` …) declares its :class:`ModelCard`
-list and a ``call_kwargs(card, job)`` function that maps the common request
-onto its pipeline's ``__call__``. :class:`DiffusionEngine` does the rest:
+list and a ``call_kwargs(card, generation) -> (kwargs, ignored)`` function
+that maps a :class:`Generation` onto its pipeline's ``__call__`` and lists
+the options the model cannot use. :class:`DiffusionEngine` does the rest:
 
-1. map the request honestly — duration → frames by the model's rule
-   (``k·n + r``), size snapped to the model's multiple at the request's
-   aspect, model defaults for steps and guidance — and log every change;
+1. map the :class:`~stillmotion.engines.base.RenderJob` honestly — duration →
+   frames by the model's rule (``k·n + r``), size snapped to the model's
+   multiple at the job's aspect, model defaults for steps and guidance — and
+   log every change;
 2. load the pipeline from ``--model-path DIR`` or the Hugging Face cache
    (``local_files_only``: never a download, never a hang), once per process;
 3. apply the memory mode (full, model/group/sequential offload, VAE tiling);
@@ -19,20 +21,21 @@ torch and diffusers are imported here lazily, only when an engine runs.
 
 from __future__ import annotations
 
-import math
-import os
-from collections.abc import Callable, Iterator
+import functools
+import importlib.util
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from types import ModuleType
+from typing import Any, Literal
 
 import numpy as np
 
 from ...errors import Canceled, EngineUnavailable, GenerationError
+from ..base import NO_HOOKS, YUV420, Availability, DiffusionOptions, Engine, RenderHooks, RenderJob
 
-__all__ = ["MEMORY_MODES", "DiffusionEngine", "DiffusionShot", "Job", "ModelCard", "diffusion_status"]
-
-MEMORY_MODES = ("auto", "full", "model-offload", "group-offload", "sequential")
-
+__all__ = ["DiffusionEngine", "DiffusionShot", "Generation", "ModelCard", "availability", "mapped_strength",
+           "snap_frames", "snap_size", "without_ftfy"]
 
 @dataclass(frozen=True)
 class ModelCard:
@@ -80,11 +83,26 @@ class ModelCard:
 
 
 @dataclass
-class Job:
-    """One generation, after mapping the request onto the model (what ``call_kwargs`` sees)."""
+class Generation:
+    """One generation, after mapping the job onto the model (what ``call_kwargs`` sees).
+
+    Attributes:
+        card: the model card.
+        image: the photo as a PIL RGB image, cropped to the output aspect at (width, height).
+        width, height: generation size in pixels (multiples of ``card.multiple``).
+        frames: frames to generate (a valid ``card.frame_rule`` count).
+        fps: the model's frame rate.
+        prompt, negative_prompt: the prompt texts as typed.
+        steps: ``num_inference_steps``.
+        guidance: guidance scale.
+        seed: the generator's seed.
+        motion_strength, consistency: the 0..1 options, for families that map them.
+        last_image: the end frame as a PIL RGB image at (width, height), or None.
+        notes: adjustments said to the user (``call_kwargs`` may add its own).
+    """
 
     card: ModelCard
-    image: "object"  # PIL.Image RGB, already at (width, height)
+    image: Any  # PIL.Image.Image (PIL is imported lazily)
     width: int
     height: int
     frames: int
@@ -96,21 +114,72 @@ class Job:
     seed: int
     motion_strength: float
     consistency: float
-    last_image: "object | None" = None
+    last_image: Any = None  # PIL.Image.Image | None
     notes: list[str] = field(default_factory=list)
 
 
-def diffusion_status() -> str | None:
-    """None when torch and diffusers import, else the install hint."""
-    try:
-        import importlib.util
+_PACKAGES = ("torch", "diffusers", "transformers")
+_INSTALL = "pip install 'stillmotion[diffusion]' (install torch for your GPU first)"
 
-        missing = [m for m in ("torch", "diffusers", "transformers") if importlib.util.find_spec(m) is None]
-    except Exception as err:  # a broken install
-        return f"cannot inspect the Python environment ({err})"
+
+def availability(card: ModelCard, family: ModuleType | None = None) -> Availability:
+    """The engine's verdict here, offline and cheap: the packages, then a CUDA GPU, then the
+    weights in the Hugging Face cache (``model_index.json`` of ``card.repo_id``).
+
+    Without a GPU the engine still runs (on the CPU: only tiny models finish); without cached
+    weights it still runs from ``--model-path DIR``: both verdicts are runnable.
+    """
+    missing = [m for m in _PACKAGES if importlib.util.find_spec(m) is None]
     if missing:
-        return f"needs {', '.join(missing)}: pip install 'stillmotion[diffusion]' (install torch for your GPU first)"
-    return None
+        return Availability("needs-package", f"{', '.join(missing)} not installed", _INSTALL)
+    hint = _weights_hint(card, family)
+    cached = hint is None and _weights_cached(card.repo_id)
+    if not _cuda_available():
+        return Availability(
+            "needs-gpu",
+            "no CUDA GPU here: it would run on the CPU, far too slowly for real models"
+            + ("" if cached else " (and its weights are not in the Hugging Face cache)"),
+            f"run it on a machine with an NVIDIA GPU{_vram_words(card)}",
+        )
+    if not cached:
+        return Availability(
+            "needs-weights",
+            f"weights for {card.name} ({card.repo_id}) are not in the Hugging Face cache",
+            hint or f"run `stillmotion download {card.name}` where there is internet, or pass --model-path DIR",
+        )
+    return Availability("ready", f"runs on the GPU with the cached weights of {card.repo_id}")
+
+
+def _vram_words(card: ModelCard) -> str:
+    """": at least ≈6 GB VRAM (--memory sequential), 24 GB for all of it on the GPU" from the card's estimates."""
+    if not card.vram_gb:
+        return ""
+    mode, low = min(card.vram_gb.items(), key=lambda kv: kv[1])
+    full = card.vram_gb.get("full")
+    return (f": at least ≈{low:g} GB VRAM (--memory {mode})"
+            + (f", {full:g} GB for all of it on the GPU" if full is not None and mode != "full" else ""))
+
+
+@functools.lru_cache(maxsize=1)
+def _cuda_available() -> bool:
+    import torch
+
+    return bool(torch.cuda.is_available())
+
+
+def _weights_cached(repo_id: str) -> bool:
+    """True when the repo's pipeline index is in the Hugging Face cache (a file lookup, no network)."""
+    try:
+        from huggingface_hub import try_to_load_from_cache
+    except ImportError:
+        return False
+    return isinstance(try_to_load_from_cache(repo_id, "model_index.json"), str)
+
+
+def _weights_hint(card: ModelCard, family: ModuleType | None) -> str | None:
+    """The family's note for weights that no single repo holds (an assembled --model-path folder), or None."""
+    hint = getattr(family, "weights_hint", None)
+    return hint(card) if hint is not None else None
 
 
 def snap_frames(card: ModelCard, wanted: int) -> int:
@@ -127,74 +196,76 @@ def snap_frames(card: ModelCard, wanted: int) -> int:
 def snap_size(card: ModelCard, width: int, height: int) -> tuple[int, int]:
     """(width, height) rounded to the model's multiple (at least one multiple)."""
     m = card.multiple
-    return max(m, int(round(width / m)) * m), max(m, int(round(height / m)) * m)
+    return max(m, round(width / m) * m), max(m, round(height / m) * m)
 
 
-_PIPELINES: dict[tuple, object] = {}
+_PIPELINES: dict[tuple, Any] = {}
 
 
-class DiffusionEngine:
-    """An engine that runs one model card through its diffusers pipeline."""
+class DiffusionEngine(Engine):
+    """An engine that runs one model card through its diffusers pipeline.
 
-    def __init__(self, card: ModelCard, family) -> None:
+    Args:
+        card: the model.
+        family: the family module: ``call_kwargs(card, generation) -> (kwargs, ignored)``,
+            optional ``prepare_pipeline(pipe)`` and ``weights_hint(card)``.
+    """
+
+    def __init__(self, card: ModelCard, family: ModuleType) -> None:
         self.card = card
-        self.family = family  # the family module: call_kwargs(card, job) -> dict, optional prepare_pipeline(pipe)
+        self.family = family
         self.name = card.name
 
     # ------------------------------------------------------------------ plan
 
-    def prepare(self, scene, plan, *, size, frame_count, seed, fps=24.0, request=None, **_ignored) -> "DiffusionShot":
-        """Map the request onto the model; nothing heavy happens until frames are asked for."""
+    def prepare(self, job: RenderJob) -> DiffusionShot:
+        """Map the job onto the model; nothing heavy happens until frames are asked for."""
         from PIL import Image
 
-        card = self.card
+        card, options = self.card, job.diffusion
         notes: list[str] = []
-        W, H = snap_size(card, *size)
-        if (W, H) != tuple(size):
-            notes.append(f"size {size[0]}×{size[1]} → {W}×{H} ({card.name} needs multiples of {card.multiple} px)")
-        duration = frame_count / fps
-        wanted = max(2, int(round(duration * card.fps)))
+        W, H = snap_size(card, *job.size)
+        if (W, H) != tuple(job.size):
+            notes.append(f"size {job.size[0]}×{job.size[1]} → {W}×{H} "
+                         f"({card.name} needs multiples of {card.multiple} px)")
+        duration = job.frame_count / job.fps
+        wanted = max(2, round(duration * card.fps))
         frames = snap_frames(card, wanted)
         if frames != wanted:
             k, r = card.frame_rule
             notes.append(f"{wanted} frames → {frames} ({card.name} makes {k}n+{r} frames, at most {card.max_frames})")
-        if abs(card.fps - fps) > 1e-6:
-            notes.append(f"{card.name} generates at {card.fps:g} fps (asked {fps:g}): the clip plays at {card.fps:g} fps")
-        steps = int(getattr(request, "steps", None) or card.steps)
-        guidance = float(getattr(request, "guidance_scale", None) if getattr(request, "guidance_scale", None) is not None else card.guidance)
+        if abs(card.fps - job.fps) > 1e-6:
+            notes.append(f"{card.name} generates at {card.fps:g} fps (asked {job.fps:g}): "
+                         f"the clip plays at {card.fps:g} fps")
+        steps = int(options.steps or card.steps)
+        guidance = float(options.guidance_scale if options.guidance_scale is not None else card.guidance)
         # The photo, cropped to the output aspect around the subject, at the generation size.
-        img = _fit(scene.rgb, W, H, scene.subject())
+        img = _crop_and_resize(job.scene.rgb, W, H, job.scene.subject())
         last = None
-        if request is not None and getattr(request, "last_image", None) is not None:
-            from ...image import load_image
-
-            if card.end_frame:
-                last = Image.fromarray(_fit(load_image(request.last_image).rgb, W, H, (0.5, 0.5)))
-            # else: api.run already warns "--last-image is ignored" (spec.end_frame is card.end_frame)
-        prompt = getattr(request, "prompt", "") or ""
-        if not card.text and prompt:
+        if card.end_frame and job.last_image is not None:
+            last = Image.fromarray(_crop_and_resize(job.last_image, W, H, (0.5, 0.5)))
+        # else: api.run already warns "--last-image is ignored" (spec.end_frame is card.end_frame)
+        if not card.text and job.prompt:
             notes.append(f"{card.name} takes no text prompt: the prompt is not used (motion comes from the model)")
-        job = Job(
+        generation = Generation(
             card=card, image=Image.fromarray(img), width=W, height=H, frames=frames, fps=card.fps,
-            prompt=prompt, negative_prompt=getattr(request, "negative_prompt", "") or "",
-            steps=steps, guidance=guidance, seed=int(seed),
-            motion_strength=float(getattr(request, "motion_strength", 0.5)),
-            consistency=float(getattr(request, "consistency", 0.5)),
-            last_image=last, notes=notes,
+            prompt=job.prompt, negative_prompt=job.negative_prompt, steps=steps, guidance=guidance,
+            seed=int(job.seed), motion_strength=float(options.motion_strength),
+            consistency=float(options.consistency), last_image=last, notes=notes,
         )
-        model_path = getattr(request, "model_path", None)
-        memory = getattr(request, "memory", "auto") or "auto"
-        fast, cache = bool(getattr(request, "fast", False)), bool(getattr(request, "cache", False))
-        shot = DiffusionShot(self, job, model_path=model_path, memory=memory, fast=fast, cache=cache)
-        return shot
+        return DiffusionShot(self, generation, options)
 
     # ------------------------------------------------------------------ run
 
-    def pipeline(self, model_path: str | os.PathLike | None, memory: str, fast: bool = False, cache: bool = False,
-                 notes: list[str] | None = None):
-        """The loaded pipeline (cached per process), on the best device, with the memory mode applied."""
+    def pipeline(self, options: DiffusionOptions, notes: list[str]) -> tuple[Any, str]:
+        """The loaded pipeline (cached per process) and its device, with the memory mode applied.
+
+        Raises:
+            EngineUnavailable: ``--model-path`` is not a folder, or the weights are not available offline.
+        """
         import torch
 
+        model_path, memory, fast, cache = options.model_path, options.memory, options.fast, options.cache
         device = "cuda" if torch.cuda.is_available() else "cpu"
         key = (self.card.name, str(model_path or ""), device, memory, fast, cache)
         if key in _PIPELINES:
@@ -208,7 +279,8 @@ class DiffusionEngine:
             if model_path:
                 if not Path(model_path).is_dir():
                     raise EngineUnavailable(
-                        f"--model-path {model_path} is not a folder: pass a diffusers-format folder (with model_index.json)"
+                        f"--model-path {model_path} is not a folder: "
+                        "pass a diffusers-format folder (with model_index.json)"
                     )
                 pipe = cls.from_pretrained(source, dtype=dtype)
             else:
@@ -216,74 +288,88 @@ class DiffusionEngine:
         except EngineUnavailable:
             raise
         except (OSError, ValueError) as err:
+            hint = _weights_hint(self.card, self.family)
             raise EngineUnavailable(
                 f"weights for {self.card.name} ({source}) are not available offline: "
                 f"run `stillmotion download {self.card.name}` where there is internet, or pass --model-path DIR "
-                f"(a diffusers-format folder) [{type(err).__name__}]"
-                + (f"; {hint}" if (hint := getattr(self.family, "weights_hint", lambda card: None)(self.card)) else "")
+                f"(a diffusers-format folder) [{type(err).__name__}]" + (f"; {hint}" if hint else "")
             ) from None
         prepare = getattr(self.family, "prepare_pipeline", None)
         if prepare is not None:
             prepare(pipe)
         _apply_memory(pipe, device, memory, self.card)
-        _apply_speedups(pipe, device, fast, cache, notes if notes is not None else [])
+        _apply_speedups(pipe, device, fast, cache, notes)
         pipe.set_progress_bar_config(disable=True)
         _PIPELINES[key] = pipe
         return pipe, device
 
 
 class DiffusionShot:
-    """A prepared generation; :meth:`frames_yuv420` runs it (frames are made all at once)."""
+    """A prepared generation; :meth:`frames_yuv420` runs it (frames are made all at once).
 
-    def __init__(self, engine: DiffusionEngine, job: Job, model_path, memory: str, fast: bool = False,
-                 cache: bool = False) -> None:
-        self.fast, self.cache = fast, cache
+    Implements :class:`~stillmotion.engines.base.Shot` with ``progress == "step"``:
+    it reports each denoising step and polls for cancellation between steps.
+    """
+
+    progress: Literal["step"] = "step"
+
+    def __init__(self, engine: DiffusionEngine, generation: Generation, options: DiffusionOptions) -> None:
         self.engine = engine
-        self.job = job
-        self.model_path = model_path
-        self.memory = memory
-        self.size = (job.width, job.height)
-        self.frame_count = job.frames
-        self.fps = job.fps
-        self.warnings = list(job.notes)
-        self.on_step: Callable[[int, int], None] | None = None
-        self.should_stop: Callable[[], bool] | None = None
-        c = job.card
-        self.info = {
+        self.generation = generation
+        self.options = options
+        self.size = (generation.width, generation.height)
+        self.frame_count = generation.frames
+        self.fps = generation.fps
+        self.warnings = list(generation.notes)
+        c = generation.card
+        self.info: dict[str, Any] = {
             "engine": c.name,
-            "model": str(self.model_path or c.repo_id),
+            "model": str(options.model_path or c.repo_id),
             "pipeline": c.pipeline,
             "licence": c.licence,
             "commercial_use": c.commercial,
-            "num_inference_steps": job.steps,
-            "guidance_scale": job.guidance,
-            "frames": job.frames,
-            "fps": job.fps,
-            "size": [job.width, job.height],
-            "memory": memory,
-            "adjustments": job.notes,
+            "num_inference_steps": generation.steps,
+            "guidance_scale": generation.guidance,
+            "frames": generation.frames,
+            "fps": generation.fps,
+            "size": [generation.width, generation.height],
+            "memory": options.memory,
+            "adjustments": generation.notes,
         }
 
-    def frames_rgb(self) -> np.ndarray:
-        """Run the pipeline: uint8 T×H×W×3 RGB frames."""
+    def describe(self) -> str:
+        """The model, its steps and guidance, every adjustment made to the request, and its licence."""
+        info = self.info
+        adj = "; ".join(info["adjustments"]) or "none"
+        return (f"Engine: {info['engine']} ({info['pipeline']}, {info['model']}), "
+                f"{info['num_inference_steps']} steps, guidance {info['guidance_scale']}; adjustments: {adj}; "
+                f"licence: {info['licence']} (commercial: {info['commercial_use']})")
+
+    def frames_rgb(self, hooks: RenderHooks = NO_HOOKS) -> np.ndarray:
+        """Run the pipeline: uint8 T×H×W×3 RGB frames.
+
+        Raises:
+            Canceled: ``hooks.should_stop()`` returned True between two steps.
+            GenerationError: the GPU ran out of memory.
+            EngineUnavailable: the weights cannot be loaded (see :meth:`DiffusionEngine.pipeline`).
+        """
         import torch
 
-        pipe, device = self.engine.pipeline(self.model_path, self.memory, self.fast, self.cache, self.warnings)
-        job = self.job
-        kwargs = self.engine.family.call_kwargs(job.card, job)
-        self.info["ignored"] = kwargs.pop("_ignored", [])
-        self.warnings.extend(f"ignored by {job.card.name}: {item}" for item in self.info["ignored"])
+        pipe, device = self.engine.pipeline(self.options, self.warnings)
+        gen = self.generation
+        kwargs, ignored = self.engine.family.call_kwargs(gen.card, gen)
+        self.info["ignored"] = ignored
+        self.warnings.extend(f"ignored by {gen.card.name}: {item}" for item in ignored)
         # The mapped controls, for the recipe: the scalar arguments only (no images, tensors or lists).
         self.info["call"] = {k: v for k, v in kwargs.items() if isinstance(v, (bool, int, float, str))}
         gen_device = "cpu" if device != "cuda" else device
-        generator = torch.Generator(device=gen_device).manual_seed(job.seed)
-        total = job.steps
+        generator = torch.Generator(device=gen_device).manual_seed(gen.seed)
+        total = gen.steps
 
         def on_step_end(p, i, t, callback_kwargs):
-            if self.should_stop is not None and self.should_stop():
+            if hooks.stopped():
                 raise Canceled("canceled between denoising steps: no clip was written")
-            if self.on_step is not None:
-                self.on_step(i + 1, total)
+            hooks.step(i + 1, total)
             return callback_kwargs
 
         call = dict(kwargs, generator=generator, output_type="np")
@@ -296,7 +382,7 @@ class DiffusionShot:
             raise
         except torch.cuda.OutOfMemoryError as err:
             raise GenerationError(
-                f"{job.card.name} ran out of GPU memory at {job.width}×{job.height}×{job.frames}: "
+                f"{gen.card.name} ran out of GPU memory at {gen.width}×{gen.height}×{gen.frames}: "
                 "try --memory group-offload, a smaller --size or a shorter --duration"
             ) from err
         frames = out.frames[0] if hasattr(out, "frames") else out[0][0]
@@ -305,25 +391,26 @@ class DiffusionShot:
             arr = (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
         if arr.ndim == 4 and arr.shape[1] == 3 and arr.shape[-1] != 3:  # T×C×H×W → T×H×W×C
             arr = arr.transpose(0, 2, 3, 1)
-        if arr.shape[1:3] != (job.height, job.width):
+        if arr.shape[1:3] != (gen.height, gen.width):
             import cv2
 
-            arr = np.stack([cv2.resize(f, (job.width, job.height), interpolation=cv2.INTER_AREA) for f in arr])
+            arr = np.stack([cv2.resize(f, (gen.width, gen.height), interpolation=cv2.INTER_AREA) for f in arr])
         self.frame_count = len(arr)
         return np.ascontiguousarray(arr)
 
-    def frames_yuv420(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def frames_yuv420(self, hooks: RenderHooks = NO_HOOKS) -> Iterator[YUV420]:
         """The frames as BT.709 4:2:0 planes for the encoder (generated first, then streamed)."""
         import cv2
 
         from ...video import rgb_to_ycbcr709
 
-        for rgb in self.frames_rgb():
+        for rgb in self.frames_rgb(hooks):
             y, c = rgb_to_ycbcr709(rgb)
             yield y, cv2.resize(c, (c.shape[1] // 2, c.shape[0] // 2), interpolation=cv2.INTER_AREA)
 
-    def frames(self) -> Iterator[np.ndarray]:
-        yield from self.frames_rgb()
+    def frames(self, hooks: RenderHooks = NO_HOOKS) -> Iterator[np.ndarray]:
+        """The frames as uint8 H×W×3 RGB (generated first, then streamed)."""
+        yield from self.frames_rgb(hooks)
 
 
 def _call_params(pipe) -> set[str]:
@@ -343,7 +430,12 @@ def _apply_memory(pipe, device: str, memory: str, card: ModelCard) -> None:
         free, _ = torch.cuda.mem_get_info()
         free_gb = free / 2**30
         need = card.vram_gb.get("full", 80.0)
-        memory = "full" if free_gb > need * 1.1 else ("model-offload" if free_gb > card.vram_gb.get("model-offload", need) else "group-offload")
+        if free_gb > need * 1.1:
+            memory = "full"
+        elif free_gb > card.vram_gb.get("model-offload", need):
+            memory = "model-offload"
+        else:
+            memory = "group-offload"
     if memory == "full":
         pipe.to("cuda")
     elif memory == "model-offload":
@@ -387,16 +479,17 @@ def _apply_speedups(pipe, device: str, fast: bool, cache: bool, notes: list[str]
         notes.append("--cache: FirstBlockCache (threshold 0.05): faster, slightly less detail")
 
 
-def _fit(rgb: np.ndarray, width: int, height: int, centre: tuple[float, float]) -> np.ndarray:
-    """Crop ``rgb`` to width:height around ``centre`` (fractions), then resize (never stretch)."""
+def _crop_and_resize(rgb: np.ndarray, width: int, height: int, centre: tuple[float, float]) -> np.ndarray:
+    """Crop uint8 H×W×3 ``rgb`` to the aspect width:height around ``centre`` (x, y fractions of the
+    photo), then resize to exactly width×height pixels (never stretches)."""
     import cv2
 
     h, w = rgb.shape[:2]
     target = width / height
     if w / h > target:
-        cw, ch = int(round(h * target)), h
+        cw, ch = round(h * target), h
     else:
-        cw, ch = w, int(round(w / target))
+        cw, ch = w, round(w / target)
     x0 = int(np.clip(centre[0] * w - cw / 2, 0, w - cw))
     y0 = int(np.clip(centre[1] * h - ch / 2, 0, h - ch))
     crop = rgb[y0 : y0 + ch, x0 : x0 + cw]
@@ -404,10 +497,19 @@ def _fit(rgb: np.ndarray, width: int, height: int, centre: tuple[float, float]) 
     return cv2.resize(crop, (width, height), interpolation=interp)
 
 
+def without_ftfy(pipe: Any) -> None:
+    """Give a pipeline module whose prompt cleaning calls ``ftfy.fix_text`` (Wan's ``basic_clean``,
+    copied by SkyReels-V2) a no-op stand-in when ``ftfy`` is not installed: ftfy only repairs
+    mojibake, and without it every call fails with a NameError."""
+    import sys
+    import types
+
+    mod = sys.modules.get(type(pipe).__module__)
+    if mod is not None and "basic_clean" in vars(mod) and "ftfy" not in vars(mod):
+        mod.ftfy = types.SimpleNamespace(fix_text=lambda text: text)
+
+
 def mapped_strength(value: float, lo: float, hi: float) -> float:
     """Map a 0..1 option onto [lo, hi] (for controls such as SVD's motion bucket)."""
     return lo + (hi - lo) * float(np.clip(value, 0.0, 1.0))
 
-
-def ceil_to(x: float, m: int) -> int:
-    return int(math.ceil(x / m) * m)

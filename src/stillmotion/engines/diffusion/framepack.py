@@ -62,7 +62,7 @@ diffusers does not use. With diffusers the weights alone are ~44 GB in bf16
 
 from __future__ import annotations
 
-from .common import ModelCard
+from .common import Generation, ModelCard
 
 __all__ = ["CARDS", "LATENT_WINDOW", "call_kwargs", "sections", "weights_hint"]
 
@@ -99,8 +99,8 @@ def sections(frames: int) -> int:
     return max(1, (int(frames) - 1) // _SECTION_FRAMES)
 
 
-def call_kwargs(card: ModelCard, job) -> dict:
-    """``HunyuanVideoFramepackPipeline.__call__`` arguments for ``job``; ``_ignored`` lists what it cannot use."""
+def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
+    """``HunyuanVideoFramepackPipeline.__call__`` arguments for ``job``, and the options it cannot use."""
     ignored = [
         "motion_strength: FramePack has no motion-amount control (describe the motion in the prompt)",
         "consistency: FramePack has no fidelity-to-photo control (the first frame is the photo)",
@@ -119,11 +119,10 @@ def call_kwargs(card: ModelCard, job) -> dict:
         "guidance_scale": job.guidance,
         "true_cfg_scale": 1.0,
         "sampling_type": "inverted_anti_drifting",
-        "_ignored": ignored,
     }
     if job.last_image is not None:
         kwargs["last_image"] = job.last_image
-    return kwargs
+    return kwargs, ignored
 
 
 def weights_hint(card: ModelCard) -> str:

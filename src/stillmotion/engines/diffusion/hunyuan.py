@@ -31,7 +31,7 @@ given (``--memory auto`` then falls back to group offload on smaller GPUs).
 
 from __future__ import annotations
 
-from .common import ModelCard
+from .common import Generation, ModelCard
 
 __all__ = ["CARDS", "call_kwargs"]
 
@@ -56,15 +56,15 @@ CARDS = [
 ]
 
 
-def call_kwargs(card: ModelCard, job) -> dict:
-    """``HunyuanVideoImageToVideoPipeline.__call__`` arguments for ``job``; ``_ignored`` lists what it cannot use."""
+def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
+    """``HunyuanVideoImageToVideoPipeline.__call__`` arguments for ``job``, and the options it cannot use."""
     ignored = [
         "motion_strength: HunyuanVideo-I2V has no motion-amount control (describe the motion in the prompt)",
         "consistency: HunyuanVideo-I2V has no fidelity-to-photo control (the first frame is the photo)",
     ]
     if job.negative_prompt:
         ignored.append(f"negative_prompt: {card.name} uses embedded guidance (true CFG off), so it has no effect")
-    return {
+    kwargs = {
         "image": job.image,
         "prompt": job.prompt,
         "height": job.height,
@@ -73,5 +73,5 @@ def call_kwargs(card: ModelCard, job) -> dict:
         "num_inference_steps": job.steps,
         "guidance_scale": job.guidance,
         "true_cfg_scale": 1.0,
-        "_ignored": ignored,
     }
+    return kwargs, ignored

@@ -53,7 +53,7 @@ from __future__ import annotations
 
 import types
 
-from .common import ModelCard
+from .common import Generation, ModelCard
 
 __all__ = ["CARDS", "call_kwargs", "motion_scale", "prepare_pipeline", "weights_hint"]
 
@@ -61,41 +61,36 @@ __all__ = ["CARDS", "call_kwargs", "motion_scale", "prepare_pipeline", "weights_
 _DEPRECATED = "no fixes upstream"
 _IMAGE_LATENT_SEED = 0  # I2VGen-XL's photo-latent draw (see _seed_image_latents); the job's seed sets the video noise
 
+def _card(**overrides) -> ModelCard:
+    """A deprecated card: what I2VGen-XL and PIA share, then the card's own fields."""
+    shared = {"family": "legacy", "multiple": 8, "frame_rule": (1, 0), "max_frames": 16, "steps": 50,
+              "deprecated": True}
+    return ModelCard(**{**shared, **overrides})
+
+
 CARDS = [
-    ModelCard(
+    _card(
         name="i2vgen-xl",
-        family="legacy",
         pipeline="I2VGenXLPipeline",
         repo_id="ali-vilab/i2vgen-xl",
         native_size=(1280, 704),
-        multiple=8,
-        frame_rule=(1, 0),
         fps=16.0,
-        max_frames=16,
-        steps=50,
         guidance=9.0,
         licence="not verified (predecessor CC-BY-NC-ND-4.0)",
         commercial="no (not verified)",
         vram_gb={"model-offload": 24.0},
-        deprecated=True,
         notes=_DEPRECATED,
     ),
-    ModelCard(
+    _card(
         name="pia",
-        family="legacy",
         pipeline="PIAPipeline",
         repo_id="openmmlab/PIA-condition-adapter",
         native_size=(512, 512),
-        multiple=8,
-        frame_rule=(1, 0),
         fps=8.0,
-        max_frames=16,
-        steps=50,
         guidance=7.5,
         licence="not found",
         commercial="not verified",
         vram_gb={"full": 12.0},
-        deprecated=True,
         notes=_DEPRECATED + "; needs --model-path: an SD1.5 base + openmmlab/PIA-condition-adapter folder",
     ),
 ]
@@ -107,8 +102,8 @@ def motion_scale(motion_strength: float) -> int:
     return min(2, int(s * 3))
 
 
-def call_kwargs(card: ModelCard, job) -> dict:
-    """The deprecated pipeline's ``__call__`` arguments for ``job``; ``_ignored`` lists what it cannot use."""
+def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
+    """The deprecated pipeline's ``__call__`` arguments for ``job``, and the options it cannot use."""
     kwargs = {
         "image": job.image,
         "prompt": job.prompt,
@@ -120,15 +115,15 @@ def call_kwargs(card: ModelCard, job) -> dict:
         "guidance_scale": job.guidance,
     }
     if card.pipeline == "I2VGenXLPipeline":
-        kwargs["target_fps"] = int(round(job.fps))
-        kwargs["_ignored"] = [
+        kwargs["target_fps"] = round(job.fps)
+        ignored = [
             "motion_strength: I2VGen-XL has no motion-amount control (describe the motion in the prompt)",
             "consistency: I2VGen-XL has no fidelity-to-photo control",
         ]
     else:
         kwargs["motion_scale"] = motion_scale(job.motion_strength)
-        kwargs["_ignored"] = ["consistency: PIA has no fidelity-to-photo control (the first frame is the photo)"]
-    return kwargs
+        ignored = ["consistency: PIA has no fidelity-to-photo control (the first frame is the photo)"]
+    return kwargs, ignored
 
 
 def prepare_pipeline(pipe) -> None:

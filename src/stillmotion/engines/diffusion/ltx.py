@@ -25,21 +25,23 @@ promise.
 
 from __future__ import annotations
 
-from .common import ModelCard
+from .common import Generation, ModelCard
 
 __all__ = ["CARDS", "DISTILLED_TIMESTEPS", "LTX_NEGATIVE_PROMPT", "call_kwargs"]
 
+def _card(**overrides) -> ModelCard:
+    """An LTX card: what both LTX-Video cards share, then the card's own fields."""
+    shared = {"family": "ltx", "multiple": 32, "frame_rule": (8, 1), "max_frames": 161}
+    return ModelCard(**{**shared, **overrides})
+
+
 CARDS = [
-    ModelCard(
+    _card(
         name="ltx-video",
-        family="ltx",
         pipeline="LTXImageToVideoPipeline",
         repo_id="Lightricks/LTX-Video-0.9.5",
         native_size=(768, 512),
-        multiple=32,
-        frame_rule=(8, 1),
         fps=25.0,
-        max_frames=161,
         steps=50,
         guidance=3.0,
         licence="OpenRail-M",
@@ -47,16 +49,12 @@ CARDS = [
         vram_gb={"full": 16.0, "model-offload": 10.0, "group-offload": 6.0, "sequential": 4.0},
         notes="2B, fast; frames 8n+1",
     ),
-    ModelCard(
+    _card(
         name="ltx-video-distilled",
-        family="ltx",
         pipeline="LTXConditionPipeline",
         repo_id="Lightricks/LTX-Video-0.9.8-13B-distilled",
         native_size=(1216, 704),
-        multiple=32,
-        frame_rule=(8, 1),
         fps=30.0,
-        max_frames=161,
         steps=8,
         guidance=1.0,
         licence="LTXV Open Weights License",
@@ -79,8 +77,8 @@ _DECODE_NOISE_SCALE = 0.025
 _IMAGE_COND_NOISE_SCALE = 0.025
 
 
-def call_kwargs(card: ModelCard, job) -> dict:
-    """The LTX pipeline's ``__call__`` arguments for ``job``; ``_ignored`` lists what LTX cannot use."""
+def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
+    """The LTX pipeline's ``__call__`` arguments for ``job``, and the options LTX cannot use."""
     ignored = [
         "motion_strength: LTX-Video has no motion-amount control (describe the motion in the prompt)",
         "consistency: LTX-Video has no fidelity-to-photo control (the first frame is the photo)",
@@ -103,7 +101,7 @@ def call_kwargs(card: ModelCard, job) -> dict:
         "width": job.width,
         "height": job.height,
         "num_frames": job.frames,
-        "frame_rate": int(round(job.fps)),
+        "frame_rate": round(job.fps),
         "num_inference_steps": job.steps,
         "guidance_scale": job.guidance,
         "decode_timestep": _DECODE_TIMESTEP,
@@ -118,5 +116,4 @@ def call_kwargs(card: ModelCard, job) -> dict:
                     "so the pipeline's own schedule is used")
             if note not in job.notes:
                 job.notes.append(note)
-    kwargs["_ignored"] = ignored
-    return kwargs
+    return kwargs, ignored

@@ -11,7 +11,7 @@ terms (read them before shipping).
 
 from __future__ import annotations
 
-from .common import ModelCard
+from .common import Generation, ModelCard, without_ftfy
 
 __all__ = ["CARDS", "call_kwargs", "prepare_pipeline"]
 
@@ -37,9 +37,9 @@ CARDS = [
 ]
 
 
-def call_kwargs(card: ModelCard, job) -> dict:
-    """``SkyReelsV2ImageToVideoPipeline.__call__`` arguments; ``_ignored`` lists what it cannot use."""
-    return {
+def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
+    """``SkyReelsV2ImageToVideoPipeline.__call__`` arguments for ``job``, and the options it cannot use."""
+    kwargs = {
         "image": job.image,
         "prompt": job.prompt,
         "negative_prompt": job.negative_prompt,
@@ -48,18 +48,14 @@ def call_kwargs(card: ModelCard, job) -> dict:
         "num_frames": job.frames,
         "num_inference_steps": job.steps,
         "guidance_scale": job.guidance,
-        "_ignored": [
-            "motion_strength: SkyReels-V2 has no motion-amount control (describe the motion in the prompt)",
-            "consistency: SkyReels-V2 has no fidelity-to-photo control (the first frame is the photo)",
-        ],
     }
+    ignored = [
+        "motion_strength: SkyReels-V2 has no motion-amount control (describe the motion in the prompt)",
+        "consistency: SkyReels-V2 has no fidelity-to-photo control (the first frame is the photo)",
+    ]
+    return kwargs, ignored
 
 
 def prepare_pipeline(pipe) -> None:
     """Let the prompt cleaning (copied from Wan) run without ``ftfy``, instead of a NameError."""
-    import sys
-    import types
-
-    mod = sys.modules.get(type(pipe).__module__)
-    if mod is not None and "basic_clean" in vars(mod) and "ftfy" not in vars(mod):
-        mod.ftfy = types.SimpleNamespace(fix_text=lambda text: text)
+    without_ftfy(pipe)

@@ -32,7 +32,7 @@ encoder in half precision) and the 8-frame decode chunks: a guide, not a promise
 
 from __future__ import annotations
 
-from .common import ModelCard, mapped_strength
+from .common import Generation, ModelCard, mapped_strength
 
 __all__ = ["CARDS", "call_kwargs", "motion_bucket", "noise_aug"]
 
@@ -63,7 +63,7 @@ _DECODE_CHUNK = 8
 
 def motion_bucket(motion_strength: float) -> int:
     """``motion_bucket_id`` for a 0..1 motion strength: 1..253, 127 at 0.5 (the model's default)."""
-    return int(round(mapped_strength(motion_strength, 1, 253)))
+    return round(mapped_strength(motion_strength, 1, 253))
 
 
 def noise_aug(consistency: float) -> float:
@@ -73,8 +73,8 @@ def noise_aug(consistency: float) -> float:
     return round(value, 4)
 
 
-def call_kwargs(card: ModelCard, job) -> dict:
-    """``StableVideoDiffusionPipeline.__call__`` arguments for ``job``; ``_ignored`` lists what SVD cannot use."""
+def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
+    """``StableVideoDiffusionPipeline.__call__`` arguments for ``job``, and the options SVD cannot use."""
     ignored = []  # (a prompt is already reported by the framework: the card says text=False)
     if job.negative_prompt:
         ignored.append("negative_prompt: SVD takes no text")
@@ -84,7 +84,7 @@ def call_kwargs(card: ModelCard, job) -> dict:
         note = f"guidance {job.guidance:g} → {_MIN_GUIDANCE:g} (SVD ramps guidance from {_MIN_GUIDANCE:g} up to it)"
         if note not in job.notes:
             job.notes.append(note)
-    return {
+    kwargs = {
         "image": job.image,
         "width": job.width,
         "height": job.height,
@@ -92,9 +92,9 @@ def call_kwargs(card: ModelCard, job) -> dict:
         "num_inference_steps": job.steps,
         "min_guidance_scale": _MIN_GUIDANCE,
         "max_guidance_scale": max_guidance,
-        "fps": int(round(job.fps)),
+        "fps": round(job.fps),
         "motion_bucket_id": motion_bucket(job.motion_strength),
         "noise_aug_strength": noise_aug(job.consistency),
         "decode_chunk_size": min(_DECODE_CHUNK, job.frames),
-        "_ignored": ignored,
     }
+    return kwargs, ignored

@@ -16,104 +16,68 @@ it cannot take a last image.
 
 from __future__ import annotations
 
-from .common import ModelCard
+from .common import Generation, ModelCard, without_ftfy
 
 __all__ = ["CARDS", "WAN_NEGATIVE_PROMPT", "call_kwargs", "prepare_pipeline"]
 
-_PIPE = "WanImageToVideoPipeline"
-_LICENCE = "Apache-2.0"
+
+def _card(**overrides) -> ModelCard:
+    """A Wan card: what every Wan image-to-video card shares, then the card's own fields."""
+    shared = {"family": "wan", "pipeline": "WanImageToVideoPipeline", "multiple": 16, "frame_rule": (4, 1),
+              "fps": 16.0, "max_frames": 81, "licence": "Apache-2.0", "commercial": "yes"}
+    return ModelCard(**{**shared, **overrides})
+
 
 CARDS = [
-    ModelCard(
+    _card(
         name="wan2.2-ti2v-5b",
-        family="wan",
-        pipeline=_PIPE,
         repo_id="Wan-AI/Wan2.2-TI2V-5B-Diffusers",
         native_size=(1280, 704),
         multiple=32,  # VAE 16× spatial, transformer patch 2
-        frame_rule=(4, 1),
         fps=24.0,
         max_frames=121,
         steps=50,
         guidance=5.0,
-        licence=_LICENCE,
-        commercial="yes",
         # Official: 22.8 GB peak on an RTX 4090 (offload + T5 on CPU); README: ≥24 GB.
         vram_gb={"full": 24.0, "model-offload": 16.0, "group-offload": 12.0, "sequential": 6.0},
-        end_frame=False,
         notes="the default generative engine (720p at 24 fps on a 24 GB GPU; no end frame)",
     ),
-    ModelCard(
+    _card(
         name="wan2.2-i2v-a14b",
-        family="wan",
-        pipeline=_PIPE,
         repo_id="Wan-AI/Wan2.2-I2V-A14B-Diffusers",
         native_size=(1280, 720),  # also trained at 832×480 (pass --size 832x480)
-        multiple=16,
-        frame_rule=(4, 1),
-        fps=16.0,
-        max_frames=81,
         steps=40,
         guidance=3.5,  # both experts (guidance_scale_2 = guidance)
-        licence=_LICENCE,
-        commercial="yes",
         # Official 720P on one H100 with offload: 59.7 GB (480P: 41.0); README: "at least 80GB" without.
         vram_gb={"full": 80.0, "model-offload": 60.0, "group-offload": 20.0, "sequential": 12.0},
-        end_frame=False,
         notes="quality tier: two 14B experts (MoE), 720p or 480p at 16 fps",
     ),
-    ModelCard(
+    _card(
         name="wan2.1-i2v-14b-480p",
-        family="wan",
-        pipeline=_PIPE,
         repo_id="Wan-AI/Wan2.1-I2V-14B-480P-Diffusers",
         native_size=(832, 480),
-        multiple=16,
-        frame_rule=(4, 1),
-        fps=16.0,
-        max_frames=81,
         steps=40,
         guidance=5.0,
-        licence=_LICENCE,
-        commercial="yes",
         # No official 480P I2V peak; cf. Wan2.2 A14B 480P 41.0 GB with offload, diffusers ~13 GB group offload.
         vram_gb={"full": 48.0, "model-offload": 40.0, "group-offload": 14.0, "sequential": 8.0},
-        end_frame=False,
         notes="Wan 2.1 image-to-video, 480p",
     ),
-    ModelCard(
+    _card(
         name="wan2.1-i2v-14b-720p",
-        family="wan",
-        pipeline=_PIPE,
         repo_id="Wan-AI/Wan2.1-I2V-14B-720P-Diffusers",
         native_size=(1280, 720),
-        multiple=16,
-        frame_rule=(4, 1),
-        fps=16.0,
-        max_frames=81,
         steps=40,
         guidance=5.0,
-        licence=_LICENCE,
-        commercial="yes",
         # Official 720P on one H100 with offload: 76.7 GB.
         vram_gb={"full": 80.0, "model-offload": 77.0, "group-offload": 20.0, "sequential": 12.0},
-        end_frame=False,
         notes="Wan 2.1 image-to-video, 720p",
     ),
-    ModelCard(
+    _card(
         name="wan2.1-flf2v-14b",
-        family="wan",
-        pipeline=_PIPE,
         repo_id="Wan-AI/Wan2.1-FLF2V-14B-720P-diffusers",
         native_size=(1280, 720),
-        multiple=16,
-        frame_rule=(4, 1),
-        fps=16.0,
-        max_frames=81,
         steps=50,
         guidance=5.0,
-        licence=_LICENCE,
-        commercial="yes",
         # Same 14B transformer as the 720P I2V model: same estimates.
         vram_gb={"full": 80.0, "model-offload": 77.0, "group-offload": 20.0, "sequential": 12.0},
         end_frame=True,
@@ -133,8 +97,8 @@ WAN_NEGATIVE_PROMPT = (
 _NEG_NOTE = "no negative prompt given: using Wan's official default negative prompt"
 
 
-def call_kwargs(card: ModelCard, job) -> dict:
-    """``WanImageToVideoPipeline.__call__`` arguments for ``job``; ``_ignored`` lists what Wan cannot use."""
+def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
+    """``WanImageToVideoPipeline.__call__`` arguments for ``job``, and the options Wan cannot use."""
     negative = job.negative_prompt
     if not negative:
         negative = WAN_NEGATIVE_PROMPT
@@ -154,22 +118,13 @@ def call_kwargs(card: ModelCard, job) -> dict:
         kwargs["guidance_scale_2"] = job.guidance  # the low-noise expert: same scale, as the official config
     if card.end_frame and job.last_image is not None:
         kwargs["last_image"] = job.last_image
-    kwargs["_ignored"] = [
+    ignored = [
         "motion_strength: Wan has no motion-amount control (describe the motion in the prompt)",
         "consistency: Wan has no fidelity-to-photo control (the first frame is the photo)",
     ]
-    return kwargs
+    return kwargs, ignored
 
 
 def prepare_pipeline(pipe) -> None:
     """Let Wan's prompt cleaning run without ``ftfy`` (it only repairs mojibake), instead of a NameError."""
-    _ftfy_fallback(pipe)
-
-
-def _ftfy_fallback(pipe) -> None:
-    import sys
-    import types
-
-    mod = sys.modules.get(type(pipe).__module__)
-    if mod is not None and "basic_clean" in vars(mod) and "ftfy" not in vars(mod):
-        mod.ftfy = types.SimpleNamespace(fix_text=lambda text: text)
+    without_ftfy(pipe)

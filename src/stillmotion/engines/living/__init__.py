@@ -1,6 +1,6 @@
 """The ``living`` engine: depth-aware camera moves with parallax, on any CPU, offline.
 
-Stages of one clip (:meth:`LivingEngine.prepare`, then :meth:`Shot.frames`):
+Stages of one clip (:meth:`LivingEngine.prepare`, then :meth:`LivingShot.frames_yuv420`):
 
 1. depth of the photo (the Scene's, classical or learned) and the subject;
 2. the camera path from the plan's moves, aimed at the target;
@@ -8,12 +8,19 @@ Stages of one clip (:meth:`LivingEngine.prepare`, then :meth:`Shot.frames`):
    searching the end view that reveals least;
 4. the working image: the reachable part of the photo at the working
    scale, its disparity, the background plate (once);
-5. per frame: one backward warp (and the plate where the view reveals
+5. element motion (water, sky, foliage, the brush's arrows) and portrait
+   micro-motion in working-image space, composed into the renderer;
+6. per frame: one backward warp (and the plate where the view reveals
    hidden background), streamed to the encoder.
 
 Element motion (water, sky, foliage; ``flow.py``), the motion brush's
 arrows (``brush.py``) and portrait micro-motion (``portrait.py``) compose
 into the same per-frame warp.
+
+The engine meets :mod:`stillmotion.engines.base`: ``prepare(job)`` reads the
+job's :class:`~stillmotion.plan.prompt.MotionPlan`, size, frame count, fps,
+seed and brush inputs; the Shot makes frames one by one (``progress ==
+"frame"``), so the caller's loop reports progress and polls cancellation.
 """
 
 from __future__ import annotations
@@ -21,7 +28,7 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 import cv2
 import numpy as np
@@ -34,12 +41,13 @@ from .camera import CameraPath, Geometry, Pose
 from .flow import ARROW_TRAVEL_S, GRID, ElementField
 from .framing import Framing, fit_framing, sample_bounds
 from .parallax import FAR_DISPARITY, ParallaxRenderer, disparity_from_depth, pose_maps
+from ..base import NO_HOOKS, YUV420, Engine, RenderHooks, RenderJob
 
 if TYPE_CHECKING:  # annotations only
     from ...plan.prompt import MotionPlan
     from ...scene import Scene
 
-__all__ = ["LivingEngine", "Shot"]
+__all__ = ["LivingEngine", "LivingShot"]
 
 AIM_FRACTION = 0.7
 """How far a targeted move brings its target toward the centre: 0.7 of the way."""
@@ -55,25 +63,31 @@ SEARCH_SPAN = 0.03
 
 
 @dataclass
-class Shot:
+class LivingShot:
     """A prepared clip: everything computed once, frames rendered on demand.
 
+    Implements :class:`~stillmotion.engines.base.Shot` with ``progress == "frame"``.
+
     Attributes:
-        renderer: the parallax renderer.
+        renderer: the parallax renderer (elements and portrait motion composed in).
         path: the camera path.
         frame_count: number of frames.
         framing: where the view sits in the photo.
+        photo_size: the photo's (width, height) in pixels.
         info: JSON-ready facts for the recipe and ``--explain``.
         warnings: notices for the user.
+        fps: frames per second (element and portrait motion run in seconds).
     """
 
     renderer: ParallaxRenderer
     path: CameraPath
     frame_count: int
     framing: Framing
+    photo_size: tuple[int, int]
     info: dict = field(default_factory=dict)
     warnings: list[str] = field(default_factory=list)
     fps: float = 24.0
+    progress: Literal["frame"] = "frame"
 
     @property
     def size(self) -> tuple[int, int]:
@@ -88,50 +102,57 @@ class Shot:
         for i, pose in enumerate(self.poses()):
             yield self.renderer.render(pose, i / self.fps)
 
-    def frames_yuv420(self) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+    def frames_yuv420(self, hooks: RenderHooks = NO_HOOKS) -> Iterator[YUV420]:
         """Render the frames as BT.709 4:2:0 planes (y H×W, cbcr (H/2)×(W/2)×2, uint8),
-        the encoder's own format: what the pipeline streams."""
+        the encoder's own format: what the pipeline streams. Each frame is quick, so
+        the hooks are not needed: the caller's loop reports and cancels between frames."""
         for i, pose in enumerate(self.poses()):
             yield self.renderer.render_yuv420(pose, i / self.fps)
 
+    def describe(self) -> str:
+        """Depth, framing and end-view search in words (the engine part of ``--explain``)."""
+        info, (W, H), (Wp, Hp) = self.info, self.size, self.photo_size
+        fr = info["framing"]
+        lines = [
+            f"Depth: {info['depth']}",
+            f"Framing: the clip sees {fr['crop_fraction'] * 100:.0f}% of the widest {W}×{H} view of the "
+            f"{Wp}×{Hp} photo ({fr['photo_pixels_per_output_pixel']:.2f} photo px per output px); "
+            "no frame shows anything outside the photo",
+        ]
+        search = info.get("end_view_search")
+        if search:
+            lines.append(
+                f"End view: chosen among {search['candidates']} candidates to reveal least "
+                f"({search['revealed_fraction'] * 100:.1f}% of the last frame filled from behind foreground edges)"
+            )
+        return "\n".join(lines)
 
-class LivingEngine:
+
+class LivingEngine(Engine):
     """The built-in CPU engine (see the module docstring)."""
 
     name = "living"
 
-    def prepare(
-        self,
-        scene: Scene,
-        plan: MotionPlan,
-        *,
-        size: tuple[int, int],
-        frame_count: int,
-        seed: int,
-        fps: float = 24.0,
-        mask: np.ndarray | None = None,
-        freeze: np.ndarray | None = None,
-        arrows: list | None = None,
-        **_unused,
-    ) -> Shot:
+    def prepare(self, job: RenderJob) -> LivingShot:
         """Prepare a clip.
 
-        Args:
-            scene: the photo and its layers.
-            plan: the motion plan.
-            size: output (width, height) in pixels, even numbers.
-            frame_count: number of frames (≥ 2).
-            seed: varies the move slightly (amplitude ±10 %, aim by up to 1.5 % of the
-                frame) and the elements' phases, gusts and turbulence; the same
-                seed gives the same clip.
-            fps: frames per second (element motion runs in seconds).
-            mask: float32 photo-sized mask (1 = moves) limiting element motion.
-            freeze: float32 photo-sized mask (1 = never moves).
-            arrows: motion-brush :class:`~stillmotion.arrows.Arrow` list, photo pixels.
+        Reads from ``job``: the scene; ``plan`` (required); ``size`` (output width,
+        height in pixels, even numbers); ``frame_count`` (≥ 2); ``fps`` (element
+        motion runs in seconds); ``seed`` (varies the move slightly: amplitude ±10 %,
+        aim by up to 1.5 % of the frame, and the elements' phases, gusts and
+        turbulence; the same seed gives the same clip); ``mask`` (limits element
+        motion), ``freeze`` and ``arrows`` (the motion brush, photo pixels).
 
         Returns:
-            The :class:`Shot`.
+            The :class:`LivingShot`.
+
+        Raises:
+            ValueError: ``job.plan`` is None (the living engine renders a plan).
         """
+        plan = job.plan
+        if plan is None:
+            raise ValueError("the living engine renders a MotionPlan: RenderJob.plan is None")
+        scene, size, frame_count, fps, seed = job.scene, job.size, job.frame_count, job.fps, job.seed
         W, H = size
         Wp, Hp = scene.size
         rng = np.random.default_rng(seed)
@@ -163,34 +184,7 @@ class LivingEngine:
         framing = fit_framing(sample_bounds(path, sample_poses, size), (Wp, Hp), size, desired)
         aim = (0.0, 0.0)
         if target is not None:
-            # Start with the target well inside the frame (within ±AIM_START_BOX of
-            # the centre), so a push toward a face never starts on a cut-off head.
-            for _ in range(2):
-                m0 = framing.photo_per_output
-                bx, by = AIM_START_BOX * m0 * W, AIM_START_BOX * m0 * H
-                desired = (
-                    float(np.clip(desired[0], target[0] * Wp - bx, target[0] * Wp + bx)),
-                    float(np.clip(desired[1], target[1] * Hp - by, target[1] * Hp + by)),
-                )
-                framing = fit_framing(sample_bounds(path, sample_poses, size), (Wp, Hp), size, desired)
-            for _ in range(2):  # the aim moves the framing, which moves the target's view position
-                tvx = (target[0] * Wp - framing.centre[0]) / framing.photo_per_output
-                tvy = (target[1] * Hp - framing.centre[1]) / framing.photo_per_output
-                # At the end the target sits at mag·tv − shift; put it (1 − AIM_FRACTION)·tv from the centre.
-                mag = _max_magnification(path.with_aim((0.0, 0.0)), [path.with_aim((0.0, 0.0)).pose(1.0)])
-                aim = ((mag - 1.0 + AIM_FRACTION) * tvx, (mag - 1.0 + AIM_FRACTION) * tvy)
-                # Aim no farther than the photo allows at this framing: the end
-                # view (centre aim/mag, half-size W/2/mag) stays inside the photo,
-                # rather than the whole clip zooming in to make room.
-                m0, (c0x, c0y) = framing.photo_per_output, framing.centre
-                lo_x, hi_x = mag * (-c0x / m0) + W / 2, mag * ((Wp - c0x) / m0) - W / 2
-                lo_y, hi_y = mag * (-c0y / m0) + H / 2, mag * ((Hp - c0y) / m0) - H / 2
-                aim = (
-                    float(np.clip(aim[0], min(0.0, lo_x), max(0.0, hi_x))),
-                    float(np.clip(aim[1], min(0.0, lo_y), max(0.0, hi_y))),
-                )
-                path = path.with_aim(aim)
-                framing = fit_framing(sample_bounds(path, _subsample(path, frame_count), size), (Wp, Hp), size, desired)
+            path, framing, aim, desired = _aim_at_target(target, path, framing, desired, (Wp, Hp), size, frame_count)
         search = None
         if any(p.translates for p in sample_poses):
             path, framing, search = _search_end_view(scene, path, aim, size, frame_count, desired, rng)
@@ -232,43 +226,19 @@ class LivingEngine:
         kx, ky = ww / (x1 - x0), wh / (y1 - y0)
         origin = ((framing.centre[0] - x0 + 0.5) * kx - 0.5, (framing.centre[1] - y0 + 0.5) * ky - 0.5)
         reach = _reach(path, sample_poses) * scale
-        renderer = ParallaxRenderer(
-            work, disparity_from_depth(work_depth), size, geometry, scale, origin, reach_px=reach
-        )
 
-        # 5. Element motion in scene space: regions cut to the working image's
-        # part of the photo, the user's masks and arrows.
+        # 5. Element motion and portrait micro-motion in working-image space, then the renderer.
         elements = None
-        if plan.elements or arrows:
-            crop = (x0 / Wp, y0 / Hp, x1 / Wp, y1 / Hp)
-            regions = {k: _crop_fraction(v, crop) for k, v in scene.regions.items()} if plan.elements else {}
-            if mask is not None:
-                regions["mask"] = _crop_fraction(mask, crop)
-            freeze_crop = _crop_fraction(freeze, crop) if freeze is not None else None
-            arrow_flow = None
-            if arrows:
-                grid = ElementField.grid_shape((wh, ww))
-                shifted = [Arrow(a.x1 - x0, a.y1 - y0, a.x2 - x0, a.y2 - y0, a.speed) for a in arrows]
-                arrow_flow = arrows_to_flow(
-                    shifted, grid, k / GRID, mask=regions.get("mask"), freeze=freeze_crop
-                ) * (GRID / ARROW_TRAVEL_S)  # an arrow's length is travelled in ARROW_TRAVEL_S at speed 1
-            elements = ElementField(
-                plan.elements, regions, (wh, ww), W, scale, frame_count / fps, seed,
-                loop=plan.loop, rgb=work, freeze=freeze_crop, arrow_flow=arrow_flow,
-            )
-            for e in plan.elements:
-                share = elements.present.get(e.element, 0.0)
-                if share < 0.005 and e.phrase != BACKGROUND_PHRASE:
-                    warnings.append(
-                        f"the prompt moves {e.element} ('{e.phrase}'), but no {e.region} region was found in the photo: "
-                        "nothing moves for it; paint where it is with --mask"
-                    )
-            renderer.elements = None if elements.empty else elements
-        # 6. Portrait micro-motion from landmarks found once per clip.
-        portrait_info = None
+        if plan.elements or job.arrows:
+            elements = _element_field(job, plan, (x0, y0, x1, y1), work, scale, k, warnings)
+        portrait_info, portrait = None, None
         if plan.portrait is not None:
-            portrait_info, field = _portrait(scene, plan, (x0, y0, x1, y1), (ww, wh), frame_count / fps, seed, warnings)
-            renderer.portrait = field
+            portrait_info, portrait = _portrait(scene, plan, (x0, y0, x1, y1), (ww, wh), frame_count / fps, seed,
+                                                warnings)
+        renderer = ParallaxRenderer(
+            work, disparity_from_depth(work_depth), size, geometry, scale, origin, reach_px=reach,
+            elements=None if elements is None or elements.empty else elements, portrait=portrait,
+        )
 
         info = {
             "depth": scene.depth_method,
@@ -290,16 +260,107 @@ class LivingEngine:
             "elements": None if elements is None else {
                 "regions": {k: round(v, 4) for k, v in elements.present.items()},
                 "flow_period_s": round(elements.period, 4),
-                "arrows": len(arrows or []),
+                "arrows": len(job.arrows),
             },
         }
-        return Shot(renderer, path, frame_count, framing, info, warnings, fps=fps)
+        return LivingShot(renderer, path, frame_count, framing, (Wp, Hp), info, warnings, fps=fps)
 
 
 # --------------------------------------------------------------- helpers
 
 
-def _portrait(scene, plan, region, work_size, duration, seed, warnings):
+def _aim_at_target(
+    target: tuple[float, float],
+    path: CameraPath,
+    framing: Framing,
+    desired: tuple[float, float],
+    photo: tuple[int, int],
+    size: tuple[int, int],
+    frame_count: int,
+) -> tuple[CameraPath, Framing, tuple[float, float], tuple[float, float]]:
+    """Bring a targeted move's target toward the centre: returns (path, framing, aim, desired).
+
+    ``target`` is (x, y) in fractions of the photo, ``desired`` the wanted view
+    centre in photo pixels, ``aim`` the end view's shift in output pixels. The
+    target starts within ±AIM_START_BOX of the frame size from the centre (so a
+    push toward a face never starts on a cut-off head) and ends AIM_FRACTION of
+    the way to the centre, as far as the photo allows.
+    """
+    (Wp, Hp), (W, H) = photo, size
+    sample_poses = _subsample(path, frame_count)
+    aim = (0.0, 0.0)
+    for _ in range(2):
+        m0 = framing.photo_per_output
+        bx, by = AIM_START_BOX * m0 * W, AIM_START_BOX * m0 * H
+        desired = (
+            float(np.clip(desired[0], target[0] * Wp - bx, target[0] * Wp + bx)),
+            float(np.clip(desired[1], target[1] * Hp - by, target[1] * Hp + by)),
+        )
+        framing = fit_framing(sample_bounds(path, sample_poses, size), (Wp, Hp), size, desired)
+    for _ in range(2):  # the aim moves the framing, which moves the target's view position
+        tvx = (target[0] * Wp - framing.centre[0]) / framing.photo_per_output
+        tvy = (target[1] * Hp - framing.centre[1]) / framing.photo_per_output
+        # At the end the target sits at mag·tv − shift; put it (1 − AIM_FRACTION)·tv from the centre.
+        mag = _max_magnification(path.with_aim((0.0, 0.0)), [path.with_aim((0.0, 0.0)).pose(1.0)])
+        aim = ((mag - 1.0 + AIM_FRACTION) * tvx, (mag - 1.0 + AIM_FRACTION) * tvy)
+        # Aim no farther than the photo allows at this framing: the end
+        # view (centre aim/mag, half-size W/2/mag) stays inside the photo,
+        # rather than the whole clip zooming in to make room.
+        m0, (c0x, c0y) = framing.photo_per_output, framing.centre
+        lo_x, hi_x = mag * (-c0x / m0) + W / 2, mag * ((Wp - c0x) / m0) - W / 2
+        lo_y, hi_y = mag * (-c0y / m0) + H / 2, mag * ((Hp - c0y) / m0) - H / 2
+        aim = (
+            float(np.clip(aim[0], min(0.0, lo_x), max(0.0, hi_x))),
+            float(np.clip(aim[1], min(0.0, lo_y), max(0.0, hi_y))),
+        )
+        path = path.with_aim(aim)
+        framing = fit_framing(sample_bounds(path, _subsample(path, frame_count), size), (Wp, Hp), size, desired)
+    return path, framing, aim, desired
+
+
+def _element_field(job: RenderJob, plan: MotionPlan, region: tuple[int, int, int, int], work: np.ndarray,
+                   scale: float, work_per_photo: float, warnings: list[str]) -> ElementField:
+    """The clip's element motion in working-image space.
+
+    The plan's elements move in the photo's regions and the brush's ``--mask``,
+    cut to ``region`` (x0, y0, x1, y1, photo pixels: the part of the photo the
+    working image ``work`` (uint8 h×w×3) shows, at ``work_per_photo`` working px
+    per photo px and ``scale`` working px per output px); ``--freeze`` stills
+    them; the brush's arrows become a flow. Warns (into ``warnings``) about an
+    element the prompt moves but the photo lacks.
+    """
+    scene, (W, _) = job.scene, job.size
+    Wp, Hp = scene.size
+    x0, y0, x1, y1 = region
+    wh, ww = work.shape[:2]
+    crop = (x0 / Wp, y0 / Hp, x1 / Wp, y1 / Hp)
+    regions = {k: _crop_fraction(v, crop) for k, v in scene.regions.items()} if plan.elements else {}
+    if job.mask is not None:
+        regions["mask"] = _crop_fraction(job.mask, crop)
+    freeze_crop = _crop_fraction(job.freeze, crop) if job.freeze is not None else None
+    arrow_flow = None
+    if job.arrows:
+        grid = ElementField.grid_shape((wh, ww))
+        shifted = [Arrow(a.x1 - x0, a.y1 - y0, a.x2 - x0, a.y2 - y0, a.speed) for a in job.arrows]
+        arrow_flow = arrows_to_flow(
+            shifted, grid, work_per_photo / GRID, mask=regions.get("mask"), freeze=freeze_crop
+        ) * (GRID / ARROW_TRAVEL_S)  # an arrow's length is travelled in ARROW_TRAVEL_S at speed 1
+    elements = ElementField(
+        plan.elements, regions, (wh, ww), W, scale, job.frame_count / job.fps, job.seed,
+        loop=plan.loop, rgb=work, freeze=freeze_crop, arrow_flow=arrow_flow,
+    )
+    for e in plan.elements:
+        share = elements.present.get(e.element, 0.0)
+        if share < 0.005 and e.phrase != BACKGROUND_PHRASE:
+            warnings.append(
+                f"the prompt moves {e.element} ('{e.phrase}'), but no {e.region} region was found in the photo: "
+                "nothing moves for it; paint where it is with --mask"
+            )
+    return elements
+
+
+def _portrait(scene: Scene, plan, region: tuple[int, int, int, int], work_size: tuple[int, int], duration: float,
+              seed: int, warnings: list[str]):
     """The clip's PortraitField (or None) and a JSON summary; warns when it cannot do what was asked."""
     from dataclasses import replace as _replace
 

@@ -35,6 +35,7 @@ their own pixels instead of tearing.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 import cv2
 import numpy as np
@@ -42,6 +43,10 @@ import numpy as np
 from ...video import rgb_to_ycbcr709, ycbcr709_to_rgb
 from .camera import Geometry, Pose, rotation_matrix
 from .flow import GRID
+
+if TYPE_CHECKING:
+    from .flow import ElementField
+    from .portrait import PortraitField
 
 __all__ = [
     "FAR_DISPARITY",
@@ -312,6 +317,9 @@ class ParallaxRenderer:
             upsampled (1 = full resolution; 2 = 4× fewer solves).
         colour: False builds a geometry-only renderer (maps and alpha via
             :meth:`solve`, no frames): no inpainting, no colour planes.
+        elements: element motion (water, sky, foliage, brush arrows) in
+            working-image space, or None.
+        portrait: portrait micro-motion in working-image space, or None.
     """
 
     def __init__(
@@ -325,6 +333,8 @@ class ParallaxRenderer:
         reach_px: float,
         map_step: int = 2,
         colour: bool = True,
+        elements: ElementField | None = None,
+        portrait: PortraitField | None = None,
     ) -> None:
         if rgb.dtype != np.uint8 or rgb.ndim != 3 or rgb.shape[2] != 3:
             raise ValueError(f"rgb must be uint8 H×W×3, got {rgb.dtype} {rgb.shape}")
@@ -335,6 +345,8 @@ class ParallaxRenderer:
         self.geometry = geometry
         self.scale = float(scale)
         self.origin = (float(origin[0]), float(origin[1]))
+        self.elements = elements
+        self.portrait = portrait
         self.disparity = fatten_foreground(disparity.astype(np.float32))
         self.plate = build_plate(rgb, self.disparity, reach_px, inpaint=colour) if reach_px > 0.5 else None
         if self.plate is not None and not self.plate.band.any():
@@ -360,8 +372,6 @@ class ParallaxRenderer:
         sy = (np.arange(gh, dtype=np.float64) + 0.5) * (H / gh) - 0.5 - (H - 1) / 2
         self._xs, self._ys = (a.astype(np.float32) for a in np.meshgrid(sx, sy))
         self._warm: dict[str, np.ndarray] = {}  # last frame's disparity solutions, for warm starts
-        self.elements = None  # an ElementField, set by the engine when the plan moves elements
-        self.portrait = None  # a PortraitField, set by the engine for portrait micro-motion
 
     def solve(self, pose: Pose, xs: np.ndarray | None = None, ys: np.ndarray | None = None):
         """Solve the foreground and plate maps of a pose on a grid.
