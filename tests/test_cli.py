@@ -314,7 +314,8 @@ def test_version_flag_and_command(tmp_path):
 def test_engines_json_and_quiet():
     rows = json.loads(_cli("engines", "--json").output)
     living = next(r for r in rows if r["name"] == "living")
-    assert living["ready"] is True and {"family", "reason", "licence", "summary", "end_frame"} <= set(living)
+    assert living["ready"] is True and {"family", "reason", "licence", "summary", "capabilities"} <= set(living)
+    assert living["availability"]["state"] == "ready" and living["capabilities"]["end_frame"] is False
     assert "living" in _cli("engines", "-q").output.splitlines()
 
 

@@ -189,7 +189,7 @@ def test_bad_uploads_are_one_line_errors(server, coffee):
         report = c.post("/v1/analyze", files={"image": ("coffee.png", coffee, "image/png")}, data={"prompt": "make it move"})
         assert report.status_code == 200 and report.json()["path"] == "coffee.png" and report.json()["prompt"]
         engines = c.get("/v1/engines").json()
-        assert {"name", "family", "ready", "reason", "end_frame", "licence", "summary"} <= set(engines[0])
+        assert {"name", "family", "ready", "reason", "capabilities", "availability", "licence", "summary"} <= set(engines[0])
         assert any(e["name"] == "living" and e["ready"] for e in engines)
 
 

@@ -386,19 +386,12 @@ def compare(
 
 @app.command()
 def engines(as_json: AsJson = False, quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="Print only the names of the engines that run here.")] = False) -> None:
-    """List the engines, what they can do and whether they can run here (packages, GPU, weights)."""
-    from .engines.registry import ENGINES
+        "--quiet", "-q", help="Print only the names of the engines that are ready here.")] = False) -> None:
+    """List the engines, what they can do and whether each can run here: ready, or needs a package,
+    a GPU, weights or a token — with the reason and the fix."""
+    from .engines.registry import engine_rows
 
-    gpu = _gpu_words()
-    rows = []
-    for spec in ENGINES.values():
-        ok, reason = spec.available()
-        diffusion = spec.family != "living"
-        rows.append({"name": spec.name, "family": spec.family, "ready": ok, "reason": None if ok else reason,
-                     "gpu": gpu if diffusion else "n/a",
-                     "weights": (_weights_words(spec) if ok else "?") if diffusion else "n/a",
-                     "end_frame": spec.end_frame, "licence": spec.licence, "summary": spec.summary})
+    rows = engine_rows()
     if as_json:
         typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
         return
@@ -407,37 +400,16 @@ def engines(as_json: AsJson = False, quiet: Annotated[bool, typer.Option(
             if r["ready"]:
                 typer.echo(r["name"])
         return
-    width = max(len(n) for n in ENGINES) + 2
-    typer.echo(f"{'engine':<{width}} {'runs':<5} {'gpu':<5} {'weights':<9} {'end':<4} licence")
+    width = max(len(r["name"]) for r in rows) + 2
+    state = max(len(r["availability"]["label"]) for r in rows) + 2
+    typer.echo(f"{'engine':<{width}} {'where':<7} {'status':<{state}} {'end':<4} licence")
     for r in rows:
-        typer.echo(f"{r['name']:<{width}} {'yes' if r['ready'] else 'no':<5} {r['gpu']:<5} {r['weights']:<9} "
-                   f"{'yes' if r['end_frame'] else 'no':<4} {r['licence']}")
-        typer.echo(f"{'':<{width}} {r['summary']}" + ("" if r["ready"] else f" — {r['reason']}"))
-    if gpu == "none":
-        typer.echo("No CUDA GPU here: diffusion engines would run on the CPU, far too slowly for real models.")
-
-
-def _gpu_words() -> str:
-    """'yes' with a CUDA GPU, 'none' without, '?' when torch is not installed (never imports it needlessly)."""
-    import importlib.util
-
-    if importlib.util.find_spec("torch") is None:
-        return "?"
-    import torch
-
-    return "yes" if torch.cuda.is_available() else "none"
-
-
-def _weights_words(spec) -> str:
-    """'cached' when the model's weights are in the Hugging Face cache, else 'missing'."""
-    try:
-        from huggingface_hub import try_to_load_from_cache
-
-        repo = spec.factory().card.repo_id  # type: ignore[attr-defined]
-        found = try_to_load_from_cache(repo, "model_index.json")
-        return "cached" if isinstance(found, str) else "missing"
-    except Exception:
-        return "?"
+        verdict = r["availability"]
+        end = "yes" if r["capabilities"]["end_frame"] else "no"
+        typer.echo(f"{r['name']:<{width}} {r['runs_on']:<7} {verdict['label']:<{state}} {end:<4} {r['licence']}")
+        typer.echo(f"{'':<{width}} {r['summary']}")
+        if not r["ready"]:
+            typer.echo(f"{'':<{width}} {verdict['label']}: {verdict['reason']}; fix: {verdict['fix']}")
 
 
 # ---------------------------------------------------------------- setup: download, serve, version

@@ -71,9 +71,15 @@ def get_engine(name: str) -> tuple[EngineSpec, Engine]:
 def engine_rows() -> list[dict[str, Any]]:
     """Every engine as a JSON-ready row, in table order: ``name``, ``family``, ``summary``,
     ``runs_on``, ``takes_plan``, ``capabilities`` (see :meth:`EngineSpec.capabilities`),
-    ``needs``, ``licence`` and ``availability`` (see :meth:`Availability.to_dict`), checked now."""
-    return [
-        {
+    ``needs``, ``licence``, ``availability`` (see :meth:`Availability.to_dict`), checked now,
+    and from that verdict ``ready`` (True only for ``ready``) and ``reason`` (None when ready,
+    else "reason; fix"): the one shape of ``stillmotion engines --json``, ``GET /v1/engines``
+    and the engines of ``GET /v1/options``."""
+    rows = []
+    for spec in ENGINES.values():
+        verdict = spec.availability()
+        ready = verdict.state == "ready"
+        rows.append({
             "name": spec.name,
             "family": spec.family,
             "summary": spec.summary,
@@ -82,7 +88,8 @@ def engine_rows() -> list[dict[str, Any]]:
             "capabilities": spec.capabilities(),
             "needs": spec.needs,
             "licence": spec.licence,
-            "availability": spec.availability().to_dict(),
-        }
-        for spec in ENGINES.values()
-    ]
+            "availability": verdict.to_dict(),
+            "ready": ready,
+            "reason": None if ready else f"{verdict.reason}; {verdict.fix}",
+        })
+    return rows

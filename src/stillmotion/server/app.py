@@ -29,6 +29,7 @@ from fastapi.responses import FileResponse, JSONResponse, Response, StreamingRes
 from pydantic import BaseModel, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from ..recipe import public as public_recipe
 from ..request import OPTIONS, PRESETS, AnimateRequest, Preset, describe_error
 from .jobs import FINAL, HOST, JobStore
 
@@ -161,21 +162,12 @@ def _hostname(host_header: str) -> str:
     return host_header.rsplit(":", 1)[0]
 
 
-def _public_recipe(recipe: dict) -> dict:
-    """The recipe without server paths (file names only)."""
-    for holder, key in ((recipe.get("request") or {}, "image"), (recipe.get("request") or {}, "output"),
-                        (recipe.get("source") or {}, "path")):
-        if isinstance(holder.get(key), str):
-            holder[key] = Path(holder[key]).name
-    return recipe
-
-
 def _job_object(job: dict) -> dict:
     jid = job["id"]
     result = None
     if job["status"] == "succeeded":
         result = {"video": f"/v1/jobs/{jid}/video", "preview": f"/v1/jobs/{jid}/preview",
-                  "recipe": _public_recipe(json.loads(job["recipe"]) if job["recipe"] else {})}
+                  "recipe": public_recipe(json.loads(job["recipe"]) if job["recipe"] else {})}
     return {
         "id": jid,
         "status": job["status"],
@@ -484,19 +476,11 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
         return options_document(_engine_rows())
 
     def _engine_rows() -> list[dict]:
-        from ..engines.registry import ENGINES
+        """The registry's rows (one availability verdict each), re-checked at most once a minute."""
+        from ..engines.registry import engine_rows
 
         if not engines_cache or time.monotonic() - engines_cache["at"] > 60:
-            rows = []
-            for spec in ENGINES.values():
-                try:
-                    ready, reason = spec.available()
-                except Exception as err:  # a broken optional install must not break the list
-                    ready, reason = False, f"check failed: {type(err).__name__}: {err}"
-                rows.append({"name": spec.name, "family": spec.family, "ready": ready,
-                             "reason": None if ready else reason, "end_frame": spec.end_frame,
-                             "licence": spec.licence, "summary": spec.summary})
-            engines_cache.update(at=time.monotonic(), rows=rows)
+            engines_cache.update(at=time.monotonic(), rows=engine_rows())
         return engines_cache["rows"]
 
     @app.post("/v1/analyze", tags=["analyze"], summary="Judge a photo (and a motion prompt) before animating it.")

@@ -294,7 +294,7 @@
     const blocked = state.engines.filter((e) => !e.ready);
     for (const e of [...ready, ...blocked]) {
       const kind = e.family && e.family !== e.name ? ` · ${e.family}` : " · built in";
-      const label = e.ready ? `${e.name}${kind}` : `${e.name} — unavailable`;
+      const label = e.ready ? `${e.name}${kind}` : `${e.name} — ${(e.availability && e.availability.label) || "unavailable"}`;
       el.engine.append(h("option", {
         value: e.name, text: label, disabled: !e.ready, title: e.ready ? (e.summary || "") : (e.reason || "not available"),
       }));
@@ -315,7 +315,7 @@
     el.engineInfo.textContent = "";
     if (!e) return;
     el.engineInfo.append(e.summary || "");
-    if (e.end_frame) el.engineInfo.append(" Takes an end frame.");
+    if (e.capabilities && e.capabilities.end_frame) el.engineInfo.append(" Takes an end frame.");
     if (e.licence) el.engineInfo.append(" ", h("span", { class: "licence", text: `Licence: ${e.licence}` }));
   }
 
