@@ -41,6 +41,7 @@ __all__ = [
     "RESOLUTIONS",
     "AnimateRequest",
     "Aspect",
+    "MemoryMode",
     "OptionSpec",
     "Preset",
     "Resolution",
@@ -52,6 +53,9 @@ MAX_SIDE = 4096
 """Largest output side in pixels (4K DCI width)."""
 MIN_SIDE = 64
 """Smallest output side in pixels."""
+
+MemoryMode = Literal["auto", "full", "model-offload", "group-offload", "sequential"]
+"""GPU memory modes of the diffusion engines (``--memory``): the one list of them."""
 
 
 class Resolution(str, Enum):
@@ -259,7 +263,7 @@ class AnimateRequest(BaseModel):
         default=None,
         description="A diffusers-format model folder (diffusion engines; default: the Hugging Face cache).",
         json_schema_extra=_meta("diffusion", metavar="DIR"))
-    memory: Literal["auto", "full", "model-offload", "group-offload", "sequential"] = Field(
+    memory: MemoryMode = Field(
         default="auto", description="GPU memory mode (diffusion engines).", json_schema_extra=_meta("diffusion"))
     fast: bool = Field(default=False,
                        description="Quality-neutral GPU speedups: attention backend and regional torch.compile "

@@ -57,6 +57,8 @@ from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
 
+from ..request import MemoryMode
+
 if TYPE_CHECKING:
     from ..arrows import Arrow
     from ..plan.prompt import MotionPlan
@@ -78,8 +80,6 @@ __all__ = [
     "Shot",
 ]
 
-MemoryMode = Literal["auto", "full", "model-offload", "group-offload", "sequential"]
-"""GPU memory modes of the diffusion engines (``--memory``): the one list of them."""
 RunsOn = Literal["cpu", "gpu", "hosted"]
 """Where an engine does its work: this machine's CPU, a local GPU, or a hosted service."""
 AvailabilityState = Literal["ready", "needs-package", "needs-gpu", "needs-weights", "needs-token"]
