@@ -36,9 +36,11 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as d:
         photo = Path(d) / "12mp.jpg"
         src.resize((4000, 3000), Image.LANCZOS).save(photo, quality=92)
-        code = ("import sys, time, json; t = time.perf_counter(); import stillmotion; t1 = time.perf_counter(); "
-                "r = stillmotion.analyze(sys.argv[1], 'make it move'); t2 = time.perf_counter(); "
-                "print(json.dumps({'import': t1 - t, 'analyze': t2 - t1, 'stages': r.timings_s}))")
+        code = (
+            "import sys, time, json; t = time.perf_counter(); import stillmotion; t1 = time.perf_counter(); "
+            "r = stillmotion.analyze(sys.argv[1], 'make it move'); t2 = time.perf_counter(); "
+            "print(json.dumps({'import': t1 - t, 'analyze': t2 - t1, 'stages': r.timings_s}))"
+        )
         walls, inproc, stages = [], [], []
         for _ in range(args.repeats):
             t = time.perf_counter()

@@ -148,7 +148,11 @@ def make_photo(tmp: Path) -> tuple[Path, str]:
 def machine() -> dict[str, str]:
     facts: dict[str, str] = {}
     try:
-        cpu = [l.split(":", 1)[1].strip() for l in Path("/proc/cpuinfo").read_text().splitlines() if l.startswith("model name")]
+        cpu = [
+            l.split(":", 1)[1].strip()
+            for l in Path("/proc/cpuinfo").read_text().splitlines()
+            if l.startswith("model name")
+        ]
         facts["cpu"] = cpu[0] if cpu else platform.processor()
     except OSError:
         facts["cpu"] = platform.processor() or "unknown"
@@ -169,7 +173,9 @@ def machine() -> dict[str, str]:
     facts["stillmotion"] = getattr(stillmotion, "__version__", "?")
     try:  # which code was measured: the commit, and whether the tree had uncommitted changes
         repo = Path(__file__).resolve().parent.parent
-        git = lambda *a: subprocess.run(["git", "-C", str(repo), *a], capture_output=True, text=True, timeout=10).stdout.strip()  # noqa: E731,E501
+        git = lambda *a: subprocess.run(
+            ["git", "-C", str(repo), *a], capture_output=True, text=True, timeout=10
+        ).stdout.strip()
         rev, dirty = git("rev-parse", "--short", "HEAD"), git("status", "--porcelain", "--", "src")
         if rev:
             facts["stillmotion"] += f" (commit {rev}{', src/ with uncommitted changes' if dirty else ''})"
@@ -251,7 +257,9 @@ def main() -> None:
             info = json.loads(stdout.strip().splitlines()[-1])
             record(key, wall, rss, cpu, info["timings"])
             checked.setdefault(key, count_frames(out))
-            log(f"  {key:<24} {wall:6.2f} s  {rss:7.1f} MB  cpu {cpu:5.2f} s  (recipe total {info['timings']['total']:.2f} s)")
+            log(
+                f"  {key:<24} {wall:6.2f} s  {rss:7.1f} MB  cpu {cpu:5.2f} s  (recipe total {info['timings']['total']:.2f} s)"
+            )
 
         def run_cli(key: str, size: str) -> None:
             out = tmp / f"{key}.mp4"
@@ -334,8 +342,11 @@ def report(results, checked, facts, how, R, bench_s, markdown) -> None:
                           f"{med(a['wall']) / med(b['wall']):.2f}", f"{max(a['rss']):.0f}", f"{max(b['rss']):.0f}"])  # fmt: skip
 
     if markdown:
+
         def table(h, rs):
-            return "\n".join(["| " + " | ".join(h) + " |", "|" + "---|" * len(h)] + ["| " + " | ".join(r) + " |" for r in rs])
+            return "\n".join(
+                ["| " + " | ".join(h) + " |", "|" + "---|" * len(h)] + ["| " + " | ".join(r) + " |" for r in rs]
+            )
 
         print(f"## stillmotion vs ffmpeg zoompan — {today}\n")
         print(f"Photo: {how}.  \nClip: {DURATION:g} s, {FPS} fps; {R} repeats per row, interleaved; "
@@ -350,11 +361,31 @@ def report(results, checked, facts, how, R, bench_s, markdown) -> None:
               f"Best run / best run: {ratio_min:.2f}× ({min(sm['wall']):.2f} s vs {min(zp['wall']):.2f} s). "
               f"CPU time (user+sys) stillmotion / zoompan: {ratio_cpu:.2f}×.\n")  # fmt: skip
         print("### Stage split (median of the recipe's `timings_s`, seconds; in-process)\n")
-        print(table(["run", *STAGES, "flush/finish after total", "animate() call", "import", "render_encode share of call"], stage_rows))  # noqa: E501
-        print(f"\nInterpreter start-up + imports + exit (parent wall − animate() call, 720p push-in): {overhead:.2f} s.\n")
+        print(
+            table(
+                ["run", *STAGES, "flush/finish after total", "animate() call", "import", "render_encode share of call"],
+                stage_rows,
+            )
+        )
+        print(
+            f"\nInterpreter start-up + imports + exit (parent wall − animate() call, 720p push-in): {overhead:.2f} s.\n"
+        )
         if sweep:
             print("### Resolution sweep (push-in vs zoompan, same output size)\n")
-            print(table(["res", "size", "stillmotion (s)", "zoompan (s)", "ratio", "stillmotion RSS (MB)", "zoompan RSS (MB)"], sweep))  # noqa: E501
+            print(
+                table(
+                    [
+                        "res",
+                        "size",
+                        "stillmotion (s)",
+                        "zoompan (s)",
+                        "ratio",
+                        "stillmotion RSS (MB)",
+                        "zoompan RSS (MB)",
+                    ],
+                    sweep,
+                )
+            )
     else:
         print(f"photo: {how}")
         for k, v in facts.items():

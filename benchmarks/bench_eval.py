@@ -51,8 +51,10 @@ def main() -> None:
             Image.fromarray(load_sample_image("china.jpg")).save(land)
         face = d / "astronaut.png"
         Image.fromarray(skimage.data.astronaut()).save(face)
-        cases = [("landscape", land, "slow push-in, clouds drifting right"),
-                 ("portrait", face, "slow push-in, gentle breathing, blinks")]
+        cases = [
+            ("landscape", land, "slow push-in, clouds drifting right"),
+            ("portrait", face, "slow push-in, gentle breathing, blinks"),
+        ]
         print(f"{'clip':<10} {'decode only':>12} {'eval':>8} {'eval + source + prompt':>24}  metrics")
         for name, photo, prompt in cases:
             clip = d / f"{name}.mp4"

@@ -26,8 +26,26 @@ CONFIGS = {
 
 
 def run(photo: Path, prompt: str, out: Path) -> tuple[float, float]:
-    cmd = [sys.executable, "-m", "stillmotion.cli", "animate", str(photo), "-p", prompt, "--resolution", "720p",
-           "--duration", "5", "--fps", "24", "--seed", "1", "-q", "-o", str(out)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "stillmotion.cli",
+        "animate",
+        str(photo),
+        "-p",
+        prompt,
+        "--resolution",
+        "720p",
+        "--duration",
+        "5",
+        "--fps",
+        "24",
+        "--seed",
+        "1",
+        "-q",
+        "-o",
+        str(out),
+    ]
     t = time.perf_counter()
     proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     _, status, usage = os.wait4(proc.pid, 0)

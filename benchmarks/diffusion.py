@@ -39,7 +39,7 @@ def main() -> None:
     from stillmotion.engines.diffusion import cards
     from stillmotion.engines.diffusion.common import _apply_memory
 
-    card, family = next((c, m) for c, m in cards() if c.name == args.engine)
+    card, _family = next((c, m) for c, m in cards() if c.name == args.engine)
     import diffusers
 
     cls = getattr(diffusers, card.pipeline)
@@ -71,13 +71,26 @@ def main() -> None:
         from PIL import Image
 
         img = Image.new("RGB", (W, H), (120, 130, 140))
-        kwargs = dict(image=img, prompt="waves rolling in", width=W, height=H, num_frames=F,
-                      num_inference_steps=args.steps, output_type="latent", callback_on_step_end=on_step)
+        kwargs = dict(
+            image=img,
+            prompt="waves rolling in",
+            width=W,
+            height=H,
+            num_frames=F,
+            num_inference_steps=args.steps,
+            output_type="latent",
+            callback_on_step_end=on_step,
+        )
         t0 = time.perf_counter()
         pipe(**kwargs)
         per_step = (stamps[-1] - stamps[0]) / max(1, len(stamps) - 1) if len(stamps) > 1 else time.perf_counter() - t0
-        rows.append({"variant": variant, "s_per_step": round(per_step, 3),
-                     "peak_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2)})
+        rows.append(
+            {
+                "variant": variant,
+                "s_per_step": round(per_step, 3),
+                "peak_gb": round(torch.cuda.max_memory_allocated() / 2**30, 2),
+            }
+        )
         del pipe
     base = rows[0]["s_per_step"]
     for r in rows:

@@ -52,9 +52,21 @@ def main() -> None:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         url = f"http://127.0.0.1:{port}"
-        proc = subprocess.Popen([sys.executable, "-m", "stillmotion.cli", "serve", "--port", str(port),
-                                 "--data", str(Path(tmp.name) / "data"), "--workers", str(args.workers)],
-                                stdout=subprocess.DEVNULL)
+        proc = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "stillmotion.cli",
+                "serve",
+                "--port",
+                str(port),
+                "--data",
+                str(Path(tmp.name) / "data"),
+                "--workers",
+                str(args.workers),
+            ],
+            stdout=subprocess.DEVNULL,
+        )
         for _ in range(200):
             try:
                 if httpx.get(url + "/v1/engines", timeout=5).status_code == 200:
@@ -72,8 +84,11 @@ def main() -> None:
         with httpx.Client(base_url=url, timeout=30) as c:
             while time.monotonic() < stop_at:
                 t = time.perf_counter()
-                r = c.post("/v1/jobs", files={"image": ("coffee.png", photo, "image/png")},
-                           data={"size": "128x86", "duration": "1", "fps": "8", "seed": str(k)})
+                r = c.post(
+                    "/v1/jobs",
+                    files={"image": ("coffee.png", photo, "image/png")},
+                    data={"size": "128x86", "duration": "1", "fps": "8", "seed": str(k)},
+                )
                 with lock:
                     latencies.append(time.perf_counter() - t)
                     if r.status_code == 201:
@@ -104,8 +119,10 @@ def main() -> None:
     print(f"clients {args.clients}, {args.seconds:g} s of submitting, {args.workers} worker(s)")
     print(f"submitted {len(ids)} (+{len(errors)} refused), succeeded {ok}, failed {failed}, lost {lost}")
     if latencies:
-        print(f"submit latency: median {statistics.median(latencies) * 1000:.0f} ms, "
-              f"p95 {np.percentile(latencies, 95) * 1000:.0f} ms")
+        print(
+            f"submit latency: median {statistics.median(latencies) * 1000:.0f} ms, "
+            f"p95 {np.percentile(latencies, 95) * 1000:.0f} ms"
+        )
     print(f"throughput: {ok / elapsed:.2f} jobs/s finished over {elapsed:.1f} s (submit + drain)")
     if errors:
         print("first refusal:", errors[0])

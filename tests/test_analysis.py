@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import json
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 
 import cv2
@@ -33,7 +33,7 @@ def _still(rgb: np.ndarray, name: str) -> Still:
     return Still(rgb=rgb, path=Path(name), source_size=(rgb.shape[1], rgb.shape[0]))
 
 
-@lru_cache(maxsize=None)
+@cache
 def _rgb(name: str) -> np.ndarray:
     """A real photo by name, uint8 H×W×3 (read-only: copy before changing it)."""
     if name == "flower":  # a close-up flower against a blurred background
@@ -51,7 +51,7 @@ def _rgb(name: str) -> np.ndarray:
     return rgb
 
 
-@lru_cache(maxsize=None)
+@cache
 def _report(name: str) -> Report:
     """The report of an unchanged photo, computed once for all tests."""
     return analyze_photo(_still(_rgb(name), f"{name}.png"))
@@ -63,7 +63,9 @@ def _text_image() -> np.ndarray:
     draw = ImageDraw.Draw(im)
     font = ImageFont.load_default(size=28)
     for i in range(12):
-        draw.text((40, 40 + 60 * i), f"Line {i + 1}: the quick brown fox jumps over the lazy dog.", fill="black", font=font)
+        draw.text(
+            (40, 40 + 60 * i), f"Line {i + 1}: the quick brown fox jumps over the lazy dog.", fill="black", font=font
+        )
     return np.asarray(im)
 
 
@@ -299,8 +301,11 @@ def test_thresholds_are_one_frozen_documented_dataclass():
     assert THRESHOLDS == Thresholds() and THRESHOLDS.sharp_px < THRESHOLDS.soft_px < THRESHOLDS.blur_unusable_px
     # Every field carries a docstring (its unit and meaning) right below it.
     body = ast.parse(inspect.getsource(Thresholds)).body[0].body
-    documented = {a.target.id for a, d in zip(body, body[1:])
-                  if isinstance(a, ast.AnnAssign) and isinstance(d, ast.Expr) and isinstance(d.value, ast.Constant)}
+    documented = {
+        a.target.id
+        for a, d in zip(body, body[1:])
+        if isinstance(a, ast.AnnAssign) and isinstance(d, ast.Expr) and isinstance(d.value, ast.Constant)
+    }
     assert documented == {f.name for f in dataclasses.fields(Thresholds)}
     assert not [n for n in dir(analysis) if n.isupper() and n not in analysis.__all__]  # no stray public constants
 

@@ -26,7 +26,13 @@ def test_import_is_cheap():
 def test_animate_reports_progress(photos, tmp_path):
     seen = []
     clip = stillmotion.animate(
-        photos["coffee"], "pan left", size="256x170", duration=1, fps=12, seed=0, output=tmp_path / "c.mp4",
+        photos["coffee"],
+        "pan left",
+        size="256x170",
+        duration=1,
+        fps=12,
+        seed=0,
+        output=tmp_path / "c.mp4",
         on_progress=lambda done, total, preview: seen.append((done, total, preview is not None)),
     )
     assert [s[0] for s in seen] == list(range(1, 13)) and all(s[1] == 12 for s in seen)
@@ -42,8 +48,15 @@ def test_cancel_leaves_nothing(photos, tmp_path):
         return calls["n"] > 5
 
     with pytest.raises(Canceled):
-        stillmotion.animate(photos["coffee"], "pan left", size="256x170", duration=1, fps=12,
-                            output=tmp_path / "c.mp4", should_stop=stop)
+        stillmotion.animate(
+            photos["coffee"],
+            "pan left",
+            size="256x170",
+            duration=1,
+            fps=12,
+            output=tmp_path / "c.mp4",
+            should_stop=stop,
+        )
     assert list(tmp_path.iterdir()) == []
 
 

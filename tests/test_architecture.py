@@ -143,7 +143,9 @@ def _cycles(graph: dict[str, set[str]]) -> list[list[str]]:
 def test_the_graph_is_read():
     """The reader sees the package's real edges (a broken reader would find no cycle in anything)."""
     graph = _graph()
-    assert "stillmotion.api" in graph["stillmotion.cli"] or any(t.startswith("stillmotion.api") for t in graph["stillmotion.cli"])
+    assert "stillmotion.api" in graph["stillmotion.cli"] or any(
+        t.startswith("stillmotion.api") for t in graph["stillmotion.cli"]
+    )
     assert "stillmotion.errors" in graph["stillmotion.api"]
     assert _cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
 
@@ -175,17 +177,26 @@ def test_no_private_name_crosses_a_module():
                     if alias.name.startswith(ROOT) and alias.asname:
                         module_aliases[alias.asname] = alias.name
         for node in ast.walk(tree):
-            if (isinstance(node, ast.Attribute) and isinstance(node.value, ast.Name)
-                    and node.value.id in module_aliases and node.attr.startswith("_")
-                    and not node.attr.startswith("__")):
+            if (
+                isinstance(node, ast.Attribute)
+                and isinstance(node.value, ast.Name)
+                and node.value.id in module_aliases
+                and node.attr.startswith("_")
+                and not node.attr.startswith("__")
+            ):
                 bad.append(f"{importer}:{node.lineno} uses {module_aliases[node.value.id]}.{node.attr}")
     assert not bad, "private names used across modules:\n" + "\n".join(sorted(set(bad)))
 
 
 def test_plan_never_imports_an_engine():
     """The Plan stage owns its vocabulary: engines import from plan/, never the reverse."""
-    up = [(m, t) for m, targets in _graph().items() if m.startswith(ROOT + ".plan")
-          for t in targets if t.startswith(ROOT + ".engines")]
+    up = [
+        (m, t)
+        for m, targets in _graph().items()
+        if m.startswith(ROOT + ".plan")
+        for t in targets
+        if t.startswith(ROOT + ".engines")
+    ]
     assert not up, f"plan/ imports engines/: {up}"
 
 

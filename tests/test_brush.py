@@ -10,10 +10,10 @@ import pytest
 from PIL import Image
 from typer.testing import CliRunner
 
-from stillmotion.cli import app
-from stillmotion.errors import InputError
 from stillmotion.arrows import Arrow, parse_arrow
+from stillmotion.cli import app
 from stillmotion.engines.living.brush import arrows_to_flow
+from stillmotion.errors import InputError
 from stillmotion.image import load_mask
 from stillmotion.request import AnimateRequest
 
@@ -168,7 +168,7 @@ def test_all_black_mask_is_an_error_but_all_black_freeze_is_nothing_frozen(tmp_p
     f = load_mask(p, (64, 48), flag="--freeze")
     assert f.shape == (48, 64) and not f.any()
     white = _save(tmp_path, "white.png", np.full((48, 64), 255, np.uint8))
-    with pytest.raises(InputError, match="^--freeze .* all white"):
+    with pytest.raises(InputError, match=r"^--freeze .* all white"):
         load_mask(white, (64, 48), flag="--freeze")
 
 
@@ -251,8 +251,10 @@ def test_bad_grid_arguments_are_value_errors():
 
 def test_flow_is_fast_on_a_320x180_grid_with_10_arrows():
     rng = np.random.default_rng(1)
-    arrows = [Arrow(*rng.uniform(0, 1280, 1), *rng.uniform(0, 720, 1), *rng.uniform(0, 1280, 1), *rng.uniform(0, 720, 1))
-              for _ in range(10)]
+    arrows = [
+        Arrow(*rng.uniform(0, 1280, 1), *rng.uniform(0, 720, 1), *rng.uniform(0, 1280, 1), *rng.uniform(0, 720, 1))
+        for _ in range(10)
+    ]
     freeze = np.zeros((720, 1280), np.float32)
     freeze[:200, :300] = 1
     arrows_to_flow(arrows, (H, W), 0.25, freeze=freeze)  # warm-up

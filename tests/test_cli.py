@@ -27,7 +27,9 @@ def _cli(*args: str):
 
 
 def _leftovers(folder: Path) -> list[str]:
-    return sorted(p.name for p in folder.iterdir() if p.suffix in (".mp4", ".json", ".png", ".part") or ".part" in p.name)
+    return sorted(
+        p.name for p in folder.iterdir() if p.suffix in (".mp4", ".json", ".png", ".part") or ".part" in p.name
+    )
 
 
 def _bad_inputs(tmp_path: Path, photos) -> dict[str, Path]:
@@ -48,8 +50,17 @@ def _bad_inputs(tmp_path: Path, photos) -> dict[str, Path]:
     Image.new("RGB", (2000, 20), (120, 130, 140)).save(sliver)
     speck = d / "speck.png"
     Image.new("RGB", (8, 8), (120, 130, 140)).save(speck)
-    return {"txt": d / "notes.txt", "jpg": jpg, "png": png, "noise": noise, "bomb": bomb, "sliver": sliver,
-            "speck": speck, "dir": d, "missing": d / "nope.jpg"}
+    return {
+        "txt": d / "notes.txt",
+        "jpg": jpg,
+        "png": png,
+        "noise": noise,
+        "bomb": bomb,
+        "sliver": sliver,
+        "speck": speck,
+        "dir": d,
+        "missing": d / "nope.jpg",
+    }
 
 
 @pytest.mark.parametrize(
@@ -119,8 +130,18 @@ def test_unwritable_output_leaves_nothing(tmp_path, photos):
 
 def test_animate_writes_a_browser_ready_mp4_with_its_recipe(tmp_path, photos):
     out = tmp_path / "cup.mp4"
-    res = _cli("animate", str(photos["coffee"]), "-p", "slow push-in, shallow depth of field", "--explain",
-               "-n", "camera shake", *FAST, "-o", str(out))
+    res = _cli(
+        "animate",
+        str(photos["coffee"]),
+        "-p",
+        "slow push-in, shallow depth of field",
+        "--explain",
+        "-n",
+        "camera shake",
+        *FAST,
+        "-o",
+        str(out),
+    )
     assert res.exit_code == 0, res.output
     assert "Camera: push-in" in res.output and "Lens: shallow depth of field" in res.output
     info = probe(out)
@@ -169,7 +190,7 @@ def test_awkward_photos_animate(tmp_path, photos, make):
         Image.fromarray(src).convert("L").save(p)
     elif make == "16bit":
         p = p.with_suffix(".png")
-        grey = (np.asarray(Image.fromarray(src).convert("L"), np.uint16) * 257)
+        grey = np.asarray(Image.fromarray(src).convert("L"), np.uint16) * 257
         Image.fromarray(grey).save(p)
     elif make == "cmyk":
         p = p.with_suffix(".jpg")
@@ -187,8 +208,9 @@ def test_awkward_photos_animate(tmp_path, photos, make):
         p = p.with_suffix(".png")
         Image.fromarray(src).resize((120, 80)).save(p)
     out = tmp_path / "o.mp4"
-    res = _cli("animate", str(p), "-p", "slow push-in", "--duration", "1", "--fps", "8", "--resolution", "480p",
-               "-o", str(out))
+    res = _cli(
+        "animate", str(p), "-p", "slow push-in", "--duration", "1", "--fps", "8", "--resolution", "480p", "-o", str(out)
+    )
     assert res.exit_code == 0, res.output
     f = read_video(out).frames_thwc
     assert len(f) == 8 and min(f.shape[1:3]) == 480
@@ -201,8 +223,9 @@ def test_awkward_photos_animate(tmp_path, photos, make):
 def test_console_script_exits_2_without_traceback(tmp_path):
     exe = Path(sys.executable).parent / "stillmotion"
     cmd = [str(exe)] if exe.exists() else [sys.executable, "-m", "stillmotion.cli"]
-    proc = subprocess.run([*cmd, "animate", str(tmp_path / "missing.jpg"), "-p", "pan left"],
-                          capture_output=True, text=True, cwd=tmp_path)
+    proc = subprocess.run(
+        [*cmd, "animate", str(tmp_path / "missing.jpg"), "-p", "pan left"], capture_output=True, text=True, cwd=tmp_path
+    )
     assert proc.returncode == 2
     assert proc.stderr.strip().count("\n") == 0 and "does not exist" in proc.stderr
     assert "Traceback" not in proc.stderr + proc.stdout
@@ -214,11 +237,15 @@ def test_engines_lists_living():
     assert res.exit_code == 0 and "living" in res.output and "yes" in res.output
 
 
-@pytest.mark.parametrize("preset,aspect,duration,loop", [("reels", "9:16", 6.0, True), ("linkedin", "4:5", 6.0, False),
-                                                          ("web-loop", "16:9", 8.0, True)])
+@pytest.mark.parametrize(
+    "preset,aspect,duration,loop",
+    [("reels", "9:16", 6.0, True), ("linkedin", "4:5", 6.0, False), ("web-loop", "16:9", 8.0, True)],
+)
 def test_platform_presets_set_aspect_duration_and_loop(tmp_path, photos, preset, aspect, duration, loop):
     out = tmp_path / "p.mp4"
-    res = _cli("animate", str(photos["coffee"]), "--preset", preset, "--resolution", "480p", "--fps", "8", "-o", str(out))
+    res = _cli(
+        "animate", str(photos["coffee"]), "--preset", preset, "--resolution", "480p", "--fps", "8", "-o", str(out)
+    )
     assert res.exit_code == 0, res.output
     r = json.loads(out.with_suffix(".json").read_text())["request"]
     assert (r["aspect"], r["duration"], r["loop"], r["preset"]) == (aspect, duration, loop, preset)
@@ -230,8 +257,23 @@ def test_platform_presets_set_aspect_duration_and_loop(tmp_path, photos, preset,
 
 def test_explicit_options_beat_the_preset(tmp_path, photos):
     out = tmp_path / "p.mp4"
-    res = _cli("animate", str(photos["coffee"]), "--preset", "reels", "--duration", "2", "--no-loop", "--aspect", "1:1",
-               "--resolution", "480p", "--fps", "8", "-o", str(out))
+    res = _cli(
+        "animate",
+        str(photos["coffee"]),
+        "--preset",
+        "reels",
+        "--duration",
+        "2",
+        "--no-loop",
+        "--aspect",
+        "1:1",
+        "--resolution",
+        "480p",
+        "--fps",
+        "8",
+        "-o",
+        str(out),
+    )
     assert res.exit_code == 0, res.output
     r = json.loads(out.with_suffix(".json").read_text())["request"]
     assert (r["aspect"], r["duration"], r["loop"]) == ("1:1", 2.0, False)
@@ -265,8 +307,9 @@ REPORTS = {"analyze", "eval", "compare", "engines"}
 
 
 def _sub(*args: str, cwd: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "stillmotion.cli", *args], capture_output=True, text=True, cwd=cwd,
-                          timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "stillmotion.cli", *args], capture_output=True, text=True, cwd=cwd, timeout=120
+    )
 
 
 @pytest.mark.parametrize("command", COMMANDS)
@@ -280,20 +323,23 @@ def test_every_subcommand_helps_in_words_and_takes_the_common_flags(command, tmp
     assert ("--json" in text) == (command in REPORTS), text
 
 
-@pytest.mark.parametrize("args", [
-    ["animate", "PHOTO", "--preset", "foo"],
-    ["animate", "PHOTO", "--loop", "--no-such-option"],
-    ["animate"],
-    ["analyze", "PHOTO", "--aspect", "3:2"],
-    ["eval", "missing.mp4"],
-    ["serve", "--port", "abc"],
-    ["serve", "--workers", "99"],
-    ["upscale", "missing.mp4", "--scale", "x"],
-    ["interpolate", "missing.mp4", "--fps", "fast"],
-    ["export", "missing.mp4", "-o", "out.gif", "--crf", "best"],
-    ["loop", "missing.mp4", "-q"],
-    ["frobnicate"],
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["animate", "PHOTO", "--preset", "foo"],
+        ["animate", "PHOTO", "--loop", "--no-such-option"],
+        ["animate"],
+        ["analyze", "PHOTO", "--aspect", "3:2"],
+        ["eval", "missing.mp4"],
+        ["serve", "--port", "abc"],
+        ["serve", "--workers", "99"],
+        ["upscale", "missing.mp4", "--scale", "x"],
+        ["interpolate", "missing.mp4", "--fps", "fast"],
+        ["export", "missing.mp4", "-o", "out.gif", "--crf", "best"],
+        ["loop", "missing.mp4", "-q"],
+        ["frobnicate"],
+    ],
+)
 def test_bad_input_anywhere_is_one_error_line_and_exit_2(args, tmp_path, photos):
     proc = _sub(*[str(photos["coffee"]) if a == "PHOTO" else a for a in args], cwd=tmp_path)
     assert proc.returncode == 2, proc.stderr

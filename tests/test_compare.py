@@ -39,8 +39,9 @@ def test_grid_shapes():
 
 def test_two_clips_side_by_side(clips, photos, tmp_path):
     _, (a, b, _c) = clips
-    out, evals = compare_clips([a, b], tmp_path / "g.mp4", labels=["first", "second"],
-                               source=photos["coffee"], prompt=PROMPT)
+    out, evals = compare_clips(
+        [a, b], tmp_path / "g.mp4", labels=["first", "second"], source=photos["coffee"], prompt=PROMPT
+    )
     tw, th = _tile_size([(160, 96), (128, 128)])
     assert (tw, th) == (160, 128)
     info = probe(out)
@@ -53,12 +54,12 @@ def test_two_clips_side_by_side(clips, photos, tmp_path):
     plain_frames = read_video(plain).frames_thwc
     for j, text in enumerate(["first", "second"]):
         _, _, (x0, y0, x1, y1), _ = _label_geometry(text, tw, th)
-        box = frames[5, y0:y1, j * tw + x0:j * tw + x1].astype(int)
+        box = frames[5, y0:y1, j * tw + x0 : j * tw + x1].astype(int)
         assert np.median(box) < 70 and box.max() > 150
-        other = plain_frames[5, y0:y1, j * tw + x0:j * tw + x1].astype(int)
+        other = plain_frames[5, y0:y1, j * tw + x0 : j * tw + x1].astype(int)
         assert np.abs(box - other).mean() > 10
     # Away from the labels the two renders agree (same synchronised frames).
-    assert np.abs(frames[5, th // 2:].astype(int) - plain_frames[5, th // 2:].astype(int)).mean() < 3
+    assert np.abs(frames[5, th // 2 :].astype(int) - plain_frames[5, th // 2 :].astype(int)).mean() < 3
     # The table: a score per clip, also written next to the video.
     assert len(evals) == 2 and all(0.0 <= e.score <= 1.0 for e in evals)
     table = json.loads(out.with_suffix(".json").read_text())
@@ -76,7 +77,7 @@ def test_three_clips_make_a_2x2_grid(clips, tmp_path):
     assert (info["width"], info["height"]) == (2 * tw, 2 * th)
     assert len(evals) == 3
     last = read_video(out).frames_thwc[-1]
-    assert last[th + th // 2:, tw + tw // 2:].max() < 40  # the empty fourth tile stays dark
+    assert last[th + th // 2 :, tw + tw // 2 :].max() < 40  # the empty fourth tile stays dark
 
 
 def test_compare_cli(clips, tmp_path):
@@ -109,8 +110,29 @@ def test_eval_cli(clips, photos):
 
 def test_pick_best_ranks_variations(photos, tmp_path):
     out = tmp_path / "v.mp4"
-    r = runner.invoke(app, ["animate", str(photos["coffee"]), "-p", PROMPT, "--size", "128x96", "--duration", "1",
-                            "--fps", "8", "--seed", "1", "--variations", "3", "--pick", "best", "-o", str(out)])
+    r = runner.invoke(
+        app,
+        [
+            "animate",
+            str(photos["coffee"]),
+            "-p",
+            PROMPT,
+            "--size",
+            "128x96",
+            "--duration",
+            "1",
+            "--fps",
+            "8",
+            "--seed",
+            "1",
+            "--variations",
+            "3",
+            "--pick",
+            "best",
+            "-o",
+            str(out),
+        ],
+    )
     assert r.exit_code == 0, r.output
     wrote = [line.split()[1] for line in r.output.splitlines() if line.startswith("wrote ") and "sheet" not in line]
     assert len(wrote) == 3
@@ -120,15 +142,26 @@ def test_pick_best_ranks_variations(photos, tmp_path):
     assert scores == sorted(scores, reverse=True)
     metrics = recipes[0]["evaluation"]["metrics"]  # one schema with the studio's: {name: {value, unit, verdict, …}}
     assert {"flicker", "drift", "camera_move"} <= set(metrics)
-    assert all(isinstance(m["value"], (int, float)) and m["verdict"] in ("good", "fair", "poor") for m in metrics.values())
+    assert all(
+        isinstance(m["value"], (int, float)) and m["verdict"] in ("good", "fair", "poor") for m in metrics.values()
+    )
     assert [rec["evaluation"]["of"] for rec in recipes] == [3, 3, 3]
     bad = runner.invoke(app, ["animate", str(photos["coffee"]), "--pick", "worst", "-o", str(tmp_path / "w.mp4")])
     assert bad.exit_code == 2
 
 
 def test_pick_best_api(photos, tmp_path):
-    clip = stillmotion.animate(photos["coffee"], PROMPT, size="128x96", duration=1, fps=8, seed=3, variations=2,
-                               pick="best", output=tmp_path / "p.mp4")
+    clip = stillmotion.animate(
+        photos["coffee"],
+        PROMPT,
+        size="128x96",
+        duration=1,
+        fps=8,
+        seed=3,
+        variations=2,
+        pick="best",
+        output=tmp_path / "p.mp4",
+    )
     ranked = clip.variations
     assert ranked[0] is clip
     assert ranked[0].recipe["evaluation"]["score"] >= ranked[1].recipe["evaluation"]["score"]
@@ -149,8 +182,25 @@ def test_animate_engines_compares_them_side_by_side(tmp_path, monkeypatch):
     Image.fromarray(data.coffee()).save(photo)
     # Two living configurations are two engines as far as the comparison is concerned;
     # a diffusion engine needs weights, so the CLI must refuse one that has none, in one line.
-    res = CliRunner().invoke(app, ["animate", str(photo), "-p", "slow push-in", "--size", "192x128", "--duration",
-                                   "1", "--fps", "8", "--engines", "living,living", "-o", str(tmp_path / "c.mp4")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "animate",
+            str(photo),
+            "-p",
+            "slow push-in",
+            "--size",
+            "192x128",
+            "--duration",
+            "1",
+            "--fps",
+            "8",
+            "--engines",
+            "living,living",
+            "-o",
+            str(tmp_path / "c.mp4"),
+        ],
+    )
     assert res.exit_code == 0, res.output
     grid = probe(tmp_path / "c_compare.mp4")
     assert grid["width"] >= 2 * 192 and grid["frame_count"] == 8

@@ -123,7 +123,7 @@ def test_missing_folder_is_engine_unavailable(tmp_path):
 
 
 def test_folder_without_weights_is_engine_unavailable(tmp_path):
-    with pytest.raises(EngineUnavailable, match="config.json"):
+    with pytest.raises(EngineUnavailable, match=r"config.json"):
         load_depth_model(str(tmp_path), device="cpu")
 
 
@@ -170,8 +170,22 @@ def test_animate_with_a_depth_model_folder(tmp_path):
     out = tmp_path / "a.mp4"
     res = CliRunner().invoke(
         app,
-        ["animate", str(photo), "-p", "orbit left", "--depth-model", str(model), "--size", "256x256",
-         "--duration", "1", "--fps", "8", "-o", str(out)],
+        [
+            "animate",
+            str(photo),
+            "-p",
+            "orbit left",
+            "--depth-model",
+            str(model),
+            "--size",
+            "256x256",
+            "--duration",
+            "1",
+            "--fps",
+            "8",
+            "-o",
+            str(out),
+        ],
     )
     assert res.exit_code == 0, res.output
     recipe = json.loads(out.with_suffix(".json").read_text())
@@ -187,8 +201,23 @@ def test_animate_with_a_missing_depth_model_exits_3(tmp_path):
 
     photo = tmp_path / "astronaut.png"
     Image.fromarray(skimage_data.astronaut()).save(photo)
-    res = CliRunner().invoke(app, ["animate", str(photo), "--depth-model", str(tmp_path / "nowhere"),
-                                   "--size", "256x256", "--duration", "1", "--fps", "8", "-o", str(tmp_path / "x.mp4")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "animate",
+            str(photo),
+            "--depth-model",
+            str(tmp_path / "nowhere"),
+            "--size",
+            "256x256",
+            "--duration",
+            "1",
+            "--fps",
+            "8",
+            "-o",
+            str(tmp_path / "x.mp4"),
+        ],
+    )
     assert res.exit_code == 3, res.output
     assert res.output.startswith("error:") and res.output.strip().count("\n") == 0
     assert not (tmp_path / "x.mp4").exists()

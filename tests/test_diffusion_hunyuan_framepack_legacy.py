@@ -23,11 +23,11 @@ pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
-import stillmotion  # noqa: E402
-from stillmotion.engines.diffusion import framepack, hunyuan, legacy  # noqa: E402
-from stillmotion.engines.base import NO_HOOKS  # noqa: E402
-from stillmotion.engines.diffusion.common import Generation, snap_frames, snap_size  # noqa: E402
-from stillmotion.video import read_video  # noqa: E402
+import stillmotion
+from stillmotion.engines.base import NO_HOOKS
+from stillmotion.engines.diffusion import framepack, hunyuan, legacy
+from stillmotion.engines.diffusion.common import Generation, snap_frames, snap_size
+from stillmotion.video import read_video
 
 FAST = {"size": "64x64", "steps": 2, "seed": 1}
 PROMPT = "waves rolling in the sea, slow push in"
@@ -51,10 +51,17 @@ def _word_tokenizer(specials: list[str], template: str = "", *, bos: str, eos: s
     tok.add_special_tokens([AddedToken(s, normalized=False, special=True) for s in specials])
     single = f"{bos} $A" + (f" {eos}" if eos else "")
     tok.post_processor = processors.TemplateProcessing(
-        single=single, special_tokens=[(t, vocab[t]) for t in (bos, eos) if t])
+        single=single, special_tokens=[(t, vocab[t]) for t in (bos, eos) if t]
+    )
     kw = {"eos_token": eos} if eos else {}
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>", bos_token=bos,
-                                   model_max_length=77 if eos else 4096, **kw)
+    fast = PreTrainedTokenizerFast(
+        tokenizer_object=tok,
+        pad_token="<pad>",
+        unk_token="<unk>",
+        bos_token=bos,
+        model_max_length=77 if eos else 4096,
+        **kw,
+    )
     return fast, vocab
 
 
@@ -67,9 +74,17 @@ def _clip_text(vocab, hidden: int):
     from transformers import CLIPTextConfig, CLIPTextModel
 
     torch.manual_seed(0)
-    cfg = CLIPTextConfig(hidden_size=hidden, intermediate_size=16, num_attention_heads=2, num_hidden_layers=2,
-                         vocab_size=len(vocab), pad_token_id=0, bos_token_id=vocab["<|startoftext|>"],
-                         eos_token_id=vocab["<|endoftext|>"], projection_dim=hidden)
+    cfg = CLIPTextConfig(
+        hidden_size=hidden,
+        intermediate_size=16,
+        num_attention_heads=2,
+        num_hidden_layers=2,
+        vocab_size=len(vocab),
+        pad_token_id=0,
+        bos_token_id=vocab["<|startoftext|>"],
+        eos_token_id=vocab["<|endoftext|>"],
+        projection_dim=hidden,
+    )
     return CLIPTextModel(cfg).eval()
 
 
@@ -79,11 +94,20 @@ def _hunyuan_vae():
 
     torch.manual_seed(0)
     return AutoencoderKLHunyuanVideo(
-        in_channels=3, out_channels=3, latent_channels=4,
-        down_block_types=("HunyuanVideoDownBlock3D",) * 4, up_block_types=("HunyuanVideoUpBlock3D",) * 4,
-        block_out_channels=(4, 4, 4, 4), layers_per_block=1, act_fn="silu", norm_num_groups=2,
-        scaling_factor=0.476986, spatial_compression_ratio=8, temporal_compression_ratio=4,
-        mid_block_add_attention=True)
+        in_channels=3,
+        out_channels=3,
+        latent_channels=4,
+        down_block_types=("HunyuanVideoDownBlock3D",) * 4,
+        up_block_types=("HunyuanVideoUpBlock3D",) * 4,
+        block_out_channels=(4, 4, 4, 4),
+        layers_per_block=1,
+        act_fn="silu",
+        norm_num_groups=2,
+        scaling_factor=0.476986,
+        spatial_compression_ratio=8,
+        temporal_compression_ratio=4,
+        mid_block_add_attention=True,
+    )
 
 
 def _hunyuan_i2v():
@@ -107,22 +131,58 @@ def _hunyuan_i2v():
     tok2, vocab2 = _word_tokenizer(_CLIP, bos="<|startoftext|>", eos="<|endoftext|>")
     torch.manual_seed(0)
     transformer = HunyuanVideoTransformer3DModel(
-        in_channels=4, out_channels=4, num_attention_heads=2, attention_head_dim=10, num_layers=1,
-        num_single_layers=1, num_refiner_layers=1, patch_size=1, patch_size_t=1, guidance_embeds=True,
-        text_embed_dim=16, pooled_projection_dim=8, rope_axes_dim=(2, 4, 4), image_condition_type="token_replace")
+        in_channels=4,
+        out_channels=4,
+        num_attention_heads=2,
+        attention_head_dim=10,
+        num_layers=1,
+        num_single_layers=1,
+        num_refiner_layers=1,
+        patch_size=1,
+        patch_size_t=1,
+        guidance_embeds=True,
+        text_embed_dim=16,
+        pooled_projection_dim=8,
+        rope_axes_dim=(2, 4, 4),
+        image_condition_type="token_replace",
+    )
     torch.manual_seed(0)
-    llava = LlavaForConditionalGeneration(LlavaConfig(
-        # 336 px / patch 14 = 576 image tokens: the default template's image_emb_len.
-        vision_config=CLIPVisionConfig(hidden_size=8, intermediate_size=16, num_attention_heads=2,
-                                       num_hidden_layers=2, image_size=336, patch_size=14, projection_dim=8),
-        text_config=LlamaConfig(hidden_size=16, intermediate_size=32, num_attention_heads=2, num_hidden_layers=2,
-                                vocab_size=len(vocab), pad_token_id=vocab["<pad>"],
-                                bos_token_id=vocab["<|begin_of_text|>"], eos_token_id=vocab["<|eot_id|>"]),
-        pad_token_id=vocab["<pad>"], image_token_index=vocab["<image>"])).eval()
+    llava = LlavaForConditionalGeneration(
+        LlavaConfig(
+            # 336 px / patch 14 = 576 image tokens: the default template's image_emb_len.
+            vision_config=CLIPVisionConfig(
+                hidden_size=8,
+                intermediate_size=16,
+                num_attention_heads=2,
+                num_hidden_layers=2,
+                image_size=336,
+                patch_size=14,
+                projection_dim=8,
+            ),
+            text_config=LlamaConfig(
+                hidden_size=16,
+                intermediate_size=32,
+                num_attention_heads=2,
+                num_hidden_layers=2,
+                vocab_size=len(vocab),
+                pad_token_id=vocab["<pad>"],
+                bos_token_id=vocab["<|begin_of_text|>"],
+                eos_token_id=vocab["<|eot_id|>"],
+            ),
+            pad_token_id=vocab["<pad>"],
+            image_token_index=vocab["<image>"],
+        )
+    ).eval()
     return HunyuanVideoImageToVideoPipeline(
-        text_encoder=llava, tokenizer=tok, transformer=transformer, vae=_hunyuan_vae(),
-        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), text_encoder_2=_clip_text(vocab2, 8),
-        tokenizer_2=tok2, image_processor=CLIPImageProcessor(crop_size=336, size=336))
+        text_encoder=llava,
+        tokenizer=tok,
+        transformer=transformer,
+        vae=_hunyuan_vae(),
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        text_encoder_2=_clip_text(vocab2, 8),
+        tokenizer_2=tok2,
+        image_processor=CLIPImageProcessor(crop_size=336, size=336),
+    )
 
 
 def _framepack():
@@ -139,21 +199,52 @@ def _framepack():
     tok2, vocab2 = _word_tokenizer(_CLIP, bos="<|startoftext|>", eos="<|endoftext|>")
     torch.manual_seed(0)
     transformer = HunyuanVideoFramepackTransformer3DModel(
-        in_channels=4, out_channels=4, num_attention_heads=2, attention_head_dim=10, num_layers=1,
-        num_single_layers=1, num_refiner_layers=1, patch_size=2, patch_size_t=1, guidance_embeds=True,
-        text_embed_dim=16, pooled_projection_dim=8, rope_axes_dim=(2, 4, 4), image_condition_type=None,
-        has_image_proj=True, image_proj_dim=8, has_clean_x_embedder=True)
+        in_channels=4,
+        out_channels=4,
+        num_attention_heads=2,
+        attention_head_dim=10,
+        num_layers=1,
+        num_single_layers=1,
+        num_refiner_layers=1,
+        patch_size=2,
+        patch_size_t=1,
+        guidance_embeds=True,
+        text_embed_dim=16,
+        pooled_projection_dim=8,
+        rope_axes_dim=(2, 4, 4),
+        image_condition_type=None,
+        has_image_proj=True,
+        image_proj_dim=8,
+        has_clean_x_embedder=True,
+    )
     torch.manual_seed(0)
-    llama = LlamaModel(LlamaConfig(hidden_size=16, intermediate_size=32, num_attention_heads=2, num_hidden_layers=2,
-                                   vocab_size=len(vocab), pad_token_id=vocab["<pad>"])).eval()
+    llama = LlamaModel(
+        LlamaConfig(
+            hidden_size=16,
+            intermediate_size=32,
+            num_attention_heads=2,
+            num_hidden_layers=2,
+            vocab_size=len(vocab),
+            pad_token_id=vocab["<pad>"],
+        )
+    ).eval()
     torch.manual_seed(0)
-    siglip = SiglipVisionModel(SiglipVisionConfig(hidden_size=8, intermediate_size=16, num_attention_heads=2,
-                                                  num_hidden_layers=2, image_size=32, patch_size=8)).eval()
+    siglip = SiglipVisionModel(
+        SiglipVisionConfig(
+            hidden_size=8, intermediate_size=16, num_attention_heads=2, num_hidden_layers=2, image_size=32, patch_size=8
+        )
+    ).eval()
     return HunyuanVideoFramepackPipeline(
-        text_encoder=llama, tokenizer=tok, transformer=transformer, vae=_hunyuan_vae(),
-        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), text_encoder_2=_clip_text(vocab2, 8),
-        tokenizer_2=tok2, image_encoder=siglip,
-        feature_extractor=SiglipImageProcessor(size={"height": 32, "width": 32}))
+        text_encoder=llama,
+        tokenizer=tok,
+        transformer=transformer,
+        vae=_hunyuan_vae(),
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        text_encoder_2=_clip_text(vocab2, 8),
+        tokenizer_2=tok2,
+        image_encoder=siglip,
+        feature_extractor=SiglipImageProcessor(size={"height": 32, "width": 32}),
+    )
 
 
 def _sd_vae():
@@ -161,16 +252,24 @@ def _sd_vae():
     from diffusers import AutoencoderKL
 
     torch.manual_seed(0)
-    return AutoencoderKL(block_out_channels=(8, 8, 8, 8), in_channels=3, out_channels=3,
-                         down_block_types=["DownEncoderBlock2D"] * 4, up_block_types=["UpDecoderBlock2D"] * 4,
-                         latent_channels=4, norm_num_groups=2, layers_per_block=1)
+    return AutoencoderKL(
+        block_out_channels=(8, 8, 8, 8),
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 4,
+        up_block_types=["UpDecoderBlock2D"] * 4,
+        latent_channels=4,
+        norm_num_groups=2,
+        layers_per_block=1,
+    )
 
 
 def _ddim():
     from diffusers import DDIMScheduler
 
-    return DDIMScheduler(beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear",
-                         clip_sample=False, set_alpha_to_one=False)
+    return DDIMScheduler(
+        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", clip_sample=False, set_alpha_to_one=False
+    )
 
 
 def _i2vgen_xl():
@@ -182,17 +281,40 @@ def _i2vgen_xl():
 
     tok, vocab = _word_tokenizer(_CLIP, bos="<|startoftext|>", eos="<|endoftext|>")
     torch.manual_seed(0)
-    unet = I2VGenXLUNet(block_out_channels=(4, 8), layers_per_block=1, sample_size=32, in_channels=4, out_channels=4,
-                        down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
-                        up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"), cross_attention_dim=4,
-                        attention_head_dim=4, num_attention_heads=None, norm_num_groups=2)
+    unet = I2VGenXLUNet(
+        block_out_channels=(4, 8),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlock3D", "DownBlock3D"),
+        up_block_types=("UpBlock3D", "CrossAttnUpBlock3D"),
+        cross_attention_dim=4,
+        attention_head_dim=4,
+        num_attention_heads=None,
+        norm_num_groups=2,
+    )
     torch.manual_seed(0)
-    vision = CLIPVisionModelWithProjection(CLIPVisionConfig(hidden_size=4, projection_dim=4, num_hidden_layers=2,
-                                                            num_attention_heads=2, image_size=32,
-                                                            intermediate_size=16, patch_size=4)).eval()
-    return I2VGenXLPipeline(vae=_sd_vae(), text_encoder=_clip_text(vocab, 4), tokenizer=tok, unet=unet,
-                            image_encoder=vision, feature_extractor=CLIPImageProcessor(crop_size=32, size=32),
-                            scheduler=_ddim())
+    vision = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=4,
+            projection_dim=4,
+            num_hidden_layers=2,
+            num_attention_heads=2,
+            image_size=32,
+            intermediate_size=16,
+            patch_size=4,
+        )
+    ).eval()
+    return I2VGenXLPipeline(
+        vae=_sd_vae(),
+        text_encoder=_clip_text(vocab, 4),
+        tokenizer=tok,
+        unet=unet,
+        image_encoder=vision,
+        feature_extractor=CLIPImageProcessor(crop_size=32, size=32),
+        scheduler=_ddim(),
+    )
 
 
 def _pia():
@@ -202,15 +324,36 @@ def _pia():
 
     tok, vocab = _word_tokenizer(_CLIP, bos="<|startoftext|>", eos="<|endoftext|>")
     torch.manual_seed(0)
-    unet = UNet2DConditionModel(block_out_channels=(8, 16), layers_per_block=1, sample_size=32, in_channels=4,
-                                out_channels=4, down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
-                                up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"), cross_attention_dim=8,
-                                norm_num_groups=2, attention_head_dim=4)
+    unet = UNet2DConditionModel(
+        block_out_channels=(8, 16),
+        layers_per_block=1,
+        sample_size=32,
+        in_channels=4,
+        out_channels=4,
+        down_block_types=("CrossAttnDownBlock2D", "DownBlock2D"),
+        up_block_types=("UpBlock2D", "CrossAttnUpBlock2D"),
+        cross_attention_dim=8,
+        norm_num_groups=2,
+        attention_head_dim=4,
+    )
     torch.manual_seed(0)
-    adapter = MotionAdapter(block_out_channels=(8, 16), motion_layers_per_block=1, motion_norm_num_groups=2,
-                            motion_num_attention_heads=2, conv_in_channels=9)
-    return PIAPipeline(vae=_sd_vae(), text_encoder=_clip_text(vocab, 8), tokenizer=tok, unet=unet,
-                       motion_adapter=adapter, scheduler=_ddim(), feature_extractor=None, image_encoder=None)
+    adapter = MotionAdapter(
+        block_out_channels=(8, 16),
+        motion_layers_per_block=1,
+        motion_norm_num_groups=2,
+        motion_num_attention_heads=2,
+        conv_in_channels=9,
+    )
+    return PIAPipeline(
+        vae=_sd_vae(),
+        text_encoder=_clip_text(vocab, 8),
+        tokenizer=tok,
+        unet=unet,
+        motion_adapter=adapter,
+        scheduler=_ddim(),
+        feature_extractor=None,
+        image_encoder=None,
+    )
 
 
 @pytest.fixture(scope="module")
@@ -225,8 +368,12 @@ def tiny(tmp_path_factory):
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name, build in {"hunyuan": _hunyuan_i2v, "framepack": _framepack, "i2vgen": _i2vgen_xl,
-                            "pia": _pia}.items():
+        for name, build in {
+            "hunyuan": _hunyuan_i2v,
+            "framepack": _framepack,
+            "i2vgen": _i2vgen_xl,
+            "pia": _pia,
+        }.items():
             pipe = build()
             pipe.save_pretrained(root / name)
             out[name] = root / name
@@ -276,9 +423,21 @@ def _raw(monkeypatch) -> list[np.ndarray]:
 def _job(card, frames: int, **kw) -> Generation:
     from PIL import Image
 
-    base = dict(card=card, image=Image.new("RGB", (64, 64)), width=64, height=64, frames=frames, fps=card.fps,
-                prompt="waves", negative_prompt="", steps=card.steps, guidance=card.guidance, seed=1,
-                motion_strength=0.5, consistency=0.5)
+    base = dict(
+        card=card,
+        image=Image.new("RGB", (64, 64)),
+        width=64,
+        height=64,
+        frames=frames,
+        fps=card.fps,
+        prompt="waves",
+        negative_prompt="",
+        steps=card.steps,
+        guidance=card.guidance,
+        seed=1,
+        motion_strength=0.5,
+        consistency=0.5,
+    )
     base.update(kw)
     return Generation(**base)
 
@@ -291,21 +450,48 @@ def test_cards_are_registered_truthfully():
 
     hy = ENGINES["hunyuanvideo-i2v"].factory().card
     assert (hy.repo_id, hy.pipeline, hy.native_size, hy.fps, hy.frame_rule, hy.multiple, hy.max_frames) == (
-        "hunyuanvideo-community/HunyuanVideo-I2V", "HunyuanVideoImageToVideoPipeline", (1280, 720), 24.0, (4, 1),
-        16, 129)
+        "hunyuanvideo-community/HunyuanVideo-I2V",
+        "HunyuanVideoImageToVideoPipeline",
+        (1280, 720),
+        24.0,
+        (4, 1),
+        16,
+        129,
+    )
     assert (hy.steps, hy.guidance, hy.vram_gb["full"], hy.end_frame, hy.deprecated) == (50, 6.0, 60.0, False, False)
     assert hy.licence == "Tencent Hunyuan Community License" and "EU/UK/South Korea" in hy.commercial
     fp = ENGINES["framepack"]
     c = fp.factory().card
     assert (c.pipeline, c.repo_id, c.fps, c.frame_rule, c.steps, c.guidance, c.end_frame) == (
-        "HunyuanVideoFramepackPipeline", "lllyasviel/FramePackI2V_HY", 30.0, (36, 1), 30, 9.0, True)
+        "HunyuanVideoFramepackPipeline",
+        "lllyasviel/FramePackI2V_HY",
+        30.0,
+        (36, 1),
+        30,
+        9.0,
+        True,
+    )
     assert fp.end_frame and fp.max_duration_s == pytest.approx(1801 / 30) and "--model-path" in c.notes
     assert "Apache-2.0" in c.licence and "Tencent" in c.licence
     i2v, pia = ENGINES["i2vgen-xl"].factory().card, ENGINES["pia"].factory().card
     assert (i2v.pipeline, i2v.repo_id, i2v.native_size, i2v.fps, i2v.max_frames, i2v.steps, i2v.guidance) == (
-        "I2VGenXLPipeline", "ali-vilab/i2vgen-xl", (1280, 704), 16.0, 16, 50, 9.0)
+        "I2VGenXLPipeline",
+        "ali-vilab/i2vgen-xl",
+        (1280, 704),
+        16.0,
+        16,
+        50,
+        9.0,
+    )
     assert (pia.pipeline, pia.repo_id, pia.native_size, pia.fps, pia.max_frames, pia.steps, pia.guidance) == (
-        "PIAPipeline", "openmmlab/PIA-condition-adapter", (512, 512), 8.0, 16, 50, 7.5)
+        "PIAPipeline",
+        "openmmlab/PIA-condition-adapter",
+        (512, 512),
+        8.0,
+        16,
+        50,
+        7.5,
+    )
     assert i2v.deprecated and pia.deprecated
     assert i2v.licence == "not verified (predecessor CC-BY-NC-ND-4.0)" and i2v.commercial == "no (not verified)"
     assert (pia.licence, pia.commercial) == ("not found", "not verified")
@@ -373,8 +559,9 @@ def test_i2vgen_text_model_alias_for_transformers_5():
     import torch
     from transformers import CLIPTextConfig, CLIPTextModel
 
-    te = CLIPTextModel(CLIPTextConfig(hidden_size=4, intermediate_size=8, num_attention_heads=2,
-                                      num_hidden_layers=1, vocab_size=10))
+    te = CLIPTextModel(
+        CLIPTextConfig(hidden_size=4, intermediate_size=8, num_attention_heads=2, num_hidden_layers=1, vocab_size=10)
+    )
     before = set(te.state_dict())
     pipe = types.SimpleNamespace(text_encoder=te)
     legacy.prepare_pipeline(pipe)
@@ -394,15 +581,27 @@ def test_hunyuan_i2v_end_to_end(tiny, photos, tmp_path, monkeypatch):
     steps: list[tuple[int, int]] = []
     out = tmp_path / "hy.mp4"
     # 1 s asks for 24 frames at the model's 24 fps; 4n+1 → 25.
-    clip = stillmotion.animate(photos["astronaut"], PROMPT, engine="hunyuanvideo-i2v", model_path=tiny["hunyuan"],
-                               duration=1, fps=8, negative_prompt="blur", output=out,
-                               on_progress=lambda i, n, _p: steps.append((i, n)), **FAST)
+    clip = stillmotion.animate(
+        photos["astronaut"],
+        PROMPT,
+        engine="hunyuanvideo-i2v",
+        model_path=tiny["hunyuan"],
+        duration=1,
+        fps=8,
+        negative_prompt="blur",
+        output=out,
+        on_progress=lambda i, n, _p: steps.append((i, n)),
+        **FAST,
+    )
     video = read_video(out)
     assert video.frames_thwc.shape == (25, 64, 64, 3) and clip.frame_count == 25
     assert clip.fps == 24.0 and video.fps == pytest.approx(24.0)
     shot = clip.recipe["shot"]
     assert (shot["engine"], shot["pipeline"], shot["model"]) == (
-        "hunyuanvideo-i2v", "HunyuanVideoImageToVideoPipeline", str(tiny["hunyuan"]))
+        "hunyuanvideo-i2v",
+        "HunyuanVideoImageToVideoPipeline",
+        str(tiny["hunyuan"]),
+    )
     assert (shot["num_inference_steps"], shot["guidance_scale"], shot["frames"], shot["fps"]) == (2, 6.0, 25, 24.0)
     assert shot["licence"] == "Tencent Hunyuan Community License"
     adj = " | ".join(shot["adjustments"])
@@ -412,11 +611,28 @@ def test_hunyuan_i2v_end_to_end(tiny, photos, tmp_path, monkeypatch):
     assert (seen[0]["num_frames"], seen[0]["height"], seen[0]["width"]) == (25, 64, 64)
     assert not np.all(made[0] == made[0][:1])  # not one frame repeated (tiny noise moves)
     # Same seed → the same frames; another seed → other frames.
-    again = stillmotion.animate(photos["astronaut"], PROMPT, engine="hunyuanvideo-i2v", model_path=tiny["hunyuan"],
-                                duration=1, fps=8, negative_prompt="blur", output=tmp_path / "again.mp4", **FAST)
+    again = stillmotion.animate(
+        photos["astronaut"],
+        PROMPT,
+        engine="hunyuanvideo-i2v",
+        model_path=tiny["hunyuan"],
+        duration=1,
+        fps=8,
+        negative_prompt="blur",
+        output=tmp_path / "again.mp4",
+        **FAST,
+    )
     assert _frames(again).shape == (25, 64, 64, 3) and np.array_equal(made[1], made[0])
-    stillmotion.animate(photos["astronaut"], PROMPT, engine="hunyuanvideo-i2v", model_path=tiny["hunyuan"],
-                        duration=1, fps=8, output=tmp_path / "other.mp4", **dict(FAST, seed=2))
+    stillmotion.animate(
+        photos["astronaut"],
+        PROMPT,
+        engine="hunyuanvideo-i2v",
+        model_path=tiny["hunyuan"],
+        duration=1,
+        fps=8,
+        output=tmp_path / "other.mp4",
+        **dict(FAST, seed=2),
+    )
     assert np.abs(made[2].astype(int) - made[0].astype(int)).mean() > 0.5
 
 
@@ -425,14 +641,19 @@ def test_framepack_end_to_end_with_end_frame(tiny, photos, tmp_path, monkeypatch
     steps: list[tuple[int, int]] = []
     # 1 s at 30 fps = 30 frames → one section: 36·1 + 1 = 37.
     kw = dict(engine="framepack", model_path=tiny["framepack"], duration=1, fps=30, last_image=photos["coffee"], **FAST)
-    clip = stillmotion.animate(photos["astronaut"], PROMPT, output=tmp_path / "fp.mp4",
-                               on_progress=lambda i, n, _p: steps.append((i, n)), **kw)
+    clip = stillmotion.animate(
+        photos["astronaut"], PROMPT, output=tmp_path / "fp.mp4", on_progress=lambda i, n, _p: steps.append((i, n)), **kw
+    )
     frames = _frames(clip)
     assert frames.shape == (37, 64, 64, 3) and clip.frame_count == 37 and (len(frames) - 1) % 36 == 0
     assert clip.fps == 30.0 and read_video(clip.path).fps == pytest.approx(30.0)
     shot = clip.recipe["shot"]
     assert (shot["engine"], shot["pipeline"], shot["frames"], shot["guidance_scale"]) == (
-        "framepack", "HunyuanVideoFramepackPipeline", 37, 9.0)
+        "framepack",
+        "HunyuanVideoFramepackPipeline",
+        37,
+        9.0,
+    )
     assert any("30 frames → 37" in a and "36n+1" in a for a in shot["adjustments"]), shot["adjustments"]
     assert not any("last-image" in w for w in clip.warnings), clip.warnings
     assert seen[0]["last_image"].size == (64, 64) and seen[0]["num_frames"] == 33

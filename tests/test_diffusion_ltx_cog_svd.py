@@ -13,17 +13,16 @@ from __future__ import annotations
 import json
 
 import numpy as np
-
 import pytest
 
 pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
-import stillmotion  # noqa: E402
-from stillmotion.engines.diffusion import cogvideox, ltx, svd  # noqa: E402
-from stillmotion.engines.diffusion.common import Generation  # noqa: E402
-from stillmotion.video import read_video  # noqa: E402
+import stillmotion
+from stillmotion.engines.diffusion import cogvideox, ltx, svd
+from stillmotion.engines.diffusion.common import Generation
+from stillmotion.video import read_video
 
 WORDS = "slow push in toward the face steam rises from cup gentle camera pan left hair moves".split()
 PROMPT = "slow push in toward the face"
@@ -48,8 +47,18 @@ def _t5():
 
     torch.manual_seed(0)
     # d_model 32 = the transformers' caption_channels / text_embed_dim; .eval(): no dropout, runs repeat exactly.
-    cfg = T5Config(vocab_size=32, d_model=32, d_kv=4, d_ff=16, num_layers=2, num_heads=2,
-                   relative_attention_num_buckets=8, pad_token_id=0, eos_token_id=1, decoder_start_token_id=0)
+    cfg = T5Config(
+        vocab_size=32,
+        d_model=32,
+        d_kv=4,
+        d_ff=16,
+        num_layers=2,
+        num_heads=2,
+        relative_attention_num_buckets=8,
+        pad_token_id=0,
+        eos_token_id=1,
+        decoder_start_token_id=0,
+    )
     return T5EncoderModel(cfg).eval()
 
 
@@ -59,75 +68,160 @@ def _ltx(cls_name: str):
     from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXVideoTransformer3DModel
 
     torch.manual_seed(0)
-    transformer = LTXVideoTransformer3DModel(in_channels=8, out_channels=8, patch_size=1, patch_size_t=1,
-                                             num_attention_heads=4, attention_head_dim=8, cross_attention_dim=32,
-                                             num_layers=1, caption_channels=32)
+    transformer = LTXVideoTransformer3DModel(
+        in_channels=8,
+        out_channels=8,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=4,
+        attention_head_dim=8,
+        cross_attention_dim=32,
+        num_layers=1,
+        caption_channels=32,
+    )
     torch.manual_seed(0)
     vae = AutoencoderKLLTXVideo(
-        in_channels=3, out_channels=3, latent_channels=8, block_out_channels=(8, 8, 8, 8),
-        decoder_block_out_channels=(8, 8, 8, 8), layers_per_block=(1, 1, 1, 1, 1),
-        decoder_layers_per_block=(1, 1, 1, 1, 1), spatio_temporal_scaling=(True, True, False, False),
-        decoder_spatio_temporal_scaling=(True, True, False, False), decoder_inject_noise=(False,) * 5,
-        upsample_residual=(False,) * 4, upsample_factor=(1,) * 4, timestep_conditioning=False,
-        patch_size=1, patch_size_t=1, encoder_causal=True, decoder_causal=False,
+        in_channels=3,
+        out_channels=3,
+        latent_channels=8,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        spatio_temporal_scaling=(True, True, False, False),
+        decoder_spatio_temporal_scaling=(True, True, False, False),
+        decoder_inject_noise=(False,) * 5,
+        upsample_residual=(False,) * 4,
+        upsample_factor=(1,) * 4,
+        timestep_conditioning=False,
+        patch_size=1,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
     )
     vae.use_framewise_encoding = False
     vae.use_framewise_decoding = False
-    return getattr(diffusers, cls_name)(transformer=transformer, vae=vae, scheduler=FlowMatchEulerDiscreteScheduler(),
-                                        text_encoder=_t5(), tokenizer=_tokenizer())
+    return getattr(diffusers, cls_name)(
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        text_encoder=_t5(),
+        tokenizer=_tokenizer(),
+    )
 
 
 def _cogvideox():
     import torch
-    from diffusers import (AutoencoderKLCogVideoX, CogVideoXDDIMScheduler, CogVideoXImageToVideoPipeline,
-                           CogVideoXTransformer3DModel)
+    from diffusers import (
+        AutoencoderKLCogVideoX,
+        CogVideoXDDIMScheduler,
+        CogVideoXImageToVideoPipeline,
+        CogVideoXTransformer3DModel,
+    )
 
     torch.manual_seed(0)
     # Like the real 5B-I2V: RoPE *and* a learned position table, here sized for 64×64 (latent 8×8), 9 frames.
     transformer = CogVideoXTransformer3DModel(
-        num_attention_heads=2, attention_head_dim=16, in_channels=8, out_channels=4, time_embed_dim=2,
-        text_embed_dim=32, num_layers=1, sample_width=8, sample_height=8, sample_frames=9, patch_size=2,
-        temporal_compression_ratio=4, max_text_seq_length=226,
-        use_rotary_positional_embeddings=True, use_learned_positional_embeddings=True,
+        num_attention_heads=2,
+        attention_head_dim=16,
+        in_channels=8,
+        out_channels=4,
+        time_embed_dim=2,
+        text_embed_dim=32,
+        num_layers=1,
+        sample_width=8,
+        sample_height=8,
+        sample_frames=9,
+        patch_size=2,
+        temporal_compression_ratio=4,
+        max_text_seq_length=226,
+        use_rotary_positional_embeddings=True,
+        use_learned_positional_embeddings=True,
     )
     torch.manual_seed(0)
-    vae = AutoencoderKLCogVideoX(in_channels=3, out_channels=3, down_block_types=("CogVideoXDownBlock3D",) * 4,
-                                 up_block_types=("CogVideoXUpBlock3D",) * 4, block_out_channels=(8, 8, 8, 8),
-                                 latent_channels=4, layers_per_block=1, norm_num_groups=2, temporal_compression_ratio=4)
-    return CogVideoXImageToVideoPipeline(transformer=transformer, vae=vae, scheduler=CogVideoXDDIMScheduler(),
-                                         text_encoder=_t5(), tokenizer=_tokenizer())
+    vae = AutoencoderKLCogVideoX(
+        in_channels=3,
+        out_channels=3,
+        down_block_types=("CogVideoXDownBlock3D",) * 4,
+        up_block_types=("CogVideoXUpBlock3D",) * 4,
+        block_out_channels=(8, 8, 8, 8),
+        latent_channels=4,
+        layers_per_block=1,
+        norm_num_groups=2,
+        temporal_compression_ratio=4,
+    )
+    return CogVideoXImageToVideoPipeline(
+        transformer=transformer, vae=vae, scheduler=CogVideoXDDIMScheduler(), text_encoder=_t5(), tokenizer=_tokenizer()
+    )
 
 
 def _svd():
     import torch
-    from diffusers import (AutoencoderKLTemporalDecoder, EulerDiscreteScheduler, StableVideoDiffusionPipeline,
-                           UNetSpatioTemporalConditionModel)
+    from diffusers import (
+        AutoencoderKLTemporalDecoder,
+        EulerDiscreteScheduler,
+        StableVideoDiffusionPipeline,
+        UNetSpatioTemporalConditionModel,
+    )
     from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
 
     torch.manual_seed(0)
     unet = UNetSpatioTemporalConditionModel(
-        block_out_channels=(32, 64), layers_per_block=1, sample_size=8, in_channels=8, out_channels=4,
+        block_out_channels=(32, 64),
+        layers_per_block=1,
+        sample_size=8,
+        in_channels=8,
+        out_channels=4,
         down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
         up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
-        cross_attention_dim=32, num_attention_heads=2, projection_class_embeddings_input_dim=96,
+        cross_attention_dim=32,
+        num_attention_heads=2,
+        projection_class_embeddings_input_dim=96,
         addition_time_embed_dim=32,
     )
     scheduler = EulerDiscreteScheduler(
-        beta_start=0.00085, beta_end=0.012, beta_schedule="scaled_linear", interpolation_type="linear",
-        num_train_timesteps=1000, prediction_type="v_prediction", sigma_max=700.0, sigma_min=0.002, steps_offset=1,
-        timestep_spacing="leading", timestep_type="continuous", use_karras_sigmas=True,
+        beta_start=0.00085,
+        beta_end=0.012,
+        beta_schedule="scaled_linear",
+        interpolation_type="linear",
+        num_train_timesteps=1000,
+        prediction_type="v_prediction",
+        sigma_max=700.0,
+        sigma_min=0.002,
+        steps_offset=1,
+        timestep_spacing="leading",
+        timestep_type="continuous",
+        use_karras_sigmas=True,
     )
     torch.manual_seed(0)
     # 4 blocks: 8× spatial like the real VAE (the UNet's one downsample then needs multiples of 16 px).
-    vae = AutoencoderKLTemporalDecoder(block_out_channels=[32, 32, 32, 32], in_channels=3, out_channels=3,
-                                       down_block_types=["DownEncoderBlock2D"] * 4, latent_channels=4)
+    vae = AutoencoderKLTemporalDecoder(
+        block_out_channels=[32, 32, 32, 32],
+        in_channels=3,
+        out_channels=3,
+        down_block_types=["DownEncoderBlock2D"] * 4,
+        latent_channels=4,
+    )
     torch.manual_seed(0)
     # The pipeline resizes the photo to 224×224 for CLIP: the encoder takes 224 (7×7 patches of 32).
-    encoder = CLIPVisionModelWithProjection(CLIPVisionConfig(
-        hidden_size=32, projection_dim=32, num_hidden_layers=2, num_attention_heads=4, image_size=224,
-        intermediate_size=37, patch_size=32)).eval()
-    return StableVideoDiffusionPipeline(vae=vae, image_encoder=encoder, unet=unet, scheduler=scheduler,
-                                        feature_extractor=CLIPImageProcessor(crop_size=224, size=224))
+    encoder = CLIPVisionModelWithProjection(
+        CLIPVisionConfig(
+            hidden_size=32,
+            projection_dim=32,
+            num_hidden_layers=2,
+            num_attention_heads=4,
+            image_size=224,
+            intermediate_size=37,
+            patch_size=32,
+        )
+    ).eval()
+    return StableVideoDiffusionPipeline(
+        vae=vae,
+        image_encoder=encoder,
+        unet=unet,
+        scheduler=scheduler,
+        feature_extractor=CLIPImageProcessor(crop_size=224, size=224),
+    )
 
 
 @pytest.fixture(scope="module")
@@ -139,9 +233,12 @@ def tiny(tmp_path_factory):
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for key, build in {"ltx": lambda: _ltx("LTXImageToVideoPipeline"),
-                           "ltx-condition": lambda: _ltx("LTXConditionPipeline"),
-                           "cogvideox": _cogvideox, "svd": _svd}.items():
+        for key, build in {
+            "ltx": lambda: _ltx("LTXImageToVideoPipeline"),
+            "ltx-condition": lambda: _ltx("LTXConditionPipeline"),
+            "cogvideox": _cogvideox,
+            "svd": _svd,
+        }.items():
             build().save_pretrained(root / key)
             out[key] = root / key
     return out
@@ -184,9 +281,20 @@ CASES = [
 def test_animate_end_to_end(tiny, photos, tmp_path, engine, folder, size, wh, rule, fps, frames, guidance):
     steps_seen = []
     out = tmp_path / f"{engine}.mp4"
-    clip = stillmotion.animate(photos["astronaut"], PROMPT, engine=engine, model_path=tiny[folder], size=size,
-                               duration=1, fps=24, steps=2, seed=1, motion_strength=0.8, output=out,
-                               on_progress=lambda i, n, _: steps_seen.append((i, n)))
+    clip = stillmotion.animate(
+        photos["astronaut"],
+        PROMPT,
+        engine=engine,
+        model_path=tiny[folder],
+        size=size,
+        duration=1,
+        fps=24,
+        steps=2,
+        seed=1,
+        motion_strength=0.8,
+        output=out,
+        on_progress=lambda i, n, _: steps_seen.append((i, n)),
+    )
     video = read_video(out)
     k, r = rule
     t, h, w, _ = video.frames_thwc.shape
@@ -231,8 +339,16 @@ def test_ltx_distilled_official_schedule(tiny, photos, tmp_path, monkeypatch):
     seen, call_kwargs = [], ltx.call_kwargs  # seen: (kwargs, ignored) of each call
     monkeypatch.setattr(ltx, "call_kwargs", lambda card, gen: seen.append(call_kwargs(card, gen)) or seen[-1])
     out = tmp_path / "distilled.mp4"
-    clip = stillmotion.animate(photos["coffee"], "steam rises from the cup", engine="ltx-video-distilled",
-                               model_path=tiny["ltx-condition"], size="64x64", duration=1, seed=3, output=out)
+    clip = stillmotion.animate(
+        photos["coffee"],
+        "steam rises from the cup",
+        engine="ltx-video-distilled",
+        model_path=tiny["ltx-condition"],
+        size="64x64",
+        duration=1,
+        seed=3,
+        output=out,
+    )
     shot = clip.recipe["shot"]
     assert shot["num_inference_steps"] == 8 and shot["guidance_scale"] == 1.0
     assert not any("schedule" in a for a in shot["adjustments"])
@@ -258,8 +374,17 @@ def test_cogvideox_off_native_size_runs_without_learned_positions(tiny, photos, 
     assert pe.use_learned_positional_embeddings is False
 
     out = tmp_path / "cog_wide.mp4"
-    clip = stillmotion.animate(photos["coffee"], "steam rises from the cup", engine="cogvideox-5b-i2v",
-                               model_path=tiny["cogvideox"], size="96x64", duration=2, steps=2, seed=1, output=out)
+    clip = stillmotion.animate(
+        photos["coffee"],
+        "steam rises from the cup",
+        engine="cogvideox-5b-i2v",
+        model_path=tiny["cogvideox"],
+        size="96x64",
+        duration=2,
+        steps=2,
+        seed=1,
+        output=out,
+    )
     assert _frames(out).shape == (17, 64, 96, 3) and clip.fps == 8.0
     assert any("RoPE only" in a for a in clip.recipe["shot"]["adjustments"])
 
@@ -269,8 +394,11 @@ def test_seeds_reproduce_and_variations_differ(tiny, photos, tmp_path, monkeypat
 
     made = []  # (seed, the pipeline's frames) for every generation
     frames_rgb = DiffusionShot.frames_rgb
-    monkeypatch.setattr(DiffusionShot, "frames_rgb", lambda self, hooks: made.append(
-        (self.generation.seed, frames_rgb(self, hooks))) or made[-1][1])
+    monkeypatch.setattr(
+        DiffusionShot,
+        "frames_rgb",
+        lambda self, hooks: made.append((self.generation.seed, frames_rgb(self, hooks))) or made[-1][1],
+    )
     opts = dict(engine="svd-xt", model_path=tiny["svd"], size="64x64", duration=1, steps=2)
     first = stillmotion.animate(photos["coffee"], seed=7, variations=2, output=tmp_path / "v.mp4", **opts)
     again = stillmotion.animate(photos["coffee"], seed=7, output=tmp_path / "again.mp4", **opts)
@@ -290,15 +418,41 @@ def test_mapped_controls():
     assert [svd.noise_aug(c) for c in (0.0, 0.25, 0.5, 0.75, 1.0)] == [0.1, 0.06, 0.02, 0.01, 0.0]
     card = svd.CARDS[0]
     assert card.text is False and card.multiple == 64 and card.native_size == (1024, 576)
-    job = Generation(card=card, image=None, width=1024, height=576, frames=25, fps=7.0, prompt="", negative_prompt="",
-              steps=25, guidance=0.5, seed=0, motion_strength=0.5, consistency=1.0)
+    job = Generation(
+        card=card,
+        image=None,
+        width=1024,
+        height=576,
+        frames=25,
+        fps=7.0,
+        prompt="",
+        negative_prompt="",
+        steps=25,
+        guidance=0.5,
+        seed=0,
+        motion_strength=0.5,
+        consistency=1.0,
+    )
     kw, ignored = svd.call_kwargs(card, job)
     assert kw["motion_bucket_id"] == 127 and kw["noise_aug_strength"] == 0.0 and kw["max_guidance_scale"] == 1.0
     assert kw["decode_chunk_size"] == 8 and ignored == [] and job.notes  # guidance raised, and said
 
     distilled = next(c for c in ltx.CARDS if c.name == "ltx-video-distilled")
-    job = Generation(card=distilled, image=None, width=1216, height=704, frames=121, fps=30.0, prompt="a", steps=8,
-              negative_prompt="blurry", guidance=1.0, seed=0, motion_strength=0.5, consistency=0.5)
+    job = Generation(
+        card=distilled,
+        image=None,
+        width=1216,
+        height=704,
+        frames=121,
+        fps=30.0,
+        prompt="a",
+        steps=8,
+        negative_prompt="blurry",
+        guidance=1.0,
+        seed=0,
+        motion_strength=0.5,
+        consistency=0.5,
+    )
     kw, ignored = ltx.call_kwargs(distilled, job)
     assert kw["timesteps"] == ltx.DISTILLED_TIMESTEPS and kw["negative_prompt"] == ""
     assert any(s.startswith("negative_prompt") for s in ignored)
@@ -318,12 +472,24 @@ def test_engines_lists_them_truthfully(tmp_path, monkeypatch):
     text = res.output
     for name, pipeline, repo, licence in [
         ("ltx-video", "LTXImageToVideoPipeline", "Lightricks/LTX-Video-0.9.5", "OpenRail-M"),
-        ("ltx-video-distilled", "LTXConditionPipeline", "Lightricks/LTX-Video-0.9.8-13B-distilled",
-         "LTXV Open Weights License (commercial: conditional: read the licence)"),
-        ("cogvideox-5b-i2v", "CogVideoXImageToVideoPipeline", "THUDM/CogVideoX-5b-I2V",
-         "CogVideoX LICENSE (commercial: no (non-commercial until you read the licence))"),
-        ("svd-xt", "StableVideoDiffusionPipeline", "stabilityai/stable-video-diffusion-img2vid-xt",
-         "stable-video-diffusion-nc-community (commercial: no (non-commercial))"),
+        (
+            "ltx-video-distilled",
+            "LTXConditionPipeline",
+            "Lightricks/LTX-Video-0.9.8-13B-distilled",
+            "LTXV Open Weights License (commercial: conditional: read the licence)",
+        ),
+        (
+            "cogvideox-5b-i2v",
+            "CogVideoXImageToVideoPipeline",
+            "THUDM/CogVideoX-5b-I2V",
+            "CogVideoX LICENSE (commercial: no (non-commercial until you read the licence))",
+        ),
+        (
+            "svd-xt",
+            "StableVideoDiffusionPipeline",
+            "stabilityai/stable-video-diffusion-img2vid-xt",
+            "stable-video-diffusion-nc-community (commercial: no (non-commercial))",
+        ),
     ]:
         lines = text.splitlines()
         at = next(i for i, ln in enumerate(lines) if ln.startswith(name + " "))
@@ -355,8 +521,9 @@ def test_missing_weights_say_how_to_get_them(photos, tmp_path, monkeypatch, engi
     _empty_hub_cache(monkeypatch, tmp_path)
     out = tmp_path / "none.mp4"
     with pytest.raises(stillmotion.EngineUnavailable) as err:
-        stillmotion.animate(photos["coffee"], "steam", engine=engine, size="64x64", duration=1, steps=2, seed=1,
-                            output=out)
+        stillmotion.animate(
+            photos["coffee"], "steam", engine=engine, size="64x64", duration=1, steps=2, seed=1, output=out
+        )
     msg = str(err.value)
     assert f"stillmotion download {engine}" in msg and "--model-path" in msg and "\n" not in msg
     assert not out.exists() and not out.with_suffix(".json").exists()
@@ -368,8 +535,23 @@ def test_missing_weights_cli_exit_3(photos, tmp_path, monkeypatch):
     from stillmotion.cli import app
 
     _empty_hub_cache(monkeypatch, tmp_path)
-    res = CliRunner().invoke(app, ["animate", str(photos["coffee"]), "-p", "steam", "--engine", "ltx-video-distilled",
-                                   "--size", "64x64", "--duration", "1", "-o", str(tmp_path / "cli.mp4")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "animate",
+            str(photos["coffee"]),
+            "-p",
+            "steam",
+            "--engine",
+            "ltx-video-distilled",
+            "--size",
+            "64x64",
+            "--duration",
+            "1",
+            "-o",
+            str(tmp_path / "cli.mp4"),
+        ],
+    )
     assert res.exit_code == 3, res.output
     lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and "stillmotion download ltx-video-distilled" in lines[0]

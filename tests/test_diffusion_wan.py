@@ -19,9 +19,9 @@ pytest.importorskip("diffusers")
 pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
-import stillmotion  # noqa: E402
-from stillmotion.engines.diffusion import skyreels, wan  # noqa: E402
-from stillmotion.video import read_video  # noqa: E402
+import stillmotion
+from stillmotion.engines.diffusion import skyreels, wan
+from stillmotion.video import read_video
 
 WORDS = "waves rolling in the sea slow push gentle wind hair moves water coffee steam".split()
 FAST = {"size": "64x64", "steps": 2, "seed": 1}
@@ -50,8 +50,16 @@ def _text_encoder():
 
     torch.manual_seed(0)
     # d_model 32 = the transformer's text_dim; .eval(): no dropout, so runs repeat exactly.
-    cfg = UMT5Config(vocab_size=32, d_model=32, d_kv=8, d_ff=32, num_layers=2, num_heads=2,
-                     relative_attention_num_buckets=8, decoder_start_token_id=0)
+    cfg = UMT5Config(
+        vocab_size=32,
+        d_model=32,
+        d_kv=8,
+        d_ff=32,
+        num_layers=2,
+        num_heads=2,
+        relative_attention_num_buckets=8,
+        decoder_start_token_id=0,
+    )
     return UMT5EncoderModel(cfg).eval()
 
 
@@ -60,8 +68,9 @@ def _vae_21():
     from diffusers import AutoencoderKLWan
 
     torch.manual_seed(0)
-    return AutoencoderKLWan(base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
-                            temperal_downsample=[False, True, True])
+    return AutoencoderKLWan(
+        base_dim=3, z_dim=16, dim_mult=[1, 1, 1, 1], num_res_blocks=1, temperal_downsample=[False, True, True]
+    )
 
 
 def _transformer(cls=None, **kw):
@@ -69,9 +78,20 @@ def _transformer(cls=None, **kw):
     from diffusers import WanTransformer3DModel
 
     torch.manual_seed(0)
-    args = dict(patch_size=(1, 2, 2), num_attention_heads=2, attention_head_dim=12, in_channels=36, out_channels=16,
-                text_dim=32, freq_dim=256, ffn_dim=32, num_layers=2, cross_attn_norm=True,
-                qk_norm="rms_norm_across_heads", rope_max_seq_len=32)
+    args = dict(
+        patch_size=(1, 2, 2),
+        num_attention_heads=2,
+        attention_head_dim=12,
+        in_channels=36,
+        out_channels=16,
+        text_dim=32,
+        freq_dim=256,
+        ffn_dim=32,
+        num_layers=2,
+        cross_attn_norm=True,
+        qk_norm="rms_norm_across_heads",
+        rope_max_seq_len=32,
+    )
     return (cls or WanTransformer3DModel)(**dict(args, **kw))
 
 
@@ -81,8 +101,15 @@ def _clip(cls_name: str, size: int = 32):
     from transformers import CLIPImageProcessor, CLIPVisionConfig
 
     torch.manual_seed(0)
-    cfg = CLIPVisionConfig(hidden_size=4, projection_dim=4, num_hidden_layers=2, num_attention_heads=2, image_size=size,
-                           intermediate_size=16, patch_size=1)
+    cfg = CLIPVisionConfig(
+        hidden_size=4,
+        projection_dim=4,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        image_size=size,
+        intermediate_size=16,
+        patch_size=1,
+    )
     return getattr(transformers, cls_name)(cfg).eval(), CLIPImageProcessor(crop_size=size, size=size)
 
 
@@ -92,9 +119,14 @@ def _wan21():
 
     enc, proc = _clip("CLIPVisionModel")
     return WanImageToVideoPipeline(
-        tokenizer=_tokenizer(), text_encoder=_text_encoder(), vae=_vae_21(),
-        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0), image_processor=proc, image_encoder=enc,
-        transformer=_transformer(image_dim=4), transformer_2=None,
+        tokenizer=_tokenizer(),
+        text_encoder=_text_encoder(),
+        vae=_vae_21(),
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=7.0),
+        image_processor=proc,
+        image_encoder=enc,
+        transformer=_transformer(image_dim=4),
+        transformer_2=None,
     )
 
 
@@ -104,9 +136,14 @@ def _flf2v():
 
     enc, proc = _clip("CLIPVisionModel", size=4)
     return WanImageToVideoPipeline(
-        tokenizer=_tokenizer(), text_encoder=_text_encoder(), vae=_vae_21(),
-        scheduler=FlowMatchEulerDiscreteScheduler(shift=16.0), image_processor=proc, image_encoder=enc,
-        transformer=_transformer(image_dim=4, pos_embed_seq_len=2 * (4 * 4 + 1)), transformer_2=None,
+        tokenizer=_tokenizer(),
+        text_encoder=_text_encoder(),
+        vae=_vae_21(),
+        scheduler=FlowMatchEulerDiscreteScheduler(shift=16.0),
+        image_processor=proc,
+        image_encoder=enc,
+        transformer=_transformer(image_dim=4, pos_embed_seq_len=2 * (4 * 4 + 1)),
+        transformer_2=None,
     )
 
 
@@ -116,14 +153,32 @@ def _ti2v():
     from diffusers import AutoencoderKLWan, UniPCMultistepScheduler, WanImageToVideoPipeline
 
     torch.manual_seed(0)
-    vae = AutoencoderKLWan(base_dim=3, z_dim=48, in_channels=12, out_channels=12, is_residual=True, patch_size=2,
-                           latents_mean=[0.0] * 48, latents_std=[1.0] * 48, dim_mult=[1, 1, 1, 1], num_res_blocks=1,
-                           scale_factor_spatial=16, scale_factor_temporal=4, temperal_downsample=[False, True, True])
+    vae = AutoencoderKLWan(
+        base_dim=3,
+        z_dim=48,
+        in_channels=12,
+        out_channels=12,
+        is_residual=True,
+        patch_size=2,
+        latents_mean=[0.0] * 48,
+        latents_std=[1.0] * 48,
+        dim_mult=[1, 1, 1, 1],
+        num_res_blocks=1,
+        scale_factor_spatial=16,
+        scale_factor_temporal=4,
+        temperal_downsample=[False, True, True],
+    )
     return WanImageToVideoPipeline(
-        tokenizer=_tokenizer(), text_encoder=_text_encoder(), vae=vae,
+        tokenizer=_tokenizer(),
+        text_encoder=_text_encoder(),
+        vae=vae,
         scheduler=UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=5.0),
-        image_processor=None, image_encoder=None, transformer=_transformer(in_channels=48, out_channels=48),
-        transformer_2=None, boundary_ratio=None, expand_timesteps=True,
+        image_processor=None,
+        image_encoder=None,
+        transformer=_transformer(in_channels=48, out_channels=48),
+        transformer_2=None,
+        boundary_ratio=None,
+        expand_timesteps=True,
     )
 
 
@@ -132,9 +187,14 @@ def _a14b():
     from diffusers import UniPCMultistepScheduler, WanImageToVideoPipeline
 
     return WanImageToVideoPipeline(
-        tokenizer=_tokenizer(), text_encoder=_text_encoder(), vae=_vae_21(),
+        tokenizer=_tokenizer(),
+        text_encoder=_text_encoder(),
+        vae=_vae_21(),
         scheduler=UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=3.0),
-        image_processor=None, image_encoder=None, transformer=_transformer(), transformer_2=_transformer(),
+        image_processor=None,
+        image_encoder=None,
+        transformer=_transformer(),
+        transformer_2=_transformer(),
         boundary_ratio=0.875,
     )
 
@@ -144,8 +204,12 @@ def _skyreels():
 
     enc, proc = _clip("CLIPVisionModelWithProjection")
     return SkyReelsV2ImageToVideoPipeline(
-        tokenizer=_tokenizer(), text_encoder=_text_encoder(), image_encoder=enc, image_processor=proc,
-        transformer=_transformer(SkyReelsV2Transformer3DModel, image_dim=4), vae=_vae_21(),
+        tokenizer=_tokenizer(),
+        text_encoder=_text_encoder(),
+        image_encoder=enc,
+        image_processor=proc,
+        transformer=_transformer(SkyReelsV2Transformer3DModel, image_dim=4),
+        vae=_vae_21(),
         scheduler=UniPCMultistepScheduler(prediction_type="flow_prediction", use_flow_sigmas=True, flow_shift=5.0),
     )
 
@@ -161,7 +225,13 @@ def tiny(tmp_path_factory):
     out = {}
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
-        for name, build in {"wan21": _wan21, "flf2v": _flf2v, "ti2v": _ti2v, "a14b": _a14b, "skyreels": _skyreels}.items():
+        for name, build in {
+            "wan21": _wan21,
+            "flf2v": _flf2v,
+            "ti2v": _ti2v,
+            "a14b": _a14b,
+            "skyreels": _skyreels,
+        }.items():
             pipe = build()
             pipe.set_progress_bar_config(disable=True)
             pipe.save_pretrained(root / name)
@@ -208,7 +278,12 @@ def test_cards_are_registered_truthfully():
 
     ti2v = ENGINES["wan2.2-ti2v-5b"].factory().card
     assert (ti2v.repo_id, ti2v.native_size, ti2v.fps, ti2v.frame_rule, ti2v.multiple) == (
-        "Wan-AI/Wan2.2-TI2V-5B-Diffusers", (1280, 704), 24.0, (4, 1), 32)
+        "Wan-AI/Wan2.2-TI2V-5B-Diffusers",
+        (1280, 704),
+        24.0,
+        (4, 1),
+        32,
+    )
     assert (ti2v.steps, ti2v.guidance, ti2v.licence, ti2v.end_frame) == (50, 5.0, "Apache-2.0", False)
     flf = ENGINES["wan2.1-flf2v-14b"]
     assert flf.end_frame and flf.factory().card.repo_id == "Wan-AI/Wan2.1-FLF2V-14B-720P-diffusers"
@@ -242,9 +317,18 @@ def test_ti2v_end_to_end(tiny, photos, tmp_path, monkeypatch):
     steps: list[tuple[int, int]] = []
     out = tmp_path / "ti2v.mp4"
     # 1 s at 10 fps asks for 10 frames; the model makes 24 fps and 4n+1 frames: 24 → 25.
-    clip = stillmotion.animate(photos["astronaut"], "waves rolling in", engine="wan2.2-ti2v-5b",
-                               model_path=tiny["ti2v"], duration=1, fps=10, last_image=photos["coffee"],
-                               output=out, on_progress=lambda i, n, _p: steps.append((i, n)), **REPRO)
+    clip = stillmotion.animate(
+        photos["astronaut"],
+        "waves rolling in",
+        engine="wan2.2-ti2v-5b",
+        model_path=tiny["ti2v"],
+        duration=1,
+        fps=10,
+        last_image=photos["coffee"],
+        output=out,
+        on_progress=lambda i, n, _p: steps.append((i, n)),
+        **REPRO,
+    )
     video = read_video(out)
     assert video.frames_thwc.shape == (25, 128, 128, 3) and clip.frame_count == 25
     assert (clip.width, clip.height, clip.fps) == (128, 128, 24.0) and video.fps == pytest.approx(24.0)
@@ -267,9 +351,17 @@ def test_ti2v_end_to_end(tiny, photos, tmp_path, monkeypatch):
 
     # variations=2 from seed 1: seeds 1 and 2. The first repeats the clip above (same seed →
     # bit-identical frames, through a second pipeline call); the second differs.
-    many = stillmotion.animate(photos["astronaut"], "waves rolling in", engine="wan2.2-ti2v-5b",
-                               model_path=tiny["ti2v"], duration=1, fps=10, variations=2,
-                               output=tmp_path / "var.mp4", **REPRO)
+    many = stillmotion.animate(
+        photos["astronaut"],
+        "waves rolling in",
+        engine="wan2.2-ti2v-5b",
+        model_path=tiny["ti2v"],
+        duration=1,
+        fps=10,
+        variations=2,
+        output=tmp_path / "var.mp4",
+        **REPRO,
+    )
     a, b = many.variations
     assert (a.seed, b.seed) == (1, 2)
     fa, fb = _frames(a), _frames(b)
@@ -282,9 +374,17 @@ def test_ti2v_end_to_end(tiny, photos, tmp_path, monkeypatch):
 def test_wan21_480p_end_to_end(tiny, photos, tmp_path, monkeypatch):
     seen = _spy(monkeypatch, wan)
     # 72×64 is not a multiple of 16: snapped (and logged); 1 s at 16 fps = 16 frames → 17 (4n+1).
-    clip = stillmotion.animate(photos["coffee"], "steam rising from the coffee", engine="wan2.1-i2v-14b-480p",
-                               model_path=tiny["wan21"], duration=1, fps=16, output=tmp_path / "w21.mp4",
-                               negative_prompt="blur", **dict(FAST, size="72x64"))
+    clip = stillmotion.animate(
+        photos["coffee"],
+        "steam rising from the coffee",
+        engine="wan2.1-i2v-14b-480p",
+        model_path=tiny["wan21"],
+        duration=1,
+        fps=16,
+        output=tmp_path / "w21.mp4",
+        negative_prompt="blur",
+        **dict(FAST, size="72x64"),
+    )
     frames = _frames(clip)
     assert frames.shape == (17, 64, 64, 3) and clip.fps == 16.0
     shot = clip.recipe["shot"]
@@ -296,9 +396,18 @@ def test_wan21_480p_end_to_end(tiny, photos, tmp_path, monkeypatch):
 
 def test_flf2v_takes_the_last_image(tiny, photos, tmp_path, monkeypatch):
     seen = _spy(monkeypatch, wan)
-    clip = stillmotion.animate(photos["astronaut"], "slow push in", engine="wan2.1-flf2v-14b",
-                               model_path=tiny["flf2v"], duration=1, fps=16, last_image=photos["coffee"],
-                               output=tmp_path / "flf.mp4", guidance_scale=4.0, **FAST)
+    clip = stillmotion.animate(
+        photos["astronaut"],
+        "slow push in",
+        engine="wan2.1-flf2v-14b",
+        model_path=tiny["flf2v"],
+        duration=1,
+        fps=16,
+        last_image=photos["coffee"],
+        output=tmp_path / "flf.mp4",
+        guidance_scale=4.0,
+        **FAST,
+    )
     assert _frames(clip).shape == (17, 64, 64, 3)
     assert not any("last-image" in w for w in clip.warnings), clip.warnings
     last = seen[0]["last_image"]
@@ -308,8 +417,16 @@ def test_flf2v_takes_the_last_image(tiny, photos, tmp_path, monkeypatch):
 
 def test_a14b_two_experts(tiny, photos, tmp_path, monkeypatch):
     seen = _spy(monkeypatch, wan)
-    clip = stillmotion.animate(photos["coffee"], "gentle wind", engine="wan2.2-i2v-a14b", model_path=tiny["a14b"],
-                               duration=1, fps=16, output=tmp_path / "a14b.mp4", **FAST)
+    clip = stillmotion.animate(
+        photos["coffee"],
+        "gentle wind",
+        engine="wan2.2-i2v-a14b",
+        model_path=tiny["a14b"],
+        duration=1,
+        fps=16,
+        output=tmp_path / "a14b.mp4",
+        **FAST,
+    )
     assert _frames(clip).shape == (17, 64, 64, 3)
     assert seen[0]["guidance_scale"] == seen[0]["guidance_scale_2"] == 3.5
     assert clip.recipe["shot"]["guidance_scale"] == 3.5
@@ -318,8 +435,16 @@ def test_a14b_two_experts(tiny, photos, tmp_path, monkeypatch):
 def test_skyreels_end_to_end(tiny, photos, tmp_path, monkeypatch):
     seen = _spy(monkeypatch, skyreels)
     # 24 fps, 1 s = 24 frames → 25.
-    clip = stillmotion.animate(photos["coffee"], "steam rising", engine="skyreels-v2-i2v",
-                               model_path=tiny["skyreels"], duration=1, fps=24, output=tmp_path / "sky.mp4", **FAST)
+    clip = stillmotion.animate(
+        photos["coffee"],
+        "steam rising",
+        engine="skyreels-v2-i2v",
+        model_path=tiny["skyreels"],
+        duration=1,
+        fps=24,
+        output=tmp_path / "sky.mp4",
+        **FAST,
+    )
     frames = _frames(clip)
     assert frames.shape == (25, 64, 64, 3) and clip.fps == 24.0
     shot = clip.recipe["shot"]
@@ -334,8 +459,16 @@ def test_skyreels_end_to_end(tiny, photos, tmp_path, monkeypatch):
 def test_cancel_between_steps_leaves_nothing(tiny, photos, tmp_path):
     out = tmp_path / "stop.mp4"
     with pytest.raises(stillmotion.Canceled):
-        stillmotion.animate(photos["coffee"], "waves", engine="wan2.2-ti2v-5b", model_path=tiny["ti2v"],
-                            duration=1, output=out, should_stop=lambda: True, **FAST)
+        stillmotion.animate(
+            photos["coffee"],
+            "waves",
+            engine="wan2.2-ti2v-5b",
+            model_path=tiny["ti2v"],
+            duration=1,
+            output=out,
+            should_stop=lambda: True,
+            **FAST,
+        )
     assert not out.exists() and not out.with_suffix(".json").exists()
     assert not [p for p in tmp_path.iterdir() if p.name.startswith("stop")]
 
@@ -343,14 +476,22 @@ def test_cancel_between_steps_leaves_nothing(tiny, photos, tmp_path):
 def test_missing_weights_say_how_to_get_them(photos, tmp_path, monkeypatch):
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(stillmotion.EngineUnavailable) as err:
-        stillmotion.animate(photos["coffee"], "waves", engine="wan2.2-ti2v-5b", duration=1,
-                            output=tmp_path / "none.mp4", **FAST)
+        stillmotion.animate(
+            photos["coffee"], "waves", engine="wan2.2-ti2v-5b", duration=1, output=tmp_path / "none.mp4", **FAST
+        )
     msg = str(err.value)
     assert "stillmotion download wan2.2-ti2v-5b" in msg and "--model-path" in msg and "\n" not in msg
     assert not (tmp_path / "none.mp4").exists()
     with pytest.raises(stillmotion.EngineUnavailable, match="not a folder"):
-        stillmotion.animate(photos["coffee"], "waves", engine="wan2.2-ti2v-5b", duration=1,
-                            model_path=tmp_path / "nowhere", output=tmp_path / "none.mp4", **FAST)
+        stillmotion.animate(
+            photos["coffee"],
+            "waves",
+            engine="wan2.2-ti2v-5b",
+            duration=1,
+            model_path=tmp_path / "nowhere",
+            output=tmp_path / "none.mp4",
+            **FAST,
+        )
 
 
 def test_missing_weights_cli_exit_3(photos, tmp_path, monkeypatch):
@@ -359,8 +500,23 @@ def test_missing_weights_cli_exit_3(photos, tmp_path, monkeypatch):
     from stillmotion.cli import app
 
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
-    res = CliRunner().invoke(app, ["animate", str(photos["coffee"]), "-p", "waves", "--engine", "skyreels-v2-i2v",
-                                   "--size", "64x64", "--duration", "1", "-o", str(tmp_path / "cli.mp4")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "animate",
+            str(photos["coffee"]),
+            "-p",
+            "waves",
+            "--engine",
+            "skyreels-v2-i2v",
+            "--size",
+            "64x64",
+            "--duration",
+            "1",
+            "-o",
+            str(tmp_path / "cli.mp4"),
+        ],
+    )
     assert res.exit_code == 3, res.output
     lines = [ln for ln in res.output.strip().splitlines() if ln.strip()]
     assert len(lines) == 1 and lines[0].startswith("error:") and "stillmotion download skyreels-v2-i2v" in lines[0]
@@ -368,7 +524,17 @@ def test_missing_weights_cli_exit_3(photos, tmp_path, monkeypatch):
 
 
 def test_fast_on_the_cpu_is_reported_not_silent(tiny, photos, tmp_path):
-    clip = stillmotion.animate(photos["astronaut"], "waves", engine="wan2.2-ti2v-5b", model_path=tiny["ti2v"],
-                               size="64x64", duration=1.0, fps=24, steps=2, seed=1, fast=True,
-                               output=tmp_path / "f.mp4")
+    clip = stillmotion.animate(
+        photos["astronaut"],
+        "waves",
+        engine="wan2.2-ti2v-5b",
+        model_path=tiny["ti2v"],
+        size="64x64",
+        duration=1.0,
+        fps=24,
+        steps=2,
+        seed=1,
+        fast=True,
+        output=tmp_path / "f.mp4",
+    )
     assert any("no effect on the CPU" in w for w in clip.warnings)

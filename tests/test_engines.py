@@ -46,8 +46,10 @@ def test_spec_gives_one_verdict_with_its_reason_and_fix(name):
     assert verdict.reason.strip() and "\n" not in verdict.reason + verdict.fix
     if verdict.state != "ready":
         assert verdict.fix.strip(), verdict
-    assert spec.available() == (verdict.runnable, "ready" if verdict.state == "ready" else
-                                f"{verdict.reason}; {verdict.fix}")
+    assert spec.available() == (
+        verdict.runnable,
+        "ready" if verdict.state == "ready" else f"{verdict.reason}; {verdict.fix}",
+    )
 
 
 @pytest.mark.parametrize("name", NAMES)
@@ -63,8 +65,9 @@ def test_prepare_returns_a_shot(name, small_scene):
     Shot has what api.run reads: size, frame count, fps, JSON-ready info, warnings, words."""
     spec = ENGINES[name]
     plan = parse_prompt("slow push-in") if spec.takes_plan else None
-    job = RenderJob(scene=small_scene, size=(96, 64), frame_count=24, fps=24.0, seed=1, plan=plan,
-                    prompt="slow push-in")
+    job = RenderJob(
+        scene=small_scene, size=(96, 64), frame_count=24, fps=24.0, seed=1, plan=plan, prompt="slow push-in"
+    )
     shot = spec.factory().prepare(job)
     assert isinstance(shot, Shot) and shot.progress in ("frame", "step")
     w, h = shot.size
@@ -82,11 +85,21 @@ def test_engine_rows_are_json_ready():
     assert [r["name"] for r in rows] == NAMES
     assert json.loads(json.dumps(rows)) == rows
     for row in rows:
-        assert {"name", "family", "summary", "runs_on", "takes_plan", "capabilities", "needs", "licence",
-                "availability"} <= set(row)
+        assert {
+            "name",
+            "family",
+            "summary",
+            "runs_on",
+            "takes_plan",
+            "capabilities",
+            "needs",
+            "licence",
+            "availability",
+        } <= set(row)
         assert {"state", "label", "runnable", "reason", "fix"} == set(row["availability"])
-        assert {"camera_control", "loop", "end_frame", "audio", "max_duration_s", "native_size",
-                "native_fps"} <= set(row["capabilities"])
+        assert {"camera_control", "loop", "end_frame", "audio", "max_duration_s", "native_size", "native_fps"} <= set(
+            row["capabilities"]
+        )
 
 
 def test_the_verdict_says_what_a_diffusion_engine_lacks_here(tmp_path, monkeypatch):
@@ -117,15 +130,25 @@ def test_get_engine_takes_any_case_and_names_the_choices():
 
 
 def test_diffusion_options_default_to_the_request():
-    request = AnimateRequest.build(image="x.png")
-    assert base.DiffusionOptions() == base.DiffusionOptions.from_request(request)
+    """The diffusion family's options live in its own folder; their defaults are AnimateRequest's
+    and its specs build them for the job (the contract itself knows no family's options)."""
+    from stillmotion.engines.diffusion.common import DiffusionOptions
+
+    request = AnimateRequest.build(image="x.png", steps=7)
+    assert DiffusionOptions() == DiffusionOptions.from_request(AnimateRequest.build(image="x.png"))
+    assert ENGINES["wan2.2-ti2v-5b"].job_options(request) == DiffusionOptions(steps=7)
+    assert ENGINES["living"].job_options(request) is None
+    assert not hasattr(base, "DiffusionOptions")
 
 
 def test_api_does_no_duck_typing():
     """api.run talks to engines through the contract only: no hasattr/getattr in api.py."""
     tree = ast.parse((Path(stillmotion.__file__).parent / "api.py").read_text())
-    calls = [n.func.id for n in ast.walk(tree)
-             if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("hasattr", "getattr")]
+    calls = [
+        n.func.id
+        for n in ast.walk(tree)
+        if isinstance(n, ast.Call) and isinstance(n.func, ast.Name) and n.func.id in ("hasattr", "getattr")
+    ]
     assert calls == []
 
 
@@ -133,5 +156,6 @@ def test_render_job_checks_its_inputs(small_scene):
     with pytest.raises(ValueError, match="frame_count"):
         RenderJob(scene=small_scene, size=(96, 64), frame_count=1, fps=24.0, seed=0)
     with pytest.raises(ValueError, match="mask must be H×W"):
-        RenderJob(scene=small_scene, size=(96, 64), frame_count=2, fps=24.0, seed=0,
-                  mask=np.zeros((4, 4, 3), np.float32))
+        RenderJob(
+            scene=small_scene, size=(96, 64), frame_count=2, fps=24.0, seed=0, mask=np.zeros((4, 4, 3), np.float32)
+        )

@@ -45,11 +45,14 @@ def test_flicker_scores_worse(clips, photos):
     assert bad.score < good.score - 0.1
 
 
-@pytest.mark.parametrize(("name", "prompt", "move"), [
-    ("pan", "pan right", "pan-right"),
-    ("static", "static camera", "static"),
-    ("push", "slow push-in", "push-in"),
-])
+@pytest.mark.parametrize(
+    ("name", "prompt", "move"),
+    [
+        ("pan", "pan right", "pan-right"),
+        ("static", "static camera", "static"),
+        ("push", "slow push-in", "push-in"),
+    ],
+)
 def test_camera_move_and_plan_match(clips, name, prompt, move):
     ev = evaluate_clip(clips[name], prompt=prompt)
     assert ev.camera_move == move
@@ -80,8 +83,19 @@ def test_metrics_dict_and_summary(clips, photos):
     ev = evaluate_clip(clips["pan"], source=photos["chelsea"], prompt="pan right")
     assert isinstance(ev, Evaluation) and all(isinstance(m, Metric) for m in ev.metrics)
     names = {m.name for m in ev.metrics}
-    assert {"fidelity_psnr", "fidelity_ssim", "drift", "flicker", "dynamic_degree", "jerk",
-            "camera_move", "plan_match", "loop_seam", "frame_quality", "blockiness"} <= names
+    assert {
+        "fidelity_psnr",
+        "fidelity_ssim",
+        "drift",
+        "flicker",
+        "dynamic_degree",
+        "jerk",
+        "camera_move",
+        "plan_match",
+        "loop_seam",
+        "frame_quality",
+        "blockiness",
+    } <= names
     assert all(m.verdict in {"good", "fair", "poor"} for m in ev.metrics)
     assert 0.0 <= ev.score <= 1.0
     assert ev.metric("drift").value < 0.3
@@ -89,8 +103,12 @@ def test_metrics_dict_and_summary(clips, photos):
     assert "BRISQUE" in ev.metric("frame_quality").meaning
     d = json.loads(json.dumps(ev.to_dict()))
     assert d["camera_move"] == "pan-right" and len(d["metrics"]) == len(ev.metrics)
-    assert d["metrics"]["flicker"] == {"value": ev.metric("flicker").value, "unit": "grey levels",
-                                       "verdict": ev.metric("flicker").verdict, "meaning": ev.metric("flicker").meaning}
+    assert d["metrics"]["flicker"] == {
+        "value": ev.metric("flicker").value,
+        "unit": "grey levels",
+        "verdict": ev.metric("flicker").verdict,
+        "meaning": ev.metric("flicker").meaning,
+    }
     assert "rank" not in d and "of" not in d
     ranked = ev.to_dict(rank=2, of=3)
     assert (ranked["rank"], ranked["of"], ranked["score"]) == (2, 3, d["score"])
@@ -122,8 +140,9 @@ def _face_clip(path, rgb, warp_face: bool):
                 # Lower face (below the eyes, around the astronaut's mouth and chin) pulled down and sideways.
                 cx, cy, r = 0.46 * w, 0.32 * h, 0.12 * w
                 wgt = np.exp(-((gx - cx) ** 2 + (gy - cy) ** 2) / (2 * r * r)).astype(np.float32)
-                frame = cv2.remap(frame, gx - 10 * t * wgt, gy - 14 * t * wgt, cv2.INTER_LINEAR,
-                                  borderMode=cv2.BORDER_REFLECT)
+                frame = cv2.remap(
+                    frame, gx - 10 * t * wgt, gy - 14 * t * wgt, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT
+                )
             wr.write(frame)
 
 
@@ -175,7 +194,9 @@ def _eval_golden():
     import importlib.util
     from pathlib import Path
 
-    spec = importlib.util.spec_from_file_location("make_eval_golden", Path(__file__).parent / "data" / "make_eval_golden.py")
+    spec = importlib.util.spec_from_file_location(
+        "make_eval_golden", Path(__file__).parent / "data" / "make_eval_golden.py"
+    )
     assert spec is not None and spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from stillmotion.errors import InputError
-from stillmotion.plan.lint import KINDS, VOCABULARY, _MOVE_PHRASE, lint_prompt
+from stillmotion.plan.lint import _MOVE_PHRASE, KINDS, VOCABULARY, lint_prompt
 from stillmotion.plan.motion import Move
 from stillmotion.plan.prompt import parse_prompt
 
@@ -15,37 +15,69 @@ FACE = (0.5, 0.4)
 
 # (weak prompt, the warning it must get, its strong partner, the photo both are for)
 PAIRS = [
-    ("A beautiful woman at the beach", "scene-description",
-     "hair gently blowing in a sea breeze, waves rolling softly in the background", {}),
+    (
+        "A beautiful woman at the beach",
+        "scene-description",
+        "hair gently blowing in a sea breeze, waves rolling softly in the background",
+        {},
+    ),
     ("make it move", "vague", "slow push-in", {}),
-    ("a sunset over the ocean", "scene-description",
-     "clouds drifting slowly from left to right, waves rolling in from the right", {}),
+    (
+        "a sunset over the ocean",
+        "scene-description",
+        "clouds drifting slowly from left to right, waves rolling in from the right",
+        {},
+    ),
     ("cinematic", "vague", "slow dolly-in, shallow depth of field", {}),
-    ("pan left zoom in orbit right tilt up clouds waves grass hair blinking smile", "too-many-motions",
-     "slow pan left, clouds drifting slowly from left to right", {}),
+    (
+        "pan left zoom in orbit right tilt up clouds waves grass hair blinking smile",
+        "too-many-motions",
+        "slow pan left, clouds drifting slowly from left to right",
+        {},
+    ),
     ("animate this", "vague", "waves rolling in from the right, slow push-in", {"kind": "landscape"}),
     ("bring it to life", "vague", "natural blinks, subtle breathing", {"faces": 1, "kind": "portrait"}),
     ("static camera, pan left", "contradiction", "static camera, only the background in motion", {}),
     ("zoom in then zoom out", "contradiction", "slow zoom in", {}),
     ("waves crashing", "missing-element", "clouds drifting slowly from left to right", {"elements": ["sky"]}),
     ("natural blinks, subtle breathing", "missing-element", "slow pan from left to right", {"faces": 0}),
-    ("a cup of coffee on a wooden table", "scene-description", "steam rising from the cup",
-     {"elements": ["steam"], "kind": "product"}),
+    (
+        "a cup of coffee on a wooden table",
+        "scene-description",
+        "steam rising from the cup",
+        {"elements": ["steam"], "kind": "product"},
+    ),
     ("epic", "vague", "slow orbit right around the product", {"kind": "product"}),
     ("snow falling", "unsupported", "grass swaying gently in the wind", {}),
 ]
 
 # Prompts of every kind, for the properties every suggestion must have.
 CORPUS = [p for pair in PAIRS for p in (pair[0], pair[2])] + [
-    "", "pan left", "the camera pans left, waves", "A beautiful woman at the beach, slow push-in",
-    "clouds drifting left, mist drifting right", "slow push-in toward the face, natural blinks",
-    "orbit right, waves crashing, hair blowing, grass swaying, clouds racing", "make it move, epic, 4k",
-    "a woman talking", "fire crackling, slow push-in", "waterfall in a forest", "a lake at dawn",
-    "hair blowing from the left, grass swaying from the right", "only the background in motion",
+    "",
+    "pan left",
+    "the camera pans left, waves",
+    "A beautiful woman at the beach, slow push-in",
+    "clouds drifting left, mist drifting right",
+    "slow push-in toward the face, natural blinks",
+    "orbit right, waves crashing, hair blowing, grass swaying, clouds racing",
+    "make it move, epic, 4k",
+    "a woman talking",
+    "fire crackling, slow push-in",
+    "waterfall in a forest",
+    "a lake at dawn",
+    "hair blowing from the left, grass swaying from the right",
+    "only the background in motion",
 ]
-PHOTOS = [{}, {"elements": ["sky"]}, {"elements": ["water", "sky"], "kind": "landscape"},
-          {"faces": 0, "kind": "architecture"}, {"faces": 1, "elements": ["hair"], "kind": "portrait"},
-          {"elements": ["steam"], "faces": 0, "kind": "product"}, {"kind": "text"}, {"kind": "crowd"}]
+PHOTOS = [
+    {},
+    {"elements": ["sky"]},
+    {"elements": ["water", "sky"], "kind": "landscape"},
+    {"faces": 0, "kind": "architecture"},
+    {"faces": 1, "elements": ["hair"], "kind": "portrait"},
+    {"elements": ["steam"], "faces": 0, "kind": "product"},
+    {"kind": "text"},
+    {"kind": "crowd"},
+]
 
 
 def warnings(report) -> list[str]:
@@ -184,7 +216,7 @@ def test_every_vocabulary_phrase_is_fully_understood(group):
         plan = parse_prompt(phrase, face=FACE)
         assert not plan.unused, (phrase, plan.unused)
         assert not plan.conflicts, (phrase, plan.conflicts)
-        assert plan.camera and not plan.defaulted or plan.elements or plan.portrait or plan.static, phrase
+        assert (plan.camera and not plan.defaulted) or plan.elements or plan.portrait or plan.static, phrase
         assert warnings(lint_prompt(phrase)) == [], (phrase, lint_prompt(phrase).summary())
 
 
@@ -231,9 +263,18 @@ def test_bad_arguments_are_named():
 
 
 # Prompts whose coaching, for the living engine, speaks of what it renders, defaults or cannot render.
-LIVING_ADVICE = ["snow falling", "slow push-in, fire crackling", "a woman talking", "pan left",
-                 "clouds drifting across the sky", "waves", "make it move", "A beautiful woman at the beach",
-                 "sparkles while the camera pans left", "she laughs, rain falling"]
+LIVING_ADVICE = [
+    "snow falling",
+    "slow push-in, fire crackling",
+    "a woman talking",
+    "pan left",
+    "clouds drifting across the sky",
+    "waves",
+    "make it move",
+    "A beautiful woman at the beach",
+    "sparkles while the camera pans left",
+    "she laughs, rain falling",
+]
 
 
 @pytest.mark.parametrize("photo", PHOTOS[:5], ids=[json.dumps(p) for p in PHOTOS[:5]])
@@ -250,9 +291,11 @@ def test_raw_prompt_engines_keep_the_engine_neutral_advice():
     assert lint_prompt("snow falling").lints[0].code == "unsupported"  # the living engine's own coaching
     raw = lint_prompt("slow push-in, fire crackling", takes_plan=False)
     assert [lint.code for lint in raw.lints] == ["ok"] and "fire crackling" in raw.lints[0].message
-    for prompt, code in [("make it move", "vague"), ("A beautiful woman at the beach", "scene-description"),
-                         ("pan left zoom in orbit right tilt up clouds waves grass hair blinking smile",
-                          "too-many-motions")]:
+    for prompt, code in [
+        ("make it move", "vague"),
+        ("A beautiful woman at the beach", "scene-description"),
+        ("pan left zoom in orbit right tilt up clouds waves grass hair blinking smile", "too-many-motions"),
+    ]:
         assert code in warnings(lint_prompt(prompt, takes_plan=False)), prompt
     static = lint_prompt("static camera, pan left", takes_plan=False)
     (lint,) = [x for x in static.lints if x.code == "contradiction"]

@@ -9,11 +9,11 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import mean_flow
 from PIL import Image
 from typer.testing import CliRunner
 
 import stillmotion
+from conftest import mean_flow
 from stillmotion.cli import app
 from stillmotion.image import load_image
 from stillmotion.scene import Scene
@@ -95,8 +95,14 @@ def test_clouds_drift_the_way_the_prompt_says(photos):
 
 
 def test_foliage_sways_without_drifting(photos, tmp_path):
-    clip, frames = _clip(photos["china"], "static camera, trees swaying in the wind", tmp_path, "trees",
-                         motion_strength=1.0, duration=4.0)
+    clip, frames = _clip(
+        photos["china"],
+        "static camera, trees swaying in the wind",
+        tmp_path,
+        "trees",
+        motion_strength=1.0,
+        duration=4.0,
+    )
     trees = _region_in_view(clip, photos["china"], "vegetation") > 0.8
     assert trees.mean() > 0.05
     motion = _motion(frames)
@@ -120,8 +126,9 @@ def test_static_camera_background_only_has_no_global_motion(photos, tmp_path):
 
 
 def test_camera_and_elements_combine(photos, tmp_path):
-    clip, frames = _clip(photos["china"], "slow pan right, water flowing to the left", tmp_path, "both",
-                         motion_strength=1.0)
+    clip, frames = _clip(
+        photos["china"], "slow pan right, water flowing to the left", tmp_path, "both", motion_strength=1.0
+    )
     assert [c["move"] for c in clip.recipe["plan"]["camera"]] == ["pan-right"]
     assert [e["element"] for e in clip.recipe["plan"]["elements"]] == ["water"]
     flow = mean_flow(frames[0], frames[-1])
@@ -134,8 +141,14 @@ def test_camera_and_elements_combine(photos, tmp_path):
 
 
 def test_element_loop_closes(photos, tmp_path):
-    clip, frames = _clip(photos["china"], "static camera, waves, clouds drifting, trees swaying", tmp_path, "loop",
-                         loop=True, motion_strength=1.0)
+    _, frames = _clip(
+        photos["china"],
+        "static camera, waves, clouds drifting, trees swaying",
+        tmp_path,
+        "loop",
+        loop=True,
+        motion_strength=1.0,
+    )
     f = frames.astype(np.int16)
     steps = [np.abs(f[i + 1] - f[i]).mean() for i in range(len(f) - 1)]
     seam = np.abs(f[0] - f[-1]).mean()
@@ -163,11 +176,17 @@ def test_freeze_mask_holds_still(photos, tmp_path):
     still = load_image(photos["china"])
     w, h = still.size
     freeze = np.zeros((h, w), np.uint8)
-    freeze[:, : 440] = 255  # the lake's left part never moves
+    freeze[:, :440] = 255  # the lake's left part never moves
     fpath = tmp_path / "freeze.png"
     Image.fromarray(freeze).save(fpath)
-    clip, frames = _clip(photos["china"], "static camera, water flowing to the left, clouds drifting",
-                         tmp_path, "frz", freeze=fpath, size="384x256")
+    clip, frames = _clip(
+        photos["china"],
+        "static camera, water flowing to the left, clouds drifting",
+        tmp_path,
+        "frz",
+        freeze=fpath,
+        size="384x256",
+    )
     motion = _motion(frames)
     fr = clip.recipe["shot"]["framing"]
     split = int((440 - fr["centre_px"][0]) / fr["photo_pixels_per_output_pixel"] + (clip.width - 1) / 2)
@@ -182,8 +201,9 @@ def test_freeze_mask_holds_still(photos, tmp_path):
 
 
 def test_steam_wisps_rise_over_the_cup(photos, tmp_path):
-    clip, frames = _clip(photos["coffee"], "steam rising from the cup, static camera", tmp_path, "steam",
-                         size="300x200")
+    clip, frames = _clip(
+        photos["coffee"], "steam rising from the cup, static camera", tmp_path, "steam", size="300x200"
+    )
     steam = _region_in_view(clip, photos["coffee"], "steam")
     assert steam.max() > 0.5
     change = np.abs(frames.astype(int) - frames[0].astype(int)).mean(axis=(0, 3))
@@ -191,20 +211,49 @@ def test_steam_wisps_rise_over_the_cup(photos, tmp_path):
 
 
 def test_missing_element_is_reported(photos, tmp_path):
-    clip, _ = _clip(photos["coffee"], "waves rolling in, static camera", tmp_path, "nowater", size="300x200",
-                    duration=1.0)
+    clip, _ = _clip(
+        photos["coffee"], "waves rolling in, static camera", tmp_path, "nowater", size="300x200", duration=1.0
+    )
     assert any("no water region was found" in w for w in clip.warnings)
 
 
 def test_mask_of_the_wrong_size_is_one_clear_line(photos, tmp_path):
     bad = tmp_path / "m.png"
     Image.fromarray(np.full((10, 10), 255, np.uint8)).save(bad)
-    res = CliRunner().invoke(app, ["animate", str(photos["china"]), "-p", "water flowing", "--mask", str(bad),
-                                   "--size", SIZE, "--duration", "1", "-o", str(tmp_path / "x.mp4")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "animate",
+            str(photos["china"]),
+            "-p",
+            "water flowing",
+            "--mask",
+            str(bad),
+            "--size",
+            SIZE,
+            "--duration",
+            "1",
+            "-o",
+            str(tmp_path / "x.mp4"),
+        ],
+    )
     assert res.exit_code == 2 and res.output.count("\n") == 1 and "--mask" in res.output, res.output
     assert not (tmp_path / "x.mp4").exists()
-    res = CliRunner().invoke(app, ["animate", str(photos["china"]), "--freeze", str(tmp_path / "none.png"),
-                                   "--size", SIZE, "--duration", "1", "-o", str(tmp_path / "x.mp4")])
+    res = CliRunner().invoke(
+        app,
+        [
+            "animate",
+            str(photos["china"]),
+            "--freeze",
+            str(tmp_path / "none.png"),
+            "--size",
+            SIZE,
+            "--duration",
+            "1",
+            "-o",
+            str(tmp_path / "x.mp4"),
+        ],
+    )
     assert res.exit_code == 2 and "--freeze" in res.output
 
 
@@ -216,8 +265,15 @@ def test_user_mask_moves_fabric_where_painted(photos, tmp_path):
     mask[300:500, 50:250] = 255  # the orange suit, lower left
     mpath = tmp_path / "suit.png"
     Image.fromarray(mask).save(mpath)
-    clip, frames = _clip(photos["astronaut"], "static camera, fabric rippling in the wind", tmp_path, "fabric",
-                         mask=mpath, size="256x256", motion_strength=1.0)
+    _, frames = _clip(
+        photos["astronaut"],
+        "static camera, fabric rippling in the wind",
+        tmp_path,
+        "fabric",
+        mask=mpath,
+        size="256x256",
+        motion_strength=1.0,
+    )
     motion = _motion(frames)
     s = 256 / 512
     inside = motion[int(340 * s) : int(460 * s), int(90 * s) : int(210 * s)]

@@ -5,9 +5,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import mean_flow
 
 import stillmotion
+from conftest import mean_flow
 from stillmotion.engines.base import RenderJob
 from stillmotion.engines.living import LivingEngine
 from stillmotion.engines.living.camera import CameraPath, Geometry, ease_trapezoid
@@ -29,8 +29,7 @@ def test_no_frame_samples_outside_the_photo(photos, move, loop):
     image, which lies inside the photo: no black, mirrored or smeared borders."""
     scene = Scene(load_image(photos["china"]).rgb)
     plan = MotionPlan(camera=[CameraMove(move, 2.0, None)], loop=loop)
-    shot = LivingEngine().prepare(RenderJob(scene=scene, size=(320, 212), frame_count=24, fps=24.0, seed=3,
-                                            plan=plan))
+    shot = LivingEngine().prepare(RenderJob(scene=scene, size=(320, 212), frame_count=24, fps=24.0, seed=3, plan=plan))
     r = shot.renderer
     h, w = r.rgb.shape[:2]
     fr = shot.framing
@@ -49,7 +48,13 @@ def test_loop_ends_where_it_began(photos, tmp_path):
     seams = {}
     for loop in (True, False):
         clip = stillmotion.animate(
-            photos["china"], "slow orbit right", loop=loop, size="320x212", duration=2, fps=12, seed=1,
+            photos["china"],
+            "slow orbit right",
+            loop=loop,
+            size="320x212",
+            duration=2,
+            fps=12,
+            seed=1,
             output=tmp_path / f"l{loop}.mp4",
         )
         f = read_video(clip.path).frames_thwc.astype(np.int16)
@@ -160,7 +165,13 @@ def test_disocclusion_is_filled_from_the_background_side():
 
 def test_variations_write_numbered_seeds_and_a_contact_sheet(photos, tmp_path):
     clip = stillmotion.animate(
-        photos["coffee"], "slow push-in", variations=3, seed=10, size="256x170", duration=1, fps=8,
+        photos["coffee"],
+        "slow push-in",
+        variations=3,
+        seed=10,
+        size="256x170",
+        duration=1,
+        fps=8,
         output=tmp_path / "cup.mp4",
     )
     assert [c.seed for c in clip.variations] == [10, 11, 12]
@@ -176,8 +187,9 @@ def test_variations_write_numbered_seeds_and_a_contact_sheet(photos, tmp_path):
 def test_pan_flow_is_smooth_without_shimmer(photos, tmp_path):
     """Fine texture pans sub-pixel smoothly: frame-to-frame flow in the middle
     third is uniform (no jumps between integer positions)."""
-    clip = stillmotion.animate(photos["chelsea"], "very slow pan left", size="320x212", duration=2, fps=12, seed=2,
-                               output=tmp_path / "p.mp4")
+    clip = stillmotion.animate(
+        photos["chelsea"], "very slow pan left", size="320x212", duration=2, fps=12, seed=2, output=tmp_path / "p.mp4"
+    )
     f = read_video(clip.path).frames_thwc
     n = len(f)
     steps = [float(np.median(mean_flow(f[i], f[i + 1])[..., 0])) for i in range(n // 3, 2 * n // 3)]
@@ -187,8 +199,9 @@ def test_pan_flow_is_smooth_without_shimmer(photos, tmp_path):
 
 def _sharpness_wobble(frames) -> float:
     """Frame-to-frame change of sharpness (Laplacian variance) around its 9-frame trend, in %."""
-    e = np.array([cv2.Laplacian(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32), cv2.CV_32F).var()
-                  for x in frames])
+    e = np.array(
+        [cv2.Laplacian(cv2.cvtColor(x, cv2.COLOR_RGB2GRAY).astype(np.float32), cv2.CV_32F).var() for x in frames]
+    )
     trend = np.convolve(e, np.ones(9) / 9, mode="same")
     r = (e[5:-5] - trend[5:-5]) / trend[5:-5]
     return float(r.std() * 100)

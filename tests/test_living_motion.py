@@ -10,9 +10,9 @@ from __future__ import annotations
 import cv2
 import numpy as np
 import pytest
-from conftest import mean_flow, psnr
 
 import stillmotion
+from conftest import mean_flow, psnr
 from stillmotion.image import load_image
 from stillmotion.plan.motion import Move
 from stillmotion.scene import Scene
@@ -75,7 +75,7 @@ TRANSLATIONS = [
 
 @pytest.mark.parametrize("prompt,check", TRANSLATIONS, ids=[t[0] for t in TRANSLATIONS])
 def test_lateral_moves_go_the_cinematographers_way(photos, tmp_path, prompt, check):
-    clip, frames = _render(photos["china"], prompt, tmp_path, prompt.replace(" ", "_"))
+    _clip, frames = _render(photos["china"], prompt, tmp_path, prompt.replace(" ", "_"))
     flow = mean_flow(frames[0], frames[-1])
     dx, dy = float(np.median(flow[..., 0])), float(np.median(flow[..., 1]))
     assert check(dx, dy), f"{prompt}: median flow dx={dx:.2f}, dy={dy:.2f}"
@@ -86,7 +86,7 @@ def test_lateral_moves_go_the_cinematographers_way(photos, tmp_path, prompt, che
     [("slow push-in", 1), ("pull back", -1), ("zoom in", 1), ("zoom out", -1)],
 )
 def test_push_pull_and_zoom_scale_the_view(photos, tmp_path, prompt, sign):
-    clip, frames = _render(photos["china"], prompt, tmp_path, prompt.replace(" ", "_"))
+    _clip, frames = _render(photos["china"], prompt, tmp_path, prompt.replace(" ", "_"))
     div = _divergence(mean_flow(frames[0], frames[-1]))
     assert div * sign > 1.0, f"{prompt}: divergence {div:.2f}"
 
@@ -143,8 +143,9 @@ def test_orbit_swings_near_and_far_opposite_ways(photos, tmp_path, prompt, sign)
     assert rel * sign > 0.5, f"{prompt}: far − near dx = {rel:.2f} px"
 
 
-@pytest.mark.parametrize("prompt,move,sign", [("dolly zoom", Move.dolly_zoom_in, 1),
-                                              ("reverse dolly zoom", Move.dolly_zoom_out, -1)])
+@pytest.mark.parametrize(
+    "prompt,move,sign", [("dolly zoom", Move.dolly_zoom_in, 1), ("reverse dolly zoom", Move.dolly_zoom_out, -1)]
+)
 def test_dolly_zoom_holds_the_subject_and_moves_the_background(photos, tmp_path, prompt, move, sign):
     """Vertigo: the far background grows relative to the near subject; the reverse shrinks it."""
     still = load_image(photos["motorcycle"])
@@ -166,7 +167,7 @@ def test_dolly_zoom_holds_the_subject_and_moves_the_background(photos, tmp_path,
 @pytest.mark.parametrize("prompt,sign", [("camera rolls clockwise", -1), ("dutch angle counter-clockwise", 1)])
 def test_roll_rotates_the_view(photos, tmp_path, prompt, sign):
     """Rolling the camera clockwise turns the picture counter-clockwise on screen."""
-    clip, frames = _render(photos["china"], prompt, tmp_path, "roll", motion_strength=1.0)
+    _clip, frames = _render(photos["china"], prompt, tmp_path, "roll", motion_strength=1.0)
     curl = _curl(mean_flow(frames[0], frames[-1]))
     assert curl * sign > 0.5, f"{prompt}: curl {curl:.2f}"
 
@@ -215,8 +216,9 @@ def test_first_frame_is_the_source_framing(photos, tmp_path):
 
 def test_toward_the_face_aims_at_the_face(photos, tmp_path):
     """A push-in "toward the face" brings the astronaut's face toward the centre."""
-    clip, frames = _render(photos["astronaut"], "subtle zoom toward the face", tmp_path, "face", size="256x256",
-                           motion_strength=1.0)
+    clip, frames = _render(
+        photos["astronaut"], "subtle zoom toward the face", tmp_path, "face", size="256x256", motion_strength=1.0
+    )
     scene = Scene(load_image(photos["astronaut"]).rgb)
     x, y, w, h = scene.faces[0]
     assert clip.recipe["plan"]["target_word"] == "face"

@@ -70,18 +70,28 @@ def test_a_preset_fills_only_what_was_not_given():
     assert {p.value for p in Preset} == set(PRESETS) and all(p.label for p in Preset)
 
 
-@pytest.mark.parametrize("args,line", [
-    (["--resolution", "4k"], "error: --resolution '4k' is not valid: use one of 480p, 720p, 1080p"),
-    (["--aspect", "3:2"], "error: --aspect '3:2' is not valid: use one of 16:9, 9:16, 1:1, 4:5, source"),
-    (["--duration", "abc"], "error: --duration 'abc' is not a number: use a value in 1..30"),
-    (["--duration", "31"], "error: --duration '31' is out of range: use a value in 1..30"),
-    (["--seed", "1.5"], "error: --seed '1.5' is not a whole number: use one in 0..4294967295"),
-    (["--memory", "lots"], "error: --memory 'lots' is not valid: use one of auto, full, model-offload, group-offload, "
-                           "sequential"),
-])
+@pytest.mark.parametrize(
+    "args,line",
+    [
+        (["--resolution", "4k"], "error: --resolution '4k' is not valid: use one of 480p, 720p, 1080p"),
+        (["--aspect", "3:2"], "error: --aspect '3:2' is not valid: use one of 16:9, 9:16, 1:1, 4:5, source"),
+        (["--duration", "abc"], "error: --duration 'abc' is not a number: use a value in 1..30"),
+        (["--duration", "31"], "error: --duration '31' is out of range: use a value in 1..30"),
+        (["--seed", "1.5"], "error: --seed '1.5' is not a whole number: use one in 0..4294967295"),
+        (
+            ["--memory", "lots"],
+            "error: --memory 'lots' is not valid: use one of auto, full, model-offload, group-offload, sequential",
+        ),
+    ],
+)
 def test_bad_values_give_the_flag_the_value_and_the_fix(tmp_path, photos, args, line):
-    proc = subprocess.run([sys.executable, "-m", "stillmotion.cli", "animate", str(photos["coffee"]), *args],
-                          capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    proc = subprocess.run(
+        [sys.executable, "-m", "stillmotion.cli", "animate", str(photos["coffee"]), *args],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert (proc.returncode, proc.stderr, proc.stdout) == (2, line + "\n", "")
     assert list(tmp_path.iterdir()) == []
 
@@ -139,7 +149,13 @@ def test_options_document_serves_fields_presets_and_engines(client):
     assert list(fields) == [o.name for o in api]
     d = fields["duration"]
     assert (d["type"], d["default"], d["minimum"], d["maximum"], d["unit"], d["group"]) == (
-        "number", 5.0, 1.0, 30.0, "s", "clip")
+        "number",
+        5.0,
+        1.0,
+        30.0,
+        "s",
+        "clip",
+    )
     assert d["description"] == AnimateRequest.model_fields["duration"].description
     assert fields["resolution"]["enum"] == ["480p", "720p", "1080p"] and fields["resolution"]["default"] == "720p"
     assert fields["aspect"]["labels"]["source"] and fields["seed"]["nullable"] is True
@@ -150,17 +166,26 @@ def test_options_document_serves_fields_presets_and_engines(client):
 
 
 def test_http_and_cli_word_a_bad_value_the_same(client, photos, tmp_path):
-    r = client.post("/v1/jobs", files={"image": ("c.png", photos["coffee"].read_bytes(), "image/png")},
-                    data={"aspect": "3:2"})
-    proc = subprocess.run([sys.executable, "-m", "stillmotion.cli", "animate", str(photos["coffee"]), "--aspect",
-                           "3:2"], capture_output=True, text=True, cwd=tmp_path, timeout=120)
+    r = client.post(
+        "/v1/jobs", files={"image": ("c.png", photos["coffee"].read_bytes(), "image/png")}, data={"aspect": "3:2"}
+    )
+    proc = subprocess.run(
+        [sys.executable, "-m", "stillmotion.cli", "animate", str(photos["coffee"]), "--aspect", "3:2"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        timeout=120,
+    )
     assert r.status_code == 400 and proc.returncode == 2
     assert "error: " + r.json()["error"] == proc.stderr.strip()
 
 
 def test_http_preset_fills_what_the_form_did_not_send(client, photos):
-    r = client.post("/v1/jobs", files={"image": ("c.png", photos["coffee"].read_bytes(), "image/png")},
-                    data={"preset": "x", "loop": "true", "seed": "5"})
+    r = client.post(
+        "/v1/jobs",
+        files={"image": ("c.png", photos["coffee"].read_bytes(), "image/png")},
+        data={"preset": "x", "loop": "true", "seed": "5"},
+    )
     assert r.status_code == 201, r.text
     req = r.json()["request"]
     assert (req["aspect"], req["duration"], req["loop"], req["seed"]) == ("16:9", 6.0, True, 5)

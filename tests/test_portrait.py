@@ -94,8 +94,9 @@ def test_blinks_close_and_reopen_both_eyes(photos, hopper, tmp_path, which):
 def test_head_stays_within_a_few_degrees_and_the_face_stays_itself(photos, tmp_path):
     from skimage.metrics import structural_similarity
 
-    clip, frames = _clip(photos["astronaut"], "a slight head tilt, natural breathing, static camera",
-                         tmp_path, "tilt", size="320x320")
+    _, frames = _clip(
+        photos["astronaut"], "a slight head tilt, natural breathing, static camera", tmp_path, "tilt", size="320x320"
+    )
     rolls = []
     for f in frames[::3]:
         lm = detect_landmarks(f, detect_faces(f))
@@ -128,8 +129,9 @@ def test_without_landmarks_the_fallback_breathes_and_sways(photos, tmp_path, mon
     from stillmotion.scene import _CACHE
 
     _CACHE.clear()
-    clip, frames = _clip(photos["astronaut"], "portrait comes to life, static camera", tmp_path, "fallback",
-                         duration=2.0)
+    clip, frames = _clip(
+        photos["astronaut"], "portrait comes to life, static camera", tmp_path, "fallback", duration=2.0
+    )
     info = clip.recipe["shot"]["portrait"]
     assert info["method"] == "face boxes (Haar cascades)"
     assert info["blinks_s"] == []
@@ -140,8 +142,9 @@ def test_without_landmarks_the_fallback_breathes_and_sways(photos, tmp_path, mon
 
 
 def test_no_face_warns_and_the_rest_runs(photos, tmp_path):
-    clip, frames = _clip(photos["china"], "natural blinks, slow push-in", tmp_path, "noface", size="384x256",
-                         duration=1.0)
+    clip, frames = _clip(
+        photos["china"], "natural blinks, slow push-in", tmp_path, "noface", size="384x256", duration=1.0
+    )
     assert any("no face was found" in w for w in clip.warnings)
     assert clip.recipe["plan"]["camera"][0]["move"] == "push-in"
     assert np.abs(frames[-1].astype(int) - frames[0].astype(int)).mean() > 1.0
@@ -149,8 +152,9 @@ def test_no_face_warns_and_the_rest_runs(photos, tmp_path):
 
 @needs_landmarks
 def test_portrait_composes_with_a_camera_move(photos, tmp_path):
-    clip, frames = _clip(photos["astronaut"], "subtle zoom toward the face, natural breathing visible",
-                         tmp_path, "zoom", duration=2.0)
+    clip, _frames = _clip(
+        photos["astronaut"], "subtle zoom toward the face, natural breathing visible", tmp_path, "zoom", duration=2.0
+    )
     recipe = json.loads(clip.sidecar.read_text())
     assert recipe["plan"]["camera"][0]["move"] == "zoom-in"
     assert recipe["plan"]["portrait"]["breathe"] and not recipe["plan"]["portrait"]["blink"]
@@ -177,8 +181,7 @@ def test_several_faces_and_a_small_one(photos, hopper, tmp_path):
     canvas[280:400, 740:860] = small
     p = tmp_path / "group.png"
     Image.fromarray(canvas).save(p)
-    clip, frames = _clip(p, "natural blinks, breathing, static camera", tmp_path, "group", size="430x200",
-                         duration=2.0)
+    clip, frames = _clip(p, "natural blinks, breathing, static camera", tmp_path, "group", size="430x200", duration=2.0)
     info = clip.recipe["shot"]["portrait"]
     assert info["faces"] >= 2, info
     assert len(frames) == 24 and np.isfinite(frames.astype(float)).all()

@@ -182,7 +182,7 @@ def test_audio_looped_and_faded_mp4(clip, tmp_path):
     samples, codec = _audio(out)
     assert codec == "aac"
     assert abs(samples.shape[1] / 48000 - 1.0) <= 0.1
-    rms = lambda a, b: float(np.sqrt(np.mean(samples[:, int(a * 48000) : int(b * 48000)] ** 2)))  # noqa: E731
+    rms = lambda a, b: float(np.sqrt(np.mean(samples[:, int(a * 48000) : int(b * 48000)] ** 2)))
     assert rms(0.55, 0.7) > 0.2  # past the 0.5 s source: looped, not silence
     assert np.abs(samples[:, :48]).max() < 0.05  # first millisecond: faded in
     assert np.abs(samples[:, 47000:48000]).max() < 0.05  # last ~20 ms: faded out

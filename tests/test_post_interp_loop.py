@@ -10,16 +10,17 @@ import pytest
 import stillmotion
 from stillmotion.errors import InputError
 from stillmotion.post._io import default_output, open_clip
-from stillmotion.recipe import from_tags
 from stillmotion.post.interpolate import interpolate_file, interpolate_pair
 from stillmotion.post.loop import loop_file
+from stillmotion.recipe import from_tags
 from stillmotion.video import VideoWriter, probe, read_video
 
 
 def _clip(photo, out, prompt="slow pan right"):
     # motion_strength 1: a few pixels per frame, so interpolation has motion to get right
-    return stillmotion.animate(photo, prompt, size="256x170", duration=2, fps=12, seed=1,
-                               motion_strength=1.0, output=out).path
+    return stillmotion.animate(
+        photo, prompt, size="256x170", duration=2, fps=12, seed=1, motion_strength=1.0, output=out
+    ).path
 
 
 def _write(path, frames, fps):
@@ -84,8 +85,12 @@ def test_frame_counts_fps_and_recipe(pan, tmp_path):
     recipe = from_tags(probe(b)["metadata"])
     original = from_tags(probe(pan)["metadata"])
     assert recipe["prompt"] == original["prompt"] and recipe["seed"] == original["seed"]
-    assert recipe["finish"][-1] == {"step": "interpolate", "from_fps": 12.0, "to_fps": 30.0,
-                                    "method": "DIS optical flow, bidirectional, occlusion-aware"}
+    assert recipe["finish"][-1] == {
+        "step": "interpolate",
+        "from_fps": 12.0,
+        "to_fps": 30.0,
+        "method": "DIS optical flow, bidirectional, occlusion-aware",
+    }
     assert json.loads(b.with_suffix(".json").read_text())["finish"] == recipe["finish"]
     # default output next to the source, never overwriting
     first = default_output(pan, "interpolated")

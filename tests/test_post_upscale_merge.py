@@ -9,12 +9,11 @@ import numpy as np
 import pytest
 
 import stillmotion
+from conftest import psnr
 from stillmotion.errors import InputError
 from stillmotion.post.merge import merge_files, parse_transition
 from stillmotion.post.upscale import sharpen_upscale, upscale_file
 from stillmotion.video import VideoWriter, probe, read_video
-
-from conftest import psnr
 
 
 @pytest.fixture(scope="module")
@@ -168,7 +167,7 @@ def test_spandrel_rejects_junk_weights(clips, tmp_path):
     _spandrel_or_skip()
     junk = tmp_path / "junk.pth"
     junk.write_bytes(b"\x00" * 64)
-    with pytest.raises(InputError, match="junk.pth"):
+    with pytest.raises(InputError, match=r"junk.pth"):
         upscale_file(clips["push"], tmp_path / "o.mp4", upscaler=junk)
 
 

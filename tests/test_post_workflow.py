@@ -23,20 +23,39 @@ def _tone(path, seconds=0.7, rate=22050):
         w.setnchannels(1)
         w.setsampwidth(2)
         w.setframerate(rate)
-        w.writeframes(b"".join(struct.pack("<h", int(6000 * math.sin(2 * math.pi * 330 * i / rate)))
-                               for i in range(int(seconds * rate))))
+        w.writeframes(
+            b"".join(
+                struct.pack("<h", int(6000 * math.sin(2 * math.pi * 330 * i / rate)))
+                for i in range(int(seconds * rate))
+            )
+        )
     return path
 
 
 def test_variations_pick_upscale_interpolate_merge_sound(photos, tmp_path):
-    first = stillmotion.animate(photos["china"], "slow push-in, waves rolling in", variations=3, seed=1,
-                                size="192x128", duration=1, fps=12, output=tmp_path / "v.mp4")
+    first = stillmotion.animate(
+        photos["china"],
+        "slow push-in, waves rolling in",
+        variations=3,
+        seed=1,
+        size="192x128",
+        duration=1,
+        fps=12,
+        output=tmp_path / "v.mp4",
+    )
     assert len(first.variations) == 3 and first.contact_sheet.exists()
     pick = first.variations[1].path
     up = upscale_file(pick, tmp_path / "up.mp4", scale=2)
     smooth = interpolate_file(up, tmp_path / "smooth.mp4", factor=2)
-    other = stillmotion.animate(photos["coffee"], "steam rising from the cup", seed=2, size="192x128",
-                                duration=1, fps=12, output=tmp_path / "o.mp4")
+    other = stillmotion.animate(
+        photos["coffee"],
+        "steam rising from the cup",
+        seed=2,
+        size="192x128",
+        duration=1,
+        fps=12,
+        output=tmp_path / "o.mp4",
+    )
     joined = merge_files([smooth, other.path], tmp_path / "joined.mp4", transition="crossfade:0.25")
     final = export_file(joined, tmp_path / "final.mp4", audio=_tone(tmp_path / "tone.wav"))
     info = probe(final)
@@ -53,9 +72,19 @@ def test_variations_pick_upscale_interpolate_merge_sound(photos, tmp_path):
 
 
 def test_animate_chains_the_finishing_steps(photos, tmp_path):
-    clip = stillmotion.animate(photos["china"], "slow pan left", size="192x128", duration=1, fps=12, seed=3,
-                               interpolate=24, upscale=2, audio=_tone(tmp_path / "t.wav"), format="webm",
-                               output=tmp_path / "c.webm")
+    clip = stillmotion.animate(
+        photos["china"],
+        "slow pan left",
+        size="192x128",
+        duration=1,
+        fps=12,
+        seed=3,
+        interpolate=24,
+        upscale=2,
+        audio=_tone(tmp_path / "t.wav"),
+        format="webm",
+        output=tmp_path / "c.webm",
+    )
     assert clip.path.suffix == ".webm" and clip.path.exists()
     assert (clip.width, clip.height, round(clip.fps), clip.frame_count) == (384, 256, 24, 24)
     assert [s["step"] for s in clip.recipe["finish"]] == ["interpolate", "upscale", "export", "audio"]
@@ -63,8 +92,9 @@ def test_animate_chains_the_finishing_steps(photos, tmp_path):
         assert {s.type for s in c.streams} == {"video", "audio"}
     leftovers = sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("."))
     assert leftovers == [], leftovers
-    gif = stillmotion.animate(photos["china"], "slow pan left", size="192x128", duration=1, fps=12, seed=3,
-                              output=tmp_path / "g.gif")
+    gif = stillmotion.animate(
+        photos["china"], "slow pan left", size="192x128", duration=1, fps=12, seed=3, output=tmp_path / "g.gif"
+    )
     from PIL import Image
 
     assert Image.open(gif.path).n_frames == 12

@@ -82,7 +82,10 @@ def test_negative_prompt_removes_moves_and_says_so():
     text = " ".join(r.text for r in plan.removed)
     assert "dropped push-in" in text and "dropped pan-left" in text and "never adds shake" in text
     assert [(r.code, r.clause) for r in plan.removed] == [
-        ("never-added", "camera shake"), ("negative-drops-moves", "panning"), ("negative-drops-moves", "zooming")]
+        ("never-added", "camera shake"),
+        ("negative-drops-moves", "panning"),
+        ("negative-drops-moves", "zooming"),
+    ]
     assert {r.other for r in plan.removed} == {"", "slow push in", "pan left"}
 
 
@@ -194,8 +197,11 @@ def test_portrait_phrases(prompt, blink, breathe, head, gaze, smile):
     "prompt,negative,unused",
     [
         ("A beautiful woman at the beach", "", [("no-camera-motion", "a beautiful woman at the beach")]),
-        ("slow push-in, candles flickering, she starts talking", "",
-         [("unsupported-element", "candles flickering"), ("portrait-motion", "she starts talking")]),
+        (
+            "slow push-in, candles flickering, she starts talking",
+            "",
+            [("unsupported-element", "candles flickering"), ("portrait-motion", "she starts talking")],
+        ),
         ("slow pan left", "fire", [("negative-unused", "fire")]),
         ("slow pan left, waves rolling in", "", []),
     ],
@@ -214,7 +220,8 @@ def test_unused_clauses_carry_codes(prompt, negative, unused):
 def test_notice_text_is_what_the_recipe_always_said():
     plan = parse_prompt("A beautiful woman at the beach, seamless loop", "camera shake")
     assert plan.to_dict()["unused"] == [
-        "'a beautiful woman at the beach': no camera motion in it (describe how things move, not the scene)"]
+        "'a beautiful woman at the beach': no camera motion in it (describe how things move, not the scene)"
+    ]
     assert plan.to_dict()["understood"] == ["'seamless loop': seamless loop"]
     assert plan.to_dict()["removed"] == ["'camera shake': the living engine never adds shake or flicker"]
     assert [n.code for n in plan.understood + plan.removed] == ["seamless-loop", "never-added"]
@@ -276,8 +283,9 @@ def test_the_prompt_is_parsed_once_per_run(photos, tmp_path, monkeypatch):
             return _real(*args, **kwargs)
 
         monkeypatch.setattr(module, "parse_prompt", counting)
-    clip = stillmotion.animate(photos["coffee"], prompt, size="256x170", duration=1, fps=8, seed=1,
-                               output=tmp_path / "c.mp4")
+    clip = stillmotion.animate(
+        photos["coffee"], prompt, size="256x170", duration=1, fps=8, seed=1, output=tmp_path / "c.mp4"
+    )
     assert calls["api"] == [prompt]
     assert calls["lint"] and prompt not in calls["lint"]  # the clauses, alone
     assert clip.recipe["plan"]["camera"][0]["move"] == "push-in"

@@ -20,14 +20,27 @@ W, H, FPS, N = 96, 64, 12.0, 6
 @pytest.fixture
 def recipe(photos, tmp_path) -> dict:
     """A recipe as api.run builds it, for the astronaut photo and an output in ``tmp_path``."""
-    request = AnimateRequest.build(image=photos["astronaut"], prompt="slow push-in, é ✓", size=f"{W}x{H}",
-                                   duration=1.0, fps=FPS, output=tmp_path / "out" / "clip.mp4",
-                                   upscaler="owner/repo")
+    request = AnimateRequest.build(
+        image=photos["astronaut"],
+        prompt="slow push-in, é ✓",
+        size=f"{W}x{H}",
+        duration=1.0,
+        fps=FPS,
+        output=tmp_path / "out" / "clip.mp4",
+        upscaler="owner/repo",
+    )
     still = load_image(photos["astronaut"])
     return build(
-        request=request, seed=7, plan=parse_prompt(request.prompt), shot_info={"depth": "heuristic"},
-        size=(W, H), frame_count=N, timings={"load": 0.01234, "render_encode": 0.5}, still=still,
-        warnings=[f"photo: {photos['astronaut']} is small; upscaled"], analysis={"kind": "portrait"},
+        request=request,
+        seed=7,
+        plan=parse_prompt(request.prompt),
+        shot_info={"depth": "heuristic"},
+        size=(W, H),
+        frame_count=N,
+        timings={"load": 0.01234, "render_encode": 0.5},
+        still=still,
+        warnings=[f"photo: {photos['astronaut']} is small; upscaled"],
+        analysis={"kind": "portrait"},
     )
 
 
@@ -40,14 +53,37 @@ def _clip(path: Path, metadata: dict[str, str] | None) -> Path:
 
 
 def test_build_has_the_documented_keys_and_values(recipe, photos):
-    assert list(recipe) == ["stillmotion", "created", "engine", "engine_version", "prompt", "negative_prompt",
-                            "seed", "request", "source", "output", "plan", "analysis", "shot", "timings_s",
-                            "warnings"]
+    assert list(recipe) == [
+        "stillmotion",
+        "created",
+        "engine",
+        "engine_version",
+        "prompt",
+        "negative_prompt",
+        "seed",
+        "request",
+        "source",
+        "output",
+        "plan",
+        "analysis",
+        "shot",
+        "timings_s",
+        "warnings",
+    ]
     assert recipe["seed"] == recipe["request"]["seed"] == 7
     assert recipe["source"] == {"path": str(photos["astronaut"]), "size": [512, 512]}
-    assert recipe["output"] == {"width": W, "height": H, "fps": FPS, "frames": N, "duration_s": 0.5,
-                                "codec": "h264", "pix_fmt": "yuv420p", "color": "bt709",
-                                "crf": DEFAULT_CRF, "preset": DEFAULT_PRESET}
+    assert recipe["output"] == {
+        "width": W,
+        "height": H,
+        "fps": FPS,
+        "frames": N,
+        "duration_s": 0.5,
+        "codec": "h264",
+        "pix_fmt": "yuv420p",
+        "color": "bt709",
+        "crf": DEFAULT_CRF,
+        "preset": DEFAULT_PRESET,
+    }
     assert recipe["timings_s"] == {"load": 0.012, "render_encode": 0.5}
     assert recipe["plan"]["camera"], "the push-in is in the plan"
     json.dumps(recipe)  # JSON-ready

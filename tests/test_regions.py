@@ -144,7 +144,7 @@ def test_coffee_steam_rises_above_the_cup():
 def test_astronaut_hair_above_the_face():
     m = masks_of("astronaut")
     hair = m["hair"]
-    x, y, w, h = ASTRONAUT_FACE
+    _x, y, _w, h = ASTRONAUT_FACE
     _, cy = centroid(hair)
     assert cy * 512 < y + h / 2  # the mass is above the face's centre
     assert box(hair, 190 / 512, 20 / 512, 260 / 512, 60 / 512) > 0.5  # crown

@@ -45,9 +45,19 @@ class Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
 
-    def start(self) -> "Server":
-        cmd = [sys.executable, "-m", "stillmotion.cli", "serve", "--port", str(self.port), "--data", str(self.data),
-               "--workers", str(self.workers)] + (["--token", self.token] if self.token else [])
+    def start(self) -> Server:
+        cmd = [
+            sys.executable,
+            "-m",
+            "stillmotion.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--data",
+            str(self.data),
+            "--workers",
+            str(self.workers),
+        ] + (["--token", self.token] if self.token else [])
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         deadline = time.monotonic() + 40
@@ -61,7 +71,7 @@ class Server:
             time.sleep(0.2)
         raise TimeoutError("the server did not start")
 
-    def client(self) -> "httpx.Client":
+    def client(self) -> httpx.Client:
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         return httpx.Client(base_url=self.url, headers=headers, timeout=30)
 
@@ -87,7 +97,7 @@ def coffee(photos) -> bytes:
     return photos["coffee"].read_bytes()
 
 
-def _submit(client, photo: bytes, headers=None, **fields) -> "httpx.Response":
+def _submit(client, photo: bytes, headers=None, **fields) -> httpx.Response:
     data = TINY | {k: str(v) for k, v in fields.items()}
     return client.post("/v1/jobs", files={"image": ("coffee.png", photo, "image/png")}, data=data, headers=headers)
 
@@ -184,18 +194,39 @@ def test_bad_uploads_are_one_line_errors(server, coffee):
         r = c.post("/v1/jobs", files={"image": ("big.png", b"\0" * (31 * 2**20), "image/png")})
         assert r.status_code == 413 and "limit" in r.json()["error"]
         assert c.get("/v1/jobs/missing").status_code == 404
-        r = c.post("/v1/jobs", files={"image": ("c.png", coffee, "image/png")}, headers={"Origin": "http://evil.example"})
+        r = c.post(
+            "/v1/jobs", files={"image": ("c.png", coffee, "image/png")}, headers={"Origin": "http://evil.example"}
+        )
         assert r.status_code == 403  # cross-site form posts cannot queue work
-        report = c.post("/v1/analyze", files={"image": ("coffee.png", coffee, "image/png")}, data={"prompt": "make it move"})
+        report = c.post(
+            "/v1/analyze", files={"image": ("coffee.png", coffee, "image/png")}, data={"prompt": "make it move"}
+        )
         assert report.status_code == 200 and report.json()["path"] == "coffee.png" and report.json()["prompt"]
         engines = c.get("/v1/engines").json()
-        assert {"name", "family", "ready", "reason", "capabilities", "availability", "licence", "summary"} <= set(engines[0])
+        assert {"name", "family", "ready", "reason", "capabilities", "availability", "licence", "summary"} <= set(
+            engines[0]
+        )
         assert any(e["name"] == "living" and e["ready"] for e in engines)
 
 
 def test_auth(tmp_path, coffee):
-    refused = subprocess.run([sys.executable, "-m", "stillmotion.cli", "serve", "--host", "0.0.0.0", "--port",
-                              str(_free_port()), "--data", str(tmp_path / "x")], capture_output=True, text=True, timeout=30)
+    refused = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "stillmotion.cli",
+            "serve",
+            "--host",
+            "0.0.0.0",
+            "--port",
+            str(_free_port()),
+            "--data",
+            str(tmp_path / "x"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert refused.returncode == 2 and "--token" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
     srv = Server(tmp_path / "data", workers=0, token="s3cret").start()
     try:
@@ -244,14 +275,34 @@ def test_crash_recovery(tmp_path, coffee):
         srv.stop()
 
 
-@pytest.mark.skipif(shutil.which("st", path=str(Path(sys.executable).parent)) is None,
-                    reason="schemathesis is not installed (pip install schemathesis)")
+@pytest.mark.skipif(
+    shutil.which("st", path=str(Path(sys.executable).parent)) is None,
+    reason="schemathesis is not installed (pip install schemathesis)",
+)
 def test_schemathesis_finds_no_server_errors(server, tmp_path):
     st = str(Path(sys.executable).parent / "st")
     out = subprocess.run(
-        [st, "run", server.url + "/openapi.json", "--checks", "not_a_server_error", "--max-examples", "15",
-         "--phases", "examples,fuzzing", "--exclude-operation-id", "create_job_v1_jobs_post",
-         "--exclude-operation-id", "cancel_job_v1_jobs__job_id__cancel_post", "--seed", "1", "--no-color"],
-        capture_output=True, text=True, timeout=120, cwd=tmp_path,  # its .schemathesis/ cache goes there
+        [
+            st,
+            "run",
+            server.url + "/openapi.json",
+            "--checks",
+            "not_a_server_error",
+            "--max-examples",
+            "15",
+            "--phases",
+            "examples,fuzzing",
+            "--exclude-operation-id",
+            "create_job_v1_jobs_post",
+            "--exclude-operation-id",
+            "cancel_job_v1_jobs__job_id__cancel_post",
+            "--seed",
+            "1",
+            "--no-color",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=tmp_path,  # its .schemathesis/ cache goes there
     )
     assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-2000:]

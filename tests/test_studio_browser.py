@@ -31,17 +31,37 @@ import pytest
 pytest.importorskip("fastapi", reason="the server extra is not installed: pip install 'stillmotion[server]'")
 pytest.importorskip("uvicorn", reason="the server extra is not installed: pip install 'stillmotion[server]'")
 sync_api = pytest.importorskip(
-    "playwright.sync_api", reason="playwright is not installed: pip install playwright (the test extra's ui-test list)")
+    "playwright.sync_api", reason="playwright is not installed: pip install playwright (the test extra's ui-test list)"
+)
 
-CHROMIUM = next((p for p in (os.environ.get("STILLMOTION_CHROMIUM", ""), "/usr/bin/chromium",
-                              shutil.which("chromium") or "", shutil.which("chromium-browser") or "")
-                 if p and Path(p).is_file()), None)
+CHROMIUM = next(
+    (
+        p
+        for p in (
+            os.environ.get("STILLMOTION_CHROMIUM", ""),
+            "/usr/bin/chromium",
+            shutil.which("chromium") or "",
+            shutil.which("chromium-browser") or "",
+        )
+        if p and Path(p).is_file()
+    ),
+    None,
+)
 pytestmark = pytest.mark.skipif(
-    CHROMIUM is None, reason="no Chromium: install Debian's package (apt-get install chromium) for the browser tests")
+    CHROMIUM is None, reason="no Chromium: install Debian's package (apt-get install chromium) for the browser tests"
+)
 
-CHROME_ARGS = ["--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-               "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
-               "--autoplay-policy=no-user-gesture-required"]
+CHROME_ARGS = [
+    "--headless=new",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--autoplay-policy=no-user-gesture-required",
+]
 VIEWPORT = {"width": 1280, "height": 800}
 RENDER_TIMEOUT_MS = 180_000
 
@@ -58,8 +78,18 @@ class _Server:
         self.url = f"http://127.0.0.1:{self.port}"
         self.token = token
         self.log = log
-        cmd = [sys.executable, "-m", "stillmotion.cli", "serve", "--port", str(self.port), "--data", str(data),
-               "--workers", "1"] + (["--token", token] if token else [])
+        cmd = [
+            sys.executable,
+            "-m",
+            "stillmotion.cli",
+            "serve",
+            "--port",
+            str(self.port),
+            "--data",
+            str(data),
+            "--workers",
+            "1",
+        ] + (["--token", token] if token else [])
         self._log = open(log, "wb")
         self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
         deadline = time.monotonic() + 60
@@ -77,7 +107,9 @@ class _Server:
                 pass
             if time.monotonic() > deadline:
                 self.stop()
-                raise TimeoutError(f"the server did not answer on {self.url}: {log.read_text(errors='replace')[-2000:]}")
+                raise TimeoutError(
+                    f"the server did not answer on {self.url}: {log.read_text(errors='replace')[-2000:]}"
+                )
             time.sleep(0.25)
 
     def stop(self) -> None:
@@ -137,8 +169,14 @@ def _open(browser, url: str):
     errors: list[str] = []
     page.on("pageerror", lambda exc: errors.append(f"page error: {exc}"))
     # JavaScript errors fail the test; a resource that failed to load is the server's business (its own tests).
-    page.on("console", lambda msg: errors.append(f"console {msg.type}: {msg.text}")
-            if msg.type == "error" and not msg.text.startswith("Failed to load resource") else None)
+    page.on(
+        "console",
+        lambda msg: (
+            errors.append(f"console {msg.type}: {msg.text}")
+            if msg.type == "error" and not msg.text.startswith("Failed to load resource")
+            else None
+        ),
+    )
     page.goto(url)
     return context, page, errors
 
@@ -156,12 +194,15 @@ def _wait_video_plays(page, job_id: str) -> dict:
     page.wait_for_function(
         """id => { const v = document.querySelector(`.card[data-job-id="${id}"] video`);
                    return v && v.readyState >= 2 && v.videoWidth > 0 && v.currentTime > 0; }""",
-        arg=job_id, timeout=30_000)
+        arg=job_id,
+        timeout=30_000,
+    )
     return page.evaluate(
         """id => { const v = document.querySelector(`.card[data-job-id="${id}"] video`);
                    return {readyState: v.readyState, w: v.videoWidth, h: v.videoHeight, paused: v.paused,
                            muted: v.muted, loop: v.loop, duration: v.duration, error: v.error && v.error.code}; }""",
-        job_id)
+        job_id,
+    )
 
 
 def _submit(page, prompt: str, duration: str) -> str:
@@ -194,8 +235,10 @@ def test_studio_end_to_end(browser, server, photos, tmp_path):
             assert page.input_value(f"#{name}") == ("" if f["default"] is None else _js(f["default"])), name
         assert page.eval_on_selector_all("#aspect option", "os => os.map(o => o.value)") == fields["aspect"]["enum"]
         assert page.input_value("#aspect") == fields["aspect"]["default"]
-        assert page.eval_on_selector_all("input[name=resolution]", "rs => rs.map(r => r.value)") == \
-            fields["resolution"]["enum"]
+        assert (
+            page.eval_on_selector_all("input[name=resolution]", "rs => rs.map(r => r.value)")
+            == fields["resolution"]["enum"]
+        )
         assert page.is_checked(f"input[name=resolution][value='{fields['resolution']['default']}']")
         assert page.eval_on_selector_all("#preset option", "os => os.map(o => o.value)") == ["", *options["presets"]]
         assert page.inner_text("[data-unit=duration]") == fields["duration"]["unit"]
@@ -312,7 +355,9 @@ def test_studio_end_to_end(browser, server, photos, tmp_path):
                         return r && r.dataset.status === 'running'
                                && Number(r.querySelector('.progress').getAttribute('aria-valuenow')) >= 3
                                && /left/.test(r.querySelector('.job-detail').textContent); }""",
-            arg=long_row, timeout=RENDER_TIMEOUT_MS)
+            arg=long_row,
+            timeout=RENDER_TIMEOUT_MS,
+        )
         assert "%" in page.text_content(f"{long_row} .job-detail")
         page.wait_for_timeout(300)
         shots("04-rendering")
@@ -328,7 +373,8 @@ def test_studio_end_to_end(browser, server, photos, tmp_path):
         page.wait_for_selector("#compare-dialog[open]")
         page.wait_for_function(
             "() => { const v = document.querySelectorAll('#compare-body video');"
-            " return v.length === 2 && [...v].every(x => x.readyState >= 2); }")
+            " return v.length === 2 && [...v].every(x => x.readyState >= 2); }"
+        )
         assert page.locator("#compare-body .diff").count() >= 1  # the prompts differ
         page.wait_for_timeout(300)
         shots("05-compare")

@@ -18,11 +18,11 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
+from .analysis import Report, analyze_photo
+from .arrows import parse_arrow
 from .engines.base import RenderHooks, RenderJob
 from .engines.registry import get_engine
 from .errors import Canceled, GenerationError, InputError, StillmotionError
-from .analysis import Report, analyze_photo
-from .arrows import parse_arrow
 from .image import load_image, load_mask, output_size
 from .plan.lint import lint_prompt
 from .plan.prompt import parse_prompt
@@ -41,7 +41,6 @@ ProgressFn = Callable[[int, int, "np.ndarray | None"], None]
 StopFn = Callable[[], bool]
 """``should_stop()``: return True to cancel; the partial output is deleted."""
 
-SHEET_COLUMNS = 4
 SHEET_THUMB_WIDTH = 320
 
 
@@ -73,7 +72,7 @@ class Clip:
     recipe: dict
     warnings: list[str] = field(default_factory=list)
     plan_text: str = ""
-    variations: list["Clip"] = field(default_factory=list)
+    variations: list[Clip] = field(default_factory=list)
     contact_sheet: Path | None = None
 
     @property
@@ -203,10 +202,20 @@ def run(
         subject=subject,
         face=face,
     )
-    report.prompt = lint_prompt(request.prompt, request.negative_prompt, elements=report.elements,
-                                faces=report.faces, kind=report.kind, plan=plan, takes_plan=takes_plan)
-    warnings += [f"prompt: {lint.message}" + (f" — try: '{lint.suggestion}'" if lint.suggestion else "")
-                 for lint in report.prompt.lints if lint.level == "warning"]
+    report.prompt = lint_prompt(
+        request.prompt,
+        request.negative_prompt,
+        elements=report.elements,
+        faces=report.faces,
+        kind=report.kind,
+        plan=plan,
+        takes_plan=takes_plan,
+    )
+    warnings += [
+        f"prompt: {lint.message}" + (f" — try: '{lint.suggestion}'" if lint.suggestion else "")
+        for lint in report.prompt.lints
+        if lint.level == "warning"
+    ]
     plan_text = plan.explain() if takes_plan else f"Prompt: the {spec.name} engine reads the prompt itself, as written"
     timings["plan"] = time.perf_counter() - t
 
@@ -223,8 +232,18 @@ def run(
     try:
         for seed, path in zip(seeds, paths):
             t = time.perf_counter()
-            job = RenderJob.from_request(request, scene, plan if takes_plan else None, size=(W, H), seed=seed,
-                                         mask=mask, freeze=freeze, arrows=arrows, last_image=last_image)
+            job = RenderJob.from_request(
+                request,
+                scene,
+                plan if takes_plan else None,
+                size=(W, H),
+                seed=seed,
+                mask=mask,
+                freeze=freeze,
+                arrows=arrows,
+                last_image=last_image,
+                options=spec.job_options(request),
+            )
             shot = engine.prepare(job)
             # Engines may snap size, frame count and fps to their model (and say so).
             (Wo, Ho), n_out, fps_out = shot.size, shot.frame_count, shot.fps
@@ -249,26 +268,50 @@ def run(
                 writer.finish()  # flush x264 and finish the MP4, so the timing covers all encoding
                 # Engines may add notices while rendering (e.g. options a model ignored);
                 # one notice about a small photo is enough: keep the loader's if it gave one.
-                shot_warnings = [w for w in shot.warnings
-                                 if not ("upscaled" in w and any("upscaled" in x for x in warnings))]
+                shot_warnings = [
+                    w for w in shot.warnings if not ("upscaled" in w and any("upscaled" in x for x in warnings))
+                ]
                 t_render = time.perf_counter() - t
                 clip_timings = dict(timings, prepare=t_prepare, render_encode=t_render)
                 clip_timings["total"] = time.perf_counter() - t_start
                 recipe = build_recipe(
-                    request=request, seed=seed, plan=plan if takes_plan else None, shot_info=shot.info, size=(Wo, Ho),
-                    frame_count=writer.frames_written, timings=clip_timings, warnings=warnings + shot_warnings,
-                    still=still, fps=float(fps_out),
-                    analysis={"kind": report.kind, "expected": report.expected,
-                              "checks": {c.name: c.level for c in report.checks},
-                              "prompt_score": report.prompt.score},
-                    crf=DEFAULT_CRF, preset=DEFAULT_PRESET,
+                    request=request,
+                    seed=seed,
+                    plan=plan if takes_plan else None,
+                    shot_info=shot.info,
+                    size=(Wo, Ho),
+                    frame_count=writer.frames_written,
+                    timings=clip_timings,
+                    warnings=warnings + shot_warnings,
+                    still=still,
+                    fps=float(fps_out),
+                    analysis={
+                        "kind": report.kind,
+                        "expected": report.expected,
+                        "checks": {c.name: c.level for c in report.checks},
+                        "prompt_score": report.prompt.score,
+                    },
+                    crf=DEFAULT_CRF,
+                    preset=DEFAULT_PRESET,
                 )
                 writer.close(metadata=embed_recipe(recipe))
             sidecar = write_json_atomic(sidecar_path(path), recipe)
             done_before += n
             sheet_rows.append(thumbs)
-            clips.append(Clip(path, sidecar, Wo, Ho, float(fps_out), writer.frames_written, seed, recipe,
-                              warnings + shot_warnings, plan_text))
+            clips.append(
+                Clip(
+                    path,
+                    sidecar,
+                    Wo,
+                    Ho,
+                    float(fps_out),
+                    writer.frames_written,
+                    seed,
+                    recipe,
+                    warnings + shot_warnings,
+                    plan_text,
+                )
+            )
     except StillmotionError:
         _remove_partial(clips)
         raise
@@ -294,8 +337,9 @@ def run(
     first = clips[0]
     if len(clips) > 1:
         first.variations = clips
-        first.contact_sheet = write_png_atomic(output.with_name(f"{output.stem}_sheet.png"),
-                                               _contact_sheet(sheet_rows, sheet_seeds))
+        first.contact_sheet = write_png_atomic(
+            output.with_name(f"{output.stem}_sheet.png"), _contact_sheet(sheet_rows, sheet_seeds)
+        )
     return first
 
 
@@ -321,7 +365,7 @@ def analyze(
     *,
     negative_prompt: str = "",
     aspect: str | None = None,
-) -> "Report":
+) -> Report:
     """Judge a photo (and a motion prompt) before animating it.
 
     Args:
@@ -344,8 +388,9 @@ def analyze(
     still = load_image(image)
     report = analyze_photo(still, target_aspect=aspect)
     if prompt is not None:
-        report.prompt = lint_prompt(prompt, negative_prompt, elements=report.elements, faces=report.faces,
-                                    kind=report.kind)
+        report.prompt = lint_prompt(
+            prompt, negative_prompt, elements=report.elements, faces=report.faces, kind=report.kind
+        )
     return report
 
 
@@ -444,8 +489,6 @@ def _output_path(request: AnimateRequest, photo: Path) -> Path:
     if not os.access(out.parent, os.W_OK):
         raise InputError(f"the current folder {out.parent} is not writable: pass -o PATH.mp4 in a writable folder")
     return out
-
-
 
 
 def _thumb(frame: np.ndarray) -> np.ndarray:

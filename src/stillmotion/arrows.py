@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from .errors import InputError
 
-__all__ = ["MAX_SPEED", "Arrow", "parse_arrow"]
+__all__ = ["Arrow", "MAX_SPEED", "parse_arrow"]
 
 MAX_SPEED = 10.0
 """Largest arrow speed multiplier."""

@@ -22,7 +22,7 @@ import sys
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
-from typing import Annotated, Any, Optional
+from typing import Annotated, Any
 
 import typer
 from pydantic import ValidationError
@@ -61,8 +61,14 @@ class _FrontDoor(TyperGroup):
                 if type(param) is TyperArgument:
                     param.__class__ = _Argument  # same state, only the help line differs
 
-    def main(self, args: Sequence[str] | None = None, prog_name: str | None = None,  # type: ignore[override]
-             complete_var: str | None = None, standalone_mode: bool = True, **extra: Any) -> Any:
+    def main(  # type: ignore[override]  # click's own keywords pass through **extra
+        self,
+        args: Sequence[str] | None = None,
+        prog_name: str | None = None,
+        complete_var: str | None = None,
+        standalone_mode: bool = True,
+        **extra: Any,
+    ) -> Any:
         if not standalone_mode:
             return super().main(args, prog_name, complete_var, standalone_mode=False, **extra)
         try:
@@ -109,8 +115,13 @@ def _accepted(param: Any, error: Mapping[str, Any]) -> str:
     info = getattr(desc, "parameter_info", None)
     lo, hi = getattr(info, "min", None), getattr(info, "max", None)
     annotation = getattr(desc, "annotation", None)
-    what = ("a whole number" if int in (annotation, *typing.get_args(annotation))
-            else "a number" if float in (annotation, *typing.get_args(annotation)) else None)
+    what = (
+        "a whole number"
+        if int in (annotation, *typing.get_args(annotation))
+        else "a number"
+        if float in (annotation, *typing.get_args(annotation))
+        else None
+    )
     if what is None:
         return str(error.get("msg", "a valid value")).removeprefix("Value error, ").rstrip(".")
     return f"{what} in {'' if lo is None else lo}..{'' if hi is None else hi}" if (lo, hi) != (None, None) else what
@@ -138,8 +149,10 @@ def _show_version(value: bool) -> None:
 
 @app.callback()
 def _root(
-    version: Annotated[Optional[bool], typer.Option("--version", help="Print the version and exit.", is_eager=True,
-                                                    callback=_show_version)] = None,
+    version: Annotated[
+        bool | None,
+        typer.Option("--version", help="Print the version and exit.", is_eager=True, callback=_show_version),
+    ] = None,
 ) -> None:
     """Turn one still photo and a motion prompt into a short video clip — offline, on a CPU."""
 
@@ -188,17 +201,18 @@ def _request_parameters() -> list[inspect.Parameter]:
             default: Any = bool(o.default)
         elif o.kind == "list":
             decls = [o.flag] + ([o.short] if o.short else [])
-            annotation = Annotated[Optional[list[str]], typer.Option(*decls, help=help_text, metavar=o.metavar,
-                                                                     show_default=False)]
+            annotation = Annotated[
+                list[str] | None, typer.Option(*decls, help=help_text, metavar=o.metavar, show_default=False)
+            ]
             default = None
         else:  # the raw text goes to the model, whose validation words every error the same way
             decls = [o.flag] + ([o.short] if o.short else [])
             shown = o.default not in (None, "")
-            annotation = Annotated[Optional[str], typer.Option(*decls, help=help_text, metavar=o.metavar,
-                                                               show_default=shown)]
+            annotation = Annotated[
+                str | None, typer.Option(*decls, help=help_text, metavar=o.metavar, show_default=shown)
+            ]
             default = (f"{o.default:g}" if o.kind == "number" else str(o.default)) if shown else None
-        params.append(inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=default,
-                                        annotation=annotation))
+        params.append(inspect.Parameter(o.name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation))
     return params
 
 
@@ -214,14 +228,25 @@ def _given(ctx: typer.Context, fields: dict[str, Any]) -> dict[str, Any]:
 
 def animate(
     ctx: typer.Context,
-    photo: Annotated[Path, typer.Argument(help=next(o.description for o in OPTIONS if o.name == "image"),
-                                          metavar="PHOTO", show_default=False)],
-    explain: Annotated[bool, typer.Option("--explain",
-                                          help="Print the motion plan in words before rendering.")] = False,
+    photo: Annotated[
+        Path,
+        typer.Argument(
+            help=next(o.description for o in OPTIONS if o.name == "image"), metavar="PHOTO", show_default=False
+        ),
+    ],
+    explain: Annotated[
+        bool, typer.Option("--explain", help="Print the motion plan in words before rendering.")
+    ] = False,
     quiet: Quiet = False,
-    engines: Annotated[Optional[str], typer.Option(
-        help="Run the same photo and prompt through several engines (comma-separated) and write a side-by-side "
-             "comparison.", metavar="A,B,...", show_default=False)] = None,
+    engines: Annotated[
+        str | None,
+        typer.Option(
+            help="Run the same photo and prompt through several engines (comma-separated) and write a side-by-side "
+            "comparison.",
+            metavar="A,B,...",
+            show_default=False,
+        ),
+    ] = None,
     **fields: Any,
 ) -> None:
     """Animate PHOTO following the motion prompt; writes an MP4 and its recipe (.json)."""
@@ -272,13 +297,19 @@ def _animate_engines(request: AnimateRequest, names: list[str], explain: bool, q
     base = request.output or Path.cwd() / f"{Path(request.image).stem}.mp4"
     paths = []
     for name in names:
-        one = AnimateRequest.build(**{**request.model_dump(), "engine": name,
-                                      "output": base.with_name(f"{base.stem}_{name}{base.suffix or '.mp4'}")})
+        one = AnimateRequest.build(
+            **{
+                **request.model_dump(),
+                "engine": name,
+                "output": base.with_name(f"{base.stem}_{name}{base.suffix or '.mp4'}"),
+            }
+        )
         clip = _run_with_progress(run, one, explain=explain, quiet=quiet)
         paths.append(clip.path)
         typer.echo(str(clip.path) if quiet else f"wrote {clip.path} ({name})")
-    grid, evaluations = compare_clips(paths, base.with_name(f"{base.stem}_compare.mp4"), labels=names,
-                                      source=request.image, prompt=request.prompt)
+    grid, evaluations = compare_clips(
+        paths, base.with_name(f"{base.stem}_compare.mp4"), labels=names, source=request.image, prompt=request.prompt
+    )
     typer.echo(str(grid) if quiet else f"wrote {grid}\n" + format_table(names, evaluations))
 
 
@@ -292,7 +323,11 @@ def _run_with_progress(run, request, *, explain: bool, quiet: bool):
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(
-        TextColumn("rendering"), BarColumn(), MofNCompleteColumn(), TextColumn("frames"), TimeRemainingColumn(),
+        TextColumn("rendering"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TextColumn("frames"),
+        TimeRemainingColumn(),
         transient=True,
     ) as bar:
         task = bar.add_task("render", total=None)
@@ -313,36 +348,61 @@ def _help(name: str) -> str:
 @app.command()
 def analyze(
     photo: Annotated[Path, typer.Argument(help="The photo to judge.", metavar="PHOTO", show_default=False)],
-    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="A motion prompt to coach.",
-                                                  metavar="TEXT")] = None,
-    negative_prompt: Annotated[str, typer.Option("--negative-prompt", "-n", help=_help("negative_prompt"),
-                                                 metavar="TEXT")] = "",
-    aspect: Annotated[Optional[Aspect], typer.Option(help="Target aspect, to price the crop.", show_default=False,
-                                                     metavar="|".join(a.value for a in Aspect))] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the report as JSON "
-                                                         "(see stillmotion.analysis.REPORT_SCHEMA).")] = False,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the JSON report here.",
-                                                   metavar="REPORT.json", show_default=False)] = None,
+    prompt: Annotated[
+        str | None, typer.Option("--prompt", "-p", help="A motion prompt to coach.", metavar="TEXT")
+    ] = None,
+    negative_prompt: Annotated[
+        str, typer.Option("--negative-prompt", "-n", help=_help("negative_prompt"), metavar="TEXT")
+    ] = "",
+    aspect: Annotated[
+        Aspect | None,
+        typer.Option(
+            help="Target aspect, to price the crop.", show_default=False, metavar="|".join(a.value for a in Aspect)
+        ),
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the report as JSON (see stillmotion.analysis.REPORT_SCHEMA).")
+    ] = False,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Also write the JSON report here.", metavar="REPORT.json", show_default=False
+        ),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Judge PHOTO (and a motion prompt) before animating: checks, expected result, advice."""
     from .api import analyze as run_analyze
 
-    report = run_analyze(photo, prompt, negative_prompt=negative_prompt,
-                         aspect=None if aspect is None or aspect is Aspect.source else aspect.value)
+    report = run_analyze(
+        photo,
+        prompt,
+        negative_prompt=negative_prompt,
+        aspect=None if aspect is None or aspect is Aspect.source else aspect.value,
+    )
     _report(report.to_dict(), report.summary, as_json=as_json, quiet=quiet, output=output)
 
 
 @app.command("eval")
 def eval_cmd(
     clip: Annotated[Path, typer.Argument(help="The clip to judge.", metavar="CLIP", show_default=False)],
-    source: Annotated[Optional[Path], typer.Option(help="The photo the clip was made from (fidelity metrics).",
-                                                   metavar="PHOTO", show_default=False)] = None,
-    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="The motion prompt (adherence metrics).",
-                                                  metavar="TEXT", show_default=False)] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option(help="The photo the clip was made from (fidelity metrics).", metavar="PHOTO", show_default=False),
+    ] = None,
+    prompt: Annotated[
+        str | None,
+        typer.Option(
+            "--prompt", "-p", help="The motion prompt (adherence metrics).", metavar="TEXT", show_default=False
+        ),
+    ] = None,
     as_json: AsJson = False,
-    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Also write the JSON evaluation here.",
-                                                   metavar="EVAL.json", show_default=False)] = None,
+    output: Annotated[
+        Path | None,
+        typer.Option(
+            "--output", "-o", help="Also write the JSON evaluation here.", metavar="EVAL.json", show_default=False
+        ),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Judge a finished clip: measured metrics, a 0..1 score and the camera move."""
@@ -354,17 +414,38 @@ def eval_cmd(
 
 @app.command()
 def compare(
-    clips: Annotated[list[Path], typer.Argument(help="2 to 9 clips, in tile order.", metavar="CLIP",
-                                                show_default=False)],
-    labels: Annotated[Optional[str], typer.Option(help="Comma-separated tile labels, one per clip (default: file "
-                                                       "names).", metavar="A,B,...", show_default=False)] = None,
-    source: Annotated[Optional[Path], typer.Option(help="The photo the clips were made from (fidelity metrics).",
-                                                   metavar="PHOTO", show_default=False)] = None,
-    prompt: Annotated[Optional[str], typer.Option("--prompt", "-p", help="The motion prompt (adherence metrics).",
-                                                  metavar="TEXT", show_default=False)] = None,
-    output: Annotated[Path, typer.Option("--output", "-o", metavar="OUT.mp4",
-                                         help="The grid video; its metrics table goes next to it as .json.",
-                                         )] = Path("compare.mp4"),
+    clips: Annotated[
+        list[Path], typer.Argument(help="2 to 9 clips, in tile order.", metavar="CLIP", show_default=False)
+    ],
+    labels: Annotated[
+        str | None,
+        typer.Option(
+            help="Comma-separated tile labels, one per clip (default: file names).",
+            metavar="A,B,...",
+            show_default=False,
+        ),
+    ] = None,
+    source: Annotated[
+        Path | None,
+        typer.Option(
+            help="The photo the clips were made from (fidelity metrics).", metavar="PHOTO", show_default=False
+        ),
+    ] = None,
+    prompt: Annotated[
+        str | None,
+        typer.Option(
+            "--prompt", "-p", help="The motion prompt (adherence metrics).", metavar="TEXT", show_default=False
+        ),
+    ] = None,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            metavar="OUT.mp4",
+            help="The grid video; its metrics table goes next to it as .json.",
+        ),
+    ] = Path("compare.mp4"),
     as_json: Annotated[bool, typer.Option("--json", help="Print the metrics table as JSON.")] = False,
     quiet: Quiet = False,
 ) -> None:
@@ -385,8 +466,12 @@ def compare(
 
 
 @app.command()
-def engines(as_json: AsJson = False, quiet: Annotated[bool, typer.Option(
-        "--quiet", "-q", help="Print only the names of the engines that are ready here.")] = False) -> None:
+def engines(
+    as_json: AsJson = False,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the names of the engines that are ready here.")
+    ] = False,
+) -> None:
     """List the engines, what they can do and whether each can run here: ready, or needs a package,
     a GPU, weights or a token — with the reason and the fix."""
     from .engines.registry import engine_rows
@@ -417,8 +502,12 @@ def engines(as_json: AsJson = False, quiet: Annotated[bool, typer.Option(
 
 @app.command()
 def download(
-    engine: Annotated[str, typer.Argument(help="A diffusion engine name (see `stillmotion engines`).", metavar="ENGINE",
-                                          show_default=False)],
+    engine: Annotated[
+        str,
+        typer.Argument(
+            help="A diffusion engine name (see `stillmotion engines`).", metavar="ENGINE", show_default=False
+        ),
+    ],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the folder the weights are in.")] = False,
 ) -> None:
     """Fetch a diffusion engine's weights into the Hugging Face cache (needs internet)."""
@@ -436,24 +525,34 @@ def download(
     except ImportError:
         raise EngineUnavailable("downloading needs huggingface_hub: pip install 'stillmotion[diffusion]'") from None
     except Exception as err:  # network, auth, disk: one line, no traceback
-        raise EngineUnavailable(f"could not download {repo} ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
-                                "check the connection, or download on another machine and pass --model-path DIR"
-                                ) from None
+        raise EngineUnavailable(
+            f"could not download {repo} ({type(err).__name__}: {str(err).splitlines()[0][:200]}); "
+            "check the connection, or download on another machine and pass --model-path DIR"
+        ) from None
     typer.echo(str(path) if quiet else f"downloaded {repo} to {path}")
 
 
 @app.command()
 def serve(
-    host: Annotated[str, typer.Option(help="Address to bind; anything but loopback needs --token.",
-                                      metavar="ADDRESS")] = "127.0.0.1",
+    host: Annotated[
+        str, typer.Option(help="Address to bind; anything but loopback needs --token.", metavar="ADDRESS")
+    ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535, metavar="1..65535")] = 7860,
-    token: Annotated[Optional[str], typer.Option(help="Bearer token required on /v1 (or env STILLMOTION_TOKEN).",
-                                                 envvar="STILLMOTION_TOKEN", metavar="SECRET",
-                                                 show_default=False)] = None,
-    workers: Annotated[int, typer.Option(help="Worker processes rendering jobs in parallel.", min=0, max=64,
-                                         metavar="0..64")] = 1,
-    data: Annotated[Path, typer.Option(help="Data folder: jobs.db, inputs/, outputs/.",
-                                       metavar="DIR")] = Path("stillmotion-data"),
+    token: Annotated[
+        str | None,
+        typer.Option(
+            help="Bearer token required on /v1 (or env STILLMOTION_TOKEN).",
+            envvar="STILLMOTION_TOKEN",
+            metavar="SECRET",
+            show_default=False,
+        ),
+    ] = None,
+    workers: Annotated[
+        int, typer.Option(help="Worker processes rendering jobs in parallel.", min=0, max=64, metavar="0..64")
+    ] = 1,
+    data: Annotated[Path, typer.Option(help="Data folder: jobs.db, inputs/, outputs/.", metavar="DIR")] = Path(
+        "stillmotion-data"
+    ),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Serve the HTTP job API (/v1, OpenAPI at /docs), the browser UI (/) and worker processes."""
@@ -461,22 +560,27 @@ def serve(
 
     loopback = host in ("127.0.0.1", "localhost", "::1")
     if not loopback and not token:
-        raise InputError(f"--host {host} exposes the server beyond this machine: pass --token SECRET "
-                         "(clients then send 'Authorization: Bearer SECRET')")
+        raise InputError(
+            f"--host {host} exposes the server beyond this machine: pass --token SECRET "
+            "(clients then send 'Authorization: Bearer SECRET')"
+        )
     try:
         import uvicorn
 
         from .server.app import create_app
     except ImportError as err:
-        raise EngineUnavailable(f"the server needs its extra ({err.name} is missing): "
-                                "pip install 'stillmotion[server]'") from None
+        raise EngineUnavailable(
+            f"the server needs its extra ({err.name} is missing): pip install 'stillmotion[server]'"
+        ) from None
     try:
         api = create_app(data, token=token or None, workers=workers, loopback_only=loopback and not token)
     except OSError as err:
         raise InputError(f"--data {data}: {err.strerror or err}") from None
     if not quiet:
-        typer.echo(f"stillmotion {__version__}: serving http://{host}:{port}/ (API /v1, docs /docs), "
-                   f"{workers} worker(s), data {data.resolve()}")
+        typer.echo(
+            f"stillmotion {__version__}: serving http://{host}:{port}/ (API /v1, docs /docs), "
+            f"{workers} worker(s), data {data.resolve()}"
+        )
     uvicorn.run(api, host=host, port=port, log_level="warning", access_log=False)
 
 
@@ -488,8 +592,7 @@ def version(quiet: Quiet = False) -> None:
 
 # ---------------------------------------------------------------- finishing a clip
 
-Output = Annotated[Optional[Path], typer.Option("--output", "-o", help="Output path.", metavar="OUT",
-                                                show_default=False)]
+Output = Annotated[Path | None, typer.Option("--output", "-o", help="Output path.", metavar="OUT", show_default=False)]
 
 
 def _finish(step: Callable[[], Path], quiet: bool) -> None:
@@ -500,10 +603,12 @@ def _finish(step: Callable[[], Path], quiet: bool) -> None:
 @app.command()
 def interpolate(
     clip: Annotated[Path, typer.Argument(help="The clip to interpolate.", metavar="CLIP", show_default=False)],
-    fps: Annotated[Optional[float], typer.Option(help="Target frame rate, e.g. 48 or 60.", metavar="FPS",
-                                                 show_default=False)] = None,
-    factor: Annotated[Optional[int], typer.Option(help="Frame-rate multiplier, e.g. 2.", metavar="N",
-                                                  show_default=False)] = None,
+    fps: Annotated[
+        float | None, typer.Option(help="Target frame rate, e.g. 48 or 60.", metavar="FPS", show_default=False)
+    ] = None,
+    factor: Annotated[
+        int | None, typer.Option(help="Frame-rate multiplier, e.g. 2.", metavar="N", show_default=False)
+    ] = None,
     output: Output = None,
     quiet: Quiet = False,
 ) -> None:
@@ -517,9 +622,15 @@ def interpolate(
 def upscale(
     clip: Annotated[Path, typer.Argument(help="The clip to upscale.", metavar="CLIP", show_default=False)],
     scale: Annotated[int, typer.Option(help="2 or 4.", metavar="2|4")] = 2,
-    upscaler: Annotated[Optional[str], typer.Option(help="Super-resolution weights: a .pth/.safetensors file or a Hub "
-                                                         "name in the cache; default: classical Lanczos + sharpening.",
-                                                    metavar="WEIGHTS", show_default=False)] = None,
+    upscaler: Annotated[
+        str | None,
+        typer.Option(
+            help="Super-resolution weights: a .pth/.safetensors file or a Hub "
+            "name in the cache; default: classical Lanczos + sharpening.",
+            metavar="WEIGHTS",
+            show_default=False,
+        ),
+    ] = None,
     output: Output = None,
     quiet: Quiet = False,
 ) -> None:
@@ -532,8 +643,9 @@ def upscale(
 @app.command("loop")
 def loop_cmd(
     clip: Annotated[Path, typer.Argument(help="The clip to make loop.", metavar="CLIP", show_default=False)],
-    mode: Annotated[str, typer.Option(help="crossfade, pingpong or seamless.",
-                                      metavar="crossfade|pingpong|seamless")] = "seamless",
+    mode: Annotated[
+        str, typer.Option(help="crossfade, pingpong or seamless.", metavar="crossfade|pingpong|seamless")
+    ] = "seamless",
     output: Output = None,
     quiet: Quiet = False,
 ) -> None:
@@ -545,10 +657,10 @@ def loop_cmd(
 
 @app.command()
 def merge(
-    clips: Annotated[list[Path], typer.Argument(help="Clips to join, in order.", metavar="CLIP",
-                                                show_default=False)],
-    transition: Annotated[str, typer.Option(help="cut, crossfade:SEC or fade:SEC.",
-                                            metavar="cut|crossfade:SEC|fade:SEC")] = "cut",
+    clips: Annotated[list[Path], typer.Argument(help="Clips to join, in order.", metavar="CLIP", show_default=False)],
+    transition: Annotated[
+        str, typer.Option(help="cut, crossfade:SEC or fade:SEC.", metavar="cut|crossfade:SEC|fade:SEC")
+    ] = "cut",
     output: Output = None,
     quiet: Quiet = False,
 ) -> None:
@@ -561,15 +673,36 @@ def merge(
 @app.command()
 def export(
     clip: Annotated[Path, typer.Argument(help="The clip to convert.", metavar="CLIP", show_default=False)],
-    output: Annotated[Path, typer.Option("--output", "-o", help="Output path; its extension picks the format unless "
-                                                                "--format is given.", metavar="OUT",
-                                         show_default=False)],
-    format: Annotated[Optional[str], typer.Option(help="mp4, h265, webm, webp, gif or png (a frame folder).",
-                                                  metavar="mp4|h265|webm|webp|gif|png", show_default=False)] = None,
-    crf: Annotated[Optional[int], typer.Option(help="Quality (lower is better), for mp4/h265/webm.", metavar="0..63",
-                                               show_default=False)] = None,
-    audio: Annotated[Optional[Path], typer.Option(help="A sound file to lay under the clip (trimmed or looped, with "
-                                                       "fades; AAC).", metavar="SOUND", show_default=False)] = None,
+    output: Annotated[
+        Path,
+        typer.Option(
+            "--output",
+            "-o",
+            help="Output path; its extension picks the format unless --format is given.",
+            metavar="OUT",
+            show_default=False,
+        ),
+    ],
+    format: Annotated[
+        str | None,
+        typer.Option(
+            help="mp4, h265, webm, webp, gif or png (a frame folder).",
+            metavar="mp4|h265|webm|webp|gif|png",
+            show_default=False,
+        ),
+    ] = None,
+    crf: Annotated[
+        int | None,
+        typer.Option(help="Quality (lower is better), for mp4/h265/webm.", metavar="0..63", show_default=False),
+    ] = None,
+    audio: Annotated[
+        Path | None,
+        typer.Option(
+            help="A sound file to lay under the clip (trimmed or looped, with fades; AAC).",
+            metavar="SOUND",
+            show_default=False,
+        ),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Convert a clip to another format (and add sound)."""

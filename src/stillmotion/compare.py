@@ -69,7 +69,7 @@ def _letterbox(frame: np.ndarray, tw: int, th: int) -> np.ndarray:
     tile = np.empty((th, tw, 3), np.uint8)
     tile[:] = BACKGROUND
     x0, y0 = (tw - nw) // 2, (th - nh) // 2
-    tile[y0:y0 + nh, x0:x0 + nw] = img
+    tile[y0 : y0 + nh, x0 : x0 + nw] = img
     return tile
 
 
@@ -127,7 +127,7 @@ def compare_clips(
     labels: Sequence[str] | None = None,
     source: str | os.PathLike[str] | None = None,
     prompt: str | None = None,
-) -> tuple[Path, list["Evaluation"]]:
+) -> tuple[Path, list[Evaluation]]:
     """Render a synchronised comparison video of 2–9 clips and evaluate each.
 
     Args:
@@ -181,7 +181,7 @@ def compare_clips(
                     tile = _letterbox(s.at(t), tw, th)
                     _draw_label(tile, label)
                     row, col = divmod(j, cols)
-                    canvas[row * th:(row + 1) * th, col * tw:(col + 1) * tw] = tile
+                    canvas[row * th : (row + 1) * th, col * tw : (col + 1) * tw] = tile
                 writer.write(canvas)
     finally:
         for s in samplers:
@@ -191,7 +191,9 @@ def compare_clips(
     return out, evaluations
 
 
-def table_dict(clips: Sequence[Path], labels: Sequence[str], evaluations: Sequence["Evaluation"], out: Path) -> dict[str, Any]:
+def table_dict(
+    clips: Sequence[Path], labels: Sequence[str], evaluations: Sequence[Evaluation], out: Path
+) -> dict[str, Any]:
     """The metrics table as JSON-ready data."""
     return {
         "video": str(out),
@@ -212,11 +214,13 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def format_table(labels: Sequence[str], evaluations: Sequence["Evaluation"]) -> str:
+def format_table(labels: Sequence[str], evaluations: Sequence[Evaluation]) -> str:
     """A plain-text table: one row per metric (score first, then the measured camera move), one column per clip."""
     header = ["metric", *labels]
-    rows: list[list[str]] = [["score", *[f"{e.score:.3f}" for e in evaluations]],
-                             ["measured_move", *[str(e.camera_move) for e in evaluations]]]
+    rows: list[list[str]] = [
+        ["score", *[f"{e.score:.3f}" for e in evaluations]],
+        ["measured_move", *[str(e.camera_move) for e in evaluations]],
+    ]
     names: list[str] = []
     units: dict[str, str] = {}
     for e in evaluations:
@@ -231,5 +235,5 @@ def format_table(labels: Sequence[str], evaluations: Sequence["Evaluation"]) -> 
             cells.append("-" if found is None else _fmt(found.value) + (f" ({found.verdict})" if found.verdict else ""))
         rows.append([name + (f" [{units[name]}]" if units[name] else ""), *cells])
     widths = [max(len(r[i]) for r in [header, *rows]) for i in range(len(header))]
-    line = lambda r: "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip()  # noqa: E731
+    line = lambda r: "  ".join(cell.ljust(w) for cell, w in zip(r, widths)).rstrip()
     return "\n".join([line(header), line(["-" * w for w in widths]), *(line(r) for r in rows)])

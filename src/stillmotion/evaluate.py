@@ -77,7 +77,7 @@ from .scene.faces import detect_faces
 from .scene.landmarks import FACE_OVAL, LEFT_EYE, RIGHT_EYE, detect_landmarks, landmarks_status
 from .video import iter_frames, probe
 
-__all__ = ["CAMERA_MOVES", "SCORE_WEIGHTS", "Evaluation", "Metric", "evaluate_clip"]
+__all__ = ["CAMERA_MOVES", "Evaluation", "Metric", "SCORE_WEIGHTS", "evaluate_clip"]
 
 CAMERA_MOVES = ("static", "push-in", "pull-back", "pan-left", "pan-right", "tilt-up", "tilt-down", "orbit/other")
 
@@ -178,7 +178,7 @@ def _ssim(a: np.ndarray, b: np.ndarray, mask: np.ndarray | None = None) -> float
     a = a.astype(np.float32)
     b = b.astype(np.float32)
     c1, c2 = (0.01 * 255) ** 2, (0.03 * 255) ** 2
-    blur = lambda x: cv2.GaussianBlur(x, (7, 7), 1.5)  # noqa: E731
+    blur = lambda x: cv2.GaussianBlur(x, (7, 7), 1.5)
     ma, mb = blur(a), blur(b)
     va = blur(a * a) - ma * ma
     vb = blur(b * b) - mb * mb
@@ -233,8 +233,13 @@ def _ecc(template: np.ndarray, image: np.ndarray, init: np.ndarray) -> np.ndarra
     warp = init.astype(np.float32).copy()
     try:
         _, warp = cv2.findTransformECC(  # type: ignore[call-overload]  # the stubs refuse inputMask=None
-            template.astype(np.float32), image.astype(np.float32), warp, cv2.MOTION_AFFINE,
-            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5), None, 5,
+            template.astype(np.float32),
+            image.astype(np.float32),
+            warp,
+            cv2.MOTION_AFFINE,
+            (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, 60, 1e-5),
+            None,
+            5,
         )
     except cv2.error:
         return init.astype(np.float32)
@@ -260,12 +265,20 @@ def _verdict(value: float, good: float, fair: float, higher_better: bool) -> str
 
 _PLAN_TO_MEASURED = {
     "static": "static",
-    "push-in": "push-in", "zoom-in": "push-in", "dolly-zoom-in": "push-in",
-    "pull-back": "pull-back", "zoom-out": "pull-back", "dolly-zoom-out": "pull-back",
-    "pan-left": "pan-left", "truck-left": "pan-left",
-    "pan-right": "pan-right", "truck-right": "pan-right",
-    "tilt-up": "tilt-up", "crane-up": "tilt-up",
-    "tilt-down": "tilt-down", "crane-down": "tilt-down",
+    "push-in": "push-in",
+    "zoom-in": "push-in",
+    "dolly-zoom-in": "push-in",
+    "pull-back": "pull-back",
+    "zoom-out": "pull-back",
+    "dolly-zoom-out": "pull-back",
+    "pan-left": "pan-left",
+    "truck-left": "pan-left",
+    "pan-right": "pan-right",
+    "truck-right": "pan-right",
+    "tilt-up": "tilt-up",
+    "crane-up": "tilt-up",
+    "tilt-down": "tilt-down",
+    "crane-down": "tilt-down",
 }
 
 
@@ -394,12 +407,22 @@ class _Fidelity:
         if psnr_a > psnr:
             psnr, ssim = psnr_a, _ssim(grey(first), grey(aligned), mask)
         return _Result(
-            [Metric("fidelity_psnr", psnr, "dB",
+            [
+                Metric(
+                    "fidelity_psnr",
+                    psnr,
+                    "dB",
                     "anchor (first) frame vs the source photo cropped to the clip; higher is better",
-                    _verdict(psnr, 30, 24, True)),
-             Metric("fidelity_ssim", ssim, "0..1",
+                    _verdict(psnr, 30, 24, True),
+                ),
+                Metric(
+                    "fidelity_ssim",
+                    ssim,
+                    "0..1",
                     "structural similarity of the anchor frame to the source photo; higher is better",
-                    _verdict(ssim, 0.9, 0.75, True))],
+                    _verdict(ssim, 0.9, 0.75, True),
+                ),
+            ],
             {"fidelity": float(np.clip((psnr - 18.0) / 14.0, 0, 1))},
         )
 
@@ -437,9 +460,15 @@ class _Drift:
             vals.append(1.0 - _ssim(first, aligned, mask))
         drift = float(np.mean(vals))
         return _Result(
-            [Metric("drift", drift, "1-SSIM",
+            [
+                Metric(
+                    "drift",
+                    drift,
+                    "1-SSIM",
                     "last second vs first frame after compensating the camera move (affine, ECC); lower is better",
-                    _verdict(drift, 0.15, 0.3, False))],
+                    _verdict(drift, 0.15, 0.3, False),
+                )
+            ],
             {"drift": float(1 - np.clip(drift / 0.5, 0, 1))},
         )
 
@@ -455,17 +484,24 @@ class _Flicker:
         if f.flow is None or f.prev is None:
             return
         gx, gy, m = self.grid.x, self.grid.y, self.grid.margin
-        warped = cv2.remap(f.prev, gx + f.flow[..., 0], gy + f.flow[..., 1], cv2.INTER_LINEAR,
-                           borderMode=cv2.BORDER_REPLICATE)
+        warped = cv2.remap(
+            f.prev, gx + f.flow[..., 0], gy + f.flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
         res = np.abs(warped.astype(np.float32) - f.grey.astype(np.float32))[m:-m, m:-m]
         self.vals.append(float(res.mean()))
 
     def result(self) -> _Result:
         flicker = float(np.mean(self.vals))
         return _Result(
-            [Metric("flicker", flicker, "grey levels",
+            [
+                Metric(
+                    "flicker",
+                    flicker,
+                    "grey levels",
                     "flow-compensated residual between neighbouring frames (DIS flow); lower is better",
-                    _verdict(flicker, 2.5, 5.0, False))],
+                    _verdict(flicker, 2.5, 5.0, False),
+                )
+            ],
             {"flicker": float(1 - np.clip((flicker - 1.0) / 7.0, 0, 1))},
         )
 
@@ -490,9 +526,15 @@ class _DynamicDegree:
         else:
             part = float(np.clip(1 - (dyn - 4) / 8, 0, 1))
         return _Result(
-            [Metric("dynamic_degree", dyn, "px/frame",
+            [
+                Metric(
+                    "dynamic_degree",
+                    dyn,
+                    "px/frame",
                     f"mean optical-flow magnitude at {self.side} px; moderate is best",
-                    "good" if 0.15 <= dyn <= 4 else "fair" if 0.05 <= dyn <= 8 else "poor")],
+                    "good" if 0.15 <= dyn <= 4 else "fair" if 0.05 <= dyn <= 8 else "poor",
+                )
+            ],
             {"dynamic_degree": part},
         )
 
@@ -512,9 +554,15 @@ class _Jerk:
         mv = np.array(self.motions, dtype=np.float64)
         jerk = float(np.var(np.diff(mv, n=2, axis=0), axis=0).sum()) if len(mv) >= 3 else 0.0
         return _Result(
-            [Metric("jerk", jerk, "px²/frame⁴",
+            [
+                Metric(
+                    "jerk",
+                    jerk,
+                    "px²/frame⁴",
                     "variance of the second difference of the global motion; lower is smoother",
-                    _verdict(jerk, 0.02, 0.1, False))],
+                    _verdict(jerk, 0.02, 0.1, False),
+                )
+            ],
             {"jerk": float(1 / (1 + jerk / 0.05))},
         )
 
@@ -547,16 +595,30 @@ class _CameraMove:
         tx, ty, div, curl = (float(v) for v in self.peak)
         w, h = self.grid.w, self.grid.h
         self.move, mag = _classify(tx, ty, div, curl, w, h)
-        out = _Result([Metric("camera_move", mag, "px",
-                              f"measured global move: {self.move} (size of the move over the clip, px at {max(w, h)}; "
-                              f"dx {tx:+.1f}, dy {ty:+.1f}, divergence {div:+.4f}, curl {curl:+.4f})",
-                              "good")])
+        out = _Result(
+            [
+                Metric(
+                    "camera_move",
+                    mag,
+                    "px",
+                    f"measured global move: {self.move} (size of the move over the clip, px at {max(w, h)}; "
+                    f"dx {tx:+.1f}, dy {ty:+.1f}, divergence {div:+.4f}, curl {curl:+.4f})",
+                    "good",
+                )
+            ]
+        )
         if self.prompt is not None:
             planned = _planned_move(self.prompt)
             match = 1.0 if planned == self.move else 0.0
-            out.metrics.append(Metric("plan_match", match, "1/0",
-                                      f"the prompt asks for {planned}, the clip shows {self.move}",
-                                      "good" if match else "poor"))
+            out.metrics.append(
+                Metric(
+                    "plan_match",
+                    match,
+                    "1/0",
+                    f"the prompt asks for {planned}, the clip shows {self.move}",
+                    "good" if match else "poor",
+                )
+            )
             out.parts["plan_match"] = match
         return out
 
@@ -581,10 +643,17 @@ class _LoopSeam:
         seam_raw = float(np.abs(self.last.astype(np.float32) - self.first.astype(np.float32)).mean())
         med = float(np.median(self.diffs)) if self.diffs else 0.0
         seam = seam_raw / max(med, 0.05)
-        return _Result([Metric("loop_seam", seam, "ratio",
-                               "last→first frame difference / median neighbouring-frame difference; "
-                               "≈1 loops seamlessly",
-                               _verdict(seam, 1.5, 4.0, False))])
+        return _Result(
+            [
+                Metric(
+                    "loop_seam",
+                    seam,
+                    "ratio",
+                    "last→first frame difference / median neighbouring-frame difference; ≈1 loops seamlessly",
+                    _verdict(seam, 1.5, 4.0, False),
+                )
+            ]
+        )
 
 
 class _RegionFocus:
@@ -631,11 +700,17 @@ class _RegionFocus:
         core = local[m:-m, m:-m]
         ratio = float(core[inside].mean() / max(float(core[outside].mean()), 0.01))
         return _Result(
-            [Metric("region_focus", ratio, "ratio",
+            [
+                Metric(
+                    "region_focus",
+                    ratio,
+                    "ratio",
                     f"non-camera motion inside the regions the prompt animates ({', '.join(names)}, "
                     f"{float(inside.mean()):.0%} of the frame, found on the source photo) / elsewhere; "
                     "higher means the motion is where it was asked for",
-                    _verdict(ratio, 2.0, 1.2, True))],
+                    _verdict(ratio, 2.0, 1.2, True),
+                )
+            ],
             {"region_focus": float(np.clip((ratio - 1.0) / 2.0, 0, 1))},
         )
 
@@ -696,11 +771,17 @@ class _FaceStability:
             return _Result()
         value = float(np.mean(vals))
         return _Result(
-            [Metric("face_stability", value, "IOD",
+            [
+                Metric(
+                    "face_stability",
+                    value,
+                    "IOD",
                     f"RMS change of the rigid face landmarks (oval, nose, eye corners; {len(first)} face(s), "
                     f"{len(frames)} samples) after removing head translation, rotation and scale, "
                     "in inter-ocular distances; lower is steadier",
-                    _verdict(value, 0.02, 0.05, False))],
+                    _verdict(value, 0.02, 0.05, False),
+                )
+            ],
             {"face_stability": float(1 - np.clip((value - 0.01) / 0.08, 0, 1))},
         )
 
@@ -716,11 +797,22 @@ class _Sharpness:
 
     def result(self) -> _Result:
         sharpness = float(np.mean(self.vals))
-        brisque = ("BRISQUE available via cv2.quality but not used" if hasattr(cv2, "quality")
-                   else "BRISQUE skipped: cv2.quality (opencv-contrib) not installed")
-        return _Result([Metric("frame_quality", sharpness, "Laplacian var",
-                               "no-reference sharpness (variance of the Laplacian, mean per frame); " + brisque,
-                               _verdict(sharpness, 100, 30, True))])
+        brisque = (
+            "BRISQUE available via cv2.quality but not used"
+            if hasattr(cv2, "quality")
+            else "BRISQUE skipped: cv2.quality (opencv-contrib) not installed"
+        )
+        return _Result(
+            [
+                Metric(
+                    "frame_quality",
+                    sharpness,
+                    "Laplacian var",
+                    "no-reference sharpness (variance of the Laplacian, mean per frame); " + brisque,
+                    _verdict(sharpness, 100, 30, True),
+                )
+            ]
+        )
 
 
 class _Blockiness:
@@ -735,10 +827,17 @@ class _Blockiness:
 
     def result(self) -> _Result:
         blk = float(np.mean(self.vals))
-        return _Result([Metric("blockiness", blk, "ratio",
-                               "gradient on 8-px block edges / elsewhere (mean per frame); "
-                               "≈1 means no visible blocking",
-                               _verdict(blk, 1.15, 1.4, False))])
+        return _Result(
+            [
+                Metric(
+                    "blockiness",
+                    blk,
+                    "ratio",
+                    "gradient on 8-px block edges / elsewhere (mean per frame); ≈1 means no visible blocking",
+                    _verdict(blk, 1.15, 1.4, False),
+                )
+            ]
+        )
 
 
 # --------------------------------------------------------------------------- main

@@ -486,7 +486,8 @@ def _icc_to_srgb(im: Image.Image, icc: bytes, label: str, notes: list[str]) -> I
         if im.mode != "CMYK" and "srgb" in (ImageCms.getProfileDescription(src) or "").lower():
             return im  # already sRGB
         out_mode = "RGBA" if im.mode == "RGBA" else "RGB"
-        return ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode=out_mode)
+        converted = ImageCms.profileToProfile(im, src, ImageCms.createProfile("sRGB"), outputMode=out_mode)
+        return converted if converted is not None else im  # None only with inPlace=True
     except (OSError, ValueError, TypeError, ImageCms.PyCMSError) as err:
         notes.append(f"{label} has a colour profile that could not be applied ({_reason(err)}): colours may be off")
         return im

@@ -230,8 +230,9 @@ def public(recipe: Mapping[str, Any]) -> dict[str, Any]:
     def strip_paths(node: Any, key: str | None = None) -> Any:
         if isinstance(node, dict):
             for k, v in node.items():
-                if isinstance(v, str) and ((key == "source" and k == "path")
-                                           or (key == "request" and k in _REQUEST_PATHS)):
+                if isinstance(v, str) and (
+                    (key == "source" and k == "path") or (key == "request" and k in _REQUEST_PATHS)
+                ):
                     node[k] = name_of(v)
                 else:
                     node[k] = strip_paths(v, k)

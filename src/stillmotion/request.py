@@ -35,14 +35,12 @@ from .arrows import Arrow, parse_arrow
 from .errors import InputError
 
 __all__ = [
-    "ASPECTS",
-    "OPTIONS",
-    "PRESETS",
-    "RESOLUTIONS",
     "AnimateRequest",
     "Aspect",
     "MemoryMode",
+    "OPTIONS",
     "OptionSpec",
+    "PRESETS",
     "Preset",
     "Resolution",
     "describe_error",
@@ -112,8 +110,14 @@ class Preset(str, Enum):
         return _PRESET_LABELS[self.value]
 
 
-_PRESET_LABELS = {"reels": "Instagram Reels", "tiktok": "TikTok", "shorts": "YouTube Shorts", "x": "X",
-                  "linkedin": "LinkedIn", "web-loop": "Web loop"}
+_PRESET_LABELS = {
+    "reels": "Instagram Reels",
+    "tiktok": "TikTok",
+    "shorts": "YouTube Shorts",
+    "x": "X",
+    "linkedin": "LinkedIn",
+    "web-loop": "Web loop",
+}
 
 
 PRESETS: dict[str, dict] = {
@@ -129,8 +133,6 @@ PRESETS: dict[str, dict] = {
 }
 """What each --preset sets, unless the option is given explicitly."""
 
-RESOLUTIONS = tuple(r.value for r in Resolution)
-ASPECTS = tuple(a.value for a in Aspect)
 
 _SIZE_RE = re.compile(r"^\s*(\d+)\s*[xX×]\s*(\d+)\s*$")
 
@@ -156,12 +158,21 @@ def parse_size(text: str) -> tuple[int, int]:
             raise InputError(f"--size {text}: {name} {v} is out of range, use {MIN_SIDE}..{MAX_SIDE} pixels")
         if v % 2:
             raise InputError(
-                f"--size {text}: {name} {v} is odd; H.264 yuv420p needs even sides, use {v - 1} or {v + 1}")
+                f"--size {text}: {name} {v} is odd; H.264 yuv420p needs even sides, use {v - 1} or {v + 1}"
+            )
     return w, h
 
 
-def _meta(group: str, *, unit: str | None = None, step: float | None = None, api: bool = False,
-          flag: str | None = None, short: str | None = None, metavar: str | None = None) -> dict[str, Any]:
+def _meta(
+    group: str,
+    *,
+    unit: str | None = None,
+    step: float | None = None,
+    api: bool = False,
+    flag: str | None = None,
+    short: str | None = None,
+    metavar: str | None = None,
+) -> dict[str, Any]:
     """A field's front-door metadata, stored in its ``json_schema_extra`` (read back by :data:`OPTIONS`).
 
     Args:
@@ -199,101 +210,194 @@ class AnimateRequest(BaseModel):
 
     model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False)
 
-    image: Path = Field(description="Source photo (JPEG, PNG, WebP, TIFF, BMP, GIF).",
-                        json_schema_extra=_meta("input", metavar="PHOTO"))
-    prompt: str = Field(default="", max_length=2000, description="Motion prompt: what moves, how, how fast.",
-                        json_schema_extra=_meta("input", short="-p", api=True))
-    negative_prompt: str = Field(default="", max_length=2000,
-                                 description="Motion to avoid, e.g. 'camera shake, zooming'.",
-                                 json_schema_extra=_meta("input", short="-n", api=True))
-    engine: str = Field(default="living", description="Engine name; `stillmotion engines` lists them.",
-                        json_schema_extra=_meta("input", metavar="NAME", api=True))
-    duration: float = Field(default=5.0, ge=1.0, le=30.0, description="Clip length in seconds.",
-                            json_schema_extra=_meta("clip", unit="s", step=0.5, api=True))
-    fps: float = Field(default=24.0, ge=8.0, le=60.0, description="Frames per second.",
-                       json_schema_extra=_meta("clip", unit="fps", step=1, api=True))
-    size: str | None = Field(default=None, description="Output size WxH in pixels; overrides resolution and aspect.",
-                             json_schema_extra=_meta("clip", unit="px", metavar="WxH", api=True))
-    resolution: Resolution = Field(default=Resolution.p720, description="Output short side.",
-                                   json_schema_extra=_meta("clip", api=True))
-    aspect: Aspect = Field(default=Aspect.source, description="Output aspect ratio; source keeps the photo's.",
-                           json_schema_extra=_meta("clip", api=True))
-    motion_strength: float = Field(default=0.5, ge=0.0, le=1.0,
-                                   description="Amplitude of the motion, 0 (still) to 1 (strong).",
-                                   json_schema_extra=_meta("motion", step=0.05, api=True))
-    consistency: float = Field(default=0.5, ge=0.0, le=1.0,
-                               description="Faithfulness to the photo vs freedom (generative engines).",
-                               json_schema_extra=_meta("motion", step=0.05))
-    seed: int | None = Field(default=None, ge=0, le=2**32 - 1,
-                             description="Random seed; the same seed gives the same clip.",
-                             json_schema_extra=_meta("motion", step=1, api=True))
-    variations: int = Field(default=1, ge=1, le=16, description="Number of clips, with seeds seed, seed+1, ...",
-                            json_schema_extra=_meta("motion", step=1, api=True))
+    image: Path = Field(
+        description="Source photo (JPEG, PNG, WebP, TIFF, BMP, GIF).", json_schema_extra=_meta("input", metavar="PHOTO")
+    )
+    prompt: str = Field(
+        default="",
+        max_length=2000,
+        description="Motion prompt: what moves, how, how fast.",
+        json_schema_extra=_meta("input", short="-p", api=True),
+    )
+    negative_prompt: str = Field(
+        default="",
+        max_length=2000,
+        description="Motion to avoid, e.g. 'camera shake, zooming'.",
+        json_schema_extra=_meta("input", short="-n", api=True),
+    )
+    engine: str = Field(
+        default="living",
+        description="Engine name; `stillmotion engines` lists them.",
+        json_schema_extra=_meta("input", metavar="NAME", api=True),
+    )
+    duration: float = Field(
+        default=5.0,
+        ge=1.0,
+        le=30.0,
+        description="Clip length in seconds.",
+        json_schema_extra=_meta("clip", unit="s", step=0.5, api=True),
+    )
+    fps: float = Field(
+        default=24.0,
+        ge=8.0,
+        le=60.0,
+        description="Frames per second.",
+        json_schema_extra=_meta("clip", unit="fps", step=1, api=True),
+    )
+    size: str | None = Field(
+        default=None,
+        description="Output size WxH in pixels; overrides resolution and aspect.",
+        json_schema_extra=_meta("clip", unit="px", metavar="WxH", api=True),
+    )
+    resolution: Resolution = Field(
+        default=Resolution.p720, description="Output short side.", json_schema_extra=_meta("clip", api=True)
+    )
+    aspect: Aspect = Field(
+        default=Aspect.source,
+        description="Output aspect ratio; source keeps the photo's.",
+        json_schema_extra=_meta("clip", api=True),
+    )
+    motion_strength: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Amplitude of the motion, 0 (still) to 1 (strong).",
+        json_schema_extra=_meta("motion", step=0.05, api=True),
+    )
+    consistency: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="Faithfulness to the photo vs freedom (generative engines).",
+        json_schema_extra=_meta("motion", step=0.05),
+    )
+    seed: int | None = Field(
+        default=None,
+        ge=0,
+        le=2**32 - 1,
+        description="Random seed; the same seed gives the same clip.",
+        json_schema_extra=_meta("motion", step=1, api=True),
+    )
+    variations: int = Field(
+        default=1,
+        ge=1,
+        le=16,
+        description="Number of clips, with seeds seed, seed+1, ...",
+        json_schema_extra=_meta("motion", step=1, api=True),
+    )
     pick: Literal["best"] | None = Field(
         default=None,
         description="With --variations: rank the clips by the evaluation score and keep the best first "
-                    "(all kept, scores in the recipe)",
-        json_schema_extra=_meta("motion"))
-    loop: bool = Field(default=False, description="Make the last frame flow into the first.",
-                       json_schema_extra=_meta("clip", api=True))
-    last_image: Path | None = Field(default=None, description="End frame, for engines that take one.",
-                                    json_schema_extra=_meta("input", metavar="PHOTO"))
+        "(all kept, scores in the recipe)",
+        json_schema_extra=_meta("motion"),
+    )
+    loop: bool = Field(
+        default=False, description="Make the last frame flow into the first.", json_schema_extra=_meta("clip", api=True)
+    )
+    last_image: Path | None = Field(
+        default=None,
+        description="End frame, for engines that take one.",
+        json_schema_extra=_meta("input", metavar="PHOTO"),
+    )
     depth_model: str | None = Field(
-        default=None, description="Learned depth: a Hugging Face repo id in the cache or a local folder.",
-        json_schema_extra=_meta("motion", metavar="NAME_OR_DIR"))
-    mask: Path | None = Field(default=None, description="Where things move: a PNG the photo's size, white = moves.",
-                              json_schema_extra=_meta("brush", metavar="PNG"))
-    freeze: Path | None = Field(default=None,
-                                description="Where nothing moves: a PNG the photo's size, white = frozen.",
-                                json_schema_extra=_meta("brush", metavar="PNG"))
+        default=None,
+        description="Learned depth: a Hugging Face repo id in the cache or a local folder.",
+        json_schema_extra=_meta("motion", metavar="NAME_OR_DIR"),
+    )
+    mask: Path | None = Field(
+        default=None,
+        description="Where things move: a PNG the photo's size, white = moves.",
+        json_schema_extra=_meta("brush", metavar="PNG"),
+    )
+    freeze: Path | None = Field(
+        default=None,
+        description="Where nothing moves: a PNG the photo's size, white = frozen.",
+        json_schema_extra=_meta("brush", metavar="PNG"),
+    )
     arrows: list[str] = Field(
-        default_factory=list, max_length=64,
+        default_factory=list,
+        max_length=64,
         description="Motion-brush arrows in photo pixels (at most 64). Repeatable.",
-        json_schema_extra=_meta("brush", flag="--arrow", metavar="X1,Y1,X2,Y2[:SPEED]", unit="px"))
-    output: Path | None = Field(default=None,
-                                description="Output .mp4 path; default: PHOTO_STEM.mp4 in the current folder.",
-                                json_schema_extra=_meta("output", short="-o", metavar="OUT.mp4"))
-    guidance_scale: float | None = Field(default=None, ge=0.0, le=30.0,
-                                         description="Guidance scale (diffusion engines; default: the model's).",
-                                         json_schema_extra=_meta("diffusion"))
-    steps: int | None = Field(default=None, ge=1, le=200,
-                              description="num_inference_steps (diffusion engines; default: the model's).",
-                              json_schema_extra=_meta("diffusion"))
+        json_schema_extra=_meta("brush", flag="--arrow", metavar="X1,Y1,X2,Y2[:SPEED]", unit="px"),
+    )
+    output: Path | None = Field(
+        default=None,
+        description="Output .mp4 path; default: PHOTO_STEM.mp4 in the current folder.",
+        json_schema_extra=_meta("output", short="-o", metavar="OUT.mp4"),
+    )
+    guidance_scale: float | None = Field(
+        default=None,
+        ge=0.0,
+        le=30.0,
+        description="Guidance scale (diffusion engines; default: the model's).",
+        json_schema_extra=_meta("diffusion"),
+    )
+    steps: int | None = Field(
+        default=None,
+        ge=1,
+        le=200,
+        description="num_inference_steps (diffusion engines; default: the model's).",
+        json_schema_extra=_meta("diffusion"),
+    )
     model_path: Path | None = Field(
         default=None,
         description="A diffusers-format model folder (diffusion engines; default: the Hugging Face cache).",
-        json_schema_extra=_meta("diffusion", metavar="DIR"))
+        json_schema_extra=_meta("diffusion", metavar="DIR"),
+    )
     memory: MemoryMode = Field(
-        default="auto", description="GPU memory mode (diffusion engines).", json_schema_extra=_meta("diffusion"))
-    fast: bool = Field(default=False,
-                       description="Quality-neutral GPU speedups: attention backend and regional torch.compile "
-                                   "(diffusion engines).",
-                       json_schema_extra=_meta("diffusion"))
-    cache: bool = Field(default=False,
-                        description="Step caching (FirstBlockCache): faster, slightly lower quality "
-                                    "(diffusion engines).",
-                        json_schema_extra=_meta("diffusion"))
-    interpolate: float | None = Field(default=None, gt=0, le=120,
-                                      description="Finish: motion-compensated interpolation to this frame rate.",
-                                      json_schema_extra=_meta("finish", unit="fps", metavar="FPS"))
-    upscale: int | None = Field(default=None, ge=2, le=4,
-                                description="Finish: upscale ×2 or ×4 (classical, or --upscaler weights).",
-                                json_schema_extra=_meta("finish", metavar="2|4"))
+        default="auto", description="GPU memory mode (diffusion engines).", json_schema_extra=_meta("diffusion")
+    )
+    fast: bool = Field(
+        default=False,
+        description="Quality-neutral GPU speedups: attention backend and regional torch.compile (diffusion engines).",
+        json_schema_extra=_meta("diffusion"),
+    )
+    cache: bool = Field(
+        default=False,
+        description="Step caching (FirstBlockCache): faster, slightly lower quality (diffusion engines).",
+        json_schema_extra=_meta("diffusion"),
+    )
+    interpolate: float | None = Field(
+        default=None,
+        gt=0,
+        le=120,
+        description="Finish: motion-compensated interpolation to this frame rate.",
+        json_schema_extra=_meta("finish", unit="fps", metavar="FPS"),
+    )
+    upscale: int | None = Field(
+        default=None,
+        ge=2,
+        le=4,
+        description="Finish: upscale ×2 or ×4 (classical, or --upscaler weights).",
+        json_schema_extra=_meta("finish", metavar="2|4"),
+    )
     upscaler: str | None = Field(
-        default=None, description="Finish: super-resolution weights (.pth/.safetensors or a cached Hub name).",
-        json_schema_extra=_meta("finish", metavar="WEIGHTS"))
-    audio: Path | None = Field(default=None,
-                               description="Finish: a sound file laid under the clip (trimmed or looped, faded).",
-                               json_schema_extra=_meta("finish", metavar="SOUND"))
+        default=None,
+        description="Finish: super-resolution weights (.pth/.safetensors or a cached Hub name).",
+        json_schema_extra=_meta("finish", metavar="WEIGHTS"),
+    )
+    audio: Path | None = Field(
+        default=None,
+        description="Finish: a sound file laid under the clip (trimmed or looped, faded).",
+        json_schema_extra=_meta("finish", metavar="SOUND"),
+    )
     format: Literal["mp4", "h265", "webm", "webp", "gif", "png"] | None = Field(
-        default=None, description="Finish: output format (default from the output's extension).",
-        json_schema_extra=_meta("finish"))
-    crf: int | None = Field(default=None, ge=0, le=63,
-                            description="Finish: quality for mp4/h265/webm (lower is better).",
-                            json_schema_extra=_meta("finish"))
-    preset: Preset | None = Field(default=None,
-                                  description="Platform preset: sets aspect, duration and loop unless given.",
-                                  json_schema_extra=_meta("clip", api=True))
+        default=None,
+        description="Finish: output format (default from the output's extension).",
+        json_schema_extra=_meta("finish"),
+    )
+    crf: int | None = Field(
+        default=None,
+        ge=0,
+        le=63,
+        description="Finish: quality for mp4/h265/webm (lower is better).",
+        json_schema_extra=_meta("finish"),
+    )
+    preset: Preset | None = Field(
+        default=None,
+        description="Platform preset: sets aspect, duration and loop unless given.",
+        json_schema_extra=_meta("clip", api=True),
+    )
 
     @field_validator("size")
     @classmethod
@@ -339,7 +443,7 @@ class AnimateRequest(BaseModel):
         return data
 
     @model_validator(mode="after")
-    def _check_output(self) -> "AnimateRequest":
+    def _check_output(self) -> AnimateRequest:
         allowed = {".mp4", ".webm", ".webp", ".gif", ""}
         if self.output is not None and self.output.suffix.lower() not in allowed:
             raise ValueError(
@@ -356,7 +460,7 @@ class AnimateRequest(BaseModel):
         return max(2, int(round(self.duration * self.fps)))
 
     @classmethod
-    def build(cls, **fields) -> "AnimateRequest":
+    def build(cls, **fields) -> AnimateRequest:
         """Validate ``fields`` into a request, turning pydantic errors into one-line InputErrors.
 
         Raises:
@@ -471,11 +575,25 @@ class OptionSpec:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON for ``GET /v1/options``: name, flag, type, default, minimum, maximum, enum, labels, ..."""
-        return {"name": self.name, "flag": self.flag, "short": self.short, "type": self.kind,
-                "default": self.default, "minimum": self.minimum, "maximum": self.maximum,
-                "exclusive_minimum": self.exclusive_minimum, "enum": list(self.choices) or None,
-                "labels": self.labels or None, "nullable": self.nullable, "description": self.description,
-                "unit": self.unit, "group": self.group, "step": self.step, "api": self.api, "metavar": self.metavar}
+        return {
+            "name": self.name,
+            "flag": self.flag,
+            "short": self.short,
+            "type": self.kind,
+            "default": self.default,
+            "minimum": self.minimum,
+            "maximum": self.maximum,
+            "exclusive_minimum": self.exclusive_minimum,
+            "enum": list(self.choices) or None,
+            "labels": self.labels or None,
+            "nullable": self.nullable,
+            "description": self.description,
+            "unit": self.unit,
+            "group": self.group,
+            "step": self.step,
+            "api": self.api,
+            "metavar": self.metavar,
+        }
 
 
 def _num(x: float) -> str:
@@ -513,11 +631,23 @@ def _option_spec(name: str, info: Any) -> OptionSpec:
     minimum = bounds.get("ge", bounds.get("gt"))
     maximum = bounds.get("le", bounds.get("lt"))
     spec = OptionSpec(
-        name=name, flag=extra.get("flag", "--" + name.replace("_", "-")), short=extra.get("short"), kind=kind,
-        default=None if default is PydanticUndefined else default, minimum=minimum, maximum=maximum,
-        exclusive_minimum="gt" in bounds, choices=choices, labels=labels, nullable=nullable,
-        description=info.description or "", unit=extra.get("unit"), group=extra.get("group", "input"),
-        step=extra.get("step"), api=bool(extra.get("api", False)), metavar="",
+        name=name,
+        flag=extra.get("flag", "--" + name.replace("_", "-")),
+        short=extra.get("short"),
+        kind=kind,
+        default=None if default is PydanticUndefined else default,
+        minimum=minimum,
+        maximum=maximum,
+        exclusive_minimum="gt" in bounds,
+        choices=choices,
+        labels=labels,
+        nullable=nullable,
+        description=info.description or "",
+        unit=extra.get("unit"),
+        group=extra.get("group", "input"),
+        step=extra.get("step"),
+        api=bool(extra.get("api", False)),
+        metavar="",
     )
     metavar = extra.get("metavar")
     if metavar is None:

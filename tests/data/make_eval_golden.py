@@ -23,10 +23,16 @@ DATA = Path(__file__).resolve().parent
 
 # name → (photo, prompt, options). Small: the clips are stored in the repository.
 CASES: dict[str, tuple[str, str, dict]] = {
-    "china_pushin_clouds": ("china.jpg", "slow push-in, clouds drifting",
-                            {"size": "192x128", "duration": 2.0, "fps": 12, "seed": 1}),
-    "astronaut_orbit_loop": ("astronaut.jpg", "slow orbit right, loop, she blinks",
-                             {"size": "160x160", "duration": 2.0, "fps": 12, "seed": 1}),
+    "china_pushin_clouds": (
+        "china.jpg",
+        "slow push-in, clouds drifting",
+        {"size": "192x128", "duration": 2.0, "fps": 12, "seed": 1},
+    ),
+    "astronaut_orbit_loop": (
+        "astronaut.jpg",
+        "slow orbit right, loop, she blinks",
+        {"size": "160x160", "duration": 2.0, "fps": 12, "seed": 1},
+    ),
 }
 
 
@@ -39,8 +45,10 @@ def measure(name: str) -> dict:
     return {
         "score": float(ev.score),
         "camera_move": ev.camera_move,
-        "metrics": {m.name: {"value": float(m.value), "unit": m.unit, "verdict": m.verdict, "meaning": m.meaning}
-                    for m in ev.metrics},
+        "metrics": {
+            m.name: {"value": float(m.value), "unit": m.unit, "verdict": m.verdict, "meaning": m.meaning}
+            for m in ev.metrics
+        },
     }
 
 

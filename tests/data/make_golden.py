@@ -26,15 +26,26 @@ ROOT = Path(__file__).resolve().parents[2]
 
 # name → (photo, prompt, options). Small and short: the test runs in seconds.
 CASES: dict[str, tuple[str, str, dict]] = {
-    "china_pushin_clouds": ("china.jpg", "slow push-in, clouds drifting to the right",
-                            {"size": "192x128", "duration": 1.0, "fps": 12, "seed": 7}),
-    "coffee_orbit_steam_loop": ("coffee.jpg", "slow orbit left, steam rising from the cup",
-                                {"size": "160x112", "duration": 1.0, "fps": 12, "seed": 3, "loop": True}),
-    "china_pan_arrows": ("china.jpg", "gentle pan from left to right",
-                         {"size": "160x108", "duration": 1.0, "fps": 10, "seed": 11,
-                          "arrows": ["100,300,220,300:0.5"]}),
-    "astronaut_portrait": ("astronaut.jpg", "slow push-in, she blinks and breathes, hair moving in a soft breeze",
-                           {"size": "128x128", "duration": 1.0, "fps": 12, "seed": 5}),
+    "china_pushin_clouds": (
+        "china.jpg",
+        "slow push-in, clouds drifting to the right",
+        {"size": "192x128", "duration": 1.0, "fps": 12, "seed": 7},
+    ),
+    "coffee_orbit_steam_loop": (
+        "coffee.jpg",
+        "slow orbit left, steam rising from the cup",
+        {"size": "160x112", "duration": 1.0, "fps": 12, "seed": 3, "loop": True},
+    ),
+    "china_pan_arrows": (
+        "china.jpg",
+        "gentle pan from left to right",
+        {"size": "160x108", "duration": 1.0, "fps": 10, "seed": 11, "arrows": ["100,300,220,300:0.5"]},
+    ),
+    "astronaut_portrait": (
+        "astronaut.jpg",
+        "slow push-in, she blinks and breathes, hair moving in a soft breeze",
+        {"size": "128x128", "duration": 1.0, "fps": 12, "seed": 5},
+    ),
 }
 
 

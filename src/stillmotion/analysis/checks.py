@@ -74,25 +74,54 @@ def _check_resolution(W: int, H: int) -> Check:
     min_txt = f"{min_long}×{min_short}" if W >= H else f"{min_short}×{min_long}"
     pref_txt = f"{pref_long}×{pref_short}" if W >= H else f"{pref_short}×{pref_long}"
     if short < T.unusable_side_px:
-        return Check("resolution", "unusable", value, "px",
-                     f"{value} px is far too small to animate: use a photo of at least {min_txt} px")
+        return Check(
+            "resolution",
+            "unusable",
+            value,
+            "px",
+            f"{value} px is far too small to animate: use a photo of at least {min_txt} px",
+        )
     if short < SMALL_SIDE_PX:
-        return Check("resolution", "warning", value, "px",
-                     f"{value} px is small ({orient}short side under {SMALL_SIDE_PX} px): the clip will be upscaled "
-                     f"and look soft; use the original, at least {min_txt} px (ideally {pref_txt})")
+        return Check(
+            "resolution",
+            "warning",
+            value,
+            "px",
+            f"{value} px is small ({orient}short side under {SMALL_SIDE_PX} px): the clip will be upscaled "
+            f"and look soft; use the original, at least {min_txt} px (ideally {pref_txt})",
+        )
     if long < T.min_size_px[0] or short < T.min_size_px[1]:
-        return Check("resolution", "advice", value, "px",
-                     f"{value} px is below the recommended {min_txt}: 720p output will be slightly upscaled; "
-                     f"a larger original ({pref_txt} or more) gives a crisper clip")
+        return Check(
+            "resolution",
+            "advice",
+            value,
+            "px",
+            f"{value} px is below the recommended {min_txt}: 720p output will be slightly upscaled; "
+            f"a larger original ({pref_txt} or more) gives a crisper clip",
+        )
     if long < T.preferred_size_px[0] or short < T.preferred_size_px[1]:
-        return Check("resolution", "ok", value, "px",
-                     f"{value} px: fine for 720p; {pref_txt} or more is best for 1080p")
+        return Check(
+            "resolution", "ok", value, "px", f"{value} px: fine for 720p; {pref_txt} or more is best for 1080p"
+        )
     return Check("resolution", "ok", value, "px", f"{value} px: enough for 1080p output")
 
 
 _PHOTO_ASPECTS = {
-    "21:9": 21 / 9, "2:1": 2.0, "16:9": 16 / 9, "16:10": 1.6, "3:2": 1.5, "4:3": 4 / 3, "5:4": 1.25, "1:1": 1.0,
-    "4:5": 0.8, "3:4": 0.75, "2:3": 2 / 3, "10:16": 0.625, "9:16": 9 / 16, "1:2": 0.5, "9:21": 9 / 21,
+    "21:9": 21 / 9,
+    "2:1": 2.0,
+    "16:9": 16 / 9,
+    "16:10": 1.6,
+    "3:2": 1.5,
+    "4:3": 4 / 3,
+    "5:4": 1.25,
+    "1:1": 1.0,
+    "4:5": 0.8,
+    "3:4": 0.75,
+    "2:3": 2 / 3,
+    "10:16": 0.625,
+    "9:16": 9 / 16,
+    "1:2": 0.5,
+    "9:21": 9 / 21,
 }
 """Common photo aspects (width / height) by name, for the aspect check's wording."""
 
@@ -122,16 +151,26 @@ def _check_aspect(W: int, H: int, target: Aspect | None) -> Check:
         keep, side = _crop_keep(r, _ratio(best))
         if keep > 0.995:
             return Check("aspect", "ok", value, "", f"{name} photo ({r:.2f}): exactly {best.value}, nothing is cropped")
-        return Check("aspect", "ok", value, "",
-                     f"{name} photo ({r:.2f}): closest output aspect {best.value}, whose crop keeps "
-                     f"{keep:.0%} of the {side}; the default (source) keeps the whole photo")
+        return Check(
+            "aspect",
+            "ok",
+            value,
+            "",
+            f"{name} photo ({r:.2f}): closest output aspect {best.value}, whose crop keeps "
+            f"{keep:.0%} of the {side}; the default (source) keeps the whole photo",
+        )
     keep, side = _crop_keep(r, _ratio(target))
     if keep > 0.995:
         return Check("aspect", "ok", value, "", f"{name} photo ({r:.2f}): already {target.value}, nothing is cropped")
     msg = f"{name} photo ({r:.2f}): a {target.value} crop keeps {keep:.0%} of the {side}, around the subject"
     if keep < T.aspect_warning_keep:
-        return Check("aspect", "warning", value, "",
-                     f"{msg}; much of the scene is lost: shoot or pick a photo closer to {target.value}")
+        return Check(
+            "aspect",
+            "warning",
+            value,
+            "",
+            f"{msg}; much of the scene is lost: shoot or pick a photo closer to {target.value}",
+        )
     if keep < T.aspect_advice_keep:
         return Check("aspect", "advice", value, "", f"{msg}; check that the subject fits")
     return Check("aspect", "ok", value, "", msg)
@@ -247,41 +286,74 @@ def _sharpness_map(grey: np.ndarray, saliency: np.ndarray, depth: np.ndarray, fa
 
 def _check_sharpness(b: _Blur, has_face: bool, work_w: int) -> Check:
     if not math.isfinite(b.frame) and b.plain:
-        return Check("sharpness", "warning", "n/a", "px",
-                     "no detail at all (a plain or nearly uniform image): nothing will visibly move; "
-                     "use a photo with a subject")
+        return Check(
+            "sharpness",
+            "warning",
+            "n/a",
+            "px",
+            "no detail at all (a plain or nearly uniform image): nothing will visibly move; use a photo with a subject",
+        )
     if not math.isfinite(b.frame):
-        return Check("sharpness", "unusable", "n/a", "px",
-                     "no sharp edge anywhere: the photo is badly out of focus or shaken; use another shot")
+        return Check(
+            "sharpness",
+            "unusable",
+            "n/a",
+            "px",
+            "no sharp edge anywhere: the photo is badly out of focus or shaken; use another shot",
+        )
     subj = b.subject if math.isfinite(b.subject) else b.frame
     where = "the face" if b.where == "face" else "the subject"
     if b.motion > T.sharp_px and b.motion > subj:
         # Camera shake: the crispest edges run along the motion and look sharp.
         subj = b.motion
         level = "warning" if subj > T.soft_px else "advice"
-        return Check("sharpness", level, round(subj, 2), "px",
-                     f"motion blur: edges are smeared in one direction (blur ≈{subj:.1f} px at {work_w} px wide "
-                     "across the motion), camera shake or a moving subject; use a steadier or faster shot")
+        return Check(
+            "sharpness",
+            level,
+            round(subj, 2),
+            "px",
+            f"motion blur: edges are smeared in one direction (blur ≈{subj:.1f} px at {work_w} px wide "
+            "across the motion), camera shake or a moving subject; use a steadier or faster shot",
+        )
     value = round(subj, 2)
     at = f"blur ≈{subj:.1f} px at {work_w} px wide"
     if b.frame > T.blur_unusable_px:
-        return Check("sharpness", "unusable", value, "px",
-                     f"nothing in the frame is sharp ({at}): the photo is badly out of focus or shaken; "
-                     "use another shot")
+        return Check(
+            "sharpness",
+            "unusable",
+            value,
+            "px",
+            f"nothing in the frame is sharp ({at}): the photo is badly out of focus or shaken; use another shot",
+        )
     if subj <= T.sharp_px:
         bokeh = " (the blurred background is fine: it helps depth)" if b.spread >= T.shallow_dof_spread else ""
         return Check("sharpness", "ok", value, "px", f"{where} is sharp ({at}){bokeh}")
     if subj > T.soft_px and b.frame <= T.sharp_px:
         level = "warning" if has_face else "advice"
-        return Check("sharpness", level, value, "px",
-                     f"{where} is soft ({at}) while other parts are sharp (≈{b.frame:.1f} px): focus missed "
-                     f"{where}; pick a frame focused on it")
+        return Check(
+            "sharpness",
+            level,
+            value,
+            "px",
+            f"{where} is soft ({at}) while other parts are sharp (≈{b.frame:.1f} px): focus missed "
+            f"{where}; pick a frame focused on it",
+        )
     if subj > T.soft_px:
-        return Check("sharpness", "warning", value, "px",
-                     f"{where} is soft ({at}) and nothing else is sharper: out of focus, shaken or "
-                     "over-smoothed; the clip will look soft; use a sharper shot")
-    return Check("sharpness", "advice", value, "px",
-                 f"{where} is slightly soft ({at}): acceptable, but a crisper shot will look better in motion")
+        return Check(
+            "sharpness",
+            "warning",
+            value,
+            "px",
+            f"{where} is soft ({at}) and nothing else is sharper: out of focus, shaken or "
+            "over-smoothed; the clip will look soft; use a sharper shot",
+        )
+    return Check(
+        "sharpness",
+        "advice",
+        value,
+        "px",
+        f"{where} is slightly soft ({at}): acceptable, but a crisper shot will look better in motion",
+    )
 
 
 # ---------------------------------------------------------------- exposure, noise, compression, colour
@@ -307,7 +379,7 @@ def _check_exposure(grey8: np.ndarray, sky: np.ndarray, *, backdrop_ok: bool = F
         return Check("exposure", "unusable", value, "%", f"the frame is almost all {black_or_white} ({stats})")
     backdrop = sky_blown = 0.0
     if clipped > T.clipped_advice:
-        n, labels = cv2.connectedComponents(blown.astype(np.uint8), connectivity=8)
+        _n, labels = cv2.connectedComponents(blown.astype(np.uint8), connectivity=8)
         edge = np.unique(np.concatenate([labels[0], labels[-1], labels[:, 0], labels[:, -1]]))
         touching = np.isin(labels, edge[edge != 0])
         in_sky = cv2.resize(sky, (grey8.shape[1], grey8.shape[0]), interpolation=cv2.INTER_LINEAR) > 0.5
@@ -317,19 +389,25 @@ def _check_exposure(grey8: np.ndarray, sky: np.ndarray, *, backdrop_ok: bool = F
         backdrop = float((touching & ~in_sky).mean())
     problems: list[tuple[str, str]] = []  # (level, words)
     if mean < T.dark_warning_mean:
-        problems.append(("warning", "too dark: brighten it (or lift the shadows) before animating, "
-                                    "or motion will be hard to see"))
+        problems.append(
+            ("warning", "too dark: brighten it (or lift the shadows) before animating, or motion will be hard to see")
+        )
     elif mean < T.dark_advice_mean:
-        problems.append(("advice",
-                         "on the dark side: fine for a night or low-key shot, otherwise brighten it a little"))
+        problems.append(
+            ("advice", "on the dark side: fine for a night or low-key shot, otherwise brighten it a little")
+        )
     elif mean > T.bright_advice_mean and backdrop < 0.5 * clipped:
         problems.append(("advice", "very bright: fine for a high-key shot, otherwise lower the exposure a little"))
     if clipped > T.clipped_advice and backdrop >= 0.8 * clipped:
-        problems.append(("advice", f"a blown-out white backdrop ({backdrop:.0%} of the frame): "
-                                   "fine for a studio or graphic look"))
+        problems.append(
+            ("advice", f"a blown-out white backdrop ({backdrop:.0%} of the frame): fine for a studio or graphic look")
+        )
     elif clipped > T.clipped_warning:
-        where = ("the sky is blown out, clouds there cannot drift" if sky_blown > 0.5 * clipped
-                 else "large blown highlights have no detail to move")
+        where = (
+            "the sky is blown out, clouds there cannot drift"
+            if sky_blown > 0.5 * clipped
+            else "large blown highlights have no detail to move"
+        )
         problems.append(("warning", f"{where}: recover the highlights or use a better-exposed shot"))
     elif clipped > T.clipped_advice:
         problems.append(("advice", "some highlights are blown: recover them if you can"))
@@ -376,12 +454,22 @@ def _check_noise(small: np.ndarray) -> Check:
     n = _noise_sigma(small)
     value = round(n, 2)
     if n > T.noise_warning:
-        return Check("noise", "warning", value, "/255",
-                     f"heavy noise (grain ≈{n:.1f} levels of 255 at video size): denoise it first, "
-                     "grain swims when the image moves")
+        return Check(
+            "noise",
+            "warning",
+            value,
+            "/255",
+            f"heavy noise (grain ≈{n:.1f} levels of 255 at video size): denoise it first, "
+            "grain swims when the image moves",
+        )
     if n > T.noise_advice:
-        return Check("noise", "advice", value, "/255",
-                     f"visible grain (≈{n:.1f} levels of 255 at video size): a light denoise will help")
+        return Check(
+            "noise",
+            "advice",
+            value,
+            "/255",
+            f"visible grain (≈{n:.1f} levels of 255 at video size): a light denoise will help",
+        )
     return Check("noise", "ok", value, "/255", f"clean (noise ≈{n:.1f} levels of 255 at video size)")
 
 
@@ -390,12 +478,22 @@ def _check_compression(rgb: np.ndarray) -> Check:
     value = round(ratio, 2)
     steps = f"blockiness {ratio:.2f}, block edges {extra:.1f} levels stronger than other steps"
     if ratio > T.block_warning_ratio:
-        return Check("compression", "warning", value, "×",
-                     f"heavy JPEG compression: 8×8 blocks show ({steps}); use the original or a "
-                     "higher-quality export, blocks crawl when the image moves")
+        return Check(
+            "compression",
+            "warning",
+            value,
+            "×",
+            f"heavy JPEG compression: 8×8 blocks show ({steps}); use the original or a "
+            "higher-quality export, blocks crawl when the image moves",
+        )
     if ratio > T.block_advice_ratio:
-        return Check("compression", "advice", value, "×",
-                     f"noticeable JPEG compression ({steps}): a higher-quality export is better")
+        return Check(
+            "compression",
+            "advice",
+            value,
+            "×",
+            f"noticeable JPEG compression ({steps}): a higher-quality export is better",
+        )
     return Check("compression", "ok", value, "×", f"no visible JPEG blocking ({steps})")
 
 
@@ -406,15 +504,23 @@ def _check_saturation(small: np.ndarray, grey8: np.ndarray) -> Check:
     value = round(100 * over, 1)
     notes = []
     if over > T.oversaturated_advice:
-        notes.append(f"very saturated colours ({over:.0%} of the photo at full saturation): fine if that is the look, "
-                     "but a heavy filter or saturation boost shows as colour banding in motion")
+        notes.append(
+            f"very saturated colours ({over:.0%} of the photo at full saturation): fine if that is the look, "
+            "but a heavy filter or saturation boost shows as colour banding in motion"
+        )
     if contrast > T.contrast_advice:
-        notes.append(f"extreme contrast (RMS {contrast:.2f}): a heavy filter or HDR look; "
-                     "a gentler edit animates more naturally")
+        notes.append(
+            f"extreme contrast (RMS {contrast:.2f}): a heavy filter or HDR look; a gentler edit animates more naturally"
+        )
     if notes:
         return Check("saturation", "advice", value, "%", "; ".join(notes))
-    return Check("saturation", "ok", value, "%",
-                 f"natural colour and contrast ({over:.0%} fully saturated, RMS contrast {contrast:.2f})")
+    return Check(
+        "saturation",
+        "ok",
+        value,
+        "%",
+        f"natural colour and contrast ({over:.0%} fully saturated, RMS contrast {contrast:.2f})",
+    )
 
 
 # ---------------------------------------------------------------- depth
@@ -458,8 +564,18 @@ def _check_depth(
     if sky >= T.depth_open_sky and not faces:
         cues.append(f"an open scene from near ground to a far sky ({sky:.0%} sky)")
     if cues:
-        return Check("depth", "ok", value, "",
-                     f"good depth cues: {'; '.join(cues)}: parallax will read well, push-ins and gentle orbits work")
-    return Check("depth", "advice", value, "",
-                 f"flat scene (subject-to-background depth difference {value:+.2f} on a 0–1 scale, no depth-of-field "
-                 "or horizon cue): prefer zooms and element motion over orbits")
+        return Check(
+            "depth",
+            "ok",
+            value,
+            "",
+            f"good depth cues: {'; '.join(cues)}: parallax will read well, push-ins and gentle orbits work",
+        )
+    return Check(
+        "depth",
+        "advice",
+        value,
+        "",
+        f"flat scene (subject-to-background depth difference {value:+.2f} on a 0–1 scale, no depth-of-field "
+        "or horizon cue): prefer zooms and element motion over orbits",
+    )

@@ -46,11 +46,12 @@ def _text_lines(grey: np.ndarray) -> tuple[int, int, float]:
     g8 = (grey * 255).astype(np.uint8)
     _, bw = cv2.threshold(g8, 0, 255, cv2.THRESH_BINARY + cv2.THRESH_OTSU)
     fg = bw == 0 if (bw == 0).mean() < 0.5 else bw > 0
-    n, _, st, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
+    _n, _, st, _ = cv2.connectedComponentsWithStats(fg.astype(np.uint8), connectivity=8)
     x, y, cw, ch, area = (st[1:, i] for i in range(5))
     fill = area / np.maximum(cw * ch, 1)
-    cand = np.nonzero((ch >= max(5, 0.008 * h)) & (ch <= 0.12 * h) & (cw <= 2.5 * ch) & (area >= 12)
-                      & (fill > 0.08) & (fill < 0.85))[0]
+    cand = np.nonzero(
+        (ch >= max(5, 0.008 * h)) & (ch <= 0.12 * h) & (cw <= 2.5 * ch) & (area >= 12) & (fill > 0.08) & (fill < 0.85)
+    )[0]
     if cand.size < T.text_min_chars:
         return int(cand.size), 0, 0.0
     rows = np.zeros((h, w), np.uint8)
@@ -139,8 +140,10 @@ def classify_kind(
     W, H = size
     chars, lines, cover = _text_lines(grey)
     if chars >= T.text_min_chars and lines >= T.text_min_lines and cover >= T.text_min_cover:
-        return "text", (f"rendered text: {chars} letter shapes in {lines} lines over {cover:.0%} of the frame; "
-                        "motion models and warps smear letters")
+        return "text", (
+            f"rendered text: {chars} letter shapes in {lines} lines over {cover:.0%} of the frame; "
+            "motion models and warps smear letters"
+        )
     if len(faces) >= T.crowd_faces:
         return "crowd", f"{len(faces)} faces: many small faces are hard to keep natural in motion"
     face_share = faces[0][2] * faces[0][3] / (W * H) if faces else 0.0
@@ -150,8 +153,10 @@ def classify_kind(
     sky, water, veg = regions.get("sky", 0.0), regions.get("water", 0.0), regions.get("vegetation", 0.0)
     length, hv = _straight_lines(grey)
     if length >= T.arch_line_length and hv >= T.arch_hv_share and veg < T.arch_max_vegetation:
-        return "architecture", (f"long straight lines ({hv:.0%} of them vertical or horizontal) and little "
-                                "vegetation: a building or structure; straight lines bend if the camera moves too much")
+        return "architecture", (
+            f"long straight lines ({hv:.0%} of them vertical or horizontal) and little "
+            "vegetation: a building or structure; straight lines bend if the camera moves too much"
+        )
     nature = sky + water + veg
     if (sky >= T.landscape_sky_share and nature >= T.landscape_nature_share) or water + veg >= T.landscape_ground_share:
         shares = (("sky", sky), ("water", water), ("vegetation", veg))

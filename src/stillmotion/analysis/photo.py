@@ -55,8 +55,9 @@ def analyze_photo(
     try:
         target = Aspect(target_aspect) if target_aspect is not None else None
     except ValueError:
-        raise InputError(f"target_aspect {target_aspect!r} is not an output aspect: "
-                         "use 16:9, 9:16, 1:1, 4:5 or source") from None
+        raise InputError(
+            f"target_aspect {target_aspect!r} is not an output aspect: use 16:9, 9:16, 1:1, 4:5 or source"
+        ) from None
     if target is Aspect.source:
         target = None
 
@@ -71,8 +72,9 @@ def analyze_photo(
     if scene is None:
         scene = Scene(rgb)
     elif scene.size != (W, H):
-        raise ValueError(f"scene is {scene.size[0]}×{scene.size[1]} px but the photo is {W}×{H} px: "
-                         "pass the photo's own Scene")
+        raise ValueError(
+            f"scene is {scene.size[0]}×{scene.size[1]} px but the photo is {W}×{H} px: pass the photo's own Scene"
+        )
     faces = scene.faces
     regions = {k: float(v.mean()) for k, v in scene.regions.items()}
     small = scene.small  # the Scene's working copy, long side at most DEPTH_SIDE (shared, not recomputed)

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Any
 if TYPE_CHECKING:
     from ..plan.lint import PromptReport
 
-__all__ = ["CHECK_NAMES", "ELEMENTS", "ENGINE", "GRADES", "KINDS", "LEVELS", "REPORT_SCHEMA", "Check", "Report"]
+__all__ = ["CHECK_NAMES", "Check", "ELEMENTS", "ENGINE", "GRADES", "KINDS", "LEVELS", "REPORT_SCHEMA", "Report"]
 
 LEVELS = ("ok", "advice", "warning", "unusable")
 """Check levels, from fine to fatal."""
@@ -126,7 +126,7 @@ class Report:
         for p in self.recommendations:
             lines.append(f'Try: "{p}"')
         if self.prompt is not None:
-            lines.append(f"Prompt: \"{self.prompt.prompt}\" ({self.prompt.score}/100)")
+            lines.append(f'Prompt: "{self.prompt.prompt}" ({self.prompt.score}/100)')
             lines.extend("  " + line for line in self.prompt.summary().splitlines())
         return "\n".join(lines)
 
@@ -151,8 +151,21 @@ REPORT_SCHEMA: dict[str, Any] = {
     "description": "Report.to_dict(): checks of a source photo, its kind, the expected result and motion prompts.",
     "type": "object",
     "required": [
-        "path", "width", "height", "checks", "kind", "kind_reason", "expected", "faces", "elements",
-        "recommendations", "engine", "duration_s", "timings_s", "usable", "prompt",
+        "path",
+        "width",
+        "height",
+        "checks",
+        "kind",
+        "kind_reason",
+        "expected",
+        "faces",
+        "elements",
+        "recommendations",
+        "engine",
+        "duration_s",
+        "timings_s",
+        "usable",
+        "prompt",
     ],
     "additionalProperties": False,
     "properties": {

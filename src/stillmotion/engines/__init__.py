@@ -8,13 +8,12 @@ prompt, options) into frames.
 - one folder per family: ``living/`` (built in, CPU) and ``diffusion/`` (diffusers models).
 """
 
-from .base import Availability, DiffusionOptions, Engine, EngineSpec, RenderHooks, RenderJob, Shot
+from .base import Availability, Engine, EngineSpec, RenderHooks, RenderJob, Shot
 from .registry import ENGINES, engine_rows, get_engine
 
 __all__ = [
-    "ENGINES",
     "Availability",
-    "DiffusionOptions",
+    "ENGINES",
     "Engine",
     "EngineSpec",
     "RenderHooks",

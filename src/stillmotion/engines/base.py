@@ -5,7 +5,8 @@ the pipeline at exactly this seam, in the style of httpx's
 ``BaseTransport.handle_request(request) -> Response``::
 
     spec, engine = get_engine("living")              # registry: EngineSpec + Engine
-    job = RenderJob.from_request(request, scene, plan, size=(W, H), seed=seed)
+    job = RenderJob.from_request(request, scene, plan, size=(W, H), seed=seed,
+                                 options=spec.job_options(request))  # the family's own options
     shot = engine.prepare(job)                        # Engine.prepare(RenderJob) -> Shot
     for y, cbcr in shot.frames_yuv420(RenderHooks(on_step=..., should_stop=...)):
         writer.write_yuv420(y, cbcr)                  # BT.709 4:2:0 planes, uint8
@@ -42,22 +43,19 @@ The contract:
   run here: one :class:`Availability` verdict with the reason and the fix.
 
 Adding an engine family: a folder under ``engines/`` with an object that has
-``name`` and ``prepare(job)``, a Shot as above, and one line in the registry
-that builds its :class:`EngineSpec`. The generic tests (tests/test_engines.py)
+``name`` and ``prepare(job)``, a Shot as above, its own options type (if any,
+in its folder; ``EngineSpec.options`` builds it from a request), and one line
+in the registry that adds its :class:`EngineSpec`\ s. The generic tests (tests/test_engines.py)
 then cover it.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from dataclasses import dataclass, field
-from functools import partial
-from pathlib import Path
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
-
-from ..request import MemoryMode
 
 if TYPE_CHECKING:
     from ..arrows import Arrow
@@ -66,18 +64,16 @@ if TYPE_CHECKING:
     from ..scene import Scene
 
 __all__ = [
-    "NO_HOOKS",
-    "YUV420",
     "Availability",
     "AvailabilityState",
-    "DiffusionOptions",
     "Engine",
     "EngineSpec",
-    "MemoryMode",
+    "NO_HOOKS",
     "RenderHooks",
     "RenderJob",
     "RunsOn",
     "Shot",
+    "YUV420",
 ]
 
 RunsOn = Literal["cpu", "gpu", "hosted"]
@@ -138,8 +134,13 @@ class Availability:
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready: ``{"state", "label", "runnable", "reason", "fix"}``."""
-        return {"state": self.state, "label": self.label, "runnable": self.runnable, "reason": self.reason,
-                "fix": self.fix}
+        return {
+            "state": self.state,
+            "label": self.label,
+            "runnable": self.runnable,
+            "reason": self.reason,
+            "fix": self.fix,
+        }
 
 
 # ------------------------------------------------------------------ the spec
@@ -171,6 +172,8 @@ class EngineSpec:
         licence: licence of the engine's weights ("n/a" when none).
         factory: builds the engine object (cheap: nothing loads until a Shot renders).
         check: returns the :class:`Availability` verdict (see :meth:`availability`).
+        options: builds the family's typed options from a request (``RenderJob.options``;
+            see :meth:`job_options`), or None for a family that has none.
     """
 
     name: str
@@ -190,6 +193,7 @@ class EngineSpec:
     native_size: tuple[int, int] | None = None
     size_multiple: int = 2
     native_fps: float | None = None
+    options: Callable[[AnimateRequest], Any] | None = None
 
     def availability(self) -> Availability:
         """The verdict here, checked now (offline and cheap: package lookups, the
@@ -198,8 +202,15 @@ class EngineSpec:
         try:
             return self.check()
         except Exception as err:  # a broken optional install must not break the table
-            return Availability("needs-package", f"the check failed: {type(err).__name__}: {err}",
-                                "reinstall the engine's packages: pip install 'stillmotion[diffusion]'")
+            return Availability(
+                "needs-package",
+                f"the check failed: {type(err).__name__}: {err}",
+                "reinstall the engine's packages: pip install 'stillmotion[diffusion]'",
+            )
+
+    def job_options(self, request: AnimateRequest) -> Any:
+        """The family's options for ``request`` (what :attr:`RenderJob.options` carries), or None."""
+        return None if self.options is None else self.options(request)
 
     def available(self) -> tuple[bool, str]:
         """``(runnable, "ready" or the reason)``: the old two-value form of :meth:`availability`,
@@ -225,52 +236,6 @@ class EngineSpec:
 # ------------------------------------------------------------------ the job
 
 
-def _request_default(name: str) -> Any:
-    """The default of an AnimateRequest field (the one place option defaults are written)."""
-    from ..request import AnimateRequest
-
-    return AnimateRequest.model_fields[name].get_default(call_default_factory=True)
-
-
-@dataclass(frozen=True)
-class DiffusionOptions:
-    """The diffusion engines' own options; defaults are AnimateRequest's.
-
-    Attributes:
-        steps: ``num_inference_steps``, or None for the model's default.
-        guidance_scale: guidance scale, or None for the model's default.
-        model_path: a diffusers-format model folder, or None for the Hugging Face cache.
-        memory: GPU memory mode (:data:`MemoryMode`).
-        fast: quality-neutral GPU speedups (attention backend, regional torch.compile).
-        cache: step caching (FirstBlockCache): faster, slightly lower quality.
-        motion_strength: amount of motion in [0, 1], for models with such a control.
-        consistency: faithfulness to the photo in [0, 1], for models with such a control.
-    """
-
-    steps: int | None = field(default_factory=partial(_request_default, "steps"))
-    guidance_scale: float | None = field(default_factory=partial(_request_default, "guidance_scale"))
-    model_path: Path | None = field(default_factory=partial(_request_default, "model_path"))
-    memory: MemoryMode = field(default_factory=partial(_request_default, "memory"))
-    fast: bool = field(default_factory=partial(_request_default, "fast"))
-    cache: bool = field(default_factory=partial(_request_default, "cache"))
-    motion_strength: float = field(default_factory=partial(_request_default, "motion_strength"))
-    consistency: float = field(default_factory=partial(_request_default, "consistency"))
-
-    @classmethod
-    def from_request(cls, request: AnimateRequest) -> DiffusionOptions:
-        """The options of a validated request."""
-        return cls(
-            steps=request.steps,
-            guidance_scale=request.guidance_scale,
-            model_path=request.model_path,
-            memory=request.memory,  # type: ignore[arg-type]  # validated by the request's pattern
-            fast=request.fast,
-            cache=request.cache,
-            motion_strength=request.motion_strength,
-            consistency=request.consistency,
-        )
-
-
 @dataclass(frozen=True, eq=False)
 class RenderJob:
     """One clip to render: everything an engine may read (it never reads the request).
@@ -288,7 +253,9 @@ class RenderJob:
         freeze: float32 H×W in [0, 1] at the photo's size, 1 = never moves (``--freeze``), or None.
         arrows: motion-brush arrows in photo pixels.
         last_image: uint8 H×W×3 RGB end frame (any size) for engines that take one, or None.
-        diffusion: the diffusion engines' options.
+        options: the engine family's own typed options, built from the request by its
+            spec's ``options`` (e.g. the diffusion engines' ``DiffusionOptions``), or None
+            for the family's defaults. The contract does not know any family's options.
     """
 
     scene: Scene
@@ -303,21 +270,25 @@ class RenderJob:
     freeze: np.ndarray | None = None
     arrows: tuple[Arrow, ...] = ()
     last_image: np.ndarray | None = None
-    diffusion: DiffusionOptions = field(default_factory=DiffusionOptions)
+    options: Any = None
 
     def __post_init__(self) -> None:
         w, h = self.size
         if w < 2 or h < 2 or self.frame_count < 2 or not self.fps > 0:
-            raise ValueError(f"RenderJob needs size ≥ 2×2, frame_count ≥ 2 and fps > 0, got {self.size}, "
-                             f"{self.frame_count} frames, {self.fps} fps")
+            raise ValueError(
+                f"RenderJob needs size ≥ 2×2, frame_count ≥ 2 and fps > 0, got {self.size}, "
+                f"{self.frame_count} frames, {self.fps} fps"
+            )
         for name in ("mask", "freeze"):
             a = getattr(self, name)
             if a is not None and a.ndim != 2:
                 raise ValueError(f"RenderJob.{name} must be H×W, got shape {a.shape}")
-        if self.last_image is not None and (self.last_image.dtype != np.uint8 or self.last_image.ndim != 3
-                                            or self.last_image.shape[2] != 3):
-            raise ValueError(f"RenderJob.last_image must be uint8 H×W×3, got {self.last_image.dtype} "
-                             f"{self.last_image.shape}")
+        if self.last_image is not None and (
+            self.last_image.dtype != np.uint8 or self.last_image.ndim != 3 or self.last_image.shape[2] != 3
+        ):
+            raise ValueError(
+                f"RenderJob.last_image must be uint8 H×W×3, got {self.last_image.dtype} {self.last_image.shape}"
+            )
 
     @classmethod
     def from_request(
@@ -332,9 +303,10 @@ class RenderJob:
         freeze: np.ndarray | None = None,
         arrows: tuple[Arrow, ...] | list[Arrow] = (),
         last_image: np.ndarray | None = None,
+        options: Any = None,
     ) -> RenderJob:
         """The job for one variation of ``request``: frame count, fps, prompts and the
-        family options come from the request; what the Load stage decoded is passed in.
+        prompts come from the request; the Load stage's decoded inputs and the family options are passed in.
 
         Args:
             request: the validated request.
@@ -345,6 +317,7 @@ class RenderJob:
             mask, freeze: the decoded brush masks (see the attributes), or None.
             arrows: the parsed arrows.
             last_image: the decoded end frame, or None.
+            options: the family's options (``spec.job_options(request)``), or None.
         """
         return cls(
             scene=scene,
@@ -359,7 +332,7 @@ class RenderJob:
             freeze=freeze,
             arrows=tuple(arrows),
             last_image=last_image,
-            diffusion=DiffusionOptions.from_request(request),
+            options=options,
         )
 
 

@@ -79,17 +79,19 @@ def engine_rows() -> list[dict[str, Any]]:
     for spec in ENGINES.values():
         verdict = spec.availability()
         ready = verdict.state == "ready"
-        rows.append({
-            "name": spec.name,
-            "family": spec.family,
-            "summary": spec.summary,
-            "runs_on": spec.runs_on,
-            "takes_plan": spec.takes_plan,
-            "capabilities": spec.capabilities(),
-            "needs": spec.needs,
-            "licence": spec.licence,
-            "availability": verdict.to_dict(),
-            "ready": ready,
-            "reason": None if ready else f"{verdict.reason}; {verdict.fix}",
-        })
+        rows.append(
+            {
+                "name": spec.name,
+                "family": spec.family,
+                "summary": spec.summary,
+                "runs_on": spec.runs_on,
+                "takes_plan": spec.takes_plan,
+                "capabilities": spec.capabilities(),
+                "needs": spec.needs,
+                "licence": spec.licence,
+                "availability": verdict.to_dict(),
+                "ready": ready,
+                "reason": None if ready else f"{verdict.reason}; {verdict.fix}",
+            }
+        )
     return rows

@@ -16,7 +16,7 @@ import math
 import re
 from dataclasses import dataclass
 
-__all__ = ["BACKGROUND_PHRASE", "TOWARD_VIEWER", "ElementMotion", "direction_of", "parse_elements"]
+__all__ = ["BACKGROUND_PHRASE", "ElementMotion", "TOWARD_VIEWER", "direction_of", "parse_elements"]
 
 BACKGROUND_PHRASE = "(background) only the background in motion"
 """The phrase of element motions added for "only the background in motion"."""
@@ -64,24 +64,67 @@ class ElementMotion:
 
 # element → (pattern, style, default direction, region)
 _RULES: list[tuple[str, str, str, tuple[float, float], str]] = [
-    ("water", r"\bripple[sd]?\b|\brippling\b|\bsplash\w*\b|\bdroplets?\b|\bconcentric\b", "ripple", (0.0, 0.0), "water"),
+    (
+        "water",
+        r"\bripple[sd]?\b|\brippling\b|\bsplash\w*\b|\bdroplets?\b|\bconcentric\b",
+        "ripple",
+        (0.0, 0.0),
+        "water",
+    ),
     ("water", r"\bwaterfalls?\b|\bcascad\w*", "flow", (0.0, 1.0), "water"),
-    ("water", r"\bwater\b|\bwaves?\b|\bocean\b(?!\s+breeze)|\bsea\b(?!\s+breeze)|\blake\b|\bpond\b|\briver\b|\bstream\b|\btide\b|\bsurf\b|\breflections?\b|\bshimmer\w*\b|\bcurrent\b", "flow", (1.0, 0.0), "water"),
+    (
+        "water",
+        r"\bwater\b|\bwaves?\b|\bocean\b(?!\s+breeze)|\bsea\b(?!\s+breeze)|\blake\b|\bpond\b|\briver\b|\bstream\b|\btide\b|\bsurf\b|\breflections?\b|\bshimmer\w*\b|\bcurrent\b",
+        "flow",
+        (1.0, 0.0),
+        "water",
+    ),
     ("clouds", r"\bclouds?\b|\bcloudy\b|\bsky\b|\bskies\b|\bstorm\s+clouds\b", "flow", (1.0, 0.0), "sky"),
     ("mist", r"\bmist\w*\b|\bfog\w*\b|\bhaze\b|\bhazy\b", "flow", (1.0, 0.0), "sky"),
     ("steam", r"\bsteam\w*\b|\bsmoke\w*\b|\bvapou?r\b|\bfumes?\b", "flow", (0.0, -1.0), "steam"),
-    ("foliage", r"\bgrass\w*\b|\bleaves\b|\bleaf\b|\btrees?\b|\bfoliage\b|\bbranch\w*\b|\bflowers?\b|\bpetals?\b|\bplants?\b|\bwheat\b|\breeds?\b|\bstems?\b|\bbushes\b|\bmeadow\b", "sway", (1.0, 0.0), "vegetation"),
-    ("fabric", r"\bfabric\b|\bflags?\b|\bcloth\w*\b|\bcurtains?\b|\bdress\b|\bscarf\b|\bbanner\b|\bsails?\b|\bveil\b", "sway", (1.0, 0.0), "mask"),
+    (
+        "foliage",
+        r"\bgrass\w*\b|\bleaves\b|\bleaf\b|\btrees?\b|\bfoliage\b|\bbranch\w*\b|\bflowers?\b|\bpetals?\b|\bplants?\b|\bwheat\b|\breeds?\b|\bstems?\b|\bbushes\b|\bmeadow\b",
+        "sway",
+        (1.0, 0.0),
+        "vegetation",
+    ),
+    (
+        "fabric",
+        r"\bfabric\b|\bflags?\b|\bcloth\w*\b|\bcurtains?\b|\bdress\b|\bscarf\b|\bbanner\b|\bsails?\b|\bveil\b",
+        "sway",
+        (1.0, 0.0),
+        "mask",
+    ),
     ("hair", r"\bhair\b", "sway", (1.0, 0.0), "hair"),
-    ("light", r"\blight\b|\bsunlight\b|\bsunbeams?\b|\brays\b|\bgolden\s+hour\b|\bdappled\b|\bglow\w*\b|\bshadows?\b", "relight", (1.0, 0.0), "image"),
+    (
+        "light",
+        r"\blight\b|\bsunlight\b|\bsunbeams?\b|\brays\b|\bgolden\s+hour\b|\bdappled\b|\bglow\w*\b|\bshadows?\b",
+        "relight",
+        (1.0, 0.0),
+        "image",
+    ),
 ]
 
 _MOVING = r"(?:drift\w*|flow\w*|mov\w*|roll\w*|blow\w*|sway\w*|sweep\w*|stream\w*|run\w*|pass\w*|slid\w*|glid\w*)\s+(?:slowly\s+|gently\s+|softly\s+|quickly\s+)?"
 _DIRECTIONS = [
-    (re.compile(rf"\b{_MOVING}right\b|\bfrom\s+(?:the\s+)?left\b|\b(?:to|toward|towards)\s+(?:the\s+)?right\b|\brightward\w*\b|\bleft\s+to\s+right\b"), (1.0, 0.0)),
-    (re.compile(rf"\b{_MOVING}left\b|\bfrom\s+(?:the\s+)?right\b|\b(?:to|toward|towards)\s+(?:the\s+)?left\b|\bleftward\w*\b|\bright\s+to\s+left\b"), (-1.0, 0.0)),
+    (
+        re.compile(
+            rf"\b{_MOVING}right\b|\bfrom\s+(?:the\s+)?left\b|\b(?:to|toward|towards)\s+(?:the\s+)?right\b|\brightward\w*\b|\bleft\s+to\s+right\b"
+        ),
+        (1.0, 0.0),
+    ),
+    (
+        re.compile(
+            rf"\b{_MOVING}left\b|\bfrom\s+(?:the\s+)?right\b|\b(?:to|toward|towards)\s+(?:the\s+)?left\b|\bleftward\w*\b|\bright\s+to\s+left\b"
+        ),
+        (-1.0, 0.0),
+    ),
     (re.compile(r"\bris(?:e|es|ing)\b|\bupward\w*\b|\bascend\w*\b|\bfrom\s+(?:the\s+)?bottom\b|\bup\b"), (0.0, -1.0)),
-    (re.compile(r"\bfall(?:s|ing)?\b|\bdownward\w*\b|\bdescend\w*\b|\bfrom\s+(?:the\s+)?top\b|\bpour\w*\b|\bdown\b"), (0.0, 1.0)),
+    (
+        re.compile(r"\bfall(?:s|ing)?\b|\bdownward\w*\b|\bdescend\w*\b|\bfrom\s+(?:the\s+)?top\b|\bpour\w*\b|\bdown\b"),
+        (0.0, 1.0),
+    ),
 ]
 TOWARD_VIEWER = re.compile(
     r"\brolling\s+in\b|\broll\s+in\b|\bcoming\s+in\b|\btoward\w*\s+(?:the\s+)?(?:camera|viewer|shore|beach)\b|"
@@ -90,9 +133,24 @@ TOWARD_VIEWER = re.compile(
 """Waves "rolling in" come toward the viewer: water then flows down the frame as well."""
 _SPEEDS = [
     (re.compile(r"\b(?:very|extremely)\s+(?:slow\w*|gentl\w*|subtl\w*|soft\w*)\b|\bbarely\b|\bfaint\w*\b"), 0.4),
-    (re.compile(r"\b(?:very|extremely)\s+(?:fast|quick\w*|strong\w*)\b|\bstorm\w*\b|\bgust\w*\b|\braging\b|\bturbulent\b"), 2.0),
-    (re.compile(r"\bslow\w*\b|\bgentl\w*\b|\bsubtl\w*\b|\bsoft\w*\b|\bslight\w*\b|\bcalm\w*\b|\blazy\b|\blazily\b|\bdelicate\w*\b|\blight\s+breeze\b|\bbreeze\b"), 0.6),
-    (re.compile(r"\bfast\b|\bquick\w*\b|\brapid\w*\b|\bstrong\w*\b|\bdramatic\w*\b|\bwild\w*\b|\bcrashing\b|\bbillowing\b|\bwindy\b"), 1.6),
+    (
+        re.compile(
+            r"\b(?:very|extremely)\s+(?:fast|quick\w*|strong\w*)\b|\bstorm\w*\b|\bgust\w*\b|\braging\b|\bturbulent\b"
+        ),
+        2.0,
+    ),
+    (
+        re.compile(
+            r"\bslow\w*\b|\bgentl\w*\b|\bsubtl\w*\b|\bsoft\w*\b|\bslight\w*\b|\bcalm\w*\b|\blazy\b|\blazily\b|\bdelicate\w*\b|\blight\s+breeze\b|\bbreeze\b"
+        ),
+        0.6,
+    ),
+    (
+        re.compile(
+            r"\bfast\b|\bquick\w*\b|\brapid\w*\b|\bstrong\w*\b|\bdramatic\w*\b|\bwild\w*\b|\bcrashing\b|\bbillowing\b|\bwindy\b"
+        ),
+        1.6,
+    ),
 ]
 
 
@@ -155,5 +213,14 @@ def _compass(dx: float, dy: float) -> str:
     if abs(dx) < 1e-6 and abs(dy) < 1e-6:
         return "nowhere"
     angle = math.degrees(math.atan2(-dy, dx)) % 360  # 0 = right, 90 = up
-    names = ["the right", "the upper right", "the top", "the upper left", "the left", "the lower left", "the bottom", "the lower right"]
+    names = [
+        "the right",
+        "the upper right",
+        "the top",
+        "the upper left",
+        "the left",
+        "the lower left",
+        "the bottom",
+        "the lower right",
+    ]
     return names[int((angle + 22.5) // 45) % 8]

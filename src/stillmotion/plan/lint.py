@@ -60,7 +60,7 @@ from .elements import BACKGROUND_PHRASE, TOWARD_VIEWER, ElementMotion, direction
 from .motion import Move
 from .prompt import MotionPlan, Notice, moves_in, normalise, parse_prompt, split_clauses
 
-__all__ = ["KINDS", "MAX_MOTIONS", "PENALTIES", "VOCABULARY", "Lint", "PromptReport", "lint_prompt"]
+__all__ = ["KINDS", "Lint", "MAX_MOTIONS", "PENALTIES", "PromptReport", "VOCABULARY", "lint_prompt"]
 
 KINDS = ("portrait", "landscape", "product", "architecture", "crowd", "text", "general")
 """The photo kinds ``kind`` accepts (from the photo analysis)."""
@@ -193,8 +193,12 @@ class PromptReport:
 
     def to_dict(self) -> dict:
         """A JSON-ready dict (for the CLI's ``--json`` and the HTTP API)."""
-        return {"prompt": self.prompt, "score": self.score, "rewrite": self.rewrite,
-                "lints": [asdict(lint) for lint in self.lints]}
+        return {
+            "prompt": self.prompt,
+            "score": self.score,
+            "rewrite": self.rewrite,
+            "lints": [asdict(lint) for lint in self.lints],
+        }
 
     def summary(self) -> str:
         """One line per lint, e.g. ``warning: describes the scene, not motion … — try: '…'``."""
@@ -275,10 +279,17 @@ def lint_prompt(
     unsupported = [c.text for c in clauses if c.unsupported]
     # An engine that reads the raw prompt may render fire or talking: those clauses are motion there.
     raw_motion = bool(unsupported) and not takes_plan
-    concrete = bool(stated_moves or plan.static or plan.portrait or plan.background_elements or moving_elements
-                    or raw_motion)
-    explicit = bool(stated_moves or plan.static or plan.portrait or plan.background_elements
-                    or any(_MOTION_CUE.search(e.phrase) for e in moving_elements) or raw_motion)
+    concrete = bool(
+        stated_moves or plan.static or plan.portrait or plan.background_elements or moving_elements or raw_motion
+    )
+    explicit = bool(
+        stated_moves
+        or plan.static
+        or plan.portrait
+        or plan.background_elements
+        or any(_MOTION_CUE.search(e.phrase) for e in moving_elements)
+        or raw_motion
+    )
     content = _content_suggestion(prompt, photo)
 
     # 3. Detect. Each finding is (lint, penalty).
@@ -286,72 +297,126 @@ def lint_prompt(
     vague = not concrete and _is_vague(prompt)
     scene = not vague and not explicit and bool(scene_clauses or moving_elements)
     if vague:
-        guess = (f" (the engine would guess: {plan.camera[0].move.value})"
-                 if takes_plan and plan.defaulted and plan.camera else "")
+        guess = (
+            f" (the engine would guess: {plan.camera[0].move.value})"
+            if takes_plan and plan.defaulted and plan.camera
+            else ""
+        )
         what = "empty prompt" if not prompt.strip() else f"'{prompt.strip()}' is too vague"
-        found.append(_lint("vague", "warning",
-                           f"{what}: it does not say what moves, how fast or which way{guess}", content))
+        found.append(
+            _lint("vague", "warning", f"{what}: it does not say what moves, how fast or which way{guess}", content)
+        )
     elif scene:
-        noun_only = "" if not (moving_elements and takes_plan) else (
-            f"; {', '.join(sorted({e.element for e in moving_elements}))} would only get a default drift")
-        found.append(_lint("scene-description", "warning",
-                           "describes the scene, not motion: the model already sees the photo — say what moves, "
-                           f"how fast, which way{noun_only}", content))
+        noun_only = (
+            ""
+            if not (moving_elements and takes_plan)
+            else (f"; {', '.join(sorted({e.element for e in moving_elements}))} would only get a default drift")
+        )
+        found.append(
+            _lint(
+                "scene-description",
+                "warning",
+                "describes the scene, not motion: the model already sees the photo — say what moves, "
+                f"how fast, which way{noun_only}",
+                content,
+            )
+        )
     elif scene_clauses:
-        found.append(_lint("scene-description", "advice",
-                           f"{_quote(scene_clauses)} describe{'s' if len(scene_clauses) == 1 else ''} the scene: "
-                           "the photo already shows it, so it moves nothing",
-                           _suggest(_drop(clauses, scene_clauses, photo), content, photo)))
+        found.append(
+            _lint(
+                "scene-description",
+                "advice",
+                f"{_quote(scene_clauses)} describe{'s' if len(scene_clauses) == 1 else ''} the scene: "
+                "the photo already shows it, so it moves nothing",
+                _suggest(_drop(clauses, scene_clauses, photo), content, photo),
+            )
+        )
 
     contradictions = _contradictions(plan, takes_plan)
     if contradictions:
         fixed = _drop_contradictions([c.text for c in clauses if photo.keeps(c)], negative_prompt, photo)
         what = "the render follows only part of it" if takes_plan else "the model gets mixed instructions"
-        found.append(_lint("contradiction", "warning",
-                           f"contradicts itself, so {what}: " + "; ".join(contradictions),
-                           _suggest(fixed, content, photo)))
+        found.append(
+            _lint(
+                "contradiction",
+                "warning",
+                f"contradicts itself, so {what}: " + "; ".join(contradictions),
+                _suggest(fixed, content, photo),
+            )
+        )
 
     missing, missing_clauses = _missing(plan, clauses, photo)
     if missing:
         keep = [c.text for c in clauses if c.text not in missing_clauses and photo.keeps(c)]
         if photo.faces == 0:
             keep = [_FACE_TARGET.sub(r"\1 the subject", t) for t in keep]
-        found.append(_lint("missing-element", "warning",
-                           "; ".join(missing) + ": that motion has nothing to act on", _suggest(keep, content, photo)))
+        found.append(
+            _lint(
+                "missing-element",
+                "warning",
+                "; ".join(missing) + ": that motion has nothing to act on",
+                _suggest(keep, content, photo),
+            )
+        )
 
     motions = _motions(plan, stated_moves, moving_elements)
     if len(motions) > MAX_MOTIONS:
-        penalty = min(TOO_MANY_CAP, PENALTIES[("too-many-motions", "warning")]
-                      + TOO_MANY_STEP * (len(motions) - MAX_MOTIONS))
-        found.append((Lint("too-many-motions", "warning",
-                           f"{len(motions)} motions at once ({', '.join(motions)}): they fight for attention and read "
-                           "as chaos — pick one dominant motion and at most one secondary",
-                           _suggest(_trim(plan, clauses, stated_moves, moving_elements), content, photo)), penalty))
+        penalty = min(
+            TOO_MANY_CAP, PENALTIES[("too-many-motions", "warning")] + TOO_MANY_STEP * (len(motions) - MAX_MOTIONS)
+        )
+        found.append(
+            (
+                Lint(
+                    "too-many-motions",
+                    "warning",
+                    f"{len(motions)} motions at once ({', '.join(motions)}): they fight for attention and read "
+                    "as chaos — pick one dominant motion and at most one secondary",
+                    _suggest(_trim(plan, clauses, stated_moves, moving_elements), content, photo),
+                ),
+                penalty,
+            )
+        )
 
     # The living engine's own advice: speeds and directions it would default, motions it does not render.
     if takes_plan and not (vague or scene):
         no_speed = [cm.move.value for cm in plan.camera if not plan.defaulted and cm.speed == "normal"]
         if no_speed:
-            found.append(_lint("no-speed", "advice",
-                               f"no speed word for {', '.join(no_speed)}: 'slow', 'gentle' or 'fast' sets how far "
-                               "it travels and reads more filmed",
-                               _suggest([_add_speed(c) for c in clauses if not c.unused], None, photo)))
+            found.append(
+                _lint(
+                    "no-speed",
+                    "advice",
+                    f"no speed word for {', '.join(no_speed)}: 'slow', 'gentle' or 'fast' sets how far "
+                    "it travels and reads more filmed",
+                    _suggest([_add_speed(c) for c in clauses if not c.unused], None, photo),
+                )
+            )
         lacking = [e for e in moving_elements if _default_direction(e) and e.region not in photo.lacks]
         if lacking:
             names = ", ".join(e.element for e in lacking)
             bare = next((m.group(0) for e in lacking if (m := _BARE_SIDE.search(e.phrase))), None)
             note = f" ('{bare}' alone is not read as a direction: say 'toward the {bare}')" if bare else ""
             directed = [_add_direction(c) for c in clauses if not c.unused]
-            found.append(_lint("no-direction", "advice",
-                               f"no direction for {names}: {'it' if len(lacking) == 1 else 'they'} will flow toward "
-                               f"the right (the default){note} — name one ('from the left', 'rolling in') to choose",
-                               _suggest(_drop_contradictions(directed, "", photo), None, photo)))
+            found.append(
+                _lint(
+                    "no-direction",
+                    "advice",
+                    f"no direction for {names}: {'it' if len(lacking) == 1 else 'they'} will flow toward "
+                    f"the right (the default){note} — name one ('from the left', 'rolling in') to choose",
+                    _suggest(_drop_contradictions(directed, "", photo), None, photo),
+                )
+            )
     if unsupported and takes_plan:
         alone = not concrete
-        found.append(_lint("unsupported", "warning" if alone else "advice",
-                           f"the living engine does not render {_quote(unsupported)} (fire, snow, rain, talking)"
-                           + ("; it would make a default move instead" if alone else "") + "; diffusion engines may",
-                           content if alone else None))
+        found.append(
+            _lint(
+                "unsupported",
+                "warning" if alone else "advice",
+                f"the living engine does not render {_quote(unsupported)} (fire, snow, rain, talking)"
+                + ("; it would make a default move instead" if alone else "")
+                + "; diffusion engines may",
+                content if alone else None,
+            )
+        )
 
     # 4. Score, order, rewrite.
     if not found:
@@ -363,7 +428,9 @@ def lint_prompt(
         return PromptReport(prompt, [Lint("ok", "ok", "clear motion prompt: " + words, None)], None, 100)
     found.sort(key=lambda f: _LEVEL_ORDER[f[0].level])
     score = max(0, min(100, 100 - sum(p for _, p in found)))
-    rewrite: str | None = content if (vague or scene) else _rewrite(clauses, negative_prompt, photo, content, missing_clauses)
+    rewrite: str | None = (
+        content if (vague or scene) else _rewrite(clauses, negative_prompt, photo, content, missing_clauses)
+    )
     if rewrite is not None and _same(rewrite, prompt):
         rewrite = None
     return PromptReport(prompt, [f[0] for f in found], rewrite, score)
@@ -416,8 +483,8 @@ def _parse(text: str, negative: str, photo: _Photo) -> MotionPlan:
 
 @dataclass
 class _Clause:
-    text: str          # as written (lower case, hyphens kept)
-    plan: MotionPlan   # the clause parsed alone
+    text: str  # as written (lower case, hyphens kept)
+    plan: MotionPlan  # the clause parsed alone
 
     @property
     def moves(self) -> list[Move]:
@@ -435,7 +502,8 @@ class _Clause:
     def scene(self) -> bool:
         """Names things, moves nothing (and the parser says so, or it names an unsupported thing without a verb)."""
         return _has(self.plan.unused, "no-camera-motion") or (
-            self.unused and not _MOTION_CUE.search(self.text) and not _has(self.plan.unused, "portrait-motion"))
+            self.unused and not _MOTION_CUE.search(self.text) and not _has(self.plan.unused, "portrait-motion")
+        )
 
     @property
     def unsupported(self) -> bool:
@@ -471,10 +539,52 @@ _VAGUE = re.compile(
     r"\b(?:cinematic|epic|dynamic|dramatic|awesome|amazing|cool|beautiful|stunning|gorgeous|realistic|masterpiece|"
     r"hd|4k|8k|uhd|motion|movement|moving|move|action|video|clip|smooth|nice|good|great|best|quality|high|ultra)\b"
 )
-_FILLER = {"a", "an", "the", "it", "this", "that", "them", "photo", "image", "picture", "pic", "please", "make",
-           "with", "and", "of", "some", "very", "really", "more", "shot", "style", "look", "in", "to", "me", "my",
-           "effect", "at", "on", "for", "so", "just", "like", "life", "bring", "add", "be", "is", "lots", "lot"}
-_FACE_TARGET = re.compile(r"\b(toward|towards|into|onto|on|to|at)\s+(?:the\s+|her\s+|his\s+|their\s+)?(?:face|faces|eyes|eye|head)\b")
+_FILLER = {
+    "a",
+    "an",
+    "the",
+    "it",
+    "this",
+    "that",
+    "them",
+    "photo",
+    "image",
+    "picture",
+    "pic",
+    "please",
+    "make",
+    "with",
+    "and",
+    "of",
+    "some",
+    "very",
+    "really",
+    "more",
+    "shot",
+    "style",
+    "look",
+    "in",
+    "to",
+    "me",
+    "my",
+    "effect",
+    "at",
+    "on",
+    "for",
+    "so",
+    "just",
+    "like",
+    "life",
+    "bring",
+    "add",
+    "be",
+    "is",
+    "lots",
+    "lot",
+}
+_FACE_TARGET = re.compile(
+    r"\b(toward|towards|into|onto|on|to|at)\s+(?:the\s+|her\s+|his\s+|their\s+)?(?:face|faces|eyes|eye|head)\b"
+)
 
 
 def _is_vague(prompt: str) -> bool:
@@ -500,7 +610,7 @@ def _contradictions(plan: MotionPlan, takes_plan: bool = True) -> list[str]:
         out += [f"the negative '{r.clause}' against '{r.other}'" for r in cancels]
     moving = [e for e in plan.elements if e.style in ("flow", "sway") and e.phrase != BACKGROUND_PHRASE]
     for i, a in enumerate(moving):
-        for b in moving[i + 1:]:
+        for b in moving[i + 1 :]:
             # Flows in one region share the same pixels; everything that sways shares one wind.
             shared = (a.style == b.style == "sway") or (a.style == b.style == "flow" and a.region == b.region)
             if shared and a.direction[0] * b.direction[0] + a.direction[1] * b.direction[1] < -0.5:
@@ -516,7 +626,7 @@ def _drop_contradictions(texts: list[str], negative: str, photo: _Photo) -> list
         now = len(_contradictions(_parse(", ".join(kept), negative, photo)))
         if now == 0:
             break
-        trial = kept[:i] + kept[i + 1:]
+        trial = kept[:i] + kept[i + 1 :]
         if len(_contradictions(_parse(", ".join(trial), negative, photo))) < now:
             kept = trial
     return kept
@@ -530,7 +640,11 @@ def _missing(plan: MotionPlan, clauses: list[_Clause], photo: _Photo) -> tuple[l
     for e in plan.elements:
         if e.phrase == BACKGROUND_PHRASE or e.style == "relight" or e.region not in lacks:
             continue
-        why = "the photo has no face" if e.region == "hair" and photo.faces == 0 else f"the photo has no {_NATURAL[e.region]}"
+        why = (
+            "the photo has no face"
+            if e.region == "hair" and photo.faces == 0
+            else f"the photo has no {_NATURAL[e.region]}"
+        )
         msg = f"'{e.phrase}' moves {e.element} but {why}"
         if msg not in out:
             out.append(msg)
@@ -569,40 +683,76 @@ def _motions(plan: MotionPlan, stated_moves: list[Move], moving: list[ElementMot
 
 def _default_direction(e: ElementMotion) -> bool:
     """A flowing element (water, clouds, mist) whose direction no word chose: it takes the default (toward the right)."""
-    return (e.style == "flow" and e.element in ("water", "clouds", "mist") and e.direction == (1.0, 0.0)
-            and direction_of(e.phrase) is None and not (e.element == "water" and TOWARD_VIEWER.search(e.phrase)))
+    return (
+        e.style == "flow"
+        and e.element in ("water", "clouds", "mist")
+        and e.direction == (1.0, 0.0)
+        and direction_of(e.phrase) is None
+        and not (e.element == "water" and TOWARD_VIEWER.search(e.phrase))
+    )
 
 
 # --------------------------------------------------------------------------------------------------
 # Fixes and suggestions
 
-_PERSON = re.compile(r"\b(?:woman|women|man|men|girl|boy|person|people|child|children|kid|kids|baby|face|portrait|model|"
-                     r"couple|bride|groom|lady|guy|mother|father|daughter|son|friend|friends|selfie|she|he|her|his)\b")
+_PERSON = re.compile(
+    r"\b(?:woman|women|man|men|girl|boy|person|people|child|children|kid|kids|baby|face|portrait|model|"
+    r"couple|bride|groom|lady|guy|mother|father|daughter|son|friend|friends|selfie|she|he|her|his)\b"
+)
 _NOUNS = [
-    ("water", re.compile(r"\b(?:beach|sea|seaside|ocean|lake|river|stream|waves?|water|pond|shore|coast|waterfall|bay|harbou?r|surf|creek)\b")),
+    (
+        "water",
+        re.compile(
+            r"\b(?:beach|sea|seaside|ocean|lake|river|stream|waves?|water|pond|shore|coast|waterfall|bay|harbou?r|surf|creek)\b"
+        ),
+    ),
     ("sky", re.compile(r"\b(?:sky|skies|sunset|sunrise|clouds?|cloudy|dusk|dawn|horizon|skyline)\b")),
-    ("vegetation", re.compile(r"\b(?:forest|woods|trees?|field|meadow|garden|grass|leaves|leaf|flowers?|park|jungle|wheat|plants?|foliage)\b")),
+    (
+        "vegetation",
+        re.compile(
+            r"\b(?:forest|woods|trees?|field|meadow|garden|grass|leaves|leaf|flowers?|park|jungle|wheat|plants?|foliage)\b"
+        ),
+    ),
     ("steam", re.compile(r"\b(?:coffee|tea|cup|mug|soup|latte|cocoa|kettle|steam|smoke|espresso|ramen)\b")),
 ]
 _MOVE_PHRASE = {
-    Move.push_in: "push-in", Move.pull_back: "pull back", Move.zoom_in: "zoom in", Move.zoom_out: "zoom out",
-    Move.pan_left: "pan left", Move.pan_right: "pan right", Move.tilt_up: "tilt up", Move.tilt_down: "tilt down",
-    Move.truck_left: "truck left", Move.truck_right: "truck right", Move.orbit_left: "orbit left",
-    Move.orbit_right: "orbit right", Move.crane_up: "crane up", Move.crane_down: "crane down",
-    Move.dolly_zoom_in: "dolly zoom", Move.dolly_zoom_out: "reverse dolly zoom",
-    Move.roll_left: "camera roll counterclockwise", Move.roll_right: "camera roll clockwise",
+    Move.push_in: "push-in",
+    Move.pull_back: "pull back",
+    Move.zoom_in: "zoom in",
+    Move.zoom_out: "zoom out",
+    Move.pan_left: "pan left",
+    Move.pan_right: "pan right",
+    Move.tilt_up: "tilt up",
+    Move.tilt_down: "tilt down",
+    Move.truck_left: "truck left",
+    Move.truck_right: "truck right",
+    Move.orbit_left: "orbit left",
+    Move.orbit_right: "orbit right",
+    Move.crane_up: "crane up",
+    Move.crane_down: "crane down",
+    Move.dolly_zoom_in: "dolly zoom",
+    Move.dolly_zoom_out: "reverse dolly zoom",
+    Move.roll_left: "camera roll counterclockwise",
+    Move.roll_right: "camera roll clockwise",
 }
 """How each camera move is written in a suggestion (after a speed word: 'slow pan left')."""
 _ELEMENT_PHRASE = {
-    "water": "waves rolling softly", "clouds": "clouds drifting slowly", "mist": "mist drifting slowly",
-    "steam": "steam rising slowly", "foliage": "leaves swaying gently", "fabric": "fabric swaying gently",
-    "hair": "hair swaying softly", "light": "light shifting slowly",
+    "water": "waves rolling softly",
+    "clouds": "clouds drifting slowly",
+    "mist": "mist drifting slowly",
+    "steam": "steam rising slowly",
+    "foliage": "leaves swaying gently",
+    "fabric": "fabric swaying gently",
+    "hair": "hair swaying softly",
+    "light": "light shifting slowly",
 }
 """How each element is written in a suggestion, before its direction words."""
 _CAMERA_START = re.compile(r"^(?:pan|tilt|zoom|push|pull|dolly|truck|track|tracking|orbit|arc|crane|boom|crab|ken)\b")
-_VERB = re.compile(r"\b(?:drift\w*|roll\w*|flow\w*|mov(?:e|es|ing)|blow\w*|stream(?:s|ing)|rush\w*|rac(?:e|es|ing)|"
-                   r"glid\w*|float\w*|swirl\w*|crash\w*|shimmer\w*|churn\w*|surg\w*|sweep\w*|lap(?:s|ping)|break(?:s|ing))"
-                   r"(?:\s+(?:slowly|gently|softly|quickly|rapidly|lazily|steadily|subtly))?\b")
+_VERB = re.compile(
+    r"\b(?:drift\w*|roll\w*|flow\w*|mov(?:e|es|ing)|blow\w*|stream(?:s|ing)|rush\w*|rac(?:e|es|ing)|"
+    r"glid\w*|float\w*|swirl\w*|crash\w*|shimmer\w*|churn\w*|surg\w*|sweep\w*|lap(?:s|ping)|break(?:s|ing))"
+    r"(?:\s+(?:slowly|gently|softly|quickly|rapidly|lazily|steadily|subtly))?\b"
+)
 # "drifting left": the parser reads a direction only with "from/to/toward the", so a bare one is spelled out.
 _BARE_SIDE = re.compile(r"(?<!from )(?<!to )(?<!the )(?<!toward )(?<!towards )\b(left|right)\b")
 
@@ -651,11 +801,11 @@ def _add_direction(c: _Clause) -> str:
         return c.text  # a direction word next to a pan or orbit could be read as the camera's
     bare = _BARE_SIDE.search(c.text)
     if bare is not None:
-        return f"{c.text[:bare.start()]}toward the {bare.group(1)}{c.text[bare.end():]}"
+        return f"{c.text[: bare.start()]}toward the {bare.group(1)}{c.text[bare.end() :]}"
     m = _VERB.search(c.text)
     if m is None:
         return f"{c.text} from the left"
-    return f"{c.text[:m.end()]} from the left{c.text[m.end():]}"
+    return f"{c.text[: m.end()]} from the left{c.text[m.end() :]}"
 
 
 def _speed_word(plan: MotionPlan, move: Move) -> str:
@@ -681,13 +831,24 @@ def _trim(plan: MotionPlan, clauses: list[_Clause], stated_moves: list[Move], mo
     parts: list[str] = []
     if stated_moves:
         first = stated_moves[0]
-        own = next((c for c in clauses if c.moves == [first] and not c.elements and c.plan.portrait is None
-                    and not c.unused), None)
+        own = next(
+            (c for c in clauses if c.moves == [first] and not c.elements and c.plan.portrait is None and not c.unused),
+            None,
+        )
         parts.append(_add_speed(own) if own else f"{_speed_word(plan, first)} {_MOVE_PHRASE[first]}")
     if moving:
         e = moving[0]
-        own = next((c for c in clauses if [x.element for x in c.elements] == [e.element] and not c.moves
-                    and c.plan.portrait is None and not c.unused), None)
+        own = next(
+            (
+                c
+                for c in clauses
+                if [x.element for x in c.elements] == [e.element]
+                and not c.moves
+                and c.plan.portrait is None
+                and not c.unused
+            ),
+            None,
+        )
         if own is not None:
             parts.append(own.text)
         elif e.style == "ripple":
@@ -814,8 +975,9 @@ def _portrait_words(plan: MotionPlan) -> str:
 
 def _describe(plan: MotionPlan, moving: list[ElementMotion]) -> str:
     """'2 motions: slow push-in, blinks'."""
-    words = [f"{_speed_word(plan, cm.move) if cm.speed != 'normal' else ''} {cm.move.value}".strip()
-             for cm in plan.camera]
+    words = [
+        f"{_speed_word(plan, cm.move) if cm.speed != 'normal' else ''} {cm.move.value}".strip() for cm in plan.camera
+    ]
     words += _motions(plan, [], moving)
     if not words:
         return "a locked-off camera, nothing moves"

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import Enum
 
-__all__ = ["SPEED_WORDS", "CameraMove", "Move", "PortraitMotion"]
+__all__ = ["CameraMove", "Move", "PortraitMotion", "SPEED_WORDS"]
 
 SPEED_WORDS = ("very slow", "slow", "gentle", "normal", "fast", "very fast")
 """The speed words a plan records per camera move (``gentle`` is the default move's)."""
@@ -74,9 +74,9 @@ _WORDS = {
     Move.crane_up: "crane up: the camera rises, the scene sinks, near things faster",
     Move.crane_down: "crane down: the camera lowers, the scene rises, near things faster",
     Move.dolly_zoom_in: "dolly zoom (vertigo): the camera pulls back while zooming in; the subject holds, "
-                        "the background looms",
+    "the background looms",
     Move.dolly_zoom_out: "dolly zoom (reverse): the camera pushes in while zooming out; the subject holds, "
-                         "the background falls away",
+    "the background falls away",
     Move.roll_left: "roll left (counter-clockwise dutch turn)",
     Move.roll_right: "roll right (clockwise dutch turn)",
 }
@@ -137,8 +137,14 @@ class PortraitMotion:
         if self.breathe:
             parts.append("slow breathing (shoulders and chest)")
         if self.head:
-            parts.append({"sway": "subtle head sway", "turn": "a slight head turn", "tilt": "a slight head tilt",
-                          "nod": "a slight nod"}[self.head])
+            parts.append(
+                {
+                    "sway": "subtle head sway",
+                    "turn": "a slight head turn",
+                    "tilt": "a slight head tilt",
+                    "nod": "a slight nod",
+                }[self.head]
+            )
         if self.gaze:
             parts.append("small gaze shifts")
         if self.smile:

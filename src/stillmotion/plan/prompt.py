@@ -28,8 +28,16 @@ from dataclasses import dataclass, field, replace
 from .elements import BACKGROUND_PHRASE, ElementMotion, parse_elements
 from .motion import CameraMove, Move, PortraitMotion
 
-__all__ = ["CLAUSE_SPLIT", "NOTICE_CODES", "MotionPlan", "Notice", "moves_in", "normalise", "parse_prompt",
-           "split_clauses"]
+__all__ = [
+    "CLAUSE_SPLIT",
+    "MotionPlan",
+    "NOTICE_CODES",
+    "Notice",
+    "moves_in",
+    "normalise",
+    "parse_prompt",
+    "split_clauses",
+]
 
 MAX_MOVES = 3
 """More simultaneous camera moves than this read as chaos; extra ones are dropped (reported)."""
@@ -45,30 +53,78 @@ _CAMERA_PATTERNS: list[tuple[str, Move]] = [
     (r"\b(?:dolly|push)\s*zoom\b|\bvertigo\b|\bzolly\b|\bcontra\s*zoom\b", Move.dolly_zoom_in),
     (r"\b(?:pan(?:s|ning|ned)?)\b[^,]*?\bfrom\s+(?:the\s+)?left\s+to\s+(?:the\s+)?right\b", Move.pan_right),
     (r"\b(?:pan(?:s|ning|ned)?)\b[^,]*?\bfrom\s+(?:the\s+)?right\s+to\s+(?:the\s+)?left\b", Move.pan_left),
-    (rf"\bpan(?:s|ning|ned)?\s+(?:(?:slowly|gently|quickly|slightly|subtly)\s+)?(?:to\s+(?:the\s+)?)?{_L}", Move.pan_left),
-    (rf"\bpan(?:s|ning|ned)?\s+(?:(?:slowly|gently|quickly|slightly|subtly)\s+)?(?:to\s+(?:the\s+)?)?{_R}", Move.pan_right),
+    (
+        rf"\bpan(?:s|ning|ned)?\s+(?:(?:slowly|gently|quickly|slightly|subtly)\s+)?(?:to\s+(?:the\s+)?)?{_L}",
+        Move.pan_left,
+    ),
+    (
+        rf"\bpan(?:s|ning|ned)?\s+(?:(?:slowly|gently|quickly|slightly|subtly)\s+)?(?:to\s+(?:the\s+)?)?{_R}",
+        Move.pan_right,
+    ),
     (rf"\b{_L}\s+pan\b", Move.pan_left),
     (rf"\b{_R}\s+pan\b", Move.pan_right),
-    (r"\btilt(?:s|ing|ed)?\b[^,]*?\bfrom\s+(?:the\s+)?(?:bottom|ground)\s+(?:up\s+)?to\s+(?:the\s+)?(?:top|sky)\b", Move.tilt_up),
-    (r"\btilt(?:s|ing|ed)?\b[^,]*?\bfrom\s+(?:the\s+)?(?:top|sky)\s+to\s+(?:the\s+)?(?:bottom|ground)\b", Move.tilt_down),
+    (
+        r"\btilt(?:s|ing|ed)?\b[^,]*?\bfrom\s+(?:the\s+)?(?:bottom|ground)\s+(?:up\s+)?to\s+(?:the\s+)?(?:top|sky)\b",
+        Move.tilt_up,
+    ),
+    (
+        r"\btilt(?:s|ing|ed)?\b[^,]*?\bfrom\s+(?:the\s+)?(?:top|sky)\s+to\s+(?:the\s+)?(?:bottom|ground)\b",
+        Move.tilt_down,
+    ),
     (r"\btilt(?:s|ing|ed)?\s+(?:(?:slowly|gently|quickly|slightly|subtly)\s+)?(?:up|upward|upwards)\b", Move.tilt_up),
-    (r"\btilt(?:s|ing|ed)?\s+(?:(?:slowly|gently|quickly|slightly|subtly)\s+)?(?:down|downward|downwards)\b", Move.tilt_down),
+    (
+        r"\btilt(?:s|ing|ed)?\s+(?:(?:slowly|gently|quickly|slightly|subtly)\s+)?(?:down|downward|downwards)\b",
+        Move.tilt_down,
+    ),
     (r"\b(?:upward|up)\s+tilt\b", Move.tilt_up),
     (r"\b(?:downward|down)\s+tilt\b", Move.tilt_down),
-    (rf"\b(?:truck|track|tracking|trucking|crab|crabbing|slide|sliding|dolly)(?:s|ing)?\s+(?:shot\s+)?(?:(?:slowly|gently)\s+)?(?:to\s+(?:the\s+)?)?{_L}", Move.truck_left),
-    (rf"\b(?:truck|track|tracking|trucking|crab|crabbing|slide|sliding|dolly)(?:s|ing)?\s+(?:shot\s+)?(?:(?:slowly|gently)\s+)?(?:to\s+(?:the\s+)?)?{_R}", Move.truck_right),
+    (
+        rf"\b(?:truck|track|tracking|trucking|crab|crabbing|slide|sliding|dolly)(?:s|ing)?\s+(?:shot\s+)?(?:(?:slowly|gently)\s+)?(?:to\s+(?:the\s+)?)?{_L}",
+        Move.truck_left,
+    ),
+    (
+        rf"\b(?:truck|track|tracking|trucking|crab|crabbing|slide|sliding|dolly)(?:s|ing)?\s+(?:shot\s+)?(?:(?:slowly|gently)\s+)?(?:to\s+(?:the\s+)?)?{_R}",
+        Move.truck_right,
+    ),
     (rf"\b(?:orbit|orbits|orbiting|arc|arcs|arcing|circle|circles|circling)\b[^,]*?\b{_L}\b", Move.orbit_left),
     (rf"\b(?:orbit|orbits|orbiting|arc|arcs|arcing|circle|circles|circling)\b[^,]*?\b{_R}\b", Move.orbit_right),
-    (r"\b(?:orbit|orbits|orbiting|arc\s+shot|arcing|circling)\b|\bcircles?\s+around\b|\b360\b|\bparallax\s+(?:shot|effect|move)\b", Move.orbit_right),
-    (r"\b(?:crane|boom|pedestal|jib)(?:s|ing)?\s+(?:shot\s+)?(?:(?:slowly|gently)\s+)?(?:up|upward|upwards|rising)\b|\b(?:camera|drone)\s+(?:slowly\s+)?(?:rises|rising|ascends|ascending)\b|\brising\s+(?:crane|camera|shot)\b", Move.crane_up),
-    (r"\b(?:crane|boom|pedestal|jib)(?:s|ing)?\s+(?:shot\s+)?(?:(?:slowly|gently)\s+)?(?:down|downward|downwards|descending)\b|\b(?:camera|drone)\s+(?:slowly\s+)?(?:descends|descending|lowers|lowering)\b", Move.crane_down),
-    (r"\b(?:zoom|zooms|zooming|zoomed)\s+(?:(?:slowly|gently|quickly|slightly|subtly)\s+)?(?:in|into|toward|towards|closer)\b|\b(?:slow|gentle|subtle|fast|quick|crash|snap)?\s*zoom[\s-]?in\b", Move.zoom_in),
-    (r"\b(?:zoom|zooms|zooming|zoomed)\s+(?:(?:slowly|gently|quickly|slightly|subtly)\s+)?(?:out|away|back)\b|\bzoom[\s-]?out\b", Move.zoom_out),
-    (r"\b(?:push|pushes|pushing)\s*(?:-\s*)?(?:in|into|forward|toward|towards|closer)\b|\bpush[\s-]?in\b|\b(?:dolly|dollies|dollying)\s*(?:-\s*)?(?:in|into|forward|forwards|toward|towards|closer)\b|\bcamera\s+(?:slowly\s+|gently\s+)?(?:moves?|moving|glides?|gliding|drifts?|drifting|creeps?|creeping|travels?|travelling|traveling|approaches|approaching)\s+(?:slowly\s+|gently\s+)?(?:forward|forwards|in|closer|toward|towards)?\b|\bfly[\s-]?(?:in|through)\b|\bmove\s+(?:in\s+)?closer\b", Move.push_in),
-    (r"\b(?:pull|pulls|pulling)\s*(?:-\s*)?(?:back|out|away)\b|\bpull[\s-]?back\b|\b(?:dolly|dollies|dollying)\s*(?:-\s*)?(?:out|back|backward|backwards|away)\b|\bcamera\s+(?:slowly\s+|gently\s+)?(?:moves?|moving|glides?|gliding|drifts?|drifting|retreats?|retreating)\s+(?:slowly\s+|gently\s+)?(?:back|backward|backwards|away)\b|\bfly[\s-]?(?:out|away)\b|\b(?:view|shot|frame)\s+widens\b|\bwide\s+reveal\b", Move.pull_back),
+    (
+        r"\b(?:orbit|orbits|orbiting|arc\s+shot|arcing|circling)\b|\bcircles?\s+around\b|\b360\b|\bparallax\s+(?:shot|effect|move)\b",
+        Move.orbit_right,
+    ),
+    (
+        r"\b(?:crane|boom|pedestal|jib)(?:s|ing)?\s+(?:shot\s+)?(?:(?:slowly|gently)\s+)?(?:up|upward|upwards|rising)\b|\b(?:camera|drone)\s+(?:slowly\s+)?(?:rises|rising|ascends|ascending)\b|\brising\s+(?:crane|camera|shot)\b",
+        Move.crane_up,
+    ),
+    (
+        r"\b(?:crane|boom|pedestal|jib)(?:s|ing)?\s+(?:shot\s+)?(?:(?:slowly|gently)\s+)?(?:down|downward|downwards|descending)\b|\b(?:camera|drone)\s+(?:slowly\s+)?(?:descends|descending|lowers|lowering)\b",
+        Move.crane_down,
+    ),
+    (
+        r"\b(?:zoom|zooms|zooming|zoomed)\s+(?:(?:slowly|gently|quickly|slightly|subtly)\s+)?(?:in|into|toward|towards|closer)\b|\b(?:slow|gentle|subtle|fast|quick|crash|snap)?\s*zoom[\s-]?in\b",
+        Move.zoom_in,
+    ),
+    (
+        r"\b(?:zoom|zooms|zooming|zoomed)\s+(?:(?:slowly|gently|quickly|slightly|subtly)\s+)?(?:out|away|back)\b|\bzoom[\s-]?out\b",
+        Move.zoom_out,
+    ),
+    (
+        r"\b(?:push|pushes|pushing)\s*(?:-\s*)?(?:in|into|forward|toward|towards|closer)\b|\bpush[\s-]?in\b|\b(?:dolly|dollies|dollying)\s*(?:-\s*)?(?:in|into|forward|forwards|toward|towards|closer)\b|\bcamera\s+(?:slowly\s+|gently\s+)?(?:moves?|moving|glides?|gliding|drifts?|drifting|creeps?|creeping|travels?|travelling|traveling|approaches|approaching)\s+(?:slowly\s+|gently\s+)?(?:forward|forwards|in|closer|toward|towards)?\b|\bfly[\s-]?(?:in|through)\b|\bmove\s+(?:in\s+)?closer\b",
+        Move.push_in,
+    ),
+    (
+        r"\b(?:pull|pulls|pulling)\s*(?:-\s*)?(?:back|out|away)\b|\bpull[\s-]?back\b|\b(?:dolly|dollies|dollying)\s*(?:-\s*)?(?:out|back|backward|backwards|away)\b|\bcamera\s+(?:slowly\s+|gently\s+)?(?:moves?|moving|glides?|gliding|drifts?|drifting|retreats?|retreating)\s+(?:slowly\s+|gently\s+)?(?:back|backward|backwards|away)\b|\bfly[\s-]?(?:out|away)\b|\b(?:view|shot|frame)\s+widens\b|\bwide\s+reveal\b",
+        Move.pull_back,
+    ),
     (r"\b(?:dolly|dollying)\s+shot\b", Move.push_in),
-    (rf"\b(?:camera\s+(?:roll|rolls|rolling|rotates|rotating|turns)|barrel\s+roll|dutch(?:\s+angle|\s+tilt)?|roll(?:s|ing)?\s+the\s+camera|rotat(?:e|es|ing)\s+the\s+(?:camera|frame))\b[^,]*?\b(?:counter[\s-]?clockwise|anti[\s-]?clockwise|{_L})\b", Move.roll_left),
-    (rf"\b(?:camera\s+(?:roll|rolls|rolling|rotates|rotating|turns)|barrel\s+roll|dutch(?:\s+angle|\s+tilt)?|roll(?:s|ing)?\s+the\s+camera|rotat(?:e|es|ing)\s+the\s+(?:camera|frame))\b[^,]*?\b(?:clockwise|{_R})\b", Move.roll_right),
+    (
+        rf"\b(?:camera\s+(?:roll|rolls|rolling|rotates|rotating|turns)|barrel\s+roll|dutch(?:\s+angle|\s+tilt)?|roll(?:s|ing)?\s+the\s+camera|rotat(?:e|es|ing)\s+the\s+(?:camera|frame))\b[^,]*?\b(?:counter[\s-]?clockwise|anti[\s-]?clockwise|{_L})\b",
+        Move.roll_left,
+    ),
+    (
+        rf"\b(?:camera\s+(?:roll|rolls|rolling|rotates|rotating|turns)|barrel\s+roll|dutch(?:\s+angle|\s+tilt)?|roll(?:s|ing)?\s+the\s+camera|rotat(?:e|es|ing)\s+the\s+(?:camera|frame))\b[^,]*?\b(?:clockwise|{_R})\b",
+        Move.roll_right,
+    ),
     (r"\bken\s+burns\b", Move.push_in),
 ]
 _STATIC = re.compile(
@@ -77,10 +133,32 @@ _STATIC = re.compile(
     r"\bno\s+camera\s+(?:movement|motion|move)\b|\b(?:fixed|still|stationary)\s+camera\b|\bstill\s+shot\b"
 )
 _SPEED = [
-    (re.compile(r"\b(?:very|extremely|super|ultra)\s+(?:slow|slowly|gentle|gently|subtle|subtly)\b|\bbarely\b|\bimperceptibl[ey]\b|\btiny\b"), 0.35, "very slow"),
-    (re.compile(r"\b(?:very|extremely|super)\s+(?:fast|quick|quickly|rapid|rapidly)\b|\bwhip\b|\bcrash\b|\bsnap\b"), 2.2, "very fast"),
-    (re.compile(r"\b(?:slow|slowly|gentle|gently|subtle|subtly|soft|softly|slight|slightly|calm|calmly|leisurely|lazy|lazily|delicate|delicately|steady|steadily)\b"), 0.6, "slow"),
-    (re.compile(r"\b(?:fast|quick|quickly|rapid|rapidly|dramatic|dramatically|dynamic|swift|swiftly|energetic|aggressive|bold|sweeping|intense)\b"), 1.6, "fast"),
+    (
+        re.compile(
+            r"\b(?:very|extremely|super|ultra)\s+(?:slow|slowly|gentle|gently|subtle|subtly)\b|\bbarely\b|\bimperceptibl[ey]\b|\btiny\b"
+        ),
+        0.35,
+        "very slow",
+    ),
+    (
+        re.compile(r"\b(?:very|extremely|super)\s+(?:fast|quick|quickly|rapid|rapidly)\b|\bwhip\b|\bcrash\b|\bsnap\b"),
+        2.2,
+        "very fast",
+    ),
+    (
+        re.compile(
+            r"\b(?:slow|slowly|gentle|gently|subtle|subtly|soft|softly|slight|slightly|calm|calmly|leisurely|lazy|lazily|delicate|delicately|steady|steadily)\b"
+        ),
+        0.6,
+        "slow",
+    ),
+    (
+        re.compile(
+            r"\b(?:fast|quick|quickly|rapid|rapidly|dramatic|dramatically|dynamic|swift|swiftly|energetic|aggressive|bold|sweeping|intense)\b"
+        ),
+        1.6,
+        "fast",
+    ),
 ]
 _TARGET = re.compile(
     r"\b(?:toward|towards|into|onto|on|to|at|closer\s+to|focus(?:ing|ed)?\s+on|centered\s+on|centred\s+on)\s+"
@@ -88,19 +166,49 @@ _TARGET = re.compile(
     r"(face|faces|eyes|eye|head|portrait|person|man|woman|girl|boy|child|kid|baby|subject|model|couple|people|"
     r"cat|dog|animal|bird|product|cup|mug|car|building|house|tower|flower|object|centre|center|horizon)\b"
 )
-_FACE_WORDS = {"face", "faces", "eyes", "eye", "head", "portrait", "person", "man", "woman", "girl", "boy", "child",
-               "kid", "baby", "model", "couple", "people"}
+_FACE_WORDS = {
+    "face",
+    "faces",
+    "eyes",
+    "eye",
+    "head",
+    "portrait",
+    "person",
+    "man",
+    "woman",
+    "girl",
+    "boy",
+    "child",
+    "kid",
+    "baby",
+    "model",
+    "couple",
+    "people",
+}
 _LOOP = re.compile(r"\b(?:seamless(?:ly)?\s+loop(?:ing|ed|s)?|loop(?:ing|ed|able|s)?|cinemagraph|boomerang)\b")
-_DOF = re.compile(r"\bshallow\s+depth\s+of\s+field\b|\bbokeh\b|\bblurr?(?:ed|y)?\s+background\b|\bsoft\s+background\b|\bbackground\s+(?:is\s+)?(?:blurred|soft|out\s+of\s+focus)\b")
+_DOF = re.compile(
+    r"\bshallow\s+depth\s+of\s+field\b|\bbokeh\b|\bblurr?(?:ed|y)?\s+background\b|\bsoft\s+background\b|\bbackground\s+(?:is\s+)?(?:blurred|soft|out\s+of\s+focus)\b"
+)
 # (pattern, notice code, words). "reveal" is understood even in a clause that moves the camera.
 _UNDERSTOOD = [
-    (re.compile(r"\bsubject\s+(?:is\s+|stays\s+|remains\s+|stands\s+)?(?:stationary|still|static|motionless|frozen|fixed)\b|\b(?:stationary|still|static|motionless)\s+subject\b"),
-     "subject-still", "subject stays still (the camera and any named elements move, not the subject)"),
+    (
+        re.compile(
+            r"\bsubject\s+(?:is\s+|stays\s+|remains\s+|stands\s+)?(?:stationary|still|static|motionless|frozen|fixed)\b|\b(?:stationary|still|static|motionless)\s+subject\b"
+        ),
+        "subject-still",
+        "subject stays still (the camera and any named elements move, not the subject)",
+    ),
     (re.compile(r"\breveal(?:s|ing)?\b"), "reveal", "the move reveals more of the scene"),
-    (re.compile(r"\bcinematic\b|\bsmooth(?:ly)?\b|\bfluid\b|\bstable\b|\bsteady\b|\bstabili[sz]ed\b"),
-     "smooth-motion", "smooth, eased camera motion (always on)"),
-    (re.compile(r"\b(?:only|just)\s+(?:the\s+)?(?:foreground|elements?)\b"),
-     "only-elements", "only the named elements move"),
+    (
+        re.compile(r"\bcinematic\b|\bsmooth(?:ly)?\b|\bfluid\b|\bstable\b|\bsteady\b|\bstabili[sz]ed\b"),
+        "smooth-motion",
+        "smooth, eased camera motion (always on)",
+    ),
+    (
+        re.compile(r"\b(?:only|just)\s+(?:the\s+)?(?:foreground|elements?)\b"),
+        "only-elements",
+        "only the named elements move",
+    ),
 ]
 # Recognised but not planned (no engine that takes the plan renders them): elements such as
 # particles and fire (_ELEMENTS) and portrait motion beyond blinks, breathing, head, gaze and a
@@ -111,13 +219,31 @@ _ELEMENTS = re.compile(
 _PORTRAIT_ASKS = [
     ("blink", re.compile(r"\bblink\w*\b")),
     ("breathe", re.compile(r"\bbreath\w*\b|\bchest\s+(?:ris|mov)\w*|\binhal\w*|\bexhal\w*")),
-    ("turn", re.compile(r"\bhead\s+turn\w*|\bturn\w*\s+(?:her|his|their|the)\s+head\b|\blooks?\s+(?:to|toward)\s+(?:the\s+)?side\b")),
-    ("tilt", re.compile(r"\bhead\s+tilt\w*|\btilt\w*\s+(?:her|his|their|the)\s+head\b|\bcock\w*\s+(?:her|his|the)\s+head\b")),
+    (
+        "turn",
+        re.compile(
+            r"\bhead\s+turn\w*|\bturn\w*\s+(?:her|his|their|the)\s+head\b|\blooks?\s+(?:to|toward)\s+(?:the\s+)?side\b"
+        ),
+    ),
+    (
+        "tilt",
+        re.compile(r"\bhead\s+tilt\w*|\btilt\w*\s+(?:her|his|their|the)\s+head\b|\bcock\w*\s+(?:her|his|the)\s+head\b"),
+    ),
     ("nod", re.compile(r"\bnod\w*\b")),
     ("sway", re.compile(r"\bhead\s+(?:sway\w*|motion|movement|mov\w*)\b|\bsway\w*\s+(?:her|his|their|the)\s+head\b")),
-    ("gaze", re.compile(r"\bgaze\b|\beyes?\s+(?:move\w*|moving|shift\w*|dart\w*|wander\w*)|\bglanc\w*|\blooks?\s+around\b|\bsaccad\w*")),
+    (
+        "gaze",
+        re.compile(
+            r"\bgaze\b|\beyes?\s+(?:move\w*|moving|shift\w*|dart\w*|wander\w*)|\bglanc\w*|\blooks?\s+around\b|\bsaccad\w*"
+        ),
+    ),
     ("smile", re.compile(r"\bsmil\w*|\bexpression\s+(?:shift|change)\w*|\bsoft\s+expression\b|\bgrin\w*")),
-    ("life", re.compile(r"\bportrait\b|\bcomes?\s+(?:to\s+)?(?:life|alive)\b|\bsubtle\s+(?:motion|movement|life)\b|\balive\b|\bmicro[\s-]?(?:motion|movement)s?\b|\bliving\s+photo\b")),
+    (
+        "life",
+        re.compile(
+            r"\bportrait\b|\bcomes?\s+(?:to\s+)?(?:life|alive)\b|\bsubtle\s+(?:motion|movement|life)\b|\balive\b|\bmicro[\s-]?(?:motion|movement)s?\b|\bliving\s+photo\b"
+        ),
+    ),
 ]
 
 
@@ -134,14 +260,30 @@ _PORTRAIT = re.compile(
 )
 _NEGATIVE = [
     (re.compile(r"\bpan(?:s|ning|ned)?\b"), {Move.pan_left, Move.pan_right}, "pan"),
-    (re.compile(r"\bzoom(?:s|ing|ed)?\b"), {Move.zoom_in, Move.zoom_out, Move.push_in, Move.pull_back, Move.dolly_zoom_in, Move.dolly_zoom_out}, "zoom (and push/pull, which look alike)"),
-    (re.compile(r"\bdoll(?:y|ies|ying)\b|\bpush(?:ing)?\b|\bpull(?:ing)?\b"), {Move.push_in, Move.pull_back, Move.dolly_zoom_in, Move.dolly_zoom_out}, "dolly"),
+    (
+        re.compile(r"\bzoom(?:s|ing|ed)?\b"),
+        {Move.zoom_in, Move.zoom_out, Move.push_in, Move.pull_back, Move.dolly_zoom_in, Move.dolly_zoom_out},
+        "zoom (and push/pull, which look alike)",
+    ),
+    (
+        re.compile(r"\bdoll(?:y|ies|ying)\b|\bpush(?:ing)?\b|\bpull(?:ing)?\b"),
+        {Move.push_in, Move.pull_back, Move.dolly_zoom_in, Move.dolly_zoom_out},
+        "dolly",
+    ),
     (re.compile(r"\btilt(?:s|ing|ed)?\b"), {Move.tilt_up, Move.tilt_down}, "tilt"),
-    (re.compile(r"\borbit(?:s|ing)?\b|\barc(?:ing)?\b|\brotat\w*\b|\bspin\w*\b"), {Move.orbit_left, Move.orbit_right, Move.roll_left, Move.roll_right}, "orbit/rotation"),
+    (
+        re.compile(r"\borbit(?:s|ing)?\b|\barc(?:ing)?\b|\brotat\w*\b|\bspin\w*\b"),
+        {Move.orbit_left, Move.orbit_right, Move.roll_left, Move.roll_right},
+        "orbit/rotation",
+    ),
     (re.compile(r"\broll(?:s|ing)?\b|\bdutch\b"), {Move.roll_left, Move.roll_right}, "roll"),
     (re.compile(r"\btruck\w*\b|\btracking\b|\bcrab\w*\b"), {Move.truck_left, Move.truck_right}, "truck"),
     (re.compile(r"\bcrane\w*\b|\bboom\w*\b"), {Move.crane_up, Move.crane_down}, "crane"),
-    (re.compile(r"\bcamera\s+(?:movement|motion|moves?|moving)\b|\bmoving\s+camera\b|\bany\s+movement\b"), set(Move) - {Move.static}, "camera movement"),
+    (
+        re.compile(r"\bcamera\s+(?:movement|motion|moves?|moving)\b|\bmoving\s+camera\b|\bany\s+movement\b"),
+        set(Move) - {Move.static},
+        "camera movement",
+    ),
 ]
 _GROUPS = [
     {Move.push_in, Move.pull_back},
@@ -269,15 +411,23 @@ class MotionPlan:
                 target = f", aimed at the {self.target_word}" if self.target_word and cm.target else ""
                 lines.append(f"Camera: {cm.move.words} — {self.speed} (amplitude ×{cm.amount:.2f}){target}")
             if self.defaulted:
-                lines.append("  (no camera move in the prompt: a gentle default move; say 'static camera' to keep it still)")
+                lines.append(
+                    "  (no camera move in the prompt: a gentle default move; say 'static camera' to keep it still)"
+                )
         for e in self.elements:
             lines.append(f"Element: {e.words()}")
         if self.background_elements:
             lines.append("Elements: every natural element found in the photo (sky, water, foliage) moves")
         if self.portrait is not None:
             lines.append(f"Portrait: {self.portrait.words()}")
-        lines.append("Timing: " + ("seamless loop, the last frame flows into the first" if self.loop
-                                   else "eased start and stop, constant speed in between"))
+        lines.append(
+            "Timing: "
+            + (
+                "seamless loop, the last frame flows into the first"
+                if self.loop
+                else "eased start and stop, constant speed in between"
+            )
+        )
         if self.depth_of_field:
             lines.append("Lens: shallow depth of field, focus on the subject")
         for u in self.understood:
@@ -305,15 +455,27 @@ class MotionPlan:
             "removed": [n.text for n in self.removed],
             "defaulted": self.defaulted,
             "elements": [
-                {"element": e.element, "style": e.style, "direction": [round(e.direction[0], 4), round(e.direction[1], 4)],
-                 "speed": round(e.speed, 4), "region": e.region, "phrase": e.phrase}
+                {
+                    "element": e.element,
+                    "style": e.style,
+                    "direction": [round(e.direction[0], 4), round(e.direction[1], 4)],
+                    "speed": round(e.speed, 4),
+                    "region": e.region,
+                    "phrase": e.phrase,
+                }
                 for e in self.elements
             ],
             "background_elements": self.background_elements,
             "frozen_elements": sorted(self.frozen_elements),
-            "portrait": None if self.portrait is None else {
-                "blink": self.portrait.blink, "breathe": self.portrait.breathe, "head": self.portrait.head,
-                "gaze": self.portrait.gaze, "smile": self.portrait.smile, "strength": round(self.portrait.strength, 4),
+            "portrait": None
+            if self.portrait is None
+            else {
+                "blink": self.portrait.blink,
+                "breathe": self.portrait.breathe,
+                "head": self.portrait.head,
+                "gaze": self.portrait.gaze,
+                "smile": self.portrait.smile,
+                "strength": round(self.portrait.strength, 4),
             },
         }
 
@@ -379,9 +541,14 @@ def parse_prompt(
             if same is None:
                 plan.elements.append(e)
             elif same.direction != e.direction or same.style != e.style:
-                plan.conflicts.append(Notice(
-                    "element-conflict", clause,
-                    f"'{clause}' moves {e.element} again: keeping '{same.phrase}', the first stated", same.phrase))
+                plan.conflicts.append(
+                    Notice(
+                        "element-conflict",
+                        clause,
+                        f"'{clause}' moves {e.element} again: keeping '{same.phrase}', the first stated",
+                        same.phrase,
+                    )
+                )
             used = True
         if _BACKGROUND.search(clause):
             plan.background_elements = True
@@ -400,16 +567,32 @@ def parse_prompt(
                 break
         if not used:
             if _PORTRAIT.search(clause):
-                plan.unused.append(Notice("portrait-motion", clause, f"'{clause}': this portrait motion "
-                                          "(talking, laughing, winking) is not rendered by this version"))
+                plan.unused.append(
+                    Notice(
+                        "portrait-motion",
+                        clause,
+                        f"'{clause}': this portrait motion "
+                        "(talking, laughing, winking) is not rendered by this version",
+                    )
+                )
             elif _ELEMENTS.search(clause):
-                plan.unused.append(Notice("unsupported-element", clause, f"'{clause}': this element "
-                                          "(fire, snow, rain, particles) is not animated by this version"))
+                plan.unused.append(
+                    Notice(
+                        "unsupported-element",
+                        clause,
+                        f"'{clause}': this element (fire, snow, rain, particles) is not animated by this version",
+                    )
+                )
             elif _speed_of(clause) and len(clause.split()) <= 2:
                 plan.understood.append(Notice("sets-speed", clause, f"'{clause}': sets the speed"))
             else:
-                plan.unused.append(Notice("no-camera-motion", clause, f"'{clause}': no camera motion in it "
-                                          "(describe how things move, not the scene)"))
+                plan.unused.append(
+                    Notice(
+                        "no-camera-motion",
+                        clause,
+                        f"'{clause}': no camera motion in it (describe how things move, not the scene)",
+                    )
+                )
 
     if portrait_asks:
         generic = "life" in portrait_asks
@@ -426,10 +609,16 @@ def parse_prompt(
     if plan.background_elements:
         # "Only the background in motion": every natural element the photo has
         # (the engine skips those it does not find).
-        for element, style, region in (("clouds", "flow", "sky"), ("water", "flow", "water"), ("foliage", "sway", "vegetation")):
+        for element, style, region in (
+            ("clouds", "flow", "sky"),
+            ("water", "flow", "water"),
+            ("foliage", "sway", "vegetation"),
+        ):
             if not any(e.element == element for e in plan.elements):
                 plan.elements.append(
-                    ElementMotion(element, style, (1.0, 0.0), 0.6 * 2.0 * float(motion_strength), BACKGROUND_PHRASE, region)
+                    ElementMotion(
+                        element, style, (1.0, 0.0), 0.6 * 2.0 * float(motion_strength), BACKGROUND_PHRASE, region
+                    )
                 )
 
     # Conflicts: a static camera and a move; opposite moves on one axis.
@@ -439,27 +628,40 @@ def parse_prompt(
         clash = next((c for c in chosen if _clash(c[0], mv)), None)
         if clash is not None:
             if clash[0] != mv:
-                plan.conflicts.append(Notice(
-                    "move-conflict", clause, f"'{clause}' ({mv.value}) contradicts '{clash[1]}' ({clash[0].value}): "
-                    f"keeping {clash[0].value}, the first stated", clash[1]))
+                plan.conflicts.append(
+                    Notice(
+                        "move-conflict",
+                        clause,
+                        f"'{clause}' ({mv.value}) contradicts '{clash[1]}' ({clash[0].value}): "
+                        f"keeping {clash[0].value}, the first stated",
+                        clash[1],
+                    )
+                )
             continue
         chosen.append(item)
     if plan.static and chosen:
         first_move, first_clause = chosen[0][0], chosen[0][1]
         static_first = _first_index(text, _STATIC) < text.find(first_clause)
         kept = "the static camera" if static_first else first_move.value
-        plan.conflicts.append(Notice(
-            "static-conflict", static_clause,
-            f"'static camera' contradicts '{first_clause}' ({first_move.value}): keeping {kept}, the first stated",
-            first_clause))
+        plan.conflicts.append(
+            Notice(
+                "static-conflict",
+                static_clause,
+                f"'static camera' contradicts '{first_clause}' ({first_move.value}): keeping {kept}, the first stated",
+                first_clause,
+            )
+        )
         if static_first:
             chosen = []
         else:
             plan.static = False
     if len(chosen) > MAX_MOVES:
         dropped = ", ".join(c[0].value for c in chosen[MAX_MOVES:])
-        plan.conflicts.append(Notice(
-            "too-many-moves", "", f"more than {MAX_MOVES} camera moves at once reads as chaos: dropped {dropped}"))
+        plan.conflicts.append(
+            Notice(
+                "too-many-moves", "", f"more than {MAX_MOVES} camera moves at once reads as chaos: dropped {dropped}"
+            )
+        )
         chosen = chosen[:MAX_MOVES]
 
     # Negative prompt removes moves.
@@ -473,13 +675,18 @@ def parse_prompt(
                 gone = [c for c in chosen if c[0] in moves]
                 chosen = [c for c in chosen if c[0] not in moves]
                 if gone:
-                    plan.removed.append(Notice(
-                        "negative-drops-moves", clause,
-                        f"'{clause}' removes {name}: dropped {', '.join(g[0].value for g in gone)}",
-                        ", ".join(dict.fromkeys(g[1] for g in gone))))
+                    plan.removed.append(
+                        Notice(
+                            "negative-drops-moves",
+                            clause,
+                            f"'{clause}' removes {name}: dropped {', '.join(g[0].value for g in gone)}",
+                            ", ".join(dict.fromkeys(g[1] for g in gone)),
+                        )
+                    )
                 else:
-                    plan.removed.append(Notice("negative-excludes-moves", clause,
-                                               f"'{clause}' removes {name} (none planned)"))
+                    plan.removed.append(
+                        Notice("negative-excludes-moves", clause, f"'{clause}' removes {name} (none planned)")
+                    )
                 if name == "camera movement":
                     plan.static = True
         negated = {e.element for e in parse_elements(clause)}
@@ -488,25 +695,40 @@ def parse_prompt(
             stilled = [e for e in plan.elements if e.element in negated]
             plan.elements = [e for e in plan.elements if e.element not in negated]
             plan.frozen_elements |= negated
-            plan.removed.append(Notice(
-                "negative-drops-elements" if stilled else "negative-freezes", clause,
-                f"'{clause}' freezes {', '.join(sorted(negated))}"
-                + (f": dropped {', '.join(e.element for e in stilled)} motion" if stilled else ""),
-                ", ".join(dict.fromkeys(e.phrase for e in stilled))))
+            plan.removed.append(
+                Notice(
+                    "negative-drops-elements" if stilled else "negative-freezes",
+                    clause,
+                    f"'{clause}' freezes {', '.join(sorted(negated))}"
+                    + (f": dropped {', '.join(e.element for e in stilled)} motion" if stilled else ""),
+                    ", ".join(dict.fromkeys(e.phrase for e in stilled)),
+                )
+            )
         if not hit:
             if re.search(r"\bshak\w*|\bjitter\w*|\bwobbl\w*|\bjerk\w*|\bhandheld\b|\bflicker\w*|\bshimmer\w*", clause):
-                plan.removed.append(Notice("never-added", clause,
-                                           f"'{clause}': the living engine never adds shake or flicker"))
+                plan.removed.append(
+                    Notice("never-added", clause, f"'{clause}': the living engine never adds shake or flicker")
+                )
             else:
-                plan.unused.append(Notice("negative-unused", clause,
-                                          f"negative '{clause}': not a camera motion the living engine could add"))
+                plan.unused.append(
+                    Notice(
+                        "negative-unused",
+                        clause,
+                        f"negative '{clause}': not a camera motion the living engine could add",
+                    )
+                )
 
     # Speed word for the explanation: that of the first move.
     strength = 2.0 * float(motion_strength)
     duration_factor = math.sqrt(max(1.0, min(30.0, duration)) / 5.0)
     if not chosen and not found and not plan.static and (plan.elements or plan.background_elements or plan.portrait):
-        plan.understood.append(Notice("living-photo", "", "no camera move asked: the camera holds still, "
-                                      "so the elements read as a living photo"))
+        plan.understood.append(
+            Notice(
+                "living-photo",
+                "",
+                "no camera move asked: the camera holds still, so the elements read as a living photo",
+            )
+        )
     elif not chosen and not found and not plan.static:
         # Nothing asked: a gentle move the negative prompt allows, else none.
         default = next((m for m in DEFAULT_MOVES if m not in excluded), None)
@@ -527,8 +749,14 @@ def parse_prompt(
         else:
             target = subject
             if plan.target_word in _FACE_WORDS:
-                plan.conflicts.append(Notice("no-face", "", f"asked to move toward the {plan.target_word}, "
-                                             "but no face was found: aiming at the main subject"))
+                plan.conflicts.append(
+                    Notice(
+                        "no-face",
+                        "",
+                        f"asked to move toward the {plan.target_word}, "
+                        "but no face was found: aiming at the main subject",
+                    )
+                )
     elif plan.defaulted:
         target = face or subject
     for mv, _clause, factor, word in chosen:

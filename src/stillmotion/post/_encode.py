@@ -50,8 +50,7 @@ def video_codec(fmt: str) -> str:
         if name in av.codecs_available:
             return name
     raise InputError(
-        f"this PyAV build has no encoder for {fmt} ({' or '.join(CODECS[fmt])}); "
-        "choose another format, e.g. mp4"
+        f"this PyAV build has no encoder for {fmt} ({' or '.join(CODECS[fmt])}); choose another format, e.g. mp4"
     )
 
 
@@ -71,7 +70,14 @@ def _encode_mp4(
 
 
 def _encode_generic(
-    frames: Iterable[np.ndarray], path: Path, fmt: str, codec: str, w: int, h: int, fps: float, crf: int,
+    frames: Iterable[np.ndarray],
+    path: Path,
+    fmt: str,
+    codec: str,
+    w: int,
+    h: int,
+    fps: float,
+    crf: int,
     tags: dict[str, str],
 ) -> int:
     """Encode RGB frames with ``codec`` (x265, VP9, AV1) into ``path`` (written in place; caller renames)."""
@@ -114,8 +120,12 @@ def _encode_generic(
         for frame in frames:
             rgb = av.VideoFrame.from_ndarray(np.ascontiguousarray(frame), format="rgb24")
             yuv = reformatter.reformat(
-                rgb, format="yuv420p", src_colorspace=Colorspace.ITU709, dst_colorspace=Colorspace.ITU709,
-                src_color_range="JPEG", dst_color_range="MPEG",
+                rgb,
+                format="yuv420p",
+                src_colorspace=Colorspace.ITU709,
+                dst_colorspace=Colorspace.ITU709,
+                src_color_range="JPEG",
+                dst_color_range="MPEG",
             )
             yuv.pts = count
             yuv.time_base = 1 / rate

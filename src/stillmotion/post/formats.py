@@ -145,8 +145,15 @@ def _write_webp(frames: list[np.ndarray], final: Path, fps: float, crf: int) -> 
     _save_atomic(
         final,
         lambda f: images[0].save(
-            f, format="WEBP", save_all=True, append_images=images[1:], loop=0,
-            duration=_durations_ms(len(images), fps, 1), method=4, minimize_size=False, **options,
+            f,
+            format="WEBP",
+            save_all=True,
+            append_images=images[1:],
+            loop=0,
+            duration=_durations_ms(len(images), fps, 1),
+            method=4,
+            minimize_size=False,
+            **options,
         ),
     )
 
@@ -177,8 +184,14 @@ def _write_gif(frames: list[np.ndarray], final: Path, fps: float) -> None:
     _save_atomic(
         final,
         lambda f: images[0].save(
-            f, format="GIF", save_all=True, append_images=images[1:], loop=0,
-            duration=_durations_ms(len(images), fps, 10), optimize=False, disposal=1,
+            f,
+            format="GIF",
+            save_all=True,
+            append_images=images[1:],
+            loop=0,
+            duration=_durations_ms(len(images), fps, 10),
+            optimize=False,
+            disposal=1,
             # Passing the palette makes Pillow write it once as the global table
             # (without it, every delta frame gets a local copy).
             palette=bytes(palette.getpalette() or []),

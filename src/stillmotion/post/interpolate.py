@@ -132,7 +132,7 @@ class FlowPair:
         k1 = t * (vis1 + 1e-3)
         wgt = (k0 / (k0 + k1)).astype(np.float32)
         w, h = self._size
-        up = lambda f: cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR)  # noqa: E731
+        up = lambda f: cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR)
         ft0f, ft1f = up(ft0) * self._k, up(ft1) * self._k
         w0 = _remap(self.a, self.xs, self.ys, ft0f)
         w1 = _remap(self.b, self.xs, self.ys, ft1f)

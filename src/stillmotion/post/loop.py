@@ -153,7 +153,12 @@ def loop_file(
     else:
         frames.close()
         i, j, blend = _seamless_plan(src_path, n, fps)
-        step.update(start=i, end=j, blend_frames=blend, frames=j - i,
-                    method="best loop point, DIS optical flow morph toward the start")
+        step.update(
+            start=i,
+            end=j,
+            blend_frames=blend,
+            frames=j - i,
+            method="best loop point, DIS optical flow morph toward the start",
+        )
         stream = _seamless(src_path, i, j, blend)
     return write_clip(path, stream, w, h, fps, recipes.read(src_path, metadata=info.get("metadata")), step)

@@ -62,6 +62,7 @@ def reject_still_image(info: dict[str, Any], path: str | os.PathLike[str]) -> No
             f"'{Path(path).name}' is a still image, not a clip; animate it first (stillmotion animate PHOTO PROMPT)"
         )
 
+
 _TRANSITION = re.compile(r"^\s*(crossfade|fade)\s*:\s*([0-9]*\.?[0-9]+)\s*(?:s|sec)?\s*$", re.IGNORECASE)
 
 

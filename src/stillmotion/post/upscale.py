@@ -150,7 +150,7 @@ def import_spandrel() -> tuple[Any, Any]:
         raise EngineUnavailable(f"learned upscaling needs torch and spandrel; {_INSTALL_HINT}") from err
     if "spandrel" not in sys.modules:
         try:
-            import torchvision  # noqa: F401
+            import torchvision  # noqa: F401  (probe: spandrel needs it to import)
         except Exception:  # missing, or built for another torch (RuntimeError/OSError)
             _stub_torchvision()
     try:

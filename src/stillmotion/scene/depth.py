@@ -67,7 +67,7 @@ def guided_filter(guide: np.ndarray, src: np.ndarray, radius: int, eps: float) -
     From He, Sun & Tang, "Guided Image Filtering" (ECCV 2010), grey guide.
     """
     k = (2 * radius + 1, 2 * radius + 1)
-    mean = lambda x: cv2.boxFilter(x, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT)  # noqa: E731
+    mean = lambda x: cv2.boxFilter(x, cv2.CV_32F, k, borderType=cv2.BORDER_REFLECT)
     mi, ms = mean(guide), mean(src)
     cov = mean(guide * src) - mi * ms
     var = mean(guide * guide) - mi * mi
@@ -220,7 +220,7 @@ def sky_mask(img: np.ndarray, grey: np.ndarray) -> np.ndarray:
 
 def _horizon(sky: np.ndarray) -> float:
     """Horizon as a fraction of the height: the lowest typical sky row, else 0."""
-    h, w = sky.shape
+    h, _w = sky.shape
     cols = sky > 0.5
     if cols.mean() < 0.02:
         return 0.0

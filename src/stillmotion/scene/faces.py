@@ -43,7 +43,9 @@ def detect_faces(rgb: np.ndarray, *, min_fraction: float = 0.04) -> list[Face]:
     """
     H, W = rgb.shape[:2]
     s = min(1.0, DETECT_SIDE / max(H, W))
-    small = cv2.resize(rgb, (max(1, round(W * s)), max(1, round(H * s))), interpolation=cv2.INTER_AREA) if s < 1 else rgb
+    small = (
+        cv2.resize(rgb, (max(1, round(W * s)), max(1, round(H * s))), interpolation=cv2.INTER_AREA) if s < 1 else rgb
+    )
     grey = cv2.equalizeHist(cv2.cvtColor(small, cv2.COLOR_RGB2GRAY))
     min_side = max(20, int(min(grey.shape) * min_fraction))
     boxes: list[tuple[int, int, int, int]] = []

@@ -32,9 +32,9 @@ import cv2
 import numpy as np
 
 __all__ = [
+    "FaceLandmarks",
     "LEFT_EYE",
     "RIGHT_EYE",
-    "FaceLandmarks",
     "detect_landmarks",
     "landmarks_status",
     "person_mask",
@@ -53,8 +53,44 @@ RIGHT_EYE = {
     "lower": [145, 144, 163, 7, 153, 154, 155],
     "corners": [33, 133],
 }
-FACE_OVAL = [10, 338, 297, 332, 284, 251, 389, 356, 454, 323, 361, 288, 397, 365, 379, 378, 400, 377, 152,
-             148, 176, 149, 150, 136, 172, 58, 132, 93, 234, 127, 162, 21, 54, 103, 67, 109]
+FACE_OVAL = [
+    10,
+    338,
+    297,
+    332,
+    284,
+    251,
+    389,
+    356,
+    454,
+    323,
+    361,
+    288,
+    397,
+    365,
+    379,
+    378,
+    400,
+    377,
+    152,
+    148,
+    176,
+    149,
+    150,
+    136,
+    172,
+    58,
+    132,
+    93,
+    234,
+    127,
+    162,
+    21,
+    54,
+    103,
+    67,
+    109,
+]
 MOUTH_CORNERS = [61, 291]
 NOSE_TIP = 1
 CHIN = 152
@@ -144,7 +180,9 @@ def landmarks_status() -> str | None:
     if _interpreter_class() is None:
         return "learned face landmarks need LiteRT: pip install 'stillmotion[portrait]'"
     if _model_dir() is None:
-        return "learned face landmarks need MediaPipe 0.10.14's bundled models: pip install --no-deps mediapipe==0.10.14"
+        return (
+            "learned face landmarks need MediaPipe 0.10.14's bundled models: pip install --no-deps mediapipe==0.10.14"
+        )
     return None
 
 

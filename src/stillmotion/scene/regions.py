@@ -230,7 +230,7 @@ def _finish(
 
 def _drop_bottom_touching(sky: np.ndarray) -> np.ndarray:
     """Remove sky components that reach the bottom edge: sky lies above something."""
-    h, w = sky.shape
+    h, _w = sky.shape
     n, labels = cv2.connectedComponents(sky.astype(np.uint8), connectivity=8)
     if n <= 1:
         return sky
@@ -244,7 +244,7 @@ def _drop_bottom_touching(sky: np.ndarray) -> np.ndarray:
 
 def _enclosed_holes(mask: np.ndarray, max_area: float) -> np.ndarray:
     """Holes of ``mask`` that touch no image border and are at most ``max_area`` pixels."""
-    n, labels, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
+    _n, labels, stats, _ = cv2.connectedComponentsWithStats((~mask).astype(np.uint8), connectivity=4)
     h, w = mask.shape
     x, y, bw, bh, area = (stats[:, i] for i in range(5))
     inner = (x > 0) & (y > 0) & (x + bw < w) & (y + bh < h) & (area <= max_area)
@@ -315,7 +315,7 @@ def _horizon_row(sky: np.ndarray) -> int | None:
     front of the sky (a pagoda, trees); where the sky is open it reaches
     down to the horizon, so the 85th percentile over sky columns is used.
     """
-    h, w = sky.shape
+    h, _w = sky.shape
     if sky.mean() < 0.02:
         return None
     has = sky.any(axis=0)

@@ -20,7 +20,7 @@ import tempfile
 import threading
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional, cast
+from typing import TYPE_CHECKING, Annotated, Any, cast
 from urllib.parse import urlsplit
 
 from fastapi import FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
@@ -36,7 +36,7 @@ from .jobs import FINAL, HOST, JobStore
 if TYPE_CHECKING:
     from ..image import Still
 
-__all__ = ["API_FIELDS", "MAX_UPLOAD_BYTES", "JobForm", "Supervisor", "create_app", "options_document"]
+__all__ = ["API_FIELDS", "JobForm", "MAX_UPLOAD_BYTES", "Supervisor", "create_app", "options_document"]
 
 MAX_UPLOAD_BYTES = 30 * 1024 * 1024
 """Largest accepted request body (the photo plus form fields), bytes."""
@@ -79,6 +79,8 @@ def options_document(engines: list[dict]) -> dict[str, Any]:
         "presets": {name: {"label": Preset(name).label, **values} for name, values in PRESETS.items()},
         "engines": engines,
     }
+
+
 STATIC = Path(__file__).parent / "static"
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
 _EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tiff", "BMP": "bmp", "GIF": "gif"}
@@ -109,7 +111,8 @@ class Supervisor:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.procs[i] = subprocess.Popen(
             [sys.executable, "-m", "stillmotion.server.worker", "--data", str(self.store.data)],
-            env=env, stdin=subprocess.DEVNULL,
+            env=env,
+            stdin=subprocess.DEVNULL,
         )
 
     def _loop(self) -> None:
@@ -144,8 +147,10 @@ class Supervisor:
                     p.kill()
 
     def health(self) -> list[dict]:
-        return [{"pid": p.pid if p else None, "alive": p is not None and p.poll() is None, "restarts": r}
-                for p, r in zip(self.procs, self.restarts)]
+        return [
+            {"pid": p.pid if p else None, "alive": p is not None and p.poll() is None, "restarts": r}
+            for p, r in zip(self.procs, self.restarts)
+        ]
 
 
 # ---------------------------------------------------------------- helpers
@@ -166,8 +171,11 @@ def _job_object(job: dict) -> dict:
     jid = job["id"]
     result = None
     if job["status"] == "succeeded":
-        result = {"video": f"/v1/jobs/{jid}/video", "preview": f"/v1/jobs/{jid}/preview",
-                  "recipe": public_recipe(json.loads(job["recipe"]) if job["recipe"] else {})}
+        result = {
+            "video": f"/v1/jobs/{jid}/video",
+            "preview": f"/v1/jobs/{jid}/preview",
+            "recipe": public_recipe(json.loads(job["recipe"]) if job["recipe"] else {}),
+        }
     return {
         "id": jid,
         "status": job["status"],
@@ -227,8 +235,9 @@ class _BodyLimit:
 # ---------------------------------------------------------------- the app
 
 
-def create_app(data: str | os.PathLike, *, token: str | None = None, workers: int = 1,
-               loopback_only: bool = True) -> FastAPI:
+def create_app(
+    data: str | os.PathLike, *, token: str | None = None, workers: int = 1, loopback_only: bool = True
+) -> FastAPI:
     """The FastAPI app: API under ``/v1``, UI at ``/``; starts and stops ``workers`` worker processes.
 
     Args:
@@ -283,8 +292,11 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
         path = request.url.path
         host = _hostname(request.headers.get("host") or "")
         if loopback_only and host not in LOOPBACK_NAMES:
-            return _error(403, f"host {host!r} refused: this server answers on 127.0.0.1 only "
-                               "(start it with --token to serve other hosts)")
+            return _error(
+                403,
+                f"host {host!r} refused: this server answers on 127.0.0.1 only "
+                "(start it with --token to serve other hosts)",
+            )
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             origin = request.headers.get("origin")
             if origin is not None:  # a browser: only pages served by this server may change state
@@ -338,13 +350,18 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
             tmp.unlink(missing_ok=True)
             raise
 
-    @app.post("/v1/jobs", status_code=201, tags=["jobs"],
-              summary="Submit a photo and settings; returns the queued job (200 for a repeated Idempotency-Key).")
+    @app.post(
+        "/v1/jobs",
+        status_code=201,
+        tags=["jobs"],
+        summary="Submit a photo and settings; returns the queued job (200 for a repeated Idempotency-Key).",
+    )
     async def create_job(
         image: Annotated[UploadFile, File(description="The photo (JPEG, PNG, WebP, TIFF, BMP, GIF), at most 30 MB.")],
         form: Annotated[JobForm, Form()],  # type: ignore[valid-type]
-        idempotency_key: Annotated[Optional[str],
-                                   Header(description="Same key → the same job (200 instead of 201).")] = None,
+        idempotency_key: Annotated[
+            str | None, Header(description="Same key → the same job (200 instead of 201).")
+        ] = None,
     ):
         from ..engines.registry import ENGINES
         from ..errors import InputError
@@ -358,8 +375,9 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
                 return JSONResponse(_job_object(existing), status_code=200)
         given = cast(BaseModel, form).model_dump(exclude_unset=True)  # only what the client sent
         if given.get("variations") not in (None, 1):
-            raise HTTPException(400, f"variations {given['variations']!r}: the server makes one clip per job; "
-                                     "submit several jobs")
+            raise HTTPException(
+                400, f"variations {given['variations']!r}: the server makes one clip per job; submit several jobs"
+            )
         if "seed" not in given:
             given["seed"] = secrets.randbelow(2**31)  # fixed now: a retried attempt makes the same clip
         tmp, ext, still = await _save_upload(image, store.inputs)
@@ -369,8 +387,9 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
             except InputError as err:
                 raise HTTPException(400, str(err).splitlines()[0]) from None
             if req.engine not in ENGINES:
-                raise HTTPException(400, f"engine {req.engine!r} is unknown: use one of "
-                                         f"{', '.join(sorted(ENGINES))} (GET /v1/engines)")
+                raise HTTPException(
+                    400, f"engine {req.engine!r} is unknown: use one of {', '.join(sorted(ENGINES))} (GET /v1/engines)"
+                )
             fields = req.model_dump(mode="json", include=set(API_FIELDS))
             job_id = store.new_id()
             dest = store.inputs / f"{job_id}.{ext}"
@@ -391,7 +410,7 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
             tmp.unlink(missing_ok=True)
 
     @app.get("/v1/jobs", tags=["jobs"], summary="Jobs, newest first, paged with next_cursor.")
-    def list_jobs(limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: Optional[str] = None):
+    def list_jobs(limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None):
         before = None
         if cursor:
             if not cursor.isdigit() or len(cursor) > 18:
@@ -404,16 +423,22 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
     def get_job(job_id: str):
         return _job_object(_get(job_id))
 
-    @app.post("/v1/jobs/{job_id}/cancel", tags=["jobs"],
-              summary="Cancel: a queued job at once, a running one within a frame.")
+    @app.post(
+        "/v1/jobs/{job_id}/cancel", tags=["jobs"], summary="Cancel: a queued job at once, a running one within a frame."
+    )
     def cancel_job(job_id: str):
         job = store.cancel(job_id)
         if job is None:
             raise HTTPException(404, f"no job {job_id!r}")
         return _job_object(job)
 
-    @app.get("/v1/jobs/{job_id}/video", tags=["jobs"], summary="The MP4 (409 until the job succeeded).",
-             response_class=FileResponse, responses={200: {"content": {"video/mp4": {}}}})
+    @app.get(
+        "/v1/jobs/{job_id}/video",
+        tags=["jobs"],
+        summary="The MP4 (409 until the job succeeded).",
+        response_class=FileResponse,
+        responses={200: {"content": {"video/mp4": {}}}},
+    )
     def get_video(job_id: str):
         job = _get(job_id)
         path = store.video_path(job_id)
@@ -423,9 +448,13 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
             raise HTTPException(410, f"the video of job {job_id} was deleted from the data folder")
         return FileResponse(path, media_type="video/mp4", filename=f"{job_id}.mp4")
 
-    @app.get("/v1/jobs/{job_id}/preview", tags=["jobs"],
-             summary="PNG: a frame of the clip, or the input photo before one exists.",
-             response_class=FileResponse, responses={200: {"content": {"image/png": {}}}})
+    @app.get(
+        "/v1/jobs/{job_id}/preview",
+        tags=["jobs"],
+        summary="PNG: a frame of the clip, or the input photo before one exists.",
+        response_class=FileResponse,
+        responses={200: {"content": {"image/png": {}}}},
+    )
     def get_preview(job_id: str):
         _get(job_id)
         for path in (store.preview_path(job_id), store.thumb_path(job_id)):
@@ -433,9 +462,13 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
                 return FileResponse(path, media_type="image/png", headers={"Cache-Control": "no-cache"})
         raise HTTPException(404, f"job {job_id} has no preview")
 
-    @app.get("/v1/jobs/{job_id}/events", tags=["jobs"],
-             summary="Server-Sent Events: 'data: <job JSON>' on each change, ending after a final state.",
-             response_class=StreamingResponse, responses={200: {"content": {"text/event-stream": {}}}})
+    @app.get(
+        "/v1/jobs/{job_id}/events",
+        tags=["jobs"],
+        summary="Server-Sent Events: 'data: <job JSON>' on each change, ending after a final state.",
+        response_class=StreamingResponse,
+        responses={200: {"content": {"text/event-stream": {}}}},
+    )
     async def job_events(job_id: str, request: Request):
         _get(job_id)
 
@@ -458,8 +491,9 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
                     return
                 await asyncio.sleep(0.25)
 
-        return StreamingResponse(stream(), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+        return StreamingResponse(
+            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        )
 
     # ------------------------------------------------ engines, analyze, health
 
@@ -469,9 +503,12 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
     def list_engines():
         return _engine_rows()
 
-    @app.get("/v1/options", tags=["options"],
-             summary="What a job takes: each setting's type, default, range, choices, unit and group; the "
-                     "presets; the engines.")
+    @app.get(
+        "/v1/options",
+        tags=["options"],
+        summary="What a job takes: each setting's type, default, range, choices, unit and group; the "
+        "presets; the engines.",
+    )
     def list_options():
         return options_document(_engine_rows())
 
@@ -486,7 +523,7 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
     @app.post("/v1/analyze", tags=["analyze"], summary="Judge a photo (and a motion prompt) before animating it.")
     async def analyze(
         image: Annotated[UploadFile, File(description="The photo, at most 30 MB.")],
-        prompt: Annotated[Optional[str], Form(description="A motion prompt to coach.", max_length=2000)] = None,
+        prompt: Annotated[str | None, Form(description="A motion prompt to coach.", max_length=2000)] = None,
     ):
         from ..api import analyze as _analyze
 
@@ -502,8 +539,11 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
 
     @app.get("/v1/health", tags=["health"], summary="Worker processes and queue counts.")
     def health():
-        return {"ok": all(w["alive"] for w in supervisor.health()), "workers": supervisor.health(),
-                "jobs": store.counts()}
+        return {
+            "ok": all(w["alive"] for w in supervisor.health()),
+            "workers": supervisor.health(),
+            "jobs": store.counts(),
+        }
 
     # ------------------------------------------------ the UI
 
@@ -512,8 +552,11 @@ def create_app(data: str | os.PathLike, *, token: str | None = None, workers: in
         page = STATIC / "index.html"
         if page.is_file():
             return FileResponse(page, media_type="text/html")
-        return Response("<!doctype html><title>stillmotion</title><p>stillmotion server: the API is at "
-                        "<a href='/docs'>/docs</a>.</p>", media_type="text/html")
+        return Response(
+            "<!doctype html><title>stillmotion</title><p>stillmotion server: the API is at "
+            "<a href='/docs'>/docs</a>.</p>",
+            media_type="text/html",
+        )
 
     @app.get("/static/{name:path}", include_in_schema=False)
     def static(name: str):

@@ -27,7 +27,7 @@ import time
 from contextlib import closing, contextmanager
 from pathlib import Path
 
-__all__ = ["FINAL", "LEASE_S", "MAX_ATTEMPTS", "STATUSES", "JobStore", "pid_alive"]
+__all__ = ["FINAL", "JobStore", "LEASE_S", "MAX_ATTEMPTS", "STATUSES", "pid_alive"]
 
 STATUSES = ("queued", "running", "succeeded", "failed", "canceled")
 FINAL = frozenset({"succeeded", "failed", "canceled"})
@@ -64,7 +64,7 @@ CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, seq);
 
 
 def _now_iso() -> str:
-    return _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+    return _dt.datetime.now(_dt.UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
 def pid_alive(pid: int) -> bool:
@@ -151,7 +151,9 @@ class JobStore:
     def new_id() -> str:
         return "j" + secrets.token_hex(8)
 
-    def create(self, job_id: str, request: dict, input_ext: str, idempotency_key: str | None = None) -> tuple[dict, bool]:
+    def create(
+        self, job_id: str, request: dict, input_ext: str, idempotency_key: str | None = None
+    ) -> tuple[dict, bool]:
         """Insert a queued job; return (job, created). An existing idempotency key returns that job."""
         with self._write() as db:
             if idempotency_key is not None:
@@ -192,8 +194,9 @@ class JobStore:
             if row is None:
                 return None
             if row["status"] == "queued":
-                db.execute("UPDATE jobs SET status='canceled', finished_at=?, eta_s=NULL WHERE id=?",
-                           (_now_iso(), job_id))
+                db.execute(
+                    "UPDATE jobs SET status='canceled', finished_at=?, eta_s=NULL WHERE id=?", (_now_iso(), job_id)
+                )
             elif row["status"] == "running":
                 db.execute("UPDATE jobs SET cancel_requested=1 WHERE id=?", (job_id,))
         return self.get(job_id)
@@ -201,7 +204,7 @@ class JobStore:
     def counts(self) -> dict[str, int]:
         with closing(self._connect()) as db:
             rows = db.execute("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetchall()
-        return {s: 0 for s in STATUSES} | {r["status"]: r["n"] for r in rows}
+        return dict.fromkeys(STATUSES, 0) | {r["status"]: r["n"] for r in rows}
 
     # ------------------------------------------------------------ worker side
 
@@ -237,13 +240,20 @@ class JobStore:
     def cancel_requested(self, job: dict) -> bool:
         """True if the job was canceled or is no longer this worker's attempt."""
         with closing(self._connect()) as db:
-            row = db.execute("SELECT status, cancel_requested, claimed_by, attempts FROM jobs WHERE id=?",
-                             (job["id"],)).fetchone()
-        return (row is None or bool(row["cancel_requested"]) or row["status"] != "running"
-                or row["claimed_by"] != job["claimed_by"] or row["attempts"] != job["attempts"])
+            row = db.execute(
+                "SELECT status, cancel_requested, claimed_by, attempts FROM jobs WHERE id=?", (job["id"],)
+            ).fetchone()
+        return (
+            row is None
+            or bool(row["cancel_requested"])
+            or row["status"] != "running"
+            or row["claimed_by"] != job["claimed_by"]
+            or row["attempts"] != job["attempts"]
+        )
 
-    def finish(self, job: dict, status: str, *, error: str | None = None, recipe: dict | None = None,
-               requeue: bool = False) -> bool:
+    def finish(
+        self, job: dict, status: str, *, error: str | None = None, recipe: dict | None = None, requeue: bool = False
+    ) -> bool:
         """Record the end of this worker's attempt; False if the job is no longer ours.
 
         ``requeue=True`` puts the job back (a graceful worker shutdown), not counting the attempt.
@@ -252,8 +262,11 @@ class JobStore:
         key = (job["id"], job["claimed_by"], job["attempts"])
         with self._write() as db:
             if requeue:
-                cur = db.execute("UPDATE jobs SET status='queued', attempts=attempts-1, claimed_by=NULL, "
-                                 f"lease_expires_at=NULL, progress=0, eta_s=NULL {fence}", key)
+                cur = db.execute(
+                    "UPDATE jobs SET status='queued', attempts=attempts-1, claimed_by=NULL, "
+                    f"lease_expires_at=NULL, progress=0, eta_s=NULL {fence}",
+                    key,
+                )
             else:
                 cur = db.execute(
                     f"UPDATE jobs SET status=?, error=?, recipe=?, finished_at=?, lease_expires_at=NULL, "
@@ -279,17 +292,27 @@ class JobStore:
                     continue
                 touched.append(row["id"])
                 if row["cancel_requested"]:
-                    db.execute("UPDATE jobs SET status='canceled', finished_at=?, claimed_by=NULL, "
-                               "lease_expires_at=NULL, eta_s=NULL WHERE id=?", (_now_iso(), row["id"]))
+                    db.execute(
+                        "UPDATE jobs SET status='canceled', finished_at=?, claimed_by=NULL, "
+                        "lease_expires_at=NULL, eta_s=NULL WHERE id=?",
+                        (_now_iso(), row["id"]),
+                    )
                 elif row["attempts"] < row["max_attempts"]:
-                    db.execute("UPDATE jobs SET status='queued', claimed_by=NULL, lease_expires_at=NULL, "
-                               "progress=0, eta_s=NULL WHERE id=?", (row["id"],))
+                    db.execute(
+                        "UPDATE jobs SET status='queued', claimed_by=NULL, lease_expires_at=NULL, "
+                        "progress=0, eta_s=NULL WHERE id=?",
+                        (row["id"],),
+                    )
                 else:
                     db.execute(
                         "UPDATE jobs SET status='failed', finished_at=?, claimed_by=NULL, lease_expires_at=NULL, "
                         "eta_s=NULL, error=? WHERE id=?",
-                        (_now_iso(), f"interrupted: the worker stopped (crash, kill or out of memory) during "
-                                     f"each of {row['attempts']} attempts", row["id"]),
+                        (
+                            _now_iso(),
+                            f"interrupted: the worker stopped (crash, kill or out of memory) during "
+                            f"each of {row['attempts']} attempts",
+                            row["id"],
+                        ),
                     )
         return touched
 

@@ -54,8 +54,16 @@ def run_job(store: JobStore, job: dict) -> None:
     from ..video import write_png_atomic
 
     job_id = job["id"]
-    state = {"progress": None, "eta": None, "lost": False, "cancel": False, "preview": None,
-             "preview_at": 0.0, "progress_at": 0.0, "t0": None}
+    state = {
+        "progress": None,
+        "eta": None,
+        "lost": False,
+        "cancel": False,
+        "preview": None,
+        "preview_at": 0.0,
+        "progress_at": 0.0,
+        "t0": None,
+    }
     stop_beat = threading.Event()
 
     def beat() -> None:
@@ -154,4 +162,3 @@ def main(argv: list[str] | None = None) -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -38,7 +38,7 @@ from .._atomic import check_rgb_frame, create_temp, fsync_path, output_path, unl
 from ..errors import GenerationError, InputError
 from ._av import AVCOL_RANGE_MPEG, BT709
 
-__all__ = ["DEFAULT_CRF", "DEFAULT_PRESET", "X264_PRESETS", "VideoWriter"]
+__all__ = ["DEFAULT_CRF", "DEFAULT_PRESET", "VideoWriter", "X264_PRESETS"]
 
 DEFAULT_CRF = 18
 """libx264 constant rate factor: 0 = lossless, 18 ≈ visually lossless, 23 = x264's default, 51 = worst."""
@@ -59,7 +59,6 @@ X264_PRESETS = (
     "placebo",
 )
 """The libx264 presets, fastest first."""
-
 
 
 def _close_and_delete(container: Any, temp: Path) -> None:
@@ -161,9 +160,7 @@ class VideoWriter:
         self._finalizer = weakref.finalize(self, _close_and_delete, self._container, self._temp)
         try:
             self._container.metadata.update(tags)
-            stream = self._container.add_stream(
-                "libx264", rate=self.fps, options={"crf": str(crf), "preset": preset}
-            )
+            stream = self._container.add_stream("libx264", rate=self.fps, options={"crf": str(crf), "preset": preset})
             stream.width, stream.height = self.width, self.height
             stream.pix_fmt = "yuv420p"
             stream.time_base = 1 / self.fps
@@ -182,8 +179,7 @@ class VideoWriter:
             self._finalizer()
             if isinstance(err, (av.FFmpegError, av.codec.codec.UnknownCodecError)):
                 raise GenerationError(
-                    f"cannot set up the libx264 encoder ({err}); "
-                    "reinstall PyAV (pip install --force-reinstall av)"
+                    f"cannot set up the libx264 encoder ({err}); reinstall PyAV (pip install --force-reinstall av)"
                 ) from err
             raise
         self._stream = stream
@@ -261,9 +257,7 @@ class VideoWriter:
                 self._container.mux(packet)
         except av.FFmpegError as err:
             self.abort()
-            raise GenerationError(
-                f"encoding frame {self.frames_written} of {self.path} failed: {err}"
-            ) from err
+            raise GenerationError(f"encoding frame {self.frames_written} of {self.path} failed: {err}") from err
         except BaseException:
             self.abort()
             raise
@@ -380,9 +374,10 @@ def _remux_with_tags(path: Path, metadata: dict[str, str]) -> None:
     fd, temp = create_temp(path, "video")
     os.close(fd)
     try:
-        with av.open(str(path)) as src, av.open(
-            str(temp), mode="w", format="mp4", options={"movflags": "+faststart+use_metadata_tags"}
-        ) as dst:
+        with (
+            av.open(str(path)) as src,
+            av.open(str(temp), mode="w", format="mp4", options={"movflags": "+faststart+use_metadata_tags"}) as dst,
+        ):
             dst.metadata.update(metadata)
             ins = src.streams.video[0]
             out = dst.add_stream_from_template(ins)

@@ -16,7 +16,7 @@ from functools import partial
 from types import ModuleType
 
 from ..base import EngineSpec
-from .common import DiffusionEngine, ModelCard, availability
+from .common import DiffusionEngine, DiffusionOptions, ModelCard, availability
 
 __all__ = ["FAMILIES", "cards", "specs"]
 
@@ -42,25 +42,28 @@ def specs() -> list[EngineSpec]:
     out: list[EngineSpec] = []
     for card, module in cards():
         vram = ", ".join(f"{k} {v:g} GB" for k, v in card.vram_gb.items())
-        out.append(EngineSpec(
-            name=card.name,
-            family=card.family,
-            summary=f"{card.pipeline} ({card.repo_id}), {card.native_size[0]}×{card.native_size[1]}, "
-                    f"{card.fps:g} fps, ≤{card.max_frames} frames"
-                    + (" — deprecated in diffusers" if card.deprecated else "")
-                    + (f"; {card.notes}" if card.notes else ""),
-            runs_on="gpu",
-            takes_plan=False,  # the model reads the prompt text itself
-            camera_control=False,
-            loop=False,
-            end_frame=card.end_frame,
-            max_duration_s=card.max_frames / card.fps,
-            needs=f"GPU (VRAM ≈ {vram}), torch + diffusers, weights",
-            licence=f"{card.licence} (commercial: {card.commercial})",
-            factory=partial(DiffusionEngine, card, module),
-            check=partial(availability, card, module),
-            native_size=card.native_size,
-            size_multiple=card.multiple,
-            native_fps=card.fps,
-        ))
+        out.append(
+            EngineSpec(
+                name=card.name,
+                family=card.family,
+                summary=f"{card.pipeline} ({card.repo_id}), {card.native_size[0]}×{card.native_size[1]}, "
+                f"{card.fps:g} fps, ≤{card.max_frames} frames"
+                + (" — deprecated in diffusers" if card.deprecated else "")
+                + (f"; {card.notes}" if card.notes else ""),
+                runs_on="gpu",
+                takes_plan=False,  # the model reads the prompt text itself
+                camera_control=False,
+                loop=False,
+                end_frame=card.end_frame,
+                max_duration_s=card.max_frames / card.fps,
+                needs=f"GPU (VRAM ≈ {vram}), torch + diffusers, weights",
+                licence=f"{card.licence} (commercial: {card.commercial})",
+                factory=partial(DiffusionEngine, card, module),
+                options=DiffusionOptions.from_request,
+                check=partial(availability, card, module),
+                native_size=card.native_size,
+                size_multiple=card.multiple,
+                native_fps=card.fps,
+            )
+        )
     return out

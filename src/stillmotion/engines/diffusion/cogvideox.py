@@ -58,8 +58,10 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
     """``CogVideoXImageToVideoPipeline.__call__`` arguments for ``job``, and the options it cannot use."""
     (nw, nh), trained = card.native_size, card.max_frames
     if (job.width, job.height, job.frames) != (nw, nh, trained):
-        note = (f"{card.name} was trained at {nw}×{nh}, {trained} frames; {job.width}×{job.height}, {job.frames} "
-                "frames runs without its learned position table (RoPE only): quality is best at the native size")
+        note = (
+            f"{card.name} was trained at {nw}×{nh}, {trained} frames; {job.width}×{job.height}, {job.frames} "
+            "frames runs without its learned position table (RoPE only): quality is best at the native size"
+        )
         if note not in job.notes:
             job.notes.append(note)
     kwargs = {

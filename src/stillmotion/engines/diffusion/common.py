@@ -25,17 +25,33 @@ import functools
 import importlib.util
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from types import ModuleType
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import numpy as np
 
 from ...errors import Canceled, EngineUnavailable, GenerationError
-from ..base import NO_HOOKS, YUV420, Availability, DiffusionOptions, Engine, RenderHooks, RenderJob
+from ...request import MemoryMode
+from ..base import NO_HOOKS, YUV420, Availability, Engine, RenderHooks, RenderJob
 
-__all__ = ["DiffusionEngine", "DiffusionShot", "Generation", "ModelCard", "availability", "mapped_strength",
-           "snap_frames", "snap_size", "without_ftfy"]
+if TYPE_CHECKING:
+    from ...request import AnimateRequest
+
+__all__ = [
+    "DiffusionOptions",
+    "DiffusionEngine",
+    "DiffusionShot",
+    "Generation",
+    "ModelCard",
+    "availability",
+    "mapped_strength",
+    "snap_frames",
+    "snap_size",
+    "without_ftfy",
+]
+
 
 @dataclass(frozen=True)
 class ModelCard:
@@ -151,13 +167,14 @@ def availability(card: ModelCard, family: ModuleType | None = None) -> Availabil
 
 
 def _vram_words(card: ModelCard) -> str:
-    """": at least ≈6 GB VRAM (--memory sequential), 24 GB for all of it on the GPU" from the card's estimates."""
+    """ ": at least ≈6 GB VRAM (--memory sequential), 24 GB for all of it on the GPU" from the card's estimates."""
     if not card.vram_gb:
         return ""
     mode, low = min(card.vram_gb.items(), key=lambda kv: kv[1])
     full = card.vram_gb.get("full")
-    return (f": at least ≈{low:g} GB VRAM (--memory {mode})"
-            + (f", {full:g} GB for all of it on the GPU" if full is not None and mode != "full" else ""))
+    return f": at least ≈{low:g} GB VRAM (--memory {mode})" + (
+        f", {full:g} GB for all of it on the GPU" if full is not None and mode != "full" else ""
+    )
 
 
 @functools.lru_cache(maxsize=1)
@@ -202,6 +219,52 @@ def snap_size(card: ModelCard, width: int, height: int) -> tuple[int, int]:
 _PIPELINES: dict[tuple, Any] = {}
 
 
+def _request_default(name: str) -> Any:
+    """The default of an AnimateRequest field (the one place option defaults are written)."""
+    from ...request import AnimateRequest
+
+    return AnimateRequest.model_fields[name].get_default(call_default_factory=True)
+
+
+@dataclass(frozen=True)
+class DiffusionOptions:
+    """The diffusion engines' own options; defaults are AnimateRequest's.
+
+    Attributes:
+        steps: ``num_inference_steps``, or None for the model's default.
+        guidance_scale: guidance scale, or None for the model's default.
+        model_path: a diffusers-format model folder, or None for the Hugging Face cache.
+        memory: GPU memory mode (:data:`MemoryMode`).
+        fast: quality-neutral GPU speedups (attention backend, regional torch.compile).
+        cache: step caching (FirstBlockCache): faster, slightly lower quality.
+        motion_strength: amount of motion in [0, 1], for models with such a control.
+        consistency: faithfulness to the photo in [0, 1], for models with such a control.
+    """
+
+    steps: int | None = field(default_factory=partial(_request_default, "steps"))
+    guidance_scale: float | None = field(default_factory=partial(_request_default, "guidance_scale"))
+    model_path: Path | None = field(default_factory=partial(_request_default, "model_path"))
+    memory: MemoryMode = field(default_factory=partial(_request_default, "memory"))
+    fast: bool = field(default_factory=partial(_request_default, "fast"))
+    cache: bool = field(default_factory=partial(_request_default, "cache"))
+    motion_strength: float = field(default_factory=partial(_request_default, "motion_strength"))
+    consistency: float = field(default_factory=partial(_request_default, "consistency"))
+
+    @classmethod
+    def from_request(cls, request: AnimateRequest) -> DiffusionOptions:
+        """The options of a validated request."""
+        return cls(
+            steps=request.steps,
+            guidance_scale=request.guidance_scale,
+            model_path=request.model_path,
+            memory=request.memory,
+            fast=request.fast,
+            cache=request.cache,
+            motion_strength=request.motion_strength,
+            consistency=request.consistency,
+        )
+
+
 class DiffusionEngine(Engine):
     """An engine that runs one model card through its diffusers pipeline.
 
@@ -222,12 +285,16 @@ class DiffusionEngine(Engine):
         """Map the job onto the model; nothing heavy happens until frames are asked for."""
         from PIL import Image
 
-        card, options = self.card, job.diffusion
+        card = self.card
+        options = job.options if job.options is not None else DiffusionOptions()
+        if not isinstance(options, DiffusionOptions):
+            raise TypeError(f"RenderJob.options for {card.name} must be DiffusionOptions, got {type(options).__name__}")
         notes: list[str] = []
         W, H = snap_size(card, *job.size)
         if (W, H) != tuple(job.size):
-            notes.append(f"size {job.size[0]}×{job.size[1]} → {W}×{H} "
-                         f"({card.name} needs multiples of {card.multiple} px)")
+            notes.append(
+                f"size {job.size[0]}×{job.size[1]} → {W}×{H} ({card.name} needs multiples of {card.multiple} px)"
+            )
         duration = job.frame_count / job.fps
         wanted = max(2, round(duration * card.fps))
         frames = snap_frames(card, wanted)
@@ -235,8 +302,9 @@ class DiffusionEngine(Engine):
             k, r = card.frame_rule
             notes.append(f"{wanted} frames → {frames} ({card.name} makes {k}n+{r} frames, at most {card.max_frames})")
         if abs(card.fps - job.fps) > 1e-6:
-            notes.append(f"{card.name} generates at {card.fps:g} fps (asked {job.fps:g}): "
-                         f"the clip plays at {card.fps:g} fps")
+            notes.append(
+                f"{card.name} generates at {card.fps:g} fps (asked {job.fps:g}): the clip plays at {card.fps:g} fps"
+            )
         steps = int(options.steps or card.steps)
         guidance = float(options.guidance_scale if options.guidance_scale is not None else card.guidance)
         # The photo, cropped to the output aspect around the subject, at the generation size.
@@ -248,10 +316,21 @@ class DiffusionEngine(Engine):
         if not card.text and job.prompt:
             notes.append(f"{card.name} takes no text prompt: the prompt is not used (motion comes from the model)")
         generation = Generation(
-            card=card, image=Image.fromarray(img), width=W, height=H, frames=frames, fps=card.fps,
-            prompt=job.prompt, negative_prompt=job.negative_prompt, steps=steps, guidance=guidance,
-            seed=int(job.seed), motion_strength=float(options.motion_strength),
-            consistency=float(options.consistency), last_image=last, notes=notes,
+            card=card,
+            image=Image.fromarray(img),
+            width=W,
+            height=H,
+            frames=frames,
+            fps=card.fps,
+            prompt=job.prompt,
+            negative_prompt=job.negative_prompt,
+            steps=steps,
+            guidance=guidance,
+            seed=int(job.seed),
+            motion_strength=float(options.motion_strength),
+            consistency=float(options.consistency),
+            last_image=last,
+            notes=notes,
         )
         return DiffusionShot(self, generation, options)
 
@@ -341,9 +420,11 @@ class DiffusionShot:
         """The model, its steps and guidance, every adjustment made to the request, and its licence."""
         info = self.info
         adj = "; ".join(info["adjustments"]) or "none"
-        return (f"Engine: {info['engine']} ({info['pipeline']}, {info['model']}), "
-                f"{info['num_inference_steps']} steps, guidance {info['guidance_scale']}; adjustments: {adj}; "
-                f"licence: {info['licence']} (commercial: {info['commercial_use']})")
+        return (
+            f"Engine: {info['engine']} ({info['pipeline']}, {info['model']}), "
+            f"{info['num_inference_steps']} steps, guidance {info['guidance_scale']}; adjustments: {adj}; "
+            f"licence: {info['licence']} (commercial: {info['commercial_use']})"
+        )
 
     def frames_rgb(self, hooks: RenderHooks = NO_HOOKS) -> np.ndarray:
         """Run the pipeline: uint8 T×H×W×3 RGB frames.
@@ -441,8 +522,12 @@ def _apply_memory(pipe, device: str, memory: str, card: ModelCard) -> None:
     elif memory == "model-offload":
         pipe.enable_model_cpu_offload()
     elif memory == "group-offload":
-        pipe.enable_group_offload(onload_device=torch.device("cuda"), offload_device=torch.device("cpu"),
-                                  offload_type="leaf_level", use_stream=True)
+        pipe.enable_group_offload(
+            onload_device=torch.device("cuda"),
+            offload_device=torch.device("cpu"),
+            offload_type="leaf_level",
+            use_stream=True,
+        )
     elif memory == "sequential":
         pipe.enable_sequential_cpu_offload()
     if memory != "full" and hasattr(getattr(pipe, "vae", None), "enable_tiling"):
@@ -512,4 +597,3 @@ def without_ftfy(pipe: Any) -> None:
 def mapped_strength(value: float, lo: float, hi: float) -> float:
     """Map a 0..1 option onto [lo, hi] (for controls such as SVD's motion bucket)."""
     return lo + (hi - lo) * float(np.clip(value, 0.0, 1.0))
-

@@ -89,7 +89,7 @@ CARDS = [
         vram_gb={"full": 60.0},
         end_frame=True,
         notes="long clips (36n+1 frames at 30 fps, up to 60 s); needs --model-path: a folder assembled from "
-              "hunyuanvideo-community/HunyuanVideo + lllyasviel/FramePackI2V_HY + lllyasviel/flux_redux_bfl",
+        "hunyuanvideo-community/HunyuanVideo + lllyasviel/FramePackI2V_HY + lllyasviel/flux_redux_bfl",
     ),
 ]
 
@@ -127,6 +127,8 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
 
 def weights_hint(card: ModelCard) -> str:
     """Added to the missing-weights error: the download alone is not a loadable pipeline."""
-    return ("FramePack has no single diffusers repo: `stillmotion download` fetches only the transformer; "
-            "assemble a folder from hunyuanvideo-community/HunyuanVideo + lllyasviel/FramePackI2V_HY + "
-            "lllyasviel/flux_redux_bfl (see stillmotion.engines.diffusion.framepack) and pass it with --model-path")
+    return (
+        "FramePack has no single diffusers repo: `stillmotion download` fetches only the transformer; "
+        "assemble a folder from hunyuanvideo-community/HunyuanVideo + lllyasviel/FramePackI2V_HY + "
+        "lllyasviel/flux_redux_bfl (see stillmotion.engines.diffusion.framepack) and pass it with --model-path"
+    )

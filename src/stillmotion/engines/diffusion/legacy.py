@@ -61,10 +61,17 @@ __all__ = ["CARDS", "call_kwargs", "motion_scale", "prepare_pipeline", "weights_
 _DEPRECATED = "no fixes upstream"
 _IMAGE_LATENT_SEED = 0  # I2VGen-XL's photo-latent draw (see _seed_image_latents); the job's seed sets the video noise
 
+
 def _card(**overrides) -> ModelCard:
     """A deprecated card: what I2VGen-XL and PIA share, then the card's own fields."""
-    shared = {"family": "legacy", "multiple": 8, "frame_rule": (1, 0), "max_frames": 16, "steps": 50,
-              "deprecated": True}
+    shared = {
+        "family": "legacy",
+        "multiple": 8,
+        "frame_rule": (1, 0),
+        "max_frames": 16,
+        "steps": 50,
+        "deprecated": True,
+    }
     return ModelCard(**{**shared, **overrides})
 
 
@@ -158,7 +165,9 @@ def weights_hint(card: ModelCard) -> str | None:
     """Added to the missing-weights error for PIA: the adapter alone is not a loadable pipeline."""
     if card.pipeline != "PIAPipeline":
         return None
-    return ("PIA has no single diffusers repo: `stillmotion download pia` fetches only the motion adapter; "
-            "assemble an SD1.5 base + openmmlab/PIA-condition-adapter folder "
-            "(see stillmotion.engines.diffusion.legacy) "
-            "and pass it with --model-path")
+    return (
+        "PIA has no single diffusers repo: `stillmotion download pia` fetches only the motion adapter; "
+        "assemble an SD1.5 base + openmmlab/PIA-condition-adapter folder "
+        "(see stillmotion.engines.diffusion.legacy) "
+        "and pass it with --model-path"
+    )

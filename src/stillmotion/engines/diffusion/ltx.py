@@ -29,6 +29,7 @@ from .common import Generation, ModelCard
 
 __all__ = ["CARDS", "DISTILLED_TIMESTEPS", "LTX_NEGATIVE_PROMPT", "call_kwargs"]
 
+
 def _card(**overrides) -> ModelCard:
     """An LTX card: what both LTX-Video cards share, then the card's own fields."""
     shared = {"family": "ltx", "multiple": 32, "frame_rule": (8, 1), "max_frames": 161}
@@ -87,8 +88,9 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
     negative = job.negative_prompt
     if not uses_cfg:
         if negative:
-            ignored.append(f"negative_prompt: {card.name} runs at guidance {job.guidance:g} "
-                           "(no classifier-free guidance)")
+            ignored.append(
+                f"negative_prompt: {card.name} runs at guidance {job.guidance:g} (no classifier-free guidance)"
+            )
         negative = ""
     elif not negative:
         negative = LTX_NEGATIVE_PROMPT
@@ -112,8 +114,10 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
         if job.steps == len(DISTILLED_TIMESTEPS):
             kwargs["timesteps"] = list(DISTILLED_TIMESTEPS)
         else:
-            note = (f"{job.steps} steps: the official distilled schedule has {len(DISTILLED_TIMESTEPS)}, "
-                    "so the pipeline's own schedule is used")
+            note = (
+                f"{job.steps} steps: the official distilled schedule has {len(DISTILLED_TIMESTEPS)}, "
+                "so the pipeline's own schedule is used"
+            )
             if note not in job.notes:
                 job.notes.append(note)
     return kwargs, ignored

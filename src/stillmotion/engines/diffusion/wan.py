@@ -23,8 +23,16 @@ __all__ = ["CARDS", "WAN_NEGATIVE_PROMPT", "call_kwargs", "prepare_pipeline"]
 
 def _card(**overrides) -> ModelCard:
     """A Wan card: what every Wan image-to-video card shares, then the card's own fields."""
-    shared = {"family": "wan", "pipeline": "WanImageToVideoPipeline", "multiple": 16, "frame_rule": (4, 1),
-              "fps": 16.0, "max_frames": 81, "licence": "Apache-2.0", "commercial": "yes"}
+    shared = {
+        "family": "wan",
+        "pipeline": "WanImageToVideoPipeline",
+        "multiple": 16,
+        "frame_rule": (4, 1),
+        "fps": 16.0,
+        "max_frames": 81,
+        "licence": "Apache-2.0",
+        "commercial": "yes",
+    }
     return ModelCard(**{**shared, **overrides})
 
 

@@ -36,12 +36,12 @@ import numpy as np
 from ...arrows import Arrow
 from ...plan.elements import BACKGROUND_PHRASE
 from ...scene.depth import guided_filter
+from ..base import NO_HOOKS, YUV420, Engine, RenderHooks, RenderJob
 from .brush import arrows_to_flow
 from .camera import CameraPath, Geometry, Pose
 from .flow import ARROW_TRAVEL_S, GRID, ElementField
 from .framing import Framing, fit_framing, sample_bounds
 from .parallax import FAR_DISPARITY, ParallaxRenderer, disparity_from_depth, pose_maps
-from ..base import NO_HOOKS, YUV420, Engine, RenderHooks, RenderJob
 
 if TYPE_CHECKING:  # annotations only
     from ...plan.prompt import MotionPlan
@@ -233,11 +233,19 @@ class LivingEngine(Engine):
             elements = _element_field(job, plan, (x0, y0, x1, y1), work, scale, k, warnings)
         portrait_info, portrait = None, None
         if plan.portrait is not None:
-            portrait_info, portrait = _portrait(scene, plan, (x0, y0, x1, y1), (ww, wh), frame_count / fps, seed,
-                                                warnings)
+            portrait_info, portrait = _portrait(
+                scene, plan, (x0, y0, x1, y1), (ww, wh), frame_count / fps, seed, warnings
+            )
         renderer = ParallaxRenderer(
-            work, disparity_from_depth(work_depth), size, geometry, scale, origin, reach_px=reach,
-            elements=None if elements is None or elements.empty else elements, portrait=portrait,
+            work,
+            disparity_from_depth(work_depth),
+            size,
+            geometry,
+            scale,
+            origin,
+            reach_px=reach,
+            elements=None if elements is None or elements.empty else elements,
+            portrait=portrait,
         )
 
         info = {
@@ -257,7 +265,9 @@ class LivingEngine(Engine):
             "parallax_reach_px": round(reach, 2),
             "amplitude_jitter": round(jitter, 4),
             "portrait": portrait_info,
-            "elements": None if elements is None else {
+            "elements": None
+            if elements is None
+            else {
                 "regions": {k: round(v, 4) for k, v in elements.present.items()},
                 "flow_period_s": round(elements.period, 4),
                 "arrows": len(job.arrows),
@@ -318,8 +328,15 @@ def _aim_at_target(
     return path, framing, aim, desired
 
 
-def _element_field(job: RenderJob, plan: MotionPlan, region: tuple[int, int, int, int], work: np.ndarray,
-                   scale: float, work_per_photo: float, warnings: list[str]) -> ElementField:
+def _element_field(
+    job: RenderJob,
+    plan: MotionPlan,
+    region: tuple[int, int, int, int],
+    work: np.ndarray,
+    scale: float,
+    work_per_photo: float,
+    warnings: list[str],
+) -> ElementField:
     """The clip's element motion in working-image space.
 
     The plan's elements move in the photo's regions and the brush's ``--mask``,
@@ -346,8 +363,17 @@ def _element_field(job: RenderJob, plan: MotionPlan, region: tuple[int, int, int
             shifted, grid, work_per_photo / GRID, mask=regions.get("mask"), freeze=freeze_crop
         ) * (GRID / ARROW_TRAVEL_S)  # an arrow's length is travelled in ARROW_TRAVEL_S at speed 1
     elements = ElementField(
-        plan.elements, regions, (wh, ww), W, scale, job.frame_count / job.fps, job.seed,
-        loop=plan.loop, rgb=work, freeze=freeze_crop, arrow_flow=arrow_flow,
+        plan.elements,
+        regions,
+        (wh, ww),
+        W,
+        scale,
+        job.frame_count / job.fps,
+        job.seed,
+        loop=plan.loop,
+        rgb=work,
+        freeze=freeze_crop,
+        arrow_flow=arrow_flow,
     )
     for e in plan.elements:
         share = elements.present.get(e.element, 0.0)
@@ -359,8 +385,15 @@ def _element_field(job: RenderJob, plan: MotionPlan, region: tuple[int, int, int
     return elements
 
 
-def _portrait(scene: Scene, plan, region: tuple[int, int, int, int], work_size: tuple[int, int], duration: float,
-              seed: int, warnings: list[str]):
+def _portrait(
+    scene: Scene,
+    plan,
+    region: tuple[int, int, int, int],
+    work_size: tuple[int, int],
+    duration: float,
+    seed: int,
+    warnings: list[str],
+):
     """The clip's PortraitField (or None) and a JSON summary; warns when it cannot do what was asked."""
     from dataclasses import replace as _replace
 
@@ -375,8 +408,10 @@ def _portrait(scene: Scene, plan, region: tuple[int, int, int, int], work_size: 
     method = "Face Mesh landmarks (MediaPipe models on LiteRT)"
     if not faces:
         if not scene.faces:
-            warnings.append("the prompt asks for portrait motion, but no face was found in the photo: "
-                            "the rest of the plan still runs")
+            warnings.append(
+                "the prompt asks for portrait motion, but no face was found in the photo: "
+                "the rest of the plan still runs"
+            )
             return {"faces": 0, "method": None}, None
         reason = landmarks_status() or "the landmark model did not confirm the faces"
         warnings.append(f"portrait motion without landmarks ({reason}): breathing and head sway only, no blinks")
@@ -389,8 +424,13 @@ def _portrait(scene: Scene, plan, region: tuple[int, int, int, int], work_size: 
         pts[:, 0] = (pts[:, 0] - x0 + 0.5) * kx - 0.5
         pts[:, 1] = (pts[:, 1] - y0 + 0.5) * ky - 0.5
         pts[:, 2] *= kx
-        iris = None if f.iris is None else np.column_stack([(f.iris[:, 0] - x0 + 0.5) * kx - 0.5,
-                                                            (f.iris[:, 1] - y0 + 0.5) * ky - 0.5]).astype(np.float32)
+        iris = (
+            None
+            if f.iris is None
+            else np.column_stack([(f.iris[:, 0] - x0 + 0.5) * kx - 0.5, (f.iris[:, 1] - y0 + 0.5) * ky - 0.5]).astype(
+                np.float32
+            )
+        )
         mapped.append(FaceLandmarks(pts, f.score, iris, None if f.iris_radius is None else f.iris_radius * kx))
     person = scene.person
     person_w = None
@@ -490,9 +530,15 @@ def _search_end_view(scene, path, aim, size, frame_count, desired, rng):
             scale = m * ds
             if probe is None:
                 probe = ParallaxRenderer(
-                    small, disparity_from_depth(small_depth), size, path.geometry, scale,
-                    (framing.centre[0] * ds, framing.centre[1] * ds), reach_px=_reach(cand, poses) * scale * 1.5,
-                    map_step=8, colour=False,
+                    small,
+                    disparity_from_depth(small_depth),
+                    size,
+                    path.geometry,
+                    scale,
+                    (framing.centre[0] * ds, framing.centre[1] * ds),
+                    reach_px=_reach(cand, poses) * scale * 1.5,
+                    map_step=8,
+                    colour=False,
                 )
             probe.scale = scale
             probe.origin = (framing.centre[0] * ds, framing.centre[1] * ds)
@@ -503,11 +549,15 @@ def _search_end_view(scene, path, aim, size, frame_count, desired, rng):
             if best is None or cost < best[0]:
                 best = (cost, cand, framing, revealed, (float(ox), float(oy)))
     cost, cand, framing, revealed, off = best
-    return cand, framing, {
-        "revealed_fraction": round(revealed, 4),
-        "offset_px": [round(off[0], 2), round(off[1], 2)],
-        "candidates": SEARCH_STEPS**2,
-    }
+    return (
+        cand,
+        framing,
+        {
+            "revealed_fraction": round(revealed, 4),
+            "offset_px": [round(off[0], 2), round(off[1], 2)],
+            "candidates": SEARCH_STEPS**2,
+        },
+    )
 
 
 def _shallow_depth_of_field(rgb: np.ndarray, depth: np.ndarray, focus_depth: float, scale: float) -> np.ndarray:

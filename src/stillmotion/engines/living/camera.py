@@ -24,15 +24,7 @@ import numpy as np
 
 from ...plan.motion import CameraMove, Move
 
-__all__ = [
-    "HFOV_DEG",
-    "CameraPath",
-    "Geometry",
-    "Pose",
-    "ease_trapezoid",
-    "move_pose",
-    "rotation_matrix",
-]
+__all__ = ["CameraPath", "Geometry", "HFOV_DEG", "Pose", "ease_trapezoid", "move_pose", "rotation_matrix"]
 
 HFOV_DEG = 50.0
 """Assumed horizontal field of view of the photo's camera (a normal lens), degrees."""
@@ -82,8 +74,15 @@ class Pose:
     def scaled(self, u: float) -> Pose:
         """The pose a fraction ``u`` of the way from identity (zoom interpolated geometrically)."""
         return Pose(
-            self.yaw * u, self.pitch * u, self.roll * u, self.tx * u, self.ty * u, self.tz * u, self.zoom**u,
-            self.shift_x * u, self.shift_y * u,
+            self.yaw * u,
+            self.pitch * u,
+            self.roll * u,
+            self.tx * u,
+            self.ty * u,
+            self.tz * u,
+            self.zoom**u,
+            self.shift_x * u,
+            self.shift_y * u,
         )
 
     @property

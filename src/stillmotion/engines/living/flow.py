@@ -35,7 +35,7 @@ import numpy as np
 
 from ...plan.elements import ElementMotion
 
-__all__ = ["ARROW_TRAVEL_S", "GRID", "ElementField", "ElementFrame"]
+__all__ = ["ARROW_TRAVEL_S", "ElementField", "ElementFrame", "GRID"]
 
 GRID = 6
 """Working pixels per cell of the element fields (motion is smooth)."""
@@ -119,7 +119,7 @@ class ElementField:
         freeze: np.ndarray | None = None,
         arrow_flow: np.ndarray | None = None,
     ) -> None:
-        h, w = work_shape
+        _h, _w = work_shape
         self.shape = self.grid_shape(work_shape)
         ch, cw = self.shape
         rng = np.random.default_rng(seed)
@@ -131,7 +131,11 @@ class ElementField:
         px, py = (xs + 0.5) * GRID - 0.5, (ys + 0.5) * GRID - 0.5  # working-pixel centres of the cells
 
         self.velocity = np.zeros((ch, cw, 2), np.float32)
-        small = cv2.resize(rgb, (cw, ch), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0 if rgb is not None else None
+        small = (
+            cv2.resize(rgb, (cw, ch), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
+            if rgb is not None
+            else None
+        )
         flow_ok = np.ones((ch, cw), np.float32)  # where a flow may take its texture from
         self.sways: list[tuple[np.ndarray, np.ndarray, float]] = []
         self.ripples: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
@@ -182,11 +186,20 @@ class ElementField:
             elif e.style == "sway":
                 amp = SWAY_AMPLITUDE.get(e.element, 0.005) * e.speed * unit
                 lam = SWAY_WAVELENGTH.get(e.element, 0.3) * unit
-                phase = 2 * math.pi * (px * d[0] + py * d[1]) / lam + _smooth_noise(rng, (ch, cw), max(ch, cw) / 8) * 1.5
+                phase = (
+                    2 * math.pi * (px * d[0] + py * d[1]) / lam + _smooth_noise(rng, (ch, cw), max(ch, cw) / 8) * 1.5
+                )
                 hz = _loop_frequency(SWAY_HZ.get(e.element, 0.5) * max(0.5, e.speed) ** 0.5, duration)
                 vec = (d[None, None, :] * amp) * region[..., None]
                 # A little motion across the wind too: leaves flutter, they do not slide.
-                vec = vec + np.stack([-d[1], d[0]])[None, None, :].astype(np.float32) * amp * 0.3 * region[..., None] * _smooth_noise(rng, (ch, cw), max(ch, cw) / 12)[..., None]
+                vec = (
+                    vec
+                    + np.stack([-d[1], d[0]])[None, None, :].astype(np.float32)
+                    * amp
+                    * 0.3
+                    * region[..., None]
+                    * _smooth_noise(rng, (ch, cw), max(ch, cw) / 12)[..., None]
+                )
                 self.sways.append((vec.astype(np.float32), phase.astype(np.float32), hz))
             elif e.style == "ripple":
                 m = region / max(1e-6, float(region.sum()))
@@ -196,8 +209,13 @@ class ElementField:
                 amp = RIPPLE_AMPLITUDE * e.speed * unit
                 fade = np.clip(r / (0.05 * unit), 0.0, 1.0)  # still at the very centre
                 k = 2 * math.pi / (RIPPLE_WAVELENGTH * unit)
-                self.ripples.append(((radial * (amp * fade * region)[..., None]).astype(np.float32), (k * r).astype(np.float32),
-                                     np.full((1,), _loop_frequency(RIPPLE_HZ * max(0.5, e.speed) ** 0.5, duration), np.float32)))
+                self.ripples.append(
+                    (
+                        (radial * (amp * fade * region)[..., None]).astype(np.float32),
+                        (k * r).astype(np.float32),
+                        np.full((1,), _loop_frequency(RIPPLE_HZ * max(0.5, e.speed) ** 0.5, duration), np.float32),
+                    )
+                )
             elif e.style == "relight":
                 waves = []
                 dappled = e.region == "vegetation"
@@ -205,7 +223,9 @@ class ElementField:
                     ang = rng.uniform(0, 2 * math.pi)
                     wl = (rng.uniform(0.08, 0.16) if dappled else rng.uniform(0.6, 1.2)) * unit
                     k = 2 * math.pi / wl
-                    waves.append((k * math.cos(ang), k * math.sin(ang), rng.uniform(0, 2 * math.pi), int(rng.integers(1, 3))))
+                    waves.append(
+                        (k * math.cos(ang), k * math.sin(ang), rng.uniform(0, 2 * math.pi), int(rng.integers(1, 3)))
+                    )
                 amp = LIGHT_AMPLITUDE * e.speed * (1.2 if dappled else 1.0)
                 self.lights.append(((region * amp).astype(np.float32), waves))
         if arrow_flow is not None:
@@ -215,7 +235,11 @@ class ElementField:
         # Where the two flow phases can differ: the flowing cells, widened by
         # the largest displacement (in cells).
         speed = np.hypot(self.velocity[..., 0], self.velocity[..., 1])
-        reach = int(np.ceil(float(speed.max()) * max(_loop_period(FLOW_PERIOD_S, duration), 0.5 * duration) / GRID)) + 2 if self.has_flow else 0
+        reach = (
+            int(np.ceil(float(speed.max()) * max(_loop_period(FLOW_PERIOD_S, duration), 0.5 * duration) / GRID)) + 2
+            if self.has_flow
+            else 0
+        )
         support = (speed > 1e-3).astype(np.uint8)
         if reach:
             support = cv2.dilate(support, np.ones((2 * reach + 1, 2 * reach + 1), np.uint8))
@@ -268,7 +292,9 @@ class ElementField:
             for amp, waves in self.lights:
                 mod = np.zeros((ch, cw), np.float32)
                 for kx, ky, ph, n in waves:
-                    mod += np.sin(kx * self._px + ky * self._py + ph + 2 * math.pi * n * t / self.duration).astype(np.float32)
+                    mod += np.sin(kx * self._px + ky * self._py + ph + 2 * math.pi * n * t / self.duration).astype(
+                        np.float32
+                    )
                 gain += amp * mod / len(waves)
         u0 = (t / self.period + self.phase) % 1.0
         u1 = (u0 + 0.5) % 1.0
@@ -280,8 +306,15 @@ class ElementField:
                 shift = v * (self.period * (u - 0.5))[..., None]
                 gx = (self._px - shift[..., 0] + 0.5) / GRID - 0.5
                 gy = (self._py - shift[..., 1] + 0.5) / GRID - 0.5
-                layers.append(cv2.remap(wisps, gx.astype(np.float32), gy.astype(np.float32), cv2.INTER_LINEAR,
-                                        borderMode=cv2.BORDER_REFLECT))
+                layers.append(
+                    cv2.remap(
+                        wisps,
+                        gx.astype(np.float32),
+                        gy.astype(np.float32),
+                        cv2.INTER_LINEAR,
+                        borderMode=cv2.BORDER_REFLECT,
+                    )
+                )
             w = w0 * layers[0] + (1.0 - w0) * layers[1]
             lift = (lift if lift is not None else 0.0) + amount * np.clip(w, 0.0, 1.5)
         lift = None if lift is None else lift.astype(np.float32)
@@ -294,7 +327,6 @@ class ElementField:
         d1 = common + self._guarded(self._vt * (u1 - 0.5)[..., None])
         weight = (1.0 - np.abs(2.0 * u0 - 1.0)).astype(np.float32)
         return ElementFrame([d0.astype(np.float32), d1.astype(np.float32)], weight, gain, lift)
-
 
     def _guarded(self, flow: np.ndarray) -> np.ndarray:
         """Hold still where the flow would fetch its texture from outside its

@@ -279,7 +279,7 @@ def _solve(px, py, dx, dy, disparity, iterations, w0=None):
 
 def _area_scale(mx: np.ndarray, my: np.ndarray) -> np.ndarray:
     """|det J| of a map by forward differences (same shape; the last row/column repeated)."""
-    h, w = mx.shape
+    _h, _w = mx.shape
     jxx = np.empty_like(mx)
     jyx = np.empty_like(mx)
     jxy = np.empty_like(mx)
@@ -494,7 +494,9 @@ class ParallaxRenderer:
                 lift = cv2.resize(self._sample_field(field.lift, mx, my), (W, H), interpolation=cv2.INTER_LINEAR)
                 yf = yf + lift * (235.0 - yf) / 219.0  # screen-like: wisps show on dark coffee, not on white
                 lift_half = cv2.resize(lift, (W // 2, H // 2), interpolation=cv2.INTER_AREA)[..., None]
-                c = np.clip(128.0 + (c.astype(np.float32) - 128.0) * (1.0 - lift_half / 80.0) + 0.5, 0, 255).astype(np.uint8)
+                c = np.clip(128.0 + (c.astype(np.float32) - 128.0) * (1.0 - lift_half / 80.0) + 0.5, 0, 255).astype(
+                    np.uint8
+                )
             y = np.clip(yf + 0.5, 0, 255).astype(np.uint8)
         return y, c
 
@@ -502,7 +504,9 @@ class ParallaxRenderer:
         """A coarse element field (cells of GRID working pixels) at working positions."""
         gx = (mx + 0.5) * (1.0 / GRID) - 0.5
         gy = (my + 0.5) * (1.0 / GRID) - 0.5
-        return cv2.remap(f, gx.astype(np.float32), gy.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+        return cv2.remap(
+            f, gx.astype(np.float32), gy.astype(np.float32), cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE
+        )
 
     def _compose(self, mx, my, alpha, bx, by) -> tuple[np.ndarray, np.ndarray]:
         """Warp the photo along (mx, my); where alpha < 1, the plate along (bx, by)."""

@@ -84,8 +84,14 @@ class _Raster:
     def sample(self, mx: np.ndarray, my: np.ndarray) -> np.ndarray:
         gx = (mx - self.x0) / self.step
         gy = (my - self.y0) / self.step
-        return cv2.remap(self.field, gx.astype(np.float32), gy.astype(np.float32), cv2.INTER_LINEAR,
-                         borderMode=cv2.BORDER_CONSTANT, borderValue=0)
+        return cv2.remap(
+            self.field,
+            gx.astype(np.float32),
+            gy.astype(np.float32),
+            cv2.INTER_LINEAR,
+            borderMode=cv2.BORDER_CONSTANT,
+            borderValue=0,
+        )
 
 
 def _rbf_raster(ctrl: np.ndarray, disp: np.ndarray, box: tuple[int, int, int, int], sigma: float) -> _Raster:
@@ -114,8 +120,16 @@ class PortraitField:
         loop: the clip loops.
     """
 
-    def __init__(self, faces: list[FaceLandmarks], person: np.ndarray | None, work_shape: tuple[int, int],
-                 motion: PortraitMotion, duration: float, seed: int, loop: bool = False) -> None:
+    def __init__(
+        self,
+        faces: list[FaceLandmarks],
+        person: np.ndarray | None,
+        work_shape: tuple[int, int],
+        motion: PortraitMotion,
+        duration: float,
+        seed: int,
+        loop: bool = False,
+    ) -> None:
         self.motion = motion
         self.duration = float(duration)
         rng = np.random.default_rng(seed + 7919)
@@ -139,7 +153,12 @@ class PortraitField:
                 self.parts.append((gx, lambda t, tg=targets: tg(t)[0]))
                 self.parts.append((gy, lambda t, tg=targets: tg(t)[1]))
             if motion.smile:
-                self.parts.append((self._smile_raster(p, fw, (h, w)), lambda t: s * min(1.0, t / 1.5) ** 2 * (3 - 2 * min(1.0, t / 1.5))))
+                self.parts.append(
+                    (
+                        self._smile_raster(p, fw, (h, w)),
+                        lambda t: s * min(1.0, t / 1.5) ** 2 * (3 - 2 * min(1.0, t / 1.5)),
+                    )
+                )
             head = self._head_weight(p, fw, fh, person, (h, w))
             if motion.head:
                 f_head = _loop_hz(0.2, duration)
@@ -151,21 +170,37 @@ class PortraitField:
                     xs = xs * head.step + head.x0 - pivot[0]
                     ys = ys * head.step + head.y0 - pivot[1]
                     rot = np.dstack([-ys, xs]) * head.field[..., :1]  # d/dθ of a rotation, weighted
-                    self.parts.append((_Raster(head.x0, head.y0, rot, head.step),
-                                       lambda t, a=amp, f=f_head, q=ph: a * math.sin(2 * math.pi * f * t + q)))
+                    self.parts.append(
+                        (
+                            _Raster(head.x0, head.y0, rot, head.step),
+                            lambda t, a=amp, f=f_head, q=ph: a * math.sin(2 * math.pi * f * t + q),
+                        )
+                    )
                 features = self._feature_weight(p, fw, fh, (h, w))
                 if motion.head in ("sway", "turn"):
                     amp = TURN_FRACTION * fw * s * (1.0 if motion.head == "turn" else 0.5)
                     f_turn = _loop_hz(0.13, duration)
-                    self.parts.append((_Raster(features.x0, features.y0, features.field * np.array([1.0, 0.0], np.float32)),
-                                       lambda t, a=amp, f=f_turn: a * math.sin(2 * math.pi * f * t)))
+                    self.parts.append(
+                        (
+                            _Raster(features.x0, features.y0, features.field * np.array([1.0, 0.0], np.float32)),
+                            lambda t, a=amp, f=f_turn: a * math.sin(2 * math.pi * f * t),
+                        )
+                    )
                 if motion.head == "nod":
                     amp = NOD_FRACTION * fh * s
-                    self.parts.append((_Raster(features.x0, features.y0, features.field * np.array([0.0, 1.0], np.float32)),
-                                       lambda t, a=amp, f=f_head: a * math.sin(2 * math.pi * f * t)))
+                    self.parts.append(
+                        (
+                            _Raster(features.x0, features.y0, features.field * np.array([0.0, 1.0], np.float32)),
+                            lambda t, a=amp, f=f_head: a * math.sin(2 * math.pi * f * t),
+                        )
+                    )
             if motion.breathe:
-                self.parts.append((self._breath_raster(p, fw, fh, person, (h, w)),
-                                   lambda t, f=_loop_hz(BREATH_HZ, duration): s * 0.5 * (1 - math.cos(2 * math.pi * f * t))))
+                self.parts.append(
+                    (
+                        self._breath_raster(p, fw, fh, person, (h, w)),
+                        lambda t, f=_loop_hz(BREATH_HZ, duration): s * 0.5 * (1 - math.cos(2 * math.pi * f * t)),  # noqa: B008  (bound once per clip, on purpose)
+                    )
+                )
         self.empty = not (self.parts or self.blink_rasters)
 
     # ------------------------------------------------------------- rasters
@@ -223,7 +258,6 @@ class PortraitField:
 
     @staticmethod
     def _gaze_rasters(p: np.ndarray, face: FaceLandmarks, shape) -> tuple[_Raster, _Raster]:
-        fields_x, fields_y = [], []
         xs0 = int(max(0, p[[*LEFT_EYE["corners"], *RIGHT_EYE["corners"]], 0].min() - 5))
         xs1 = int(min(shape[1], p[[*LEFT_EYE["corners"], *RIGHT_EYE["corners"]], 0].max() + 5))
         ys0 = int(max(0, min(p[LEFT_EYE["upper"], 1].min(), p[RIGHT_EYE["upper"], 1].min()) - 5))
@@ -279,7 +313,12 @@ class PortraitField:
         disp.append([0.0, 0.0])
         x0, x1 = int(max(0, c[0] - mw)), int(min(shape[1], c[0] + mw))
         y0, y1 = int(max(0, c[1] - 0.8 * mw)), int(min(shape[0], c[1] + 0.8 * mw))
-        return _rbf_raster(np.array(ctrl, np.float64), np.array(disp, np.float64), (x0, y0, max(x0 + 2, x1), max(y0 + 2, y1)), 0.35 * mw)
+        return _rbf_raster(
+            np.array(ctrl, np.float64),
+            np.array(disp, np.float64),
+            (x0, y0, max(x0 + 2, x1), max(y0 + 2, y1)),
+            0.35 * mw,
+        )
 
     @staticmethod
     def _head_weight(p, fw, fh, person, shape) -> _Raster:
