@@ -45,7 +45,7 @@ The contract:
 Adding an engine family: a folder under ``engines/`` with an object that has
 ``name`` and ``prepare(job)``, a Shot as above, its own options type (if any,
 in its folder; ``EngineSpec.options`` builds it from a request), and one line
-in the registry that adds its :class:`EngineSpec`\ s. The generic tests (tests/test_engines.py)
+in the registry that adds its specs. The generic tests (tests/test_engines.py)
 then cover it.
 """
 
@@ -305,8 +305,8 @@ class RenderJob:
         last_image: np.ndarray | None = None,
         options: Any = None,
     ) -> RenderJob:
-        """The job for one variation of ``request``: frame count, fps, prompts and the
-        prompts come from the request; the Load stage's decoded inputs and the family options are passed in.
+        """The job for one variation of ``request``: frame count, fps and prompts come from
+        the request; the Load stage's decoded inputs and the family's options are passed in.
 
         Args:
             request: the validated request.
