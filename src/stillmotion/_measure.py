@@ -10,7 +10,13 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["block_edge_ratio", "check_rgb_uint8", "grad_mag", "grey", "jpeg_blockiness"]
+__all__ = ["block_edge_ratio", "check_rgb_uint8", "grad_mag", "grey", "jpeg_blockiness", "smoothstep"]
+
+
+def smoothstep(x: np.ndarray) -> np.ndarray:
+    """3x² − 2x³ of x clipped to [0, 1]: 0 below 0, 1 above 1, C¹ in between (float32, x's shape)."""
+    x = np.clip(x, 0.0, 1.0).astype(np.float32, copy=False)
+    return x * x * (3.0 - 2.0 * x)
 
 
 def check_rgb_uint8(name: str, array: np.ndarray) -> None:

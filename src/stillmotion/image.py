@@ -27,6 +27,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image, ImageOps
 
+from ._measure import smoothstep
 from .errors import InputError
 from .request import MAX_SIDE, Aspect, Resolution, parse_size
 
@@ -237,7 +238,7 @@ def load_mask(path: str | os.PathLike, photo_size: tuple[int, int], *, flag: str
         if raw is None:
             raw = _to_srgb_rgb8(upright, None, label, notes).astype(np.float32) @ (_LUMA / 255)
 
-    values = _smoothstep((raw - _MASK_LO) / (_MASK_HI - _MASK_LO))
+    values = smoothstep((raw - _MASK_LO) / (_MASK_HI - _MASK_LO))
     if role == "moves" and not values.any():
         raise InputError(f"{label} is all black: nothing would move; paint the moving areas white")
     if role == "frozen" and values.min() >= 1:
@@ -388,12 +389,6 @@ def _decode_upright(im: Image.Image, label: str, notes: list[str]) -> tuple[Imag
 def _wrong_size(label: str, got: tuple[int, int], photo_size: tuple[int, int]) -> InputError:
     (gw, gh), (pw, ph) = got, photo_size
     return InputError(f"{label} is {gw}×{gh} but the photo is {pw}×{ph}: make the mask the photo's size")
-
-
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    """3x² − 2x³ of x clipped to [0, 1]: 0 below 0, 1 above 1, C¹ in between (float32)."""
-    x = np.clip(x, 0.0, 1.0).astype(np.float32, copy=False)
-    return x * x * (3.0 - 2.0 * x)
 
 
 def _even(x: float) -> int:

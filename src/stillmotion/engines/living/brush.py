@@ -23,6 +23,7 @@ import math
 import cv2
 import numpy as np
 
+from ..._measure import smoothstep
 from ...arrows import Arrow
 
 __all__ = ["arrows_to_flow"]
@@ -124,20 +125,12 @@ def arrows_to_flow(
     if "mask" in masks:
         m = _to_grid(masks["mask"], h, w)
         inside = cv2.distanceTransform((m > 1e-3).astype(np.uint8), cv2.DIST_L2, 5)  # px to the nearest 0
-        flow *= (m * _smoothstep(inside / feather))[..., None]
+        flow *= (m * smoothstep(inside / feather))[..., None]
     if "freeze" in masks:
         f = _to_grid(masks["freeze"], h, w)
         away = cv2.distanceTransform((f < 0.5).astype(np.uint8), cv2.DIST_L2, 5)  # px to the nearest frozen
-        flow *= (_smoothstep(away / feather) * (1.0 - f))[..., None]
+        flow *= (smoothstep(away / feather) * (1.0 - f))[..., None]
     return flow
-
-
-# Copied from stillmotion.image._smoothstep (the mask loader's soft threshold): a 3-line
-# helper is copied rather than imported across stages.
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    """3x² − 2x³ of x clipped to [0, 1]: 0 below 0, 1 above 1, C¹ in between (float32)."""
-    x = np.clip(x, 0.0, 1.0).astype(np.float32, copy=False)
-    return x * x * (3.0 - 2.0 * x)
 
 
 def _as_map(m: np.ndarray, name: str) -> np.ndarray:
