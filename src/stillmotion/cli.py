@@ -193,7 +193,7 @@ def _request_parameters() -> list[inspect.Parameter]:
             continue
         help_text = o.description
         bounds = () if o.minimum is None or o.maximum is None else (o.minimum, o.maximum)
-        if bounds and not all(f"{b:g}" in o.metavar for b in bounds):  # the metavar names it (FPS): say the range
+        if bounds and o.range_text() not in o.metavar:  # the metavar names it (FPS): say the range
             help_text += f" Range: {o.range_text()}."
         if o.kind == "boolean":
             decls = [f"{o.flag}/--no-{o.flag[2:]}"] + ([o.short] if o.short else [])
