@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from .analysis import Report, analyze_photo
 from .arrows import parse_arrow
-from .engines.base import RenderHooks, RenderJob
+from .engines.base import RemoteShot, RenderHooks, RenderJob
 from .engines.registry import get_engine
 from .errors import Canceled, GenerationError, InputError, StillmotionError
 from .image import load_image, load_mask, output_size
@@ -31,7 +31,17 @@ from .recipe import embed as embed_recipe
 from .recipe import sidecar_path
 from .request import AnimateRequest
 from .scene import Scene
-from .video import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, write_json_atomic, write_png_atomic, ycbcr709_to_rgb
+from .video import (
+    DEFAULT_CRF,
+    DEFAULT_PRESET,
+    VideoWriter,
+    iter_frames,
+    probe,
+    remux,
+    write_json_atomic,
+    write_png_atomic,
+    ycbcr709_to_rgb,
+)
 
 __all__ = ["Clip", "analyze", "animate", "run"]
 
@@ -129,6 +139,7 @@ def run(
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
     on_plan: Callable[[str], None] | None = None,
+    on_notice: Callable[[str], None] | None = None,
 ) -> Clip:
     """Run one validated request through the five stages (see :func:`animate`).
 
@@ -137,6 +148,8 @@ def run(
         on_progress: progress callback, see :data:`ProgressFn`.
         should_stop: cancellation poll, see :data:`StopFn`.
         on_plan: receives the plan in words before rendering starts (``--explain``).
+        on_notice: receives lines the user should see before the work goes on (a hosted
+            engine's cost estimate before it is paid for, and where the photo is uploaded).
     """
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
@@ -228,7 +241,7 @@ def run(
     # A "step" Shot (diffusion) reports its denoising steps and stops between them itself;
     # frames are counted, and cancellation polled, by the loop below for every engine.
     on_step = None if on_progress is None else (lambda step, steps: on_progress(step, steps, None))
-    hooks = RenderHooks(on_step=on_step, should_stop=should_stop)
+    hooks = RenderHooks(on_step=on_step, should_stop=should_stop, on_notice=on_notice)
     try:
         for seed, path in zip(seeds, paths):
             t = time.perf_counter()
@@ -253,48 +266,88 @@ def run(
             t = time.perf_counter()
             thumbs_at = {0, n_out // 3, (2 * n_out) // 3, n_out - 1}
             thumbs: list[np.ndarray] = []
-            writer = VideoWriter(path, Wo, Ho, fps_out, crf=DEFAULT_CRF, preset=DEFAULT_PRESET)
-            with _AbortOnError(writer):
-                for i, (luma, cbcr) in enumerate(shot.frames_yuv420(hooks)):
-                    if should_stop is not None and should_stop():
-                        raise Canceled("canceled: no clip was written")
-                    writer.write_yuv420(luma, cbcr)
-                    want_preview = on_progress is not None and i % 12 == 0
-                    frame = ycbcr709_to_rgb(luma, cbcr) if (i in thumbs_at or want_preview) else None
-                    if frame is not None and i in thumbs_at:
-                        thumbs.append(_thumb(frame))
-                    if on_progress is not None and shot.progress == "frame":
-                        on_progress(done_before + i + 1, total, frame if want_preview else None)
-                writer.finish()  # flush x264 and finish the MP4, so the timing covers all encoding
-                # Engines may add notices while rendering (e.g. options a model ignored);
-                # one notice about a small photo is enough: keep the loader's if it gave one.
-                shot_warnings = [
-                    w for w in shot.warnings if not ("upscaled" in w and any("upscaled" in x for x in warnings))
-                ]
-                t_render = time.perf_counter() - t
-                clip_timings = dict(timings, prepare=t_prepare, render_encode=t_render)
-                clip_timings["total"] = time.perf_counter() - t_start
-                recipe = build_recipe(
-                    request=request,
-                    seed=seed,
-                    plan=plan if takes_plan else None,
-                    shot_info=shot.info,
-                    size=(Wo, Ho),
-                    frame_count=writer.frames_written,
-                    timings=clip_timings,
-                    warnings=warnings + shot_warnings,
-                    still=still,
-                    fps=float(fps_out),
-                    analysis={
-                        "kind": report.kind,
-                        "expected": report.expected,
-                        "checks": {c.name: c.level for c in report.checks},
-                        "prompt_score": report.prompt.score,
-                    },
-                    crf=DEFAULT_CRF,
-                    preset=DEFAULT_PRESET,
-                )
-                writer.close(metadata=embed_recipe(recipe))
+            analysis = {
+                "kind": report.kind,
+                "expected": report.expected,
+                "checks": {c.name: c.level for c in report.checks},
+                "prompt_score": report.prompt.score,
+            }
+            if isinstance(shot, RemoteShot):
+                # A hosted model's clip arrives encoded: keep its pixels and sound, remux it
+                # with the recipe (fast start), written atomically like every clip.
+                try:
+                    fetched = shot.fetch(hooks)
+                    got = probe(fetched)
+                    (Wo, Ho), fps_out, frames_out = (got["width"], got["height"]), float(got["fps"]), got["frame_count"]
+                    thumbs_at = {0, frames_out // 3, (2 * frames_out) // 3, frames_out - 1}
+                    for i, decoded in enumerate(iter_frames(fetched)):
+                        if i in thumbs_at:
+                            thumbs.append(_thumb(decoded))
+                    t_render = time.perf_counter() - t
+                    clip_timings = dict(timings, prepare=t_prepare, render_encode=t_render)
+                    clip_timings["total"] = time.perf_counter() - t_start
+                    shot_warnings = list(shot.warnings)
+                    recipe = build_recipe(
+                        request=request,
+                        seed=seed,
+                        plan=plan if takes_plan else None,
+                        shot_info=shot.info,
+                        size=(Wo, Ho),
+                        frame_count=frames_out,
+                        timings=clip_timings,
+                        warnings=warnings + shot_warnings,
+                        still=still,
+                        fps=fps_out,
+                        analysis=analysis,
+                        crf=DEFAULT_CRF,
+                        preset=DEFAULT_PRESET,
+                    )
+                    recipe["output"].update(
+                        codec=got["codec"], pix_fmt=got["pix_fmt"], crf=None, preset=None, audio=bool(got.get("audio"))
+                    )
+                    remux(fetched, path, metadata=embed_recipe(recipe))
+                finally:
+                    shot.cleanup()
+                frames_written = frames_out
+            else:
+                writer = VideoWriter(path, Wo, Ho, fps_out, crf=DEFAULT_CRF, preset=DEFAULT_PRESET)
+                with _AbortOnError(writer):
+                    for i, (luma, cbcr) in enumerate(shot.frames_yuv420(hooks)):
+                        if should_stop is not None and should_stop():
+                            raise Canceled("canceled: no clip was written")
+                        writer.write_yuv420(luma, cbcr)
+                        want_preview = on_progress is not None and i % 12 == 0
+                        frame = ycbcr709_to_rgb(luma, cbcr) if (i in thumbs_at or want_preview) else None
+                        if frame is not None and i in thumbs_at:
+                            thumbs.append(_thumb(frame))
+                        if on_progress is not None and shot.progress == "frame":
+                            on_progress(done_before + i + 1, total, frame if want_preview else None)
+                    writer.finish()  # flush x264 and finish the MP4, so the timing covers all encoding
+                    # Engines may add notices while rendering (e.g. options a model ignored);
+                    # one notice about a small photo is enough: keep the loader's if it gave one.
+                    shot_warnings = [
+                        w for w in shot.warnings if not ("upscaled" in w and any("upscaled" in x for x in warnings))
+                    ]
+                    t_render = time.perf_counter() - t
+                    clip_timings = dict(timings, prepare=t_prepare, render_encode=t_render)
+                    clip_timings["total"] = time.perf_counter() - t_start
+                    recipe = build_recipe(
+                        request=request,
+                        seed=seed,
+                        plan=plan if takes_plan else None,
+                        shot_info=shot.info,
+                        size=(Wo, Ho),
+                        frame_count=writer.frames_written,
+                        timings=clip_timings,
+                        warnings=warnings + shot_warnings,
+                        still=still,
+                        fps=float(fps_out),
+                        analysis=analysis,
+                        crf=DEFAULT_CRF,
+                        preset=DEFAULT_PRESET,
+                    )
+                    writer.close(metadata=embed_recipe(recipe))
+                frames_written = writer.frames_written
             sidecar = write_json_atomic(sidecar_path(path), recipe)
             done_before += n
             sheet_rows.append(thumbs)
@@ -305,7 +358,7 @@ def run(
                     Wo,
                     Ho,
                     float(fps_out),
-                    writer.frames_written,
+                    frames_written,
                     seed,
                     recipe,
                     warnings + shot_warnings,

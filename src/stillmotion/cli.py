@@ -197,8 +197,12 @@ def _request_parameters() -> list[inspect.Parameter]:
             help_text += f" Range: {o.range_text()}."
         if o.kind == "boolean":
             decls = [f"{o.flag}/--no-{o.flag[2:]}"] + ([o.short] if o.short else [])
-            annotation: Any = Annotated[bool, typer.Option(*decls, help=help_text)]
-            default: Any = bool(o.default)
+            if o.nullable:  # unset means "the engine's default": neither flag given
+                annotation: Any = Annotated[bool | None, typer.Option(*decls, help=help_text, show_default=False)]
+                default: Any = None
+            else:
+                annotation = Annotated[bool, typer.Option(*decls, help=help_text)]
+                default = bool(o.default)
         elif o.kind == "list":
             decls = [o.flag] + ([o.short] if o.short else [])
             annotation = Annotated[
@@ -318,8 +322,12 @@ def _run_with_progress(run, request, *, explain: bool, quiet: bool):
         if explain:
             typer.echo(text)
 
+    def on_notice(text: str) -> None:  # before a hosted job is paid for: where the photo goes, the cost
+        if not quiet:
+            typer.echo(f"note: {text}", err=True)
+
     if quiet or not sys.stderr.isatty():
-        return run(request, on_plan=on_plan)
+        return run(request, on_plan=on_plan, on_notice=on_notice)
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
     with Progress(
@@ -335,7 +343,9 @@ def _run_with_progress(run, request, *, explain: bool, quiet: bool):
         def on_progress(done: int, total: int, _preview) -> None:
             bar.update(task, completed=done, total=total)
 
-        return run(request, on_progress=on_progress, on_plan=on_plan)
+        return run(
+            request, on_progress=on_progress, on_plan=on_plan, on_notice=lambda text: bar.console.print(f"note: {text}")
+        )
 
 
 # ---------------------------------------------------------------- reports

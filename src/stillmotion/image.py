@@ -32,6 +32,7 @@ from .errors import InputError
 from .request import MAX_SIDE, Aspect, Resolution, parse_size
 
 __all__ = [
+    "crop_to_aspect",
     "MAX_ASPECT",
     "MAX_PIXELS",
     "MIN_SIDE_PX",
@@ -305,6 +306,31 @@ def output_size(
             f"pixels, {before} → {w}x{h}"
         )
     return w, h, notes
+
+
+def crop_to_aspect(rgb: np.ndarray, width: int, height: int, centre: tuple[float, float]) -> np.ndarray:
+    """Crop uint8 H×W×3 ``rgb`` to the aspect width:height around ``centre`` (x, y fractions of the
+    photo, the crop kept inside it), then resize to exactly width×height pixels: never stretches.
+
+    Returns:
+        uint8 height×width×3 RGB (area resampling when shrinking, bicubic when enlarging).
+
+    >>> crop_to_aspect(np.zeros((400, 600, 3), np.uint8), 160, 160, (0.5, 0.5)).shape
+    (160, 160, 3)
+    """
+    import cv2
+
+    h, w = rgb.shape[:2]
+    target = width / height
+    if w / h > target:
+        cw, ch = round(h * target), h
+    else:
+        cw, ch = w, round(w / target)
+    x0 = int(np.clip(centre[0] * w - cw / 2, 0, w - cw))
+    y0 = int(np.clip(centre[1] * h - ch / 2, 0, h - ch))
+    crop = rgb[y0 : y0 + ch, x0 : x0 + cw]
+    interp = cv2.INTER_AREA if cw > width else cv2.INTER_CUBIC
+    return cv2.resize(crop, (width, height), interpolation=interp)
 
 
 def _open_checked(path: Path, label: str, max_pixels: int) -> Image.Image:

@@ -176,7 +176,7 @@ def _meta(
     """A field's front-door metadata, stored in its ``json_schema_extra`` (read back by :data:`OPTIONS`).
 
     Args:
-        group: where the option belongs: input, clip, motion, brush, diffusion, finish or output.
+        group: where the option belongs: input, clip, motion, brush, diffusion, hosted, finish or output.
         unit: the unit of the value (``"s"``, ``"fps"``, ``"px"``), or None when unitless.
         step: the UI's granularity for a number (a slider or spin box step).
         api: True when an HTTP client may set it (no server file paths).
@@ -398,6 +398,40 @@ class AnimateRequest(BaseModel):
         description="Platform preset: sets aspect, duration and loop unless given.",
         json_schema_extra=_meta("clip", api=True),
     )
+    provider: Literal["replicate"] | None = Field(
+        default=None,
+        description="Hosted engines: the provider that runs the model (default: replicate).",
+        json_schema_extra=_meta("hosted"),
+    )
+    input: list[str] = Field(
+        default_factory=list,
+        max_length=32,
+        description="Hosted engines: a model-specific input KEY=VALUE, typed by the model's schema. Repeatable.",
+        json_schema_extra=_meta("hosted", metavar="KEY=VALUE"),
+    )
+    generate_audio: bool | None = Field(
+        default=None,
+        description="Hosted engines that can: generate sound with the clip (default: the model's).",
+        json_schema_extra=_meta("hosted", api=True),
+    )
+    reference: list[Path] = Field(
+        default_factory=list,
+        max_length=7,
+        description="Hosted reference-to-video engines: another reference image besides the photo. Repeatable.",
+        json_schema_extra=_meta("hosted", metavar="IMAGE"),
+    )
+    motion_video: Path | None = Field(
+        default=None,
+        description="Hosted motion-control engines: the driving video the photo's subject follows.",
+        json_schema_extra=_meta("hosted", metavar="FILE"),
+    )
+    max_cost: float | None = Field(
+        default=None,
+        gt=0,
+        le=1000,
+        description="Hosted engines: refuse a job whose estimated cost is above this.",
+        json_schema_extra=_meta("hosted", unit="USD", step=0.05, api=True, metavar="USD"),
+    )
 
     @field_validator("size")
     @classmethod
@@ -406,6 +440,15 @@ class AnimateRequest(BaseModel):
             return v
         w, h = parse_size(v)
         return f"{w}x{h}"
+
+    @field_validator("input")
+    @classmethod
+    def _check_inputs(cls, v: list[str]) -> list[str]:
+        for item in v:
+            key, eq, _ = item.partition("=")
+            if not eq or not key.strip():
+                raise InputError(f"--input {item!r} is not KEY=VALUE: write it like --input mode=pro")
+        return v
 
     @field_validator("engine")
     @classmethod

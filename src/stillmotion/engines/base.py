@@ -53,6 +53,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Literal, Protocol, runtime_checkable
 
 import numpy as np
@@ -70,6 +71,7 @@ __all__ = [
     "EngineSpec",
     "NO_HOOKS",
     "RenderHooks",
+    "RemoteShot",
     "RenderJob",
     "RunsOn",
     "Shot",
@@ -78,7 +80,7 @@ __all__ = [
 
 RunsOn = Literal["cpu", "gpu", "hosted"]
 """Where an engine does its work: this machine's CPU, a local GPU, or a hosted service."""
-AvailabilityState = Literal["ready", "needs-package", "needs-gpu", "needs-weights", "needs-token"]
+AvailabilityState = Literal["ready", "needs-package", "needs-gpu", "needs-weights", "needs-token", "offline"]
 """An engine's verdict here (see :class:`Availability`)."""
 YUV420 = tuple[np.ndarray, np.ndarray]
 """One frame as BT.709 4:2:0 planes: ``(y uint8 H×W, cbcr uint8 (H/2)×(W/2)×2)``."""
@@ -93,6 +95,7 @@ _LABELS: dict[str, str] = {
     "needs-gpu": "needs a GPU",
     "needs-weights": "needs weights",
     "needs-token": "needs a token",
+    "offline": "offline mode",
 }
 
 
@@ -108,7 +111,8 @@ class Availability:
             ``needs-gpu`` (no CUDA GPU: it runs on the CPU, far too slowly for
             real models); ``needs-weights`` (no weights in the Hugging Face
             cache; ``--model-path DIR`` may still supply them); ``needs-token``
-            (a hosted engine without its API token).
+            (a hosted engine without its API token); ``offline``
+            (``STILLMOTION_OFFLINE=1`` refuses engines that would go online).
         reason: one line: what is missing (for ``ready``: how it runs).
         fix: one line: what to do about it ("" when ready).
 
@@ -174,6 +178,7 @@ class EngineSpec:
         check: returns the :class:`Availability` verdict (see :meth:`availability`).
         options: builds the family's typed options from a request (``RenderJob.options``;
             see :meth:`job_options`), or None for a family that has none.
+        aliases: other names ``--engine`` accepts, lower case (a model's display name).
     """
 
     name: str
@@ -194,6 +199,7 @@ class EngineSpec:
     size_multiple: int = 2
     native_fps: float | None = None
     options: Callable[[AnimateRequest], Any] | None = None
+    aliases: tuple[str, ...] = ()
 
     def availability(self) -> Availability:
         """The verdict here, checked now (offline and cheap: package lookups, the
@@ -348,6 +354,8 @@ class RenderHooks:
             Shot (1-based ``step`` of ``steps``; may restart per section).
         should_stop: polled between steps; True cancels (the Shot raises
             :class:`~stillmotion.errors.Canceled`).
+        on_notice: ``on_notice(text)``: a line the user should see before the work goes
+            on (the CLI prints it to stderr unless ``--quiet``).
 
     Frame progress is not a hook: the caller's loop counts frames as it encodes
     them (see the module docstring).
@@ -355,11 +363,18 @@ class RenderHooks:
 
     on_step: Callable[[int, int], None] | None = None
     should_stop: Callable[[], bool] | None = None
+    on_notice: Callable[[str], None] | None = None
 
     def step(self, step: int, steps: int) -> None:
         """Report a step (no-op without ``on_step``)."""
         if self.on_step is not None:
             self.on_step(step, steps)
+
+    def notice(self, text: str) -> None:
+        """Tell the user something now, before the work goes on (a cost estimate before a hosted
+        job is paid for, what is uploaded where); no-op without ``on_notice``."""
+        if self.on_notice is not None:
+            self.on_notice(text)
 
     def stopped(self) -> bool:
         """True when the caller asked to stop (False without ``should_stop``)."""
@@ -409,6 +424,32 @@ class Shot(Protocol):
 
     def describe(self) -> str:
         """What the engine will do, in words (the engine part of ``--explain``)."""
+        ...
+
+
+@runtime_checkable
+class RemoteShot(Shot, Protocol):
+    """A Shot whose clip is made elsewhere and arrives encoded (a hosted model's MP4).
+
+    The caller does not re-encode it: :meth:`fetch` runs the job (reporting
+    ``hooks.on_step`` and polling ``hooks.should_stop``, which cancels it where it
+    runs), downloads the result and checks that it decodes; the caller then remuxes
+    that file with the recipe (video and sound copied as they are, fast start).
+    ``frames_yuv420`` still works (it fetches and decodes), for callers that want planes.
+    """
+
+    def fetch(self, hooks: RenderHooks = NO_HOOKS) -> Path:
+        """Run the job and return the downloaded clip (an MP4 in a temporary folder the Shot
+        owns until :meth:`cleanup`).
+
+        Raises:
+            Canceled: ``hooks.should_stop()`` returned True (canceled where it ran).
+            GenerationError: the job failed there, or its output does not decode.
+        """
+        ...
+
+    def cleanup(self) -> None:
+        """Delete what :meth:`fetch` downloaded."""
         ...
 
 

@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import EngineUnavailable, InputError
 from .base import Availability, Engine, EngineSpec
 from .diffusion import specs as diffusion_specs
+from .hosted import specs as hosted_specs
 
 __all__ = ["ENGINES", "EngineSpec", "engine_rows", "get_engine"]
 
@@ -44,20 +45,22 @@ _LIVING = EngineSpec(
     check=_living_ready,
 )
 
-ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in [_LIVING, *diffusion_specs()]}
+ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in [_LIVING, *diffusion_specs(), *hosted_specs()]}
 """Every engine by name, in table order: the built-in living engine, then each family's ``specs()``
 (a new family adds its own to this line)."""
 
 
 def get_engine(name: str) -> tuple[EngineSpec, Engine]:
-    """The spec and a fresh engine object for ``name`` (any letter case).
+    """The spec and a fresh engine object for ``name`` or one of its aliases (any letter case:
+    ``kling-v2.1`` or ``Kling v2.1``).
 
     Raises:
         InputError: no engine has that name.
         EngineUnavailable: the engine exists but cannot run here (a package or a
             token is missing; the message gives the reason and the fix).
     """
-    spec = ENGINES.get(name.strip().lower())
+    key = name.strip().lower()
+    spec = ENGINES.get(key) or next((s for s in ENGINES.values() if key in s.aliases), None)
     if spec is None:
         raise InputError(
             f"--engine {name!r} is unknown: use one of {', '.join(sorted(ENGINES))} (see `stillmotion engines`)"

@@ -34,7 +34,7 @@ from .._atomic import write_json_atomic, write_png_atomic
 from ..color import rgb_to_ycbcr709, ycbcr709_to_rgb
 from .probe import probe
 from .reader import DecodedVideo, iter_frames, read_video
-from .writer import DEFAULT_CRF, DEFAULT_PRESET, X264_PRESETS, VideoWriter
+from .writer import DEFAULT_CRF, DEFAULT_PRESET, X264_PRESETS, VideoWriter, remux
 
 __all__ = [
     "DEFAULT_CRF",
@@ -45,6 +45,7 @@ __all__ = [
     "iter_frames",
     "probe",
     "read_video",
+    "remux",
     "rgb_to_ycbcr709",
     "write_json_atomic",
     "write_png_atomic",

@@ -90,6 +90,7 @@ def probe(path: str | os.PathLike[str]) -> dict[str, Any]:
             "codec": cc.name,
             "pix_fmt": cc.pix_fmt or "",
             "metadata": dict(container.metadata),
+            "audio": len(container.streams.audio) > 0,
             **color_tags(cc),
         }
     finally:

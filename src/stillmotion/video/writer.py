@@ -38,7 +38,7 @@ from .._atomic import check_rgb_frame, create_temp, fsync_path, output_path, unl
 from ..errors import GenerationError, InputError
 from ._av import AVCOL_RANGE_MPEG, BT709
 
-__all__ = ["DEFAULT_CRF", "DEFAULT_PRESET", "VideoWriter", "X264_PRESETS"]
+__all__ = ["DEFAULT_CRF", "DEFAULT_PRESET", "VideoWriter", "X264_PRESETS", "remux"]
 
 DEFAULT_CRF = 18
 """libx264 constant rate factor: 0 = lossless, 18 ≈ visually lossless, 23 = x264's default, 51 = worst."""
@@ -390,3 +390,44 @@ def _remux_with_tags(path: Path, metadata: dict[str, str]) -> None:
     except BaseException:
         unlink_quietly(temp)
         raise
+
+
+def remux(src: str | os.PathLike[str], dst: str | os.PathLike[str], metadata: dict[str, str]) -> Path:
+    """Copy the video and sound of ``src`` into an MP4 at ``dst`` with ``metadata`` as its tags and
+    fast start, without re-encoding (a hosted model's clip keeps its exact pixels and its sound).
+
+    Written atomically (a temporary file next to ``dst``, then renamed); ``src`` is left as it is.
+
+    Raises:
+        InputError: a metadata key or value that is not text without NUL.
+        GenerationError: ``src`` has no video stream or cannot be read.
+    """
+    for key, value in metadata.items():
+        if not isinstance(key, str) or not isinstance(value, str) or "\x00" in key + value:
+            raise InputError(f"metadata[{key!r}] must be text without NUL")
+    out = Path(dst)
+    fd, temp = create_temp(out, "video")
+    os.close(fd)
+    try:
+        with (
+            av.open(str(src)) as source,
+            av.open(str(temp), mode="w", format="mp4", options={"movflags": "+faststart+use_metadata_tags"}) as sink,
+        ):
+            sink.metadata.update(metadata)
+            if not source.streams.video:
+                raise GenerationError(f"{src} has no video stream")
+            streams = [source.streams.video[0], *source.streams.audio[:1]]
+            mapped = {s.index: sink.add_stream_from_template(s) for s in streams}
+            for packet in source.demux(*streams):
+                if packet.dts is None:
+                    continue
+                packet.stream = mapped[packet.stream.index]
+                sink.mux(packet)
+        os.replace(temp, out)
+    except av.FFmpegError as err:
+        unlink_quietly(temp)
+        raise GenerationError(f"cannot remux {src}: {err}") from err
+    except BaseException:
+        unlink_quietly(temp)
+        raise
+    return out

@@ -33,6 +33,7 @@ from typing import TYPE_CHECKING, Any, Literal
 import numpy as np
 
 from ...errors import Canceled, EngineUnavailable, GenerationError
+from ...image import crop_to_aspect
 from ...request import MemoryMode
 from ..base import NO_HOOKS, YUV420, Availability, Engine, RenderHooks, RenderJob
 
@@ -308,10 +309,10 @@ class DiffusionEngine(Engine):
         steps = int(options.steps or card.steps)
         guidance = float(options.guidance_scale if options.guidance_scale is not None else card.guidance)
         # The photo, cropped to the output aspect around the subject, at the generation size.
-        img = _crop_and_resize(job.scene.rgb, W, H, job.scene.subject())
+        img = crop_to_aspect(job.scene.rgb, W, H, job.scene.subject())
         last = None
         if card.end_frame and job.last_image is not None:
-            last = Image.fromarray(_crop_and_resize(job.last_image, W, H, (0.5, 0.5)))
+            last = Image.fromarray(crop_to_aspect(job.last_image, W, H, (0.5, 0.5)))
         # else: api.run already warns "--last-image is ignored" (spec.end_frame is card.end_frame)
         if not card.text and job.prompt:
             notes.append(f"{card.name} takes no text prompt: the prompt is not used (motion comes from the model)")
@@ -562,24 +563,6 @@ def _apply_speedups(pipe, device: str, fast: bool, cache: bool, notes: list[str]
 
         model.enable_cache(FirstBlockCacheConfig(threshold=0.05))
         notes.append("--cache: FirstBlockCache (threshold 0.05): faster, slightly less detail")
-
-
-def _crop_and_resize(rgb: np.ndarray, width: int, height: int, centre: tuple[float, float]) -> np.ndarray:
-    """Crop uint8 H×W×3 ``rgb`` to the aspect width:height around ``centre`` (x, y fractions of the
-    photo), then resize to exactly width×height pixels (never stretches)."""
-    import cv2
-
-    h, w = rgb.shape[:2]
-    target = width / height
-    if w / h > target:
-        cw, ch = round(h * target), h
-    else:
-        cw, ch = w, round(w / target)
-    x0 = int(np.clip(centre[0] * w - cw / 2, 0, w - cw))
-    y0 = int(np.clip(centre[1] * h - ch / 2, 0, h - ch))
-    crop = rgb[y0 : y0 + ch, x0 : x0 + cw]
-    interp = cv2.INTER_AREA if cw > width else cv2.INTER_CUBIC
-    return cv2.resize(crop, (width, height), interpolation=interp)
 
 
 def without_ftfy(pipe: Any) -> None:

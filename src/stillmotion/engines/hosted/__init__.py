@@ -1,0 +1,81 @@
+"""Hosted engines: commercial image-to-video models run on their provider (Replicate).
+
+One declarative row per model (:mod:`.models`), one provider adapter
+(:mod:`.replicate`, the official ``replicate`` client), one engine that maps a
+:class:`~stillmotion.engines.base.RenderJob` onto a row against the model's live
+schema (:mod:`.engine`). :func:`specs` gives the registry one
+:class:`~stillmotion.engines.base.EngineSpec` per row. Importing this package
+imports neither ``replicate`` nor ``httpx``'s network code paths until a job runs.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from ..base import EngineSpec
+
+__all__ = ["specs"]
+
+
+def _factory(name: str):  # type: ignore[no-untyped-def]
+    from .engine import HostedEngine
+    from .models import find_model
+
+    model = find_model(name)
+    assert model is not None
+    return HostedEngine(model)
+
+
+def _check(name: str):  # type: ignore[no-untyped-def]
+    from .engine import availability
+    from .models import find_model
+
+    model = find_model(name)
+    assert model is not None
+    return availability(model)
+
+
+def _options(request):  # type: ignore[no-untyped-def]
+    from .engine import HostedOptions
+
+    return HostedOptions.from_request(request)
+
+
+def specs() -> list[EngineSpec]:
+    """One spec per hosted model, in table order (nothing is imported from the network side)."""
+    from .models import MODELS
+
+    out = []
+    for m in MODELS:
+        if m.duration.kind == "frames":
+            longest = m.duration.values[1] / m.duration.fps_range[0]
+        else:
+            longest = max(m.duration.values)
+        sound = m.makes_audio or m.generate_audio is not None
+        price = m.price
+        cost = (f"${price.per_second:g}/s" if price.per_second else "") or (
+            f"${price.by_resolution[0][1]:g}–{price.by_resolution[-1][1]:g}/s" if price.by_resolution else ""
+        )
+        cost = cost or (f"${price.per_run:g}/run" if price.per_run else "price unknown")
+        out.append(
+            EngineSpec(
+                name=m.name,
+                family="hosted",
+                summary=f"{m.summary} — {m.replicate or m.fal}, ≈{cost}; the photo is uploaded",
+                runs_on="hosted",
+                takes_plan=False,  # the model reads the prompt itself
+                camera_control=m.camera_fixed is not None,
+                loop=False,
+                end_frame=m.end is not None,
+                max_duration_s=float(longest),
+                needs="a Replicate API token (REPLICATE_API_TOKEN); the replicate client ([hosted] extra)",
+                licence=m.licence,
+                factory=partial(_factory, m.name),
+                check=partial(_check, m.name),
+                audio=sound,
+                native_fps=m.fps,
+                options=_options,
+                aliases=(m.display.lower(),),
+            )
+        )
+    return out
