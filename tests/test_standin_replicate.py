@@ -326,3 +326,66 @@ def test_token_leaks_are_detected(stand_in):
         headers={"Authorization": f"Bearer {stand_in.token}"},
     )
     assert len(stand_in.token_leaks()) == 1
+
+
+def test_concurrent_variations(client, stand_in, photo):
+    from concurrent.futures import ThreadPoolExecutor
+
+    def one(seed: int) -> str:
+        p = client.models.predictions.create("wan-video/wan-2.2-i2v-fast", input={"image": photo, "seed": seed})
+        p.wait()
+        return p.output
+
+    with ThreadPoolExecutor(3) as pool:
+        outs = list(pool.map(one, [1, 2, 3]))
+    assert len(set(outs)) == 3 and all(stand_in.predictions[u.split("/")[-2]].status == "succeeded" for u in outs)
+
+
+@pytest.mark.parametrize(
+    ("ref", "inp", "seconds", "short", "fps", "sound"),
+    [
+        ("kwaivgi/kling-v2.1", {"mode": "pro", "duration": 10}, 10, 1080, 24, False),
+        ("kwaivgi/kling-v2.6", {}, 5, 720, 24, True),
+        ("kwaivgi/kling-v3-video", {"duration": 7, "mode": "standard"}, 7, 720, 24, False),
+        ("minimax/hailuo-2.3-fast", {"resolution": "1080p"}, 6, 1080, 25, False),
+        ("wan-video/wan-2.2-i2v-fast", {"num_frames": 121, "frames_per_second": 24}, 121 / 24, 480, 24, False),
+        ("wan-video/wan-2.2-i2v-fast", {"interpolate_output": True}, 81 / 16, 480, 30, False),
+        ("wan-video/wan-2.5-i2v-fast", {"audio": "https://x/a.wav"}, 5, 720, 24, True),
+        ("character-ai/ovi-i2v", {}, 5, 720, 24, True),
+        ("openai/sora-2", {"seconds": 12}, 12, 720, 24, False),
+        ("prunaai/p-video", {"fps": 48, "resolution": "1080p"}, 5, 1080, 48, False),
+        ("cjwbw/pia", {"animation_length": 24, "max_size": 768}, 3, -768, 8, False),
+        ("xai/grok-imagine-r2v", {}, 8, 480, 24, False),
+    ],
+)
+def test_what_each_model_would_produce(ref, inp, seconds, short, fps, sound):
+    m = models.MODELS[ref]
+    assert (m.seconds(inp), m.short(inp), m.frame_rate(inp), m.has_sound(inp)) == (
+        pytest.approx(seconds),
+        short,
+        fps,
+        sound,
+    )
+
+
+def test_cancel_after_deadline_aborts_or_cancels(client, stand_in):
+    def create(deadline: str) -> str:
+        r = httpx.post(
+            f"{stand_in.base_url}/v1/models/kwaivgi/kling-v2.6/predictions",
+            json={"input": {"prompt": "x"}},
+            headers={"Authorization": f"Bearer {stand_in.token}", "Cancel-After": deadline},
+        )
+        assert r.status_code == 201
+        return r.json()["id"]
+
+    never_started = create("50ms")
+    stand_in.hang()
+    running = create("300ms")
+    assert client.predictions.get(running).status == "processing"
+    time.sleep(0.35)
+    assert stand_in.predictions[never_started].status == "starting"  # deadlines apply when it is next looked at
+    assert client.predictions.get(running).status == "canceled"
+    raw = httpx.get(
+        f"{stand_in.base_url}/v1/predictions/{never_started}", headers={"Authorization": f"Bearer {stand_in.token}"}
+    )
+    assert raw.json()["status"] == "aborted"  # the client's Prediction model would reject this one

@@ -85,6 +85,8 @@ class StandInPrediction:
     error_reason: str | None = None
     status: str = "starting"
     gets: int = 0
+    rendering: bool = False
+    deadline: datetime | None = None  # from a Cancel-After header
     started_at: datetime | None = None
     completed_at: datetime | None = None
     output: Any = None
@@ -186,6 +188,10 @@ class ReplicateStandIn:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def env(self) -> dict[str, str]:
+        """The variables that point the ``replicate`` client (and stillmotion) at this stand-in."""
+        return {"REPLICATE_API_TOKEN": self.token, "REPLICATE_BASE_URL": self.base_url}
 
     @property
     def base_url(self) -> str:
@@ -431,6 +437,10 @@ class ReplicateStandIn:
             if counting_get:
                 p.gets += 1
             t = p.gets if self.clock == "gets" else (_now() - p.created_at).total_seconds()
+            if p.deadline is not None and _now() >= p.deadline:  # Cancel-After: aborted if never started
+                p.status = "aborted" if p.status == "starting" else "canceled"
+                p.completed_at = _now()
+                return
             if p.status == "starting" and t >= self.processing_after:
                 if p.fate == "aborted":
                     p.status, p.completed_at = "aborted", _now()
@@ -445,13 +455,20 @@ class ReplicateStandIn:
                 p.status, p.error, p.completed_at = "failed", p.error_reason, _now()
                 p.logs += f"Error: {p.error_reason}\n"
                 return
+            if p.rendering:  # another request is making the output; this one still sees "processing"
+                return
+            p.rendering = True
         try:
             url = self._render(p)
         except Exception as exc:  # the model's own failure: bad image, unreachable URL, model-side rule
             with self._lock:
-                p.status, p.error, p.completed_at = "failed", str(exc), _now()
+                p.rendering = False
+                if p.status not in TERMINAL:
+                    p.status, p.error, p.completed_at = "failed", str(exc), _now()
+                    p.logs += f"Error: {exc}\n"
             return
         with self._lock:
+            p.rendering = False
             if p.status in TERMINAL:  # canceled while rendering
                 return
             model: catalogue.SModel = p.body["_model"]
@@ -476,6 +493,20 @@ class ReplicateStandIn:
         with self._lock:
             self.blobs[f"out:{p.id}"] = (data, ctype)
         return f"{self.base_url}/delivery/{p.id}/output.{ext}"
+
+
+def _duration(text: str) -> float:
+    """A Cancel-After value: "30s", "1m", "1h30m", "500ms" or bare seconds."""
+    import re
+
+    text = text.strip()
+    if re.fullmatch(r"\d+(\.\d+)?", text):
+        return float(text)
+    units = {"ms": 0.001, "s": 1.0, "m": 60.0, "h": 3600.0}
+    parts = re.findall(r"(\d+(?:\.\d+)?)(ms|s|m|h)", text)
+    if not parts:
+        raise _HTTPError(400, "Bad request", f"Invalid Cancel-After header: {text}")
+    return sum(float(v) * units[u] for v, u in parts)
 
 
 def _check_value(prop: dict[str, Any], val: Any) -> tuple[str, str] | None:
@@ -581,6 +612,8 @@ class _Handler(BaseHTTPRequestHandler):
             self._route(parts[1:], body, raw)
         except _HTTPError as e:
             self._send(e.status, _problem(e.status, e.title, e.detail, **e.extra))
+        except Exception as e:  # a bug in the stand-in: answer 500 rather than drop the connection
+            self._send(500, _problem(500, "Internal server error", f"stand-in error: {e!r}"))
 
     do_GET = do_POST = do_DELETE = do_PUT = do_PATCH = do_HEAD = _handle
 
@@ -673,10 +706,16 @@ class _Handler(BaseHTTPRequestHandler):
             detail = "".join(f"- {e['field']}: {e['description']}\n" for e in errs)
             raise _HTTPError(422, "Input validation failed", detail, invalid_fields=errs)
         pred = s._create(ref, version, body)
+        cancel_after = self.headers.get("Cancel-After")
+        if cancel_after:
+            pred.deadline = pred.created_at + timedelta(seconds=_duration(cancel_after))
         prefer = self.headers.get("Prefer") or ""
         if prefer.startswith("wait"):
             _, _, n = prefer.partition("=")
-            wait = min(float(n) if n else 60.0, s.max_wait)
+            try:
+                wait = min(float(n) if n else 60.0, s.max_wait)
+            except ValueError:
+                raise _HTTPError(400, "Bad request", f"Invalid Prefer header: {prefer}") from None
             deadline = time.monotonic() + wait
             while s.clock == "seconds" and time.monotonic() < deadline and pred.status not in TERMINAL:
                 s._advance(pred, counting_get=False)
