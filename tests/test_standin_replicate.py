@@ -389,3 +389,11 @@ def test_cancel_after_deadline_aborts_or_cancels(client, stand_in):
         f"{stand_in.base_url}/v1/predictions/{never_started}", headers={"Authorization": f"Bearer {stand_in.token}"}
     )
     assert raw.json()["status"] == "aborted"  # the client's Prediction model would reject this one
+
+
+def test_env_points_a_default_client_at_the_stand_in(stand_in, monkeypatch):
+    for k, v in stand_in.env().items():
+        monkeypatch.setenv(k, v)
+    assert replicate.Client().models.get("prunaai/p-video").name == "p-video"
+    assert stand_in.requests[-1].headers["Authorization"] == f"Bearer {stand_in.token}"
+    assert stand_in.requests[-1].headers["User-Agent"].startswith("replicate-python/")
