@@ -59,15 +59,45 @@ def test_factory_builds_an_engine_with_one_prepare_signature(name):
     assert list(inspect.signature(engine.prepare).parameters) == ["job"]
 
 
+@pytest.fixture
+def provider_env(request, monkeypatch, tmp_path):
+    """Hosted engines prepare against the live schema: point them at the local Replicate stand-in."""
+    if ENGINES[request.node.callspec.params["name"]].runs_on != "hosted":
+        yield None
+        return
+    pytest.importorskip("replicate")
+    from standins.replicate_api import ReplicateStandIn
+
+    with ReplicateStandIn() as server:
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path))
+        yield server
+
+
 @pytest.mark.parametrize("name", NAMES)
-def test_prepare_returns_a_shot(name, small_scene):
-    """prepare() is cheap for every engine (nothing loads until frames are asked for) and its
-    Shot has what api.run reads: size, frame count, fps, JSON-ready info, warnings, words."""
+def test_prepare_returns_a_shot(name, small_scene, provider_env):
+    """prepare() is cheap for every engine (nothing loads, renders, uploads or is paid for until
+    frames are asked for) and its Shot has what api.run reads: size, frame count, fps, JSON-ready
+    info, warnings, words. An engine that cannot run here refuses in prepare with the reason."""
     spec = ENGINES[name]
+    if not spec.availability().runnable:
+        job = RenderJob(scene=small_scene, size=(96, 64), frame_count=24, fps=24.0, seed=1, prompt="push-in")
+        with pytest.raises(stillmotion.EngineUnavailable, match=spec.availability().reason[:20]):
+            spec.factory().prepare(job)
+        return
     plan = parse_prompt("slow push-in") if spec.takes_plan else None
     job = RenderJob(
         scene=small_scene, size=(96, 64), frame_count=24, fps=24.0, seed=1, plan=plan, prompt="slow push-in"
     )
+    if spec.family == "hosted":
+        from stillmotion.engines.hosted.models import find_model
+
+        model = find_model(name)
+        if model is not None and model.motion_video:  # it needs a driving video, and says which flag
+            with pytest.raises(InputError, match="--motion-video"):
+                spec.factory().prepare(job)
+            return
     shot = spec.factory().prepare(job)
     assert isinstance(shot, Shot) and shot.progress in ("frame", "step")
     w, h = shot.size
@@ -78,6 +108,8 @@ def test_prepare_returns_a_shot(name, small_scene):
     json.dumps(shot.info)
     assert all(isinstance(x, str) for x in shot.warnings)
     assert shot.describe().strip()
+    if provider_env is not None:  # nothing was uploaded or created by prepare
+        assert provider_env.predictions == {} and provider_env.requests_to("POST", "/v1/files") == []
 
 
 def test_engine_rows_are_json_ready():

@@ -73,7 +73,7 @@ def specs() -> list[EngineSpec]:
                 factory=partial(_factory, m.name),
                 check=partial(_check, m.name),
                 audio=sound,
-                native_fps=m.fps,
+                native_fps=None if m.duration.kind == "frames" else m.fps,  # frame-counted: any fps
                 options=_options,
                 aliases=(m.display.lower(),),
             )

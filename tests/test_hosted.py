@@ -1,0 +1,329 @@
+"""Hosted engines end to end, offline: stillmotion → the real ``replicate`` client → a local stand-in
+that follows Replicate's documented HTTP API (tests/standins). No live service is called."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+pytest.importorskip("replicate")
+
+import stillmotion
+from standins.replicate_api import ReplicateStandIn
+from stillmotion.engines.hosted.models import MODELS, find_model
+from stillmotion.engines.registry import ENGINES
+from stillmotion.errors import Canceled, EngineUnavailable, GenerationError, InputError
+from stillmotion.video import VideoWriter, probe
+
+EXAMPLES = Path(__file__).resolve().parents[1] / "examples"
+HOSTED = [name for name, spec in ENGINES.items() if spec.family == "hosted"]
+ON_REPLICATE = [m.name for m in MODELS if m.replicate]
+
+
+@pytest.fixture
+def stand_in(monkeypatch, tmp_path):
+    """A running stand-in, the environment pointing stillmotion at it, a fresh schema cache.
+    Predictions finish on their first poll, so no test sleeps the 2 s poll interval."""
+    server = ReplicateStandIn(processing_after=0, succeeded_after=1).start()
+    for key, value in server.env().items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path.parent / f"{tmp_path.name}-cache"))
+    monkeypatch.delenv("STILLMOTION_OFFLINE", raising=False)
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def motion_video(tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("drive") / "dance.mp4"
+    with VideoWriter(path, 160, 120, 24) as writer:
+        for i in range(48):
+            frame = np.zeros((120, 160, 3), np.uint8)
+            frame[:, (i * 3) % 160 :] = 200
+            writer.write(frame)
+        writer.close()
+    return path
+
+
+def _created(server: ReplicateStandIn) -> list:
+    return list(server.predictions.values())
+
+
+def _no_token_anywhere(server: ReplicateStandIn, *paths: Path, text: str = "") -> None:
+    assert server.token_leaks() == []
+    assert server.token not in text
+    for p in paths:
+        if p.exists():
+            assert server.token.encode() not in p.read_bytes(), p
+
+
+@pytest.mark.parametrize("name", ON_REPLICATE)
+def test_each_model_runs_end_to_end(name, stand_in, tmp_path, motion_video):
+    """The photo goes into the model's own field, the clip comes back decodable with its recipe,
+    only declared fields are sent, and the token appears nowhere but the Authorization header."""
+    model = find_model(name)
+    assert model is not None
+    extra = {"motion_video": motion_video} if model.motion_video else {}
+    out = tmp_path / "clip.mp4"
+    clip = stillmotion.animate(
+        EXAMPLES / "china.jpg",
+        "slow push-in, waves rolling in",
+        engine=name,
+        duration=5,
+        seed=3,
+        resolution="720p",
+        output=out,
+        **extra,
+    )
+    info = probe(clip.path)
+    assert info["faststart"] and info["frame_count"] >= 2 and clip.path == out
+    (prediction,) = _created(stand_in)
+    sent = prediction.input
+    schema = stand_in.latest_version(model.replicate)["openapi_schema"]["components"]["schemas"]["Input"]
+    assert set(sent) <= set(schema["properties"]), set(sent) - set(schema["properties"])
+    photo_field = model.image or model.references
+    value = sent[photo_field]
+    first = value[0] if isinstance(value, list) else value
+    assert isinstance(first, str) and first.startswith(stand_in.base_url), first  # uploaded with the file API
+    recipe = json.loads(clip.sidecar.read_text())
+    assert recipe["engine"] == name and recipe["shot"]["provider"] == "replicate"
+    assert recipe["shot"]["prediction_id"] == prediction.id and recipe["shot"]["model"] == model.replicate
+    assert recipe["shot"]["cost_estimate_usd"] >= 0 and recipe["plan"] is None
+    assert recipe["shot"]["version"] == stand_in.latest_version(model.replicate)["id"]
+    if model.makes_audio:
+        assert info["audio"] and recipe["output"]["audio"] is True
+    _no_token_anywhere(stand_in, clip.path, clip.sidecar)
+
+
+@pytest.mark.parametrize(
+    ("name", "asked", "field", "sent", "made"),
+    [
+        ("kling-v2.1", 7.0, "duration", 5, 5.0),
+        ("kling-v2.1", 9.0, "duration", 10, 10.0),
+        ("seedance-1-pro", 7.0, "duration", 7, 7.0),
+        ("seedance-1-pro", 20.0, "duration", 12, 12.0),
+        ("sora-2", 6.0, "seconds", 4, 4.0),
+    ],
+)
+def test_duration_maps_to_the_nearest_allowed(name, asked, field, sent, made, stand_in, tmp_path):
+    clip = stillmotion.animate(
+        EXAMPLES / "coffee.jpg", "steam rising", engine=name, duration=asked, output=tmp_path / "c.mp4"
+    )
+    (prediction,) = _created(stand_in)
+    assert int(prediction.input[field]) == sent
+    assert abs(probe(clip.path)["duration_s"] - made) < 0.6
+    changed = [w for w in clip.warnings if w.startswith(f"--duration {asked:g}")]
+    assert bool(changed) == (sent != asked), clip.warnings
+
+
+def test_wan_2_2_takes_frames_and_fps(stand_in, tmp_path):
+    """Wan 2.2 Fast has no duration field: 5 s becomes num_frames at frames_per_second."""
+    stillmotion.animate(
+        EXAMPLES / "china.jpg",
+        "clouds drifting",
+        engine="wan-2.2-i2v-fast",
+        duration=5,
+        fps=16,
+        output=tmp_path / "w.mp4",
+    )
+    (prediction,) = _created(stand_in)
+    frames, fps = prediction.input["num_frames"], prediction.input["frames_per_second"]
+    assert 81 <= frames <= 121 and abs(frames / fps - 5) < 0.25
+
+
+def test_controls_go_to_their_fields_or_are_reported_ignored(stand_in, tmp_path):
+    clip = stillmotion.animate(
+        EXAMPLES / "china.jpg",
+        "static camera, waves",
+        engine="seedance-1-pro",
+        negative_prompt="zoom",
+        output=tmp_path / "s.mp4",
+    )
+    sent = _created(stand_in)[0].input
+    assert sent["camera_fixed"] is True and "negative_prompt" not in sent
+    assert any("no negative prompt" in w for w in clip.warnings)
+    stillmotion.animate(EXAMPLES / "china.jpg", "waves", engine="wan-2.5-i2v-fast", output=tmp_path / "w.mp4")
+    wan = _created(stand_in)[1].input
+    assert wan["enable_prompt_expansion"] is False  # the motion prompt is used as written
+
+
+def test_schema_drift_fails_in_one_line_before_any_prediction(stand_in, tmp_path):
+    stand_in.rename_field("kwaivgi/kling-v2.1", "start_image", "first_frame")
+    with pytest.raises(
+        EngineUnavailable,
+        match=r"kling-v2\.1: the live schema of kwaivgi/kling-v2\.1 has no input "
+        r"'start_image'",
+    ) as err:
+        stillmotion.animate(EXAMPLES / "china.jpg", "push-in", engine="kling-v2.1", output=tmp_path / "k.mp4")
+    assert "\n" not in str(err.value)
+    assert stand_in.requests_to("POST", "/v1/models/kwaivgi/kling-v2.1/predictions") == []
+    assert not list(tmp_path.glob("*"))
+
+
+def test_throttled_create_is_retried_honouring_retry_after(stand_in, tmp_path):
+    """The client does not retry a 429 on a POST; stillmotion's transport does (Retry-After: 0.2 s)."""
+    stand_in.throttle(3, retry_after=0.2)
+    clip = stillmotion.animate(EXAMPLES / "coffee.jpg", "steam", engine="gen4-turbo", output=tmp_path / "g.mp4")
+    assert clip.path.exists()
+    assert sum(1 for r in stand_in.requests if r.status == 429) == 3
+
+
+def test_a_failed_prediction_is_one_line_and_writes_nothing(stand_in, tmp_path):
+    stand_in.fail_next("The input or output was flagged as sensitive.")
+    with pytest.raises(GenerationError, match="failed: The input or output was flagged as sensitive"):
+        stillmotion.animate(EXAMPLES / "coffee.jpg", "steam", engine="kling-v2.6", output=tmp_path / "f.mp4")
+    assert not list(tmp_path.glob("*"))
+
+
+def test_an_aborted_prediction_is_reported(stand_in, tmp_path):
+    stand_in.abort_next()
+    with pytest.raises(GenerationError, match="aborted"):
+        stillmotion.animate(EXAMPLES / "coffee.jpg", "steam", engine="kling-v2.6", output=tmp_path / "a.mp4")
+
+
+def test_cancel_cancels_the_prediction_on_the_provider(stand_in, tmp_path):
+    stand_in.hang()
+    polls = []
+
+    def should_stop() -> bool:
+        polls.append(1)
+        return len(polls) > 3
+
+    with pytest.raises(Canceled):
+        stillmotion.animate(
+            EXAMPLES / "coffee.jpg", "steam", engine="kling-v2.1", should_stop=should_stop, output=tmp_path / "x.mp4"
+        )
+    (prediction,) = _created(stand_in)
+    assert prediction.status == "canceled"
+    assert len(stand_in.requests_to("POST", f"/v1/predictions/{prediction.id}/cancel")) == 1
+    assert not list(tmp_path.glob("*"))
+
+
+def test_end_frame_on_a_model_without_one_is_an_input_error(stand_in, tmp_path):
+    with pytest.raises(InputError, match=r"--last-image: gen4-turbo takes no end frame; models that do: kling-v2\.1"):
+        stillmotion.animate(
+            EXAMPLES / "coffee.jpg",
+            "steam",
+            engine="gen4-turbo",
+            last_image=EXAMPLES / "china.jpg",
+            output=tmp_path / "e.mp4",
+        )
+    clip = stillmotion.animate(
+        EXAMPLES / "coffee.jpg",
+        "steam",
+        engine="seedance-1-pro",
+        last_image=EXAMPLES / "china.jpg",
+        output=tmp_path / "e2.mp4",
+    )
+    assert _created(stand_in)[-1].input["last_frame_image"].startswith(stand_in.base_url) and clip.path.exists()
+
+
+def test_max_cost_refuses_before_anything_is_sent(stand_in, tmp_path):
+    with pytest.raises(InputError, match=r"--max-cost 0\.01: kling-v2\.1 is estimated at \$0\.28"):
+        stillmotion.animate(
+            EXAMPLES / "coffee.jpg",
+            "steam",
+            engine="kling-v2.1",
+            duration=5,
+            resolution="720p",
+            max_cost=0.01,
+            output=tmp_path / "m.mp4",
+        )
+    assert _created(stand_in) == [] and stand_in.requests_to("POST", "/v1/files") == []
+
+
+def test_unknown_input_names_the_models_inputs(stand_in, tmp_path):
+    with pytest.raises(InputError, match=r"--input cfg=…: kling-v2\.1 has no input 'cfg'; its inputs are "):
+        stillmotion.animate(
+            EXAMPLES / "coffee.jpg", "steam", engine="kling-v2.1", input=["cfg=1"], output=tmp_path / "i.mp4"
+        )
+    stillmotion.animate(
+        EXAMPLES / "coffee.jpg", "steam", engine="kling-v2.1", input=["mode=pro"], output=tmp_path / "i2.mp4"
+    )
+    assert _created(stand_in)[0].input["mode"] == "pro"
+
+
+def test_generated_sound_is_kept(stand_in, tmp_path):
+    clip = stillmotion.animate(
+        EXAMPLES / "coffee.jpg",
+        "steam, a soft hiss",
+        engine="kling-v2.6",
+        generate_audio=True,
+        output=tmp_path / "s.mp4",
+    )
+    assert _created(stand_in)[0].input["generate_audio"] is True
+    assert probe(clip.path)["audio"]
+
+
+def test_display_names_are_engine_names(stand_in, tmp_path):
+    clip = stillmotion.animate(EXAMPLES / "coffee.jpg", "steam", engine="Kling v2.1", output=tmp_path / "d.mp4")
+    assert clip.recipe["engine"] == "kling v2.1" and clip.recipe["shot"]["engine"] == "kling-v2.1"
+
+
+def _cli(args: list[str], env: dict[str, str], cwd: Path) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "stillmotion", *args], capture_output=True, text=True, env=env, cwd=cwd, timeout=120
+    )
+
+
+def test_cli_runs_a_hosted_engine_and_says_what_leaves_the_machine(stand_in, tmp_path):
+    env = dict(os.environ)
+    res = _cli(
+        ["animate", str(EXAMPLES / "coffee.jpg"), "-p", "steam rising", "--engine", "kling-v2.1", "-o", "k.mp4"],
+        env,
+        tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "the photo is uploaded to Replicate" in res.stderr and "estimated cost $" in res.stderr
+    _no_token_anywhere(stand_in, tmp_path / "k.mp4", tmp_path / "k.json", text=res.stdout + res.stderr)
+
+
+def test_cli_without_a_token_or_offline_exits_3(stand_in, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "REPLICATE_API_TOKEN"}
+    res = _cli(["animate", str(EXAMPLES / "coffee.jpg"), "--engine", "kling-v2.1"], env, tmp_path)
+    assert res.returncode == 3 and "REPLICATE_API_TOKEN" in res.stderr and "Traceback" not in res.stderr
+    env = dict(os.environ, STILLMOTION_OFFLINE="1")
+    res = _cli(["animate", str(EXAMPLES / "coffee.jpg"), "--engine", "kling-v2.1"], env, tmp_path)
+    assert res.returncode == 3 and "STILLMOTION_OFFLINE" in res.stderr
+    assert not list(tmp_path.glob("*.mp4"))
+
+
+def test_engines_lists_hosted_models_with_their_verdict(stand_in, monkeypatch):
+    from stillmotion.engines.registry import engine_rows
+
+    rows = {r["name"]: r for r in engine_rows()}
+    assert rows["kling-v2.1"]["runs_on"] == "hosted" and rows["kling-v2.1"]["ready"]
+    assert "the photo is uploaded" in rows["kling-v2.1"]["summary"] and "$" in rows["kling-v2.1"]["summary"]
+    monkeypatch.delenv("REPLICATE_API_TOKEN")
+    verdict = {r["name"]: r for r in engine_rows()}["kling-v2.1"]["availability"]
+    assert verdict["state"] == "needs-token" and "REPLICATE_API_TOKEN" in verdict["fix"]
+
+
+def test_compare_runs_local_and_hosted_on_the_same_photo(stand_in, tmp_path):
+    env = dict(os.environ)
+    res = _cli(
+        [
+            "animate",
+            str(EXAMPLES / "china.jpg"),
+            "-p",
+            "slow push-in",
+            "--engines",
+            "living,kling-v2.1",
+            "--resolution",
+            "480p",
+            "--duration",
+            "2",
+            "-o",
+            "cmp.mp4",
+        ],
+        env,
+        tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    assert (tmp_path / "cmp_compare.mp4").exists() and "kling-v2.1" in res.stdout
