@@ -7,6 +7,7 @@ import json
 import os
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -327,3 +328,45 @@ def test_compare_runs_local_and_hosted_on_the_same_photo(stand_in, tmp_path):
     )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "cmp_compare.mp4").exists() and "kling-v2.1" in res.stdout
+
+
+def test_studio_resumes_a_submitted_prediction_after_a_crash(stand_in, tmp_path, photos):
+    """A studio job already submitted to the provider survives kill -9 of the server and its worker:
+    the restarted worker polls the same prediction (one prediction created, one paid for), the token
+    stays out of the job database and the API's answers."""
+    import signal
+
+    from test_server import Server, _wait
+
+    stand_in.hang()  # the prediction runs until we let it finish
+    data = tmp_path / "data"
+    srv = Server(data, workers=1).start()  # inherits the stand-in's environment
+    try:
+        with srv.client() as c:
+            files = {"image": ("coffee.png", photos["coffee"].read_bytes(), "image/png")}
+            job_id = c.post("/v1/jobs", files=files, data={"engine": "kling-v2.1", "prompt": "steam"}).json()["id"]
+            deadline = time.monotonic() + 30
+            while not stand_in.predictions and time.monotonic() < deadline:
+                time.sleep(0.05)
+            assert len(stand_in.predictions) == 1
+            time.sleep(0.3)  # the worker records the prediction id right after creating it
+            pids = [w["pid"] for w in c.get("/v1/health").json()["workers"]]
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        os.kill(srv.proc.pid, signal.SIGKILL)
+        srv.proc.wait()
+        (prediction,) = stand_in.predictions.values()
+        stand_in.hang(False)
+        prediction.fate = "succeeded"  # the provider finishes the job while the studio is down
+        srv = Server(data, workers=1).start()
+        with srv.client() as c:
+            job = _wait(c, job_id, timeout=60)
+            assert job["status"] == "succeeded", job
+            assert job["result"]["recipe"]["shot"]["prediction_id"] == prediction.id
+            assert job["result"]["recipe"]["shot"]["resumed"] is True
+            api_text = c.get(f"/v1/jobs/{job_id}").text
+        assert len(stand_in.predictions) == 1 and job["attempts"] >= 2
+        assert stand_in.token not in api_text
+        assert stand_in.token.encode() not in (data / "jobs.db").read_bytes()
+    finally:
+        srv.stop()

@@ -20,7 +20,7 @@ from PIL import Image, ImageDraw
 
 from .analysis import Report, analyze_photo
 from .arrows import parse_arrow
-from .engines.base import RemoteShot, RenderHooks, RenderJob
+from .engines.base import RemoteShot, RenderHooks, RenderJob, SubmissionLog
 from .engines.registry import get_engine
 from .errors import Canceled, GenerationError, InputError, StillmotionError
 from .image import load_image, load_mask, output_size
@@ -140,6 +140,7 @@ def run(
     should_stop: StopFn | None = None,
     on_plan: Callable[[str], None] | None = None,
     on_notice: Callable[[str], None] | None = None,
+    submissions: SubmissionLog | None = None,
 ) -> Clip:
     """Run one validated request through the five stages (see :func:`animate`).
 
@@ -150,6 +151,8 @@ def run(
         on_plan: receives the plan in words before rendering starts (``--explain``).
         on_notice: receives lines the user should see before the work goes on (a hosted
             engine's cost estimate before it is paid for, and where the photo is uploaded).
+        submissions: where hosted engines record the jobs they submit, so that a run restarted
+            after a crash resumes them (the studio's queue); None to keep no record.
     """
     t_start = time.perf_counter()
     timings: dict[str, float] = {}
@@ -241,7 +244,7 @@ def run(
     # A "step" Shot (diffusion) reports its denoising steps and stops between them itself;
     # frames are counted, and cancellation polled, by the loop below for every engine.
     on_step = None if on_progress is None else (lambda step, steps: on_progress(step, steps, None))
-    hooks = RenderHooks(on_step=on_step, should_stop=should_stop, on_notice=on_notice)
+    hooks = RenderHooks(on_step=on_step, should_stop=should_stop, on_notice=on_notice, submissions=submissions)
     try:
         for seed, path in zip(seeds, paths):
             t = time.perf_counter()

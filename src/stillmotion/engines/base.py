@@ -72,6 +72,7 @@ __all__ = [
     "NO_HOOKS",
     "RenderHooks",
     "RemoteShot",
+    "SubmissionLog",
     "RenderJob",
     "RunsOn",
     "Shot",
@@ -345,6 +346,18 @@ class RenderJob:
 # ------------------------------------------------------------------ hooks, shot, engine
 
 
+class SubmissionLog(Protocol):
+    """Jobs submitted elsewhere, by key (``"kling-v2.1:seed"``): what a restarted run resumes."""
+
+    def get(self, key: str) -> str | None:
+        """The id of the job submitted under ``key`` by an earlier attempt, or None."""
+        ...
+
+    def put(self, key: str, job_id: str) -> None:
+        """Record that ``job_id`` was submitted under ``key`` (before waiting for it)."""
+        ...
+
+
 @dataclass(frozen=True)
 class RenderHooks:
     """What a Shot may call while it renders; every hook is optional.
@@ -356,6 +369,9 @@ class RenderHooks:
             :class:`~stillmotion.errors.Canceled`).
         on_notice: ``on_notice(text)``: a line the user should see before the work goes
             on (the CLI prints it to stderr unless ``--quiet``).
+        submissions: where a :class:`RemoteShot` records the job it submitted, so that a
+            run restarted after a crash resumes that job instead of paying for another
+            (the studio's queue keeps it in the job's row).
 
     Frame progress is not a hook: the caller's loop counts frames as it encodes
     them (see the module docstring).
@@ -364,6 +380,7 @@ class RenderHooks:
     on_step: Callable[[int, int], None] | None = None
     should_stop: Callable[[], bool] | None = None
     on_notice: Callable[[str], None] | None = None
+    submissions: SubmissionLog | None = None
 
     def step(self, step: int, steps: int) -> None:
         """Report a step (no-op without ``on_step``)."""

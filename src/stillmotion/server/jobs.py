@@ -57,7 +57,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     cancel_requested INTEGER NOT NULL DEFAULT 0,
     claimed_by TEXT,
     lease_expires_at REAL,
-    recipe TEXT
+    recipe TEXT,
+    submissions TEXT
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, seq);
 """
@@ -109,6 +110,9 @@ class JobStore:
         with closing(self._connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
+            columns = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
+            if "submissions" not in columns:  # a queue made before hosted engines
+                db.execute("ALTER TABLE jobs ADD COLUMN submissions TEXT")
 
     # ------------------------------------------------------------ plumbing
 
@@ -236,6 +240,21 @@ class JobStore:
                 return False, True
             row = db.execute("SELECT cancel_requested FROM jobs WHERE id=?", (job["id"],)).fetchone()
         return True, bool(row["cancel_requested"])
+
+    def submission(self, job_id: str, key: str) -> str | None:
+        """The provider's job id a hosted engine submitted for this job under ``key``, or None."""
+        with closing(self._connect()) as db:
+            row = db.execute("SELECT submissions FROM jobs WHERE id=?", (job_id,)).fetchone()
+        return None if row is None or not row["submissions"] else json.loads(row["submissions"]).get(key)
+
+    def record_submission(self, job_id: str, key: str, remote_id: str) -> None:
+        """Remember a hosted engine's submitted job (its prediction id) before waiting for it, so a
+        run restarted after a crash resumes it instead of paying for another."""
+        with self._write() as db:
+            row = db.execute("SELECT submissions FROM jobs WHERE id=?", (job_id,)).fetchone()
+            known = json.loads(row["submissions"]) if row is not None and row["submissions"] else {}
+            known[key] = remote_id
+            db.execute("UPDATE jobs SET submissions=? WHERE id=?", (json.dumps(known), job_id))
 
     def cancel_requested(self, job: dict) -> bool:
         """True if the job was canceled or is no longer this worker's attempt."""

@@ -10,6 +10,7 @@ back in the queue without counting the attempt.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import os
 import signal
 import sys
@@ -105,10 +106,19 @@ def run_job(store: JobStore, job: dict) -> None:
             state["cancel"] = store.cancel_requested(job)
         return state["cancel"]
 
+    class Submissions:  # hosted engines: what this job submitted, kept in its row across crashes
+        def get(self, key: str) -> str | None:
+            return store.submission(job_id, key)
+
+        def put(self, key: str, remote_id: str) -> None:
+            store.record_submission(job_id, key, remote_id)
+
     try:
         fields = dict(job["_request"])
+        if fields.get("seed") is None:  # stable across attempts, so a retry resumes and reproduces
+            fields["seed"] = int(hashlib.sha256(job_id.encode()).hexdigest(), 16) % 2**31
         request = AnimateRequest.build(image=store.input_path(job), output=store.video_path(job_id), **fields)
-        clip = run(request, on_progress=on_progress, should_stop=should_stop)
+        clip = run(request, on_progress=on_progress, should_stop=should_stop, submissions=Submissions())
         if state["preview"] is not None:
             write_png_atomic(store.preview_path(job_id), state["preview"])
         recipe = dict(clip.recipe)

@@ -214,7 +214,7 @@ class HostedEngine(Engine):
             )
         fps = frames_fps[1] if frames_fps else m.fps
         size = _output_size(short, W / H) if short else (W, H)
-        return HostedShot(m, provider, schema, mapping.inputs, files, notes, seconds, fps, size, cost)
+        return HostedShot(m, provider, schema, mapping.inputs, files, notes, seconds, fps, size, cost, job.seed)
 
 
 def _photo_size(photo: tuple[int, int], out: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -385,6 +385,7 @@ class HostedShot:
     clip_fps: float
     out_size: tuple[int, int]
     cost_usd: float
+    seed: int = 0
     progress: Literal["step"] = "step"
     _dir: Path | None = field(default=None, repr=False)
     _fetched: Path | None = field(default=None, repr=False)
@@ -453,16 +454,26 @@ class HostedShot:
         hooks.notice(f"{m.name}: estimated cost ${self.cost_usd:.2f} ({_price_words(m)})")
         self._dir = Path(tempfile.mkdtemp(prefix="stillmotion-hosted-"))
         t0 = time.perf_counter()
-        inputs = dict(self.inputs)
-        for key, value in self.files.items():
-            inputs[key] = (
-                [self._upload(v, f"{key}{i}") for i, v in enumerate(value)]
-                if isinstance(value, list)
-                else self._upload(value, key)
-            )
+        log = hooks.submissions
+        submission = f"{m.name}:{self.seed}"
+        earlier = log.get(submission) if log is not None else None
+        pid = ""
+        if earlier:  # a restarted run: resume the prediction it paid for, unless that one ended badly
+            if self.provider.get(earlier).get("status") in ("starting", "processing", "succeeded"):
+                pid = earlier
+                self._info["resumed"] = True
+        if not pid:
+            inputs = dict(self.inputs)
+            for field_name, value in self.files.items():
+                inputs[field_name] = (
+                    [self._upload(v, f"{field_name}{i}") for i, v in enumerate(value)]
+                    if isinstance(value, list)
+                    else self._upload(value, field_name)
+                )
+            pid = str(self.provider.create(m.replicate, inputs)["id"])
+            if log is not None:
+                log.put(submission, pid)
         t_upload = time.perf_counter() - t0
-        created = self.provider.create(m.replicate, inputs)
-        pid = str(created["id"])
         self._info["prediction_id"] = pid
         started = time.monotonic()
 
