@@ -370,3 +370,49 @@ def test_studio_resumes_a_submitted_prediction_after_a_crash(stand_in, tmp_path,
         assert stand_in.token.encode() not in (data / "jobs.db").read_bytes()
     finally:
         srv.stop()
+
+
+def test_variations_run_concurrently_on_the_provider(stand_in, tmp_path):
+    """--variations 3 on a hosted engine: three predictions in flight at once (none finished before the
+    last was created), collected in seed order, one clip each; a failing one cancels the batch."""
+    import threading
+
+    stand_in.hang()
+    result: dict = {}
+
+    def go() -> None:
+        try:
+            result["clip"] = stillmotion.animate(
+                EXAMPLES / "coffee.jpg",
+                "steam",
+                engine="seedance-1-pro",
+                variations=3,
+                seed=10,
+                output=tmp_path / "v.mp4",
+            )
+        except Exception as err:  # surfaced below
+            result["error"] = err
+
+    runner = threading.Thread(target=go)
+    runner.start()
+    deadline = time.monotonic() + 30
+    while len(stand_in.predictions) < 3 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert len(stand_in.predictions) == 3 and all(p.status != "succeeded" for p in stand_in.predictions.values())
+    for p in stand_in.predictions.values():
+        p.fate = "succeeded"
+    runner.join(60)
+    assert "error" not in result, result.get("error")
+    clips = result["clip"].variations
+    assert [c.seed for c in clips] == [10, 11, 12]
+    assert sorted(p.input["seed"] for p in stand_in.predictions.values()) == [10, 11, 12]
+    assert all(c.path.exists() for c in clips)
+
+
+def test_a_failed_variation_leaves_nothing(stand_in, tmp_path):
+    stand_in.fail_next("The input or output was flagged as sensitive.")
+    with pytest.raises(GenerationError, match="flagged"):
+        stillmotion.animate(
+            EXAMPLES / "coffee.jpg", "steam", engine="seedance-1-pro", variations=3, seed=1, output=tmp_path / "v.mp4"
+        )
+    assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob("*.json"))

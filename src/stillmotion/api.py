@@ -9,8 +9,10 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import threading
 import time
 from collections.abc import Callable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -20,7 +22,7 @@ from PIL import Image, ImageDraw
 
 from .analysis import Report, analyze_photo
 from .arrows import parse_arrow
-from .engines.base import RemoteShot, RenderHooks, RenderJob, SubmissionLog
+from .engines.base import RemoteShot, RenderHooks, RenderJob, Shot, SubmissionLog
 from .engines.registry import get_engine
 from .errors import Canceled, GenerationError, InputError, StillmotionError
 from .image import load_image, load_mask, output_size
@@ -52,6 +54,8 @@ StopFn = Callable[[], bool]
 """``should_stop()``: return True to cancel; the partial output is deleted."""
 
 SHEET_THUMB_WIDTH = 320
+REMOTE_CONCURRENCY = 4
+"""Hosted variations in flight at once (``--variations N`` on a hosted engine)."""
 
 
 @dataclass
@@ -244,26 +248,47 @@ def run(
     # A "step" Shot (diffusion) reports its denoising steps and stops between them itself;
     # frames are counted, and cancellation polled, by the loop below for every engine.
     on_step = None if on_progress is None else (lambda step, steps: on_progress(step, steps, None))
-    hooks = RenderHooks(on_step=on_step, should_stop=should_stop, on_notice=on_notice, submissions=submissions)
+    abort = threading.Event()  # set on a failure: concurrent hosted jobs cancel where they run
+
+    def stop_all() -> bool:
+        return abort.is_set() or (should_stop is not None and should_stop())
+
+    hooks = RenderHooks(on_step=on_step, should_stop=stop_all, on_notice=on_notice, submissions=submissions)
+
+    def prepare(seed: int) -> tuple[Shot, float]:
+        t = time.perf_counter()
+        job = RenderJob.from_request(
+            request,
+            scene,
+            plan if takes_plan else None,
+            size=(W, H),
+            seed=seed,
+            mask=mask,
+            freeze=freeze,
+            arrows=arrows,
+            last_image=last_image,
+            options=spec.job_options(request),
+        )
+        return engine.prepare(job), time.perf_counter() - t
+
+    # Hosted variations run on the provider at once (at most REMOTE_CONCURRENCY in flight);
+    # the loop below collects them in seed order. Local engines render one after another.
+    submitted: dict[int, tuple[Shot, float, Future[Path]]] = {}
+    pool = ThreadPoolExecutor(max_workers=REMOTE_CONCURRENCY) if spec.runs_on == "hosted" and len(seeds) > 1 else None
     try:
-        for seed, path in zip(seeds, paths):
-            t = time.perf_counter()
-            job = RenderJob.from_request(
-                request,
-                scene,
-                plan if takes_plan else None,
-                size=(W, H),
-                seed=seed,
-                mask=mask,
-                freeze=freeze,
-                arrows=arrows,
-                last_image=last_image,
-                options=spec.job_options(request),
-            )
-            shot = engine.prepare(job)
+        if pool is not None:
+            for k, seed in enumerate(seeds):
+                remote, t_k = prepare(seed)
+                if isinstance(remote, RemoteShot):
+                    submitted[k] = (remote, t_k, pool.submit(remote.fetch, hooks))
+        for k, (seed, path) in enumerate(zip(seeds, paths)):
+            if k in submitted:
+                shot, t_prepare, future = submitted[k]
+                future.result()  # raises what the fetch raised
+            else:
+                shot, t_prepare = prepare(seed)
             # Engines may snap size, frame count and fps to their model (and say so).
             (Wo, Ho), n_out, fps_out = shot.size, shot.frame_count, shot.fps
-            t_prepare = time.perf_counter() - t
             if on_plan is not None and not clips:
                 on_plan(plan_text + "\n" + shot.describe())
             t = time.perf_counter()
@@ -369,14 +394,23 @@ def run(
                 )
             )
     except StillmotionError:
+        abort.set()
         _remove_partial(clips)
         raise
     except (KeyboardInterrupt, MemoryError):
+        abort.set()
         _remove_partial(clips)
         raise
     except Exception as err:  # an engine bug must not leave half a batch behind
+        abort.set()
         _remove_partial(clips)
         raise GenerationError(f"rendering failed: {type(err).__name__}: {err}") from err
+    finally:
+        if pool is not None:  # wait for the others (after a failure they cancel on the provider)
+            pool.shutdown(wait=True, cancel_futures=True)
+            for remote, _, _ in submitted.values():
+                if isinstance(remote, RemoteShot):
+                    remote.cleanup()
 
     if finishing:
         try:
