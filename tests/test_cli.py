@@ -302,7 +302,7 @@ def test_animate_warns_about_a_weak_prompt_first(tmp_path, photos):
 # ---------------------------------------------------------------- front doors: the same flags and errors everywhere
 
 COMMANDS = sorted(typer.main.get_command(app).commands)  # type: ignore[attr-defined]
-WRITES = {"animate", "analyze", "eval", "compare", "interpolate", "upscale", "loop", "merge", "export"}
+WRITES = {"animate", "analyze", "eval", "compare", "interpolate", "upscale", "loop", "merge", "export", "sound"}
 REPORTS = {"analyze", "eval", "compare", "engines"}
 
 

@@ -416,3 +416,81 @@ def test_a_failed_variation_leaves_nothing(stand_in, tmp_path):
             EXAMPLES / "coffee.jpg", "steam", engine="seedance-1-pro", variations=3, seed=1, output=tmp_path / "v.mp4"
         )
     assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob("*.json"))
+
+
+@pytest.fixture
+def living_clip(tmp_path) -> Path:
+    return stillmotion.animate(
+        EXAMPLES / "china.jpg",
+        "slow push-in",
+        size="320x212",
+        duration=2,
+        fps=12,
+        seed=1,
+        output=tmp_path / "living.mp4",
+    ).path
+
+
+def test_sound_is_generated_on_the_provider_and_muxed_in(stand_in, living_clip, tmp_path):
+    from stillmotion.post.hosted import sound_file
+
+    out = sound_file(living_clip, tmp_path / "with-sound.mp4", prompt="waves on a pebble beach")
+    info = probe(out)
+    assert info["audio"] and info["frame_count"] == probe(living_clip)["frame_count"]
+    (prediction,) = _created(stand_in)
+    assert prediction.model == "zsxkib/mmaudio" and prediction.input["prompt"] == "waves on a pebble beach"
+    assert prediction.input["video"].startswith(stand_in.base_url)
+    recipe = json.loads(out.with_suffix(".json").read_text())
+    assert recipe["engine"] == "living" and recipe["finish"][-1]["step"] == "sound"
+    assert recipe["finish"][-1]["prediction_id"] == prediction.id
+    _no_token_anywhere(stand_in, out, out.with_suffix(".json"))
+
+
+@pytest.mark.parametrize(
+    ("engine", "model", "field", "tier"),
+    [
+        ("real-esrgan-video", "lucataco/real-esrgan-video", "resolution", "FHD"),
+        ("topaz-video-upscale", "topazlabs/video-upscale", "target_resolution", "720p"),
+    ],
+)
+def test_upscale_on_the_provider(engine, model, field, tier, stand_in, living_clip, tmp_path):
+    res = _cli(
+        ["upscale", str(living_clip), "--engine", engine, "--scale", "2", "-o", "up.mp4"], dict(os.environ), tmp_path
+    )
+    assert res.returncode == 0, res.stderr
+    (prediction,) = _created(stand_in)
+    assert prediction.model == model and prediction.input[field] == tier
+    assert probe(tmp_path / "up.mp4")["height"] > probe(living_clip)["height"]
+
+
+def test_hosted_finishing_without_a_token_exits_3(stand_in, living_clip, tmp_path):
+    env = {k: v for k, v in os.environ.items() if k != "REPLICATE_API_TOKEN"}
+    res = _cli(["sound", str(living_clip), "-p", "rain"], env, tmp_path)
+    assert res.returncode == 3 and "REPLICATE_API_TOKEN" in res.stderr
+    assert [p.name for p in tmp_path.glob("*.mp4")] == ["living.mp4"]
+
+
+@pytest.mark.parametrize(
+    ("ref", "photo_field"),
+    [
+        ("wan-video/wan-2.2-i2v-fast", "image"),
+        ("minimax/video-01-live", "first_frame_image"),
+        ("kwaivgi/kling-v2.1", "start_image"),
+    ],
+)
+def test_any_replicate_model_is_mapped_from_its_schema(ref, photo_field, stand_in, tmp_path):
+    clip = stillmotion.animate(
+        EXAMPLES / "coffee.jpg", "steam rising", engine=f"replicate:{ref}", duration=5, output=tmp_path / "g.mp4"
+    )
+    (prediction,) = _created(stand_in)
+    assert prediction.model == ref and prediction.input[photo_field].startswith(stand_in.base_url)
+    assert probe(clip.path)["frame_count"] >= 2 and clip.recipe["shot"]["model"] == ref
+
+
+def test_an_unknown_replicate_model_is_one_line(stand_in, tmp_path):
+    with pytest.raises(EngineUnavailable, match=r"Replicate model nobody/nothing cannot be read \(404"):
+        stillmotion.animate(
+            EXAMPLES / "coffee.jpg", "steam", engine="replicate:nobody/nothing", output=tmp_path / "u.mp4"
+        )
+    with pytest.raises(InputError, match="--engine 'replicate:not a ref' is unknown"):
+        stillmotion.animate(EXAMPLES / "coffee.jpg", "steam", engine="replicate:not a ref", output=tmp_path / "u.mp4")

@@ -641,13 +641,47 @@ def upscale(
             show_default=False,
         ),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Upscale on Replicate instead: real-esrgan-video or topaz-video-upscale (uploads the clip; "
+            "needs REPLICATE_API_TOKEN).",
+            metavar="real-esrgan-video|topaz-video-upscale",
+            show_default=False,
+        ),
+    ] = None,
     output: Output = None,
     quiet: Quiet = False,
 ) -> None:
     """Upscale a clip ×2 or ×4 (learned via spandrel when weights are given, else classical), temporally stable."""
+    if engine is not None:
+        from .post.hosted import upscale_remote
+
+        _finish(lambda: upscale_remote(clip, output, engine=engine, scale=scale), quiet)
+        return
     from .post.upscale import upscale_file
 
     _finish(lambda: upscale_file(clip, output, scale=scale, upscaler=upscaler), quiet)
+
+
+@app.command()
+def sound(
+    clip: Annotated[Path, typer.Argument(help="The clip to give sound.", metavar="CLIP", show_default=False)],
+    prompt: Annotated[
+        str,
+        typer.Option("--prompt", "-p", help="What should be heard, e.g. 'waves on a pebble beach'.", metavar="TEXT"),
+    ] = "",
+    negative_prompt: Annotated[
+        str, typer.Option("--negative-prompt", "-n", help="What should not be heard.", metavar="TEXT")
+    ] = "music",
+    seed: Annotated[int | None, typer.Option(help="The model's seed.", metavar="N", show_default=False)] = None,
+    output: Output = None,
+    quiet: Quiet = False,
+) -> None:
+    """Generate sound that follows the clip's motion and a prompt (MMAudio on Replicate; uploads the clip)."""
+    from .post.hosted import sound_file
+
+    _finish(lambda: sound_file(clip, output, prompt=prompt, negative_prompt=negative_prompt, seed=seed), quiet)
 
 
 @app.command("loop")

@@ -212,7 +212,7 @@ class EngineSpec:
             return Availability(
                 "needs-package",
                 f"the check failed: {type(err).__name__}: {err}",
-                "reinstall the engine's packages: pip install 'stillmotion[diffusion]'",
+                f"reinstall the packages it needs: {self.needs}",
             )
 
     def job_options(self, request: AnimateRequest) -> Any:

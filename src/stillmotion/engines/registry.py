@@ -14,6 +14,7 @@ from typing import Any
 from ..errors import EngineUnavailable, InputError
 from .base import Availability, Engine, EngineSpec
 from .diffusion import specs as diffusion_specs
+from .hosted import dynamic_spec as hosted_dynamic_spec
 from .hosted import specs as hosted_specs
 
 __all__ = ["ENGINES", "EngineSpec", "engine_rows", "get_engine"]
@@ -60,7 +61,11 @@ def get_engine(name: str) -> tuple[EngineSpec, Engine]:
             token is missing; the message gives the reason and the fix).
     """
     key = name.strip().lower()
-    spec = ENGINES.get(key) or next((s for s in ENGINES.values() if key in s.aliases), None)
+    spec = (
+        ENGINES.get(key)
+        or next((s for s in ENGINES.values() if key in s.aliases), None)
+        or hosted_dynamic_spec(key)  # replicate:OWNER/NAME, any model on Replicate
+    )
     if spec is None:
         raise InputError(
             f"--engine {name!r} is unknown: use one of {', '.join(sorted(ENGINES))} (see `stillmotion engines`)"

@@ -10,29 +10,38 @@ imports neither ``replicate`` nor ``httpx``'s network code paths until a job run
 
 from __future__ import annotations
 
+import re
 from functools import partial
 
 from ..base import EngineSpec
 
-__all__ = ["specs"]
+__all__ = ["dynamic_spec", "specs"]
+
+
+_REF = re.compile(r"^replicate:([a-z0-9][a-z0-9_.-]*)/([a-z0-9][a-z0-9_.-]*)$")
+
+
+def _model(name: str):  # type: ignore[no-untyped-def]
+    from .models import find_model, generic_model
+
+    model = find_model(name)
+    if model is None:
+        match = _REF.match(name)
+        assert match is not None
+        model = generic_model(f"{match[1]}/{match[2]}")
+    return model
 
 
 def _factory(name: str):  # type: ignore[no-untyped-def]
     from .engine import HostedEngine
-    from .models import find_model
 
-    model = find_model(name)
-    assert model is not None
-    return HostedEngine(model)
+    return HostedEngine(_model(name))
 
 
 def _check(name: str):  # type: ignore[no-untyped-def]
     from .engine import availability
-    from .models import find_model
 
-    model = find_model(name)
-    assert model is not None
-    return availability(model)
+    return availability(_model(name))
 
 
 def _options(request):  # type: ignore[no-untyped-def]
@@ -79,3 +88,27 @@ def specs() -> list[EngineSpec]:
             )
         )
     return out
+
+
+def dynamic_spec(name: str) -> EngineSpec | None:
+    """The spec for ``replicate:OWNER/NAME`` (any Replicate model, mapped from its live schema when
+    a job is prepared), or None when ``name`` is not of that form."""
+    if not _REF.match(name.strip().lower()):
+        return None
+    key = name.strip().lower()
+    return EngineSpec(
+        name=key,
+        family="hosted",
+        summary=f"{key[len('replicate:') :]} on Replicate, mapped from its live schema; the photo is uploaded",
+        runs_on="hosted",
+        takes_plan=False,
+        camera_control=False,
+        loop=False,
+        end_frame=True,  # known only from its schema: the engine says when it has none
+        max_duration_s=30.0,
+        needs="a Replicate API token (REPLICATE_API_TOKEN); the replicate client ([hosted] extra)",
+        licence="the model's own terms on Replicate (see its page)",
+        factory=partial(_factory, key),
+        check=partial(_check, key),
+        options=_options,
+    )

@@ -32,7 +32,7 @@ from ...errors import EngineUnavailable, GenerationError, InputError
 from ...image import crop_to_aspect
 from ...plan.prompt import parse_prompt
 from ..base import NO_HOOKS, YUV420, Availability, Engine, RenderHooks, RenderJob
-from .models import MODELS, Duration, HostedModel
+from .models import MODELS, Duration, HostedModel, from_schema
 from .replicate import TOKEN_VAR, ReplicateProvider, output_urls
 
 if TYPE_CHECKING:
@@ -146,6 +146,13 @@ class HostedEngine(Engine):
             )
         provider = ReplicateProvider.from_environment()
         schema = provider.input_schema(m.replicate)
+        if m.generic:  # any Replicate model: its fields come from the live schema
+            m = from_schema(m, schema["properties"])
+            if m.image is None:
+                raise InputError(
+                    f"{m.name}: no image input found in its schema (one of image, start_image, "
+                    "first_frame_image…): it is not an image-to-video model"
+                )
         mapping = _Mapping(m, schema)
         notes: list[str] = []
         W, H = job.size
@@ -288,6 +295,9 @@ class _Mapping:
         name = self.model.name
         if d.kind == "fixed":
             seconds = d.values[0]
+            if seconds <= 0:  # a model with no duration input (read from its schema): it decides
+                notes.append(f"{name} has no duration input: the model decides the clip's length")
+                return wanted, None
             if abs(seconds - wanted) > 0.5:
                 notes.append(f"{name} makes {seconds:g} s clips: --duration {wanted:g} is not used")
             return seconds, None

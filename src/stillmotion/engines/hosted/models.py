@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-__all__ = ["MODELS", "Duration", "HostedModel", "Price", "find_model"]
+__all__ = ["MODELS", "Duration", "HostedModel", "Price", "find_model", "from_schema", "generic_model"]
 
 
 @dataclass(frozen=True)
@@ -132,6 +132,7 @@ class HostedModel:
     price: Price = field(default_factory=Price)
     typical_s: float = 120.0
     licence: str = "the provider's terms of use (hosted; outputs per the provider's licence)"
+    generic: bool = False
 
 
 _WAN_OFF = (("enable_prompt_expansion", False),)
@@ -506,3 +507,62 @@ def find_model(name: str) -> HostedModel | None:
         if key in (m.name, m.display.lower()):
             return m
     return None
+
+
+_IMAGE_FIELDS = ("image", "start_image", "first_frame_image", "first_frame", "input_image", "input_reference")
+_END_FIELDS = ("end_image", "last_image", "last_frame_image", "last_frame")
+
+
+def generic_model(ref: str) -> HostedModel:
+    """A row for any Replicate model ``owner/name`` (``--engine replicate:owner/name``), whose fields
+    are read from its live schema when a job is prepared (see :func:`from_schema`)."""
+    return HostedModel(
+        name=f"replicate:{ref}",
+        display=f"replicate:{ref}",
+        replicate=ref,
+        summary=f"{ref} on Replicate, mapped from its live schema (--input KEY=VALUE for its own controls)",
+        duration=Duration("fixed", (0.0,)),
+        licence=f"the terms of {ref} on Replicate",
+        generic=True,
+    )
+
+
+def from_schema(model: HostedModel, properties: dict[str, dict]) -> HostedModel:
+    """``model`` with its fields found in a live input schema: the first image field of the usual
+    names, the end frame, negative prompt, seed, duration (an enum or a range of seconds, or
+    ``num_frames`` at ``frames_per_second``/``fps``) and a ``resolution`` of ``NNNp`` values."""
+    props = properties
+
+    def first(names: tuple[str, ...]) -> str | None:
+        return next((n for n in names if n in props), None)
+
+    duration = Duration("fixed", (0.0,))
+    if "duration" in props:
+        enum = [float(v) for v in props["duration"].get("enum", []) if str(v).replace(".", "", 1).isdigit()]
+        lo, hi = props["duration"].get("minimum"), props["duration"].get("maximum")
+        if enum:
+            duration = Duration("enum", tuple(enum), as_text=isinstance(props["duration"]["enum"][0], str))
+        elif lo is not None and hi is not None:
+            duration = Duration("range", (float(lo), float(hi)))
+    elif "num_frames" in props and ("frames_per_second" in props or "fps" in props):
+        frames = props["num_frames"]
+        fps_field = "frames_per_second" if "frames_per_second" in props else "fps"
+        fps = props[fps_field]
+        duration = Duration(
+            "frames",
+            (float(frames.get("minimum", 16)), float(frames.get("maximum", 121))),
+            fps_field=fps_field,
+            fps_range=(int(fps.get("minimum", 8)), int(fps.get("maximum", 30))),
+        )
+    sides = tuple(
+        int(str(v).rstrip("pP")) for v in props.get("resolution", {}).get("enum", []) if str(v).rstrip("pP").isdigit()
+    )
+    return replace(
+        model,
+        image=first(_IMAGE_FIELDS),
+        end=first(_END_FIELDS),
+        negative="negative_prompt" if "negative_prompt" in props else None,
+        seed="seed" if "seed" in props else None,
+        duration=duration,
+        resolution=("resolution", sides) if sides else None,
+    )

@@ -293,7 +293,8 @@
     const ready = state.engines.filter((e) => e.ready);
     const blocked = state.engines.filter((e) => !e.ready);
     for (const e of [...ready, ...blocked]) {
-      const kind = e.family && e.family !== e.name ? ` · ${e.family}` : " · built in";
+      const kind = e.runs_on === "hosted" ? " · hosted (uploads the photo)"
+        : (e.family && e.family !== e.name ? ` · ${e.family}` : " · built in");
       const label = e.ready ? `${e.name}${kind}` : `${e.name} — ${(e.availability && e.availability.label) || "unavailable"}`;
       el.engine.append(h("option", {
         value: e.name, text: label, disabled: !e.ready, title: e.ready ? (e.summary || "") : (e.reason || "not available"),
@@ -316,6 +317,7 @@
     if (!e) return;
     el.engineInfo.append(e.summary || "");
     if (e.capabilities && e.capabilities.end_frame) el.engineInfo.append(" Takes an end frame.");
+    if (e.runs_on === "hosted") el.engineInfo.append(" Runs on the provider's servers: the photo is uploaded there, and the job is billed to the server's account.");
     if (e.licence) el.engineInfo.append(" ", h("span", { class: "licence", text: `Licence: ${e.licence}` }));
   }
 
