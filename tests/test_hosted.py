@@ -494,3 +494,27 @@ def test_an_unknown_replicate_model_is_one_line(stand_in, tmp_path):
         )
     with pytest.raises(InputError, match="--engine 'replicate:not a ref' is unknown"):
         stillmotion.animate(EXAMPLES / "coffee.jpg", "steam", engine="replicate:not a ref", output=tmp_path / "u.mp4")
+
+
+def test_studio_runs_hosted_jobs_in_their_own_lane(stand_in, tmp_path, photos):
+    """Hosted jobs only wait on the provider: they have their own workers, so a long hosted job never
+    holds up a local one; canceling it in the studio cancels the prediction on the provider."""
+    from test_server import TINY, Server, _wait
+
+    stand_in.hang()
+    srv = Server(tmp_path / "data", workers=1).start()
+    try:
+        with srv.client() as c:
+            files = {"image": ("coffee.png", photos["coffee"].read_bytes(), "image/png")}
+            hosted = c.post("/v1/jobs", files=files, data={"engine": "Kling v2.1", "prompt": "steam"}).json()
+            local = c.post("/v1/jobs", files=files, data=TINY).json()
+            assert _wait(c, local["id"], timeout=60)["status"] == "succeeded"
+            assert c.get(f"/v1/jobs/{hosted['id']}").json()["status"] == "running"
+            lanes = sorted(w["lane"] for w in c.get("/v1/health").json()["workers"])
+            assert lanes == ["hosted", "hosted", "local"]
+            c.post(f"/v1/jobs/{hosted['id']}/cancel")
+            assert _wait(c, hosted["id"], timeout=30)["status"] == "canceled"
+        (prediction,) = stand_in.predictions.values()
+        assert prediction.status == "canceled"
+    finally:
+        srv.stop()

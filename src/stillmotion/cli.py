@@ -558,8 +558,23 @@ def serve(
         ),
     ] = None,
     workers: Annotated[
-        int, typer.Option(help="Worker processes rendering jobs in parallel.", min=0, max=64, metavar="0..64")
+        int,
+        typer.Option(
+            help="Worker processes rendering local jobs in parallel (0: a queue only, no workers at all).",
+            min=0,
+            max=64,
+            metavar="0..64",
+        ),
     ] = 1,
+    hosted_workers: Annotated[
+        int,
+        typer.Option(
+            help="Worker processes for hosted-engine jobs (they only wait on the provider): their own limit.",
+            min=0,
+            max=64,
+            metavar="0..64",
+        ),
+    ] = 2,
     data: Annotated[Path, typer.Option(help="Data folder: jobs.db, inputs/, outputs/.", metavar="DIR")] = Path(
         "stillmotion-data"
     ),
@@ -583,7 +598,13 @@ def serve(
             f"the server needs its extra ({err.name} is missing): pip install 'stillmotion[server]'"
         ) from None
     try:
-        api = create_app(data, token=token or None, workers=workers, loopback_only=loopback and not token)
+        api = create_app(
+            data,
+            token=token or None,
+            workers=workers,
+            hosted_workers=hosted_workers if workers > 0 else 0,
+            loopback_only=loopback and not token,
+        )
     except OSError as err:
         raise InputError(f"--data {data}: {err.strerror or err}") from None
     if not quiet:

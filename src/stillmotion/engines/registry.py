@@ -17,7 +17,7 @@ from .diffusion import specs as diffusion_specs
 from .hosted import dynamic_spec as hosted_dynamic_spec
 from .hosted import specs as hosted_specs
 
-__all__ = ["ENGINES", "EngineSpec", "engine_rows", "get_engine"]
+__all__ = ["ENGINES", "EngineSpec", "engine_rows", "find_spec", "get_engine"]
 
 
 def _living() -> Engine:
@@ -51,21 +51,26 @@ ENGINES: dict[str, EngineSpec] = {spec.name: spec for spec in [_LIVING, *diffusi
 (a new family adds its own to this line)."""
 
 
+def find_spec(name: str) -> EngineSpec | None:
+    """The spec for ``name`` or one of its aliases (any letter case: ``kling-v2.1`` or ``Kling v2.1``,
+    or ``replicate:OWNER/NAME``), or None; checks nothing."""
+    key = name.strip().lower()
+    return (
+        ENGINES.get(key)
+        or next((s for s in ENGINES.values() if key in s.aliases), None)
+        or hosted_dynamic_spec(key)  # replicate:OWNER/NAME, any model on Replicate
+    )
+
+
 def get_engine(name: str) -> tuple[EngineSpec, Engine]:
-    """The spec and a fresh engine object for ``name`` or one of its aliases (any letter case:
-    ``kling-v2.1`` or ``Kling v2.1``).
+    """The spec and a fresh engine object for ``name`` (see :func:`find_spec`).
 
     Raises:
         InputError: no engine has that name.
         EngineUnavailable: the engine exists but cannot run here (a package or a
             token is missing; the message gives the reason and the fix).
     """
-    key = name.strip().lower()
-    spec = (
-        ENGINES.get(key)
-        or next((s for s in ENGINES.values() if key in s.aliases), None)
-        or hosted_dynamic_spec(key)  # replicate:OWNER/NAME, any model on Replicate
-    )
+    spec = find_spec(name)
     if spec is None:
         raise InputError(
             f"--engine {name!r} is unknown: use one of {', '.join(sorted(ENGINES))} (see `stillmotion engines`)"

@@ -90,13 +90,15 @@ _EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tiff", "BMP": "bmp
 
 
 class Supervisor:
-    """Starts ``workers`` worker processes, restarts dead ones and sweeps the queue."""
+    """Starts ``workers`` worker processes for local jobs and ``hosted_workers`` for hosted ones
+    (which only wait on a provider), restarts dead ones and sweeps the queue."""
 
-    def __init__(self, store: JobStore, workers: int) -> None:
+    def __init__(self, store: JobStore, workers: int, hosted_workers: int = 0) -> None:
         self.store = store
-        self.n = workers
-        self.procs: list[subprocess.Popen | None] = [None] * workers
-        self.restarts = [0] * workers
+        self.lanes = ["local"] * workers + ["hosted"] * hosted_workers
+        self.n = len(self.lanes)
+        self.procs: list[subprocess.Popen | None] = [None] * self.n
+        self.restarts = [0] * self.n
         self._stop = threading.Event()
         self._thread = threading.Thread(target=self._loop, name="stillmotion-supervisor", daemon=True)
 
@@ -110,7 +112,15 @@ class Supervisor:
     def _spawn(self, i: int) -> None:
         env = dict(os.environ, PYTHONUNBUFFERED="1")
         self.procs[i] = subprocess.Popen(
-            [sys.executable, "-m", "stillmotion.server.worker", "--data", str(self.store.data)],
+            [
+                sys.executable,
+                "-m",
+                "stillmotion.server.worker",
+                "--data",
+                str(self.store.data),
+                "--lane",
+                self.lanes[i],
+            ],
             env=env,
             stdin=subprocess.DEVNULL,
         )
@@ -148,8 +158,8 @@ class Supervisor:
 
     def health(self) -> list[dict]:
         return [
-            {"pid": p.pid if p else None, "alive": p is not None and p.poll() is None, "restarts": r}
-            for p, r in zip(self.procs, self.restarts)
+            {"pid": p.pid if p else None, "alive": p is not None and p.poll() is None, "restarts": r, "lane": lane}
+            for p, r, lane in zip(self.procs, self.restarts, self.lanes)
         ]
 
 
@@ -236,21 +246,29 @@ class _BodyLimit:
 
 
 def create_app(
-    data: str | os.PathLike, *, token: str | None = None, workers: int = 1, loopback_only: bool = True
+    data: str | os.PathLike,
+    *,
+    token: str | None = None,
+    workers: int = 1,
+    hosted_workers: int | None = None,
+    loopback_only: bool = True,
 ) -> FastAPI:
     """The FastAPI app: API under ``/v1``, UI at ``/``; starts and stops ``workers`` worker processes.
 
     Args:
         data: the data folder (``jobs.db``, ``inputs/``, ``outputs/``).
         token: bearer token required on ``/v1`` when set.
-        workers: worker processes (0: queue only, for tests of the API alone).
+        workers: worker processes for local jobs (0: queue only, for tests of the API alone).
+        hosted_workers: worker processes for hosted jobs, which only wait on a provider (their
+            own concurrency limit); default 2, or 0 when ``workers`` is 0.
         loopback_only: also refuse requests whose ``Host`` is not a loopback name
             (against DNS rebinding) — set when bound to 127.0.0.1 without a token.
     """
     from contextlib import asynccontextmanager
 
     store = JobStore(data)
-    supervisor = Supervisor(store, workers)
+    hosted = (2 if workers > 0 else 0) if hosted_workers is None else hosted_workers
+    supervisor = Supervisor(store, workers, hosted)
 
     @asynccontextmanager
     async def lifespan(app):
@@ -363,7 +381,7 @@ def create_app(
             str | None, Header(description="Same key → the same job (200 instead of 201).")
         ] = None,
     ):
-        from ..engines.registry import ENGINES
+        from ..engines.registry import ENGINES, find_spec
         from ..errors import InputError
         from ..video import write_png_atomic
 
@@ -386,7 +404,8 @@ def create_app(
                 req = AnimateRequest.build(image=tmp, output=store.outputs / "check.mp4", **given)
             except InputError as err:
                 raise HTTPException(400, str(err).splitlines()[0]) from None
-            if req.engine not in ENGINES:
+            spec = find_spec(req.engine)
+            if spec is None:
                 raise HTTPException(
                     400, f"engine {req.engine!r} is unknown: use one of {', '.join(sorted(ENGINES))} (GET /v1/engines)"
                 )
@@ -401,7 +420,8 @@ def create_app(
                 h = max(2, round(thumb.shape[0] * 640 / thumb.shape[1]))
                 thumb = cv2.resize(thumb, (640, h), interpolation=cv2.INTER_AREA)
             write_png_atomic(store.thumb_path(job_id), thumb)
-            job, created = store.create(job_id, fields, ext, idempotency_key)
+            lane = "hosted" if spec.runs_on == "hosted" else "local"
+            job, created = store.create(job_id, fields, ext, idempotency_key, lane=lane)
             if not created:  # a concurrent request with the same key won
                 dest.unlink(missing_ok=True)
                 store.thumb_path(job_id).unlink(missing_ok=True)

@@ -58,7 +58,8 @@ CREATE TABLE IF NOT EXISTS jobs (
     claimed_by TEXT,
     lease_expires_at REAL,
     recipe TEXT,
-    submissions TEXT
+    submissions TEXT,
+    lane TEXT NOT NULL DEFAULT 'local'
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, seq);
 """
@@ -113,6 +114,8 @@ class JobStore:
             columns = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
             if "submissions" not in columns:  # a queue made before hosted engines
                 db.execute("ALTER TABLE jobs ADD COLUMN submissions TEXT")
+            if "lane" not in columns:
+                db.execute("ALTER TABLE jobs ADD COLUMN lane TEXT NOT NULL DEFAULT 'local'")
 
     # ------------------------------------------------------------ plumbing
 
@@ -156,18 +159,21 @@ class JobStore:
         return "j" + secrets.token_hex(8)
 
     def create(
-        self, job_id: str, request: dict, input_ext: str, idempotency_key: str | None = None
+        self, job_id: str, request: dict, input_ext: str, idempotency_key: str | None = None, lane: str = "local"
     ) -> tuple[dict, bool]:
-        """Insert a queued job; return (job, created). An existing idempotency key returns that job."""
+        """Insert a queued job; return (job, created). An existing idempotency key returns that job.
+
+        ``lane`` is ``local`` (rendered here: CPU/GPU work) or ``hosted`` (a provider renders it; the
+        worker only waits): each lane has its own workers, so hosted jobs never hold local ones."""
         with self._write() as db:
             if idempotency_key is not None:
                 row = db.execute("SELECT * FROM jobs WHERE idempotency_key=?", (idempotency_key,)).fetchone()
                 if row is not None:
                     return dict(row), False
             db.execute(
-                "INSERT INTO jobs (id, status, created_at, max_attempts, request, input_ext, idempotency_key) "
-                "VALUES (?, 'queued', ?, ?, ?, ?, ?)",
-                (job_id, _now_iso(), MAX_ATTEMPTS, json.dumps(request), input_ext, idempotency_key),
+                "INSERT INTO jobs (id, status, created_at, max_attempts, request, input_ext, idempotency_key, lane) "
+                "VALUES (?, 'queued', ?, ?, ?, ?, ?, ?)",
+                (job_id, _now_iso(), MAX_ATTEMPTS, json.dumps(request), input_ext, idempotency_key, lane),
             )
             return dict(db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()), True
 
@@ -212,10 +218,15 @@ class JobStore:
 
     # ------------------------------------------------------------ worker side
 
-    def claim(self, worker: str) -> dict | None:
-        """Take the oldest queued job for ``worker`` ("host:pid"), or None."""
+    def claim(self, worker: str, lane: str | None = None) -> dict | None:
+        """Take the oldest queued job for ``worker`` ("host:pid") in ``lane`` (any when None), or None."""
         with self._write() as db:
-            row = db.execute("SELECT id FROM jobs WHERE status='queued' ORDER BY seq LIMIT 1").fetchone()
+            if lane is None:
+                row = db.execute("SELECT id FROM jobs WHERE status='queued' ORDER BY seq LIMIT 1").fetchone()
+            else:
+                row = db.execute(
+                    "SELECT id FROM jobs WHERE status='queued' AND lane=? ORDER BY seq LIMIT 1", (lane,)
+                ).fetchone()
             if row is None:
                 return None
             db.execute(

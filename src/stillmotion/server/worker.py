@@ -144,6 +144,7 @@ def main(argv: list[str] | None = None) -> None:
 
     parser = argparse.ArgumentParser(prog="python -m stillmotion.server.worker")
     parser.add_argument("--data", required=True, type=Path)
+    parser.add_argument("--lane", choices=("local", "hosted"), default=None, help="claim only this lane's jobs")
     args = parser.parse_args(argv)
     store = JobStore(args.data)
     worker = f"{HOST}:{os.getpid()}"
@@ -161,7 +162,7 @@ def main(argv: list[str] | None = None) -> None:
     threading.Thread(target=watch_parent, daemon=True).start()
 
     while not _shutdown.is_set():
-        job = store.claim(worker)
+        job = store.claim(worker, args.lane)
         if job is None:
             _shutdown.wait(POLL_S)
             continue
