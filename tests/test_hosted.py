@@ -328,6 +328,9 @@ def test_compare_runs_local_and_hosted_on_the_same_photo(stand_in, tmp_path):
     )
     assert res.returncode == 0, res.stderr
     assert (tmp_path / "cmp_compare.mp4").exists() and "kling-v2.1" in res.stdout
+    cost_row = next(line for line in res.stdout.splitlines() if line.startswith("estimated cost"))
+    assert "local" in cost_row and "$0.28" in cost_row  # Kling makes 5 s (not the 2 asked) at 720p, $0.056/s
+    assert any(line.startswith("time [s]") for line in res.stdout.splitlines())
 
 
 def test_studio_resumes_a_submitted_prediction_after_a_crash(stand_in, tmp_path, photos):

@@ -299,7 +299,7 @@ def _animate_engines(request: AnimateRequest, names: list[str], explain: bool, q
     if len(names) < 2:
         raise InputError("--engines needs at least two engine names, e.g. --engines living,wan2.2-ti2v-5b")
     base = request.output or Path.cwd() / f"{Path(request.image).stem}.mp4"
-    paths = []
+    paths, seconds, costs = [], [], []
     for name in names:
         one = AnimateRequest.build(
             **{
@@ -310,11 +310,16 @@ def _animate_engines(request: AnimateRequest, names: list[str], explain: bool, q
         )
         clip = _run_with_progress(run, one, explain=explain, quiet=quiet)
         paths.append(clip.path)
+        seconds.append(float(clip.recipe["timings_s"]["total"]))
+        cost = (clip.recipe.get("shot") or {}).get("cost_estimate_usd")
+        costs.append("local" if cost is None else f"${cost:.2f}")
         typer.echo(str(clip.path) if quiet else f"wrote {clip.path} ({name})")
+    labels = [f"{n} · {s:.0f} s · {c}" for n, s, c in zip(names, seconds, costs)]
     grid, evaluations = compare_clips(
-        paths, base.with_name(f"{base.stem}_compare.mp4"), labels=names, source=request.image, prompt=request.prompt
+        paths, base.with_name(f"{base.stem}_compare.mp4"), labels=labels, source=request.image, prompt=request.prompt
     )
-    typer.echo(str(grid) if quiet else f"wrote {grid}\n" + format_table(names, evaluations))
+    extra = [("time [s]", [f"{s:.1f}" for s in seconds]), ("estimated cost", costs)]
+    typer.echo(str(grid) if quiet else f"wrote {grid}\n" + format_table(names, evaluations, extra))
 
 
 def _run_with_progress(run, request, *, explain: bool, quiet: bool):

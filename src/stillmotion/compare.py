@@ -214,12 +214,18 @@ def _fmt(value: Any) -> str:
     return str(value)
 
 
-def format_table(labels: Sequence[str], evaluations: Sequence[Evaluation]) -> str:
-    """A plain-text table: one row per metric (score first, then the measured camera move), one column per clip."""
+def format_table(
+    labels: Sequence[str],
+    evaluations: Sequence[Evaluation],
+    extra: Sequence[tuple[str, Sequence[str]]] = (),
+) -> str:
+    """A plain-text table: one row per metric (score first, then the measured camera move, then the
+    ``extra`` rows given, e.g. time and cost), one column per clip."""
     header = ["metric", *labels]
     rows: list[list[str]] = [
         ["score", *[f"{e.score:.3f}" for e in evaluations]],
         ["measured_move", *[str(e.camera_move) for e in evaluations]],
+        *[[name, *cells] for name, cells in extra],
     ]
     names: list[str] = []
     units: dict[str, str] = {}
