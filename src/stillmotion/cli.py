@@ -314,7 +314,7 @@ def _animate_engines(request: AnimateRequest, names: list[str], explain: bool, q
         cost = (clip.recipe.get("shot") or {}).get("cost_estimate_usd")
         costs.append("local" if cost is None else f"${cost:.2f}")
         typer.echo(str(clip.path) if quiet else f"wrote {clip.path} ({name})")
-    labels = [f"{n} · {s:.0f} s · {c}" for n, s, c in zip(names, seconds, costs)]
+    labels = [f"{n}, {s:.0f} s, {c}" for n, s, c in zip(names, seconds, costs)]  # ASCII: the label font
     grid, evaluations = compare_clips(
         paths, base.with_name(f"{base.stem}_compare.mp4"), labels=labels, source=request.image, prompt=request.prompt
     )

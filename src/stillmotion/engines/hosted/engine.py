@@ -240,11 +240,19 @@ def _output_size(short: int, ratio: float) -> tuple[int, int]:
 
 
 def _price_words(m: HostedModel) -> str:
+    """The price behind an estimate, in words: rate, date and source."""
     p = m.price
-    rate = f"${p.per_second:g}/s" if p.per_second else ""
-    run = f"${p.per_run:g} a run" if p.per_run else ""
+    parts = []
+    if p.by_resolution:
+        parts.append(", ".join(f"${rate:g}/s at {side}p" for side, rate in p.by_resolution))
+    elif p.per_second:
+        parts.append(f"${p.per_second:g}/s")
+    if p.per_run:
+        parts.append(f"${p.per_run:g} a run")
+    if not parts:
+        return "no published price found: the estimate is $0, the real cost is unknown"
     when = f", price of {p.date}" if p.date else ""
-    return " + ".join(x for x in (rate, run) if x) + f"{when} from {p.source}"
+    return f"{' + '.join(parts)}{when} from {p.source}"
 
 
 class _Mapping:
