@@ -521,3 +521,26 @@ def test_studio_runs_hosted_jobs_in_their_own_lane(stand_in, tmp_path, photos):
         assert prediction.status == "canceled"
     finally:
         srv.stop()
+
+
+def test_the_coach_knows_each_models_controls():
+    """Coaching for a hosted engine: engine-neutral prompt advice plus what that model would ignore or
+    change (no network: from the model's row)."""
+    report = stillmotion.analyze(
+        EXAMPLES / "china.jpg",
+        "static camera, waves rolling in",
+        negative_prompt="zoom",
+        engine="gen4-turbo",
+        duration=7,
+    )
+    controls = [lint.message for lint in report.prompt.lints if lint.code == "engine-control"]
+    assert any("gen4-turbo has no negative prompt: 'zoom' is ignored" in m for m in controls), controls
+    assert any("--duration 7 becomes 5" in m for m in controls), controls
+    assert any("no camera lock" in m for m in controls), controls
+    assert not any("living engine" in lint.message for lint in report.prompt.lints)
+    seedance = stillmotion.analyze(EXAMPLES / "china.jpg", "static camera, waves", engine="Seedance 1 Pro")
+    assert any("camera lock (camera_fixed)" in lint.message for lint in seedance.prompt.lints)
+    living = stillmotion.analyze(EXAMPLES / "china.jpg", "static camera, waves", engine="living")
+    assert not [lint for lint in living.prompt.lints if lint.code == "engine-control"]
+    with pytest.raises(InputError, match="--engine 'nope' is unknown"):
+        stillmotion.analyze(EXAMPLES / "china.jpg", "waves", engine="nope")

@@ -26,7 +26,7 @@ from .engines.base import RemoteShot, RenderHooks, RenderJob, Shot, SubmissionLo
 from .engines.registry import get_engine
 from .errors import Canceled, GenerationError, InputError, StillmotionError
 from .image import load_image, load_mask, output_size
-from .plan.lint import lint_prompt
+from .plan.lint import Lint, lint_prompt
 from .plan.prompt import parse_prompt
 from .recipe import build as build_recipe
 from .recipe import embed as embed_recipe
@@ -231,6 +231,8 @@ def run(
         plan=plan,
         takes_plan=takes_plan,
     )
+    if spec.coach is not None:  # the engine's own controls: what it will ignore or change
+        report.prompt.lints += [Lint("engine-control", level, message) for level, message in spec.coach(request)]
     warnings += [
         f"prompt: {lint.message}" + (f" — try: '{lint.suggestion}'" if lint.suggestion else "")
         for lint in report.prompt.lints
@@ -455,6 +457,8 @@ def analyze(
     *,
     negative_prompt: str = "",
     aspect: str | None = None,
+    engine: str | None = None,
+    **options: object,
 ) -> Report:
     """Judge a photo (and a motion prompt) before animating it.
 
@@ -463,6 +467,11 @@ def analyze(
         prompt: a motion prompt to coach, or None.
         negative_prompt: the negative prompt, coached with it.
         aspect: a target aspect ("16:9", "9:16", "1:1", "4:5") to price the crop, or None.
+        engine: coach for this engine (any name ``stillmotion engines`` lists): an engine that
+            reads the raw prompt gets engine-neutral advice, and the engine's own controls are
+            checked (``engine-control`` findings: what it would ignore or change); None: living.
+        **options: other :class:`~stillmotion.request.AnimateRequest` fields the engine's coach
+            reads (``duration``, ``last_image``, ``generate_audio`` …).
 
     Returns:
         The :class:`~stillmotion.analysis.Report`: checks with measured values, kind,
@@ -475,12 +484,29 @@ def analyze(
     Example:
         >>> print(analyze("examples/china.jpg", "make it move").summary())  # doctest: +SKIP
     """
+    spec = None
+    if engine is not None:
+        from .engines.registry import find_spec
+
+        spec = find_spec(engine)
+        if spec is None:
+            raise InputError(f"--engine {engine!r} is unknown: see `stillmotion engines` for the names")
     still = load_image(image)
     report = analyze_photo(still, target_aspect=aspect)
     if prompt is not None:
         report.prompt = lint_prompt(
-            prompt, negative_prompt, elements=report.elements, faces=report.faces, kind=report.kind
+            prompt,
+            negative_prompt,
+            elements=report.elements,
+            faces=report.faces,
+            kind=report.kind,
+            takes_plan=spec.takes_plan if spec is not None else True,
         )
+        if spec is not None and spec.coach is not None:
+            request = AnimateRequest.build(
+                image=image, prompt=prompt, negative_prompt=negative_prompt, engine=engine, **options
+            )
+            report.prompt.lints += [Lint("engine-control", lvl, msg) for lvl, msg in spec.coach(request)]
     return report
 
 

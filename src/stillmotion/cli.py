@@ -384,6 +384,18 @@ def analyze(
             "--output", "-o", help="Also write the JSON report here.", metavar="REPORT.json", show_default=False
         ),
     ] = None,
+    engine: Annotated[
+        str | None,
+        typer.Option(
+            help="Coach the prompt for this engine's own controls (what it would ignore or change).",
+            metavar="NAME",
+            show_default=False,
+        ),
+    ] = None,
+    duration: Annotated[
+        float | None,
+        typer.Option(help="With --engine: the duration you will ask for, seconds.", metavar="S", show_default=False),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
     """Judge PHOTO (and a motion prompt) before animating: checks, expected result, advice."""
@@ -394,6 +406,8 @@ def analyze(
         prompt,
         negative_prompt=negative_prompt,
         aspect=None if aspect is None or aspect is Aspect.source else aspect.value,
+        engine=engine,
+        **({"duration": duration} if duration is not None else {}),
     )
     _report(report.to_dict(), report.summary, as_json=as_json, quiet=quiet, output=output)
 

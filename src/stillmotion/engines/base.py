@@ -180,6 +180,9 @@ class EngineSpec:
         options: builds the family's typed options from a request (``RenderJob.options``;
             see :meth:`job_options`), or None for a family that has none.
         aliases: other names ``--engine`` accepts, lower case (a model's display name).
+        coach: advice on a request for this engine's own controls, offline and cheap:
+            ``(level, message)`` pairs, level ``advice`` or ``warning`` (what it will ignore or
+            change); the prompt coach adds them as ``engine-control`` findings.
     """
 
     name: str
@@ -201,6 +204,7 @@ class EngineSpec:
     native_fps: float | None = None
     options: Callable[[AnimateRequest], Any] | None = None
     aliases: tuple[str, ...] = ()
+    coach: Callable[[AnimateRequest], list[tuple[str, str]]] | None = None
 
     def availability(self) -> Availability:
         """The verdict here, checked now (offline and cheap: package lookups, the

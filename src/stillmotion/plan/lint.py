@@ -162,7 +162,8 @@ class Lint:
     Attributes:
         code: ``scene-description``, ``vague``, ``too-many-motions``,
             ``contradiction``, ``missing-element``, ``no-direction``,
-            ``no-speed``, ``unsupported`` or ``ok``.
+            ``no-speed``, ``unsupported``, ``engine-control`` (the chosen engine's own
+            controls: what it ignores or changes) or ``ok``.
         level: ``ok``, ``advice`` (the render works, could be better) or
             ``warning`` (the render will likely waste a try).
         message: one plain line: what is wrong and why it matters.

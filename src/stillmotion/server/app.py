@@ -544,14 +544,20 @@ def create_app(
     async def analyze(
         image: Annotated[UploadFile, File(description="The photo, at most 30 MB.")],
         prompt: Annotated[str | None, Form(description="A motion prompt to coach.", max_length=2000)] = None,
+        engine: Annotated[
+            str | None, Form(description="Coach for this engine's controls (GET /v1/engines).", max_length=200)
+        ] = None,
     ):
         from ..api import analyze as _analyze
+        from ..engines.registry import find_spec
 
+        if engine is not None and find_spec(engine) is None:
+            raise HTTPException(400, f"engine {engine!r} is unknown: see GET /v1/engines")
         with tempfile.TemporaryDirectory(dir=store.data, prefix=".analyze-") as tmpdir:
             tmp, ext, _ = await _save_upload(image, Path(tmpdir))
             photo = tmp.with_name(f"photo.{ext}")
             os.replace(tmp, photo)
-            report = await asyncio.to_thread(_analyze, photo, prompt)
+            report = await asyncio.to_thread(_analyze, photo, prompt, engine=engine)
             d = report.to_dict()
             if isinstance(d.get("path"), str):
                 d["path"] = Path(image.filename or "upload").name  # no server paths in answers

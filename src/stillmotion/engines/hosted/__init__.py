@@ -44,6 +44,61 @@ def _check(name: str):  # type: ignore[no-untyped-def]
     return availability(_model(name))
 
 
+def _coach(name: str, request):  # type: ignore[no-untyped-def]
+    """What this model will ignore or change in ``request`` (from its row: no network)."""
+    from .models import MODELS, find_model
+
+    m = find_model(name)
+    if m is None:  # replicate:OWNER/NAME: known only from its live schema
+        return []
+    lines: list[tuple[str, str]] = []
+    if request.negative_prompt and not m.negative:
+        lines.append(
+            (
+                "advice",
+                f"{m.name} has no negative prompt: '{request.negative_prompt}' is ignored; "
+                "say what should stay still in the prompt instead",
+            )
+        )
+    d = m.duration
+    asked = request.duration
+    if d.kind == "enum" and asked not in d.values:
+        near = min(d.values, key=lambda v: (abs(v - asked), v))
+        lines.append(
+            (
+                "advice",
+                f"{m.name} makes {' or '.join(f'{v:g}' for v in d.values)} s clips: "
+                f"--duration {asked:g} becomes {near:g}",
+            )
+        )
+    elif d.kind == "range" and not d.values[0] <= asked <= d.values[1]:
+        lines.append(
+            ("advice", f"{m.name} makes {d.values[0]:g}–{d.values[1]:g} s clips: --duration {asked:g} is clamped")
+        )
+    elif d.kind == "fixed" and abs(d.values[0] - asked) > 0.5:
+        lines.append(("advice", f"{m.name} makes {d.values[0]:g} s clips whatever --duration says"))
+    from ...plan.prompt import parse_prompt
+
+    if parse_prompt(request.prompt, request.negative_prompt).static:
+        if m.camera_fixed:
+            lines.append(("advice", f"'static camera' sets {m.name}'s camera lock ({m.camera_fixed})"))
+        else:
+            lines.append(("advice", f"{m.name} has no camera lock: 'static camera' is only a request in the prompt"))
+    if request.last_image is not None and not m.end:
+        lines.append(
+            (
+                "warning",
+                f"{m.name} takes no end frame: --last-image is an error; models that take one: "
+                + ", ".join(x.name for x in MODELS if x.end),
+            )
+        )
+    if request.generate_audio and not (m.generate_audio or m.makes_audio):
+        lines.append(("advice", f"{m.name} makes no sound: --generate-audio is ignored (stillmotion sound adds some)"))
+    if not m.seed:
+        lines.append(("advice", f"{m.name} takes no seed: the same request can give another clip"))
+    return lines
+
+
 def _options(request):  # type: ignore[no-untyped-def]
     from .engine import HostedOptions
 
@@ -85,6 +140,7 @@ def specs() -> list[EngineSpec]:
                 native_fps=None if m.duration.kind == "frames" else m.fps,  # frame-counted: any fps
                 options=_options,
                 aliases=(m.display.lower(),),
+                coach=partial(_coach, m.name),
             )
         )
     return out

@@ -385,6 +385,7 @@
     fd.append("image", state.photo, state.photo.name || "photo.png");
     const prompt = el.prompt.value.trim();
     if (prompt) fd.append("prompt", prompt);
+    if (el.engine.value) fd.append("engine", el.engine.value);  // coach for the chosen engine's controls
     if (prompt) setCoachBusy();
     try {
       const report = await api("/v1/analyze", { method: "POST", body: fd });
@@ -530,6 +531,7 @@
     const fd = new FormData();
     fd.append("image", state.photo, state.photo.name || "photo.png");
     fd.append("prompt", prompt);
+    if (el.engine.value) fd.append("engine", el.engine.value);
     try {
       const report = await api("/v1/analyze", { method: "POST", body: fd });
       if (seq !== state.coachSeq) return;
@@ -1086,7 +1088,7 @@
     el.form.addEventListener("change", (ev) => {  // every setting, including controls built from /v1/options
       const name = ev.target.name;
       if (name === "preset") applyPreset();
-      else if (name === "engine") showEngineInfo();
+      else if (name === "engine") { showEngineInfo(); coachSoon(); }  // coaching depends on the engine
       else if (!presetStillHolds()) el.preset.value = "";
       if (name !== "prompt") saveForm();
     });
