@@ -544,3 +544,66 @@ def test_the_coach_knows_each_models_controls():
     assert not [lint for lint in living.prompt.lints if lint.code == "engine-control"]
     with pytest.raises(InputError, match="--engine 'nope' is unknown"):
         stillmotion.analyze(EXAMPLES / "china.jpg", "waves", engine="nope")
+
+
+@pytest.fixture
+def fal_stand_in():
+    pytest.importorskip("fal_client")
+    from standins.fal_api import FalStandIn
+
+    with FalStandIn() as server:
+        yield server
+
+
+def _fal_env(server, tmp_path: Path) -> dict[str, str]:
+    # fal-client reads its hosts when it is imported: each run is a fresh process pointed at the stand-in.
+    return dict(os.environ, **server.env(), XDG_CACHE_HOME=str(tmp_path / "cache"))
+
+
+def test_pika_runs_on_fal(fal_stand_in, tmp_path):
+    """Pika 2.2 (on fal only) through the real fal client: the photo inline as a data URI under 1 MB,
+    queue polling, the result downloaded and remuxed with its recipe; the key stays in the header."""
+    res = _cli(
+        [
+            "animate",
+            str(EXAMPLES / "coffee.jpg"),
+            "-p",
+            "steam rising",
+            "--engine",
+            "Pika 2.2",
+            "--duration",
+            "7",
+            "-o",
+            "p.mp4",
+        ],
+        _fal_env(fal_stand_in, tmp_path),
+        tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    assert "uploaded to fal" in res.stderr and "estimated cost $0.20" in res.stderr
+    (request,) = fal_stand_in.requests.values()
+    assert request.endpoint == "fal-ai/pika/v2.2/image-to-video"
+    assert request.input["image_url"].startswith("data:image/jpeg;base64,") and len(request.input["image_url"]) < 1.4e6
+    assert request.input["duration"] == 5 and request.input["prompt"] == "steam rising"
+    recipe = json.loads((tmp_path / "p.json").read_text())
+    assert recipe["shot"]["provider"] == "fal" and recipe["shot"]["prediction_id"] == request.id
+    assert recipe["shot"]["schema_checked"] is False
+    assert probe(tmp_path / "p.mp4")["frame_count"] == 120
+    assert fal_stand_in.key_leaks() == []
+    for p in (tmp_path / "p.mp4", tmp_path / "p.json"):
+        assert fal_stand_in.key.encode() not in p.read_bytes()
+    assert fal_stand_in.key not in res.stdout + res.stderr
+
+
+def test_fal_failure_and_unmapped_routes_are_one_line(fal_stand_in, tmp_path):
+    fal_stand_in.fail_next()
+    env = _fal_env(fal_stand_in, tmp_path)
+    res = _cli(["animate", str(EXAMPLES / "coffee.jpg"), "--engine", "pika-2.2", "-o", "f.mp4"], env, tmp_path)
+    assert res.returncode == 1 and "Content policy violation" in res.stderr and "Traceback" not in res.stderr
+    assert not list(tmp_path.glob("*.mp4"))
+    res = _cli(
+        ["animate", str(EXAMPLES / "coffee.jpg"), "--engine", "kling-v2.1", "--provider", "fal"],
+        dict(env, REPLICATE_API_TOKEN="r8_x"),
+        tmp_path,
+    )
+    assert res.returncode == 2 and "--provider fal: its fal route" in res.stderr

@@ -398,7 +398,7 @@ class AnimateRequest(BaseModel):
         description="Platform preset: sets aspect, duration and loop unless given.",
         json_schema_extra=_meta("clip", api=True),
     )
-    provider: Literal["replicate"] | None = Field(
+    provider: Literal["replicate", "fal"] | None = Field(
         default=None,
         description="Hosted engines: the provider that runs the model (default: replicate).",
         json_schema_extra=_meta("hosted"),

@@ -132,7 +132,11 @@ def specs() -> list[EngineSpec]:
                 loop=False,
                 end_frame=m.end is not None,
                 max_duration_s=float(longest),
-                needs="a Replicate API token (REPLICATE_API_TOKEN); the replicate client ([hosted] extra)",
+                needs=(
+                    "a fal API key (FAL_KEY); the fal client ([hosted] extra)"
+                    if m.fal_native
+                    else "a Replicate API token (REPLICATE_API_TOKEN); the replicate client ([hosted] extra)"
+                ),
                 licence=m.licence,
                 factory=partial(_factory, m.name),
                 check=partial(_check, m.name),

@@ -32,6 +32,7 @@ from ...errors import EngineUnavailable, GenerationError, InputError
 from ...image import crop_to_aspect
 from ...plan.prompt import parse_prompt
 from ..base import NO_HOOKS, YUV420, Availability, Engine, RenderHooks, RenderJob
+from .fal import KEY_VAR, FalProvider
 from .models import MODELS, Duration, HostedModel, from_schema
 from .replicate import TOKEN_VAR, ReplicateProvider, output_urls
 
@@ -102,12 +103,14 @@ def availability(model: HostedModel) -> Availability:
             f"{OFFLINE_VAR} is set: hosted engines are refused",
             f"unset {OFFLINE_VAR} to run hosted models (the photo is uploaded)",
         )
-    if not model.replicate:
-        return Availability(
-            "needs-package",
-            f"{model.display} runs on fal only, which stillmotion does not reach yet",
-            "use another engine",
-        )
+    if model.fal_native:
+        if importlib.util.find_spec("fal_client") is None:
+            return Availability("needs-package", "the fal client is not installed", "pip install 'stillmotion[hosted]'")
+        if not os.environ.get(KEY_VAR, "").strip():
+            return Availability(
+                "needs-token", f"no fal API key ({KEY_VAR} is not set)", f"export {KEY_VAR}=… (fal.ai/dashboard/keys)"
+            )
+        return Availability("ready", f"runs on fal ({model.fal}); the photo is sent there")
     if not os.environ.get(TOKEN_VAR, "").strip():
         return Availability(
             "needs-token",
@@ -139,13 +142,15 @@ class HostedEngine(Engine):
         verdict = availability(m)
         if not verdict.runnable:
             raise EngineUnavailable(f"engine {m.name!r} cannot run here: {verdict.reason}; {verdict.fix}")
-        if opts.provider != "replicate":
-            raise InputError(
-                f"--provider {opts.provider}: stillmotion reaches hosted models through Replicate only "
-                "so far; leave --provider out"
-            )
-        provider = ReplicateProvider.from_environment()
-        schema = provider.input_schema(m.replicate)
+        provider: ReplicateProvider | FalProvider
+        if m.fal_native:
+            provider, endpoint = FalProvider.from_environment(), str(m.fal)
+        elif opts.provider == "fal":
+            where = f"its fal route ({m.fal}) is not mapped yet" if m.fal else "it is not on fal"
+            raise InputError(f"--provider fal: {where} for {m.name}; leave --provider out to run it on Replicate")
+        else:
+            provider, endpoint = ReplicateProvider.from_environment(), m.replicate
+        schema = provider.input_schema(endpoint)
         if m.generic:  # any Replicate model: its fields come from the live schema
             m = from_schema(m, schema["properties"])
             if m.image is None:
@@ -221,7 +226,9 @@ class HostedEngine(Engine):
             )
         fps = frames_fps[1] if frames_fps else m.fps
         size = _output_size(short, W / H) if short else (W, H)
-        return HostedShot(m, provider, schema, mapping.inputs, files, notes, seconds, fps, size, cost, job.seed)
+        return HostedShot(
+            m, provider, schema, mapping.inputs, files, notes, seconds, fps, size, cost, job.seed, endpoint
+        )
 
 
 def _photo_size(photo: tuple[int, int], out: tuple[int, int], scale: float) -> tuple[int, int]:
@@ -260,12 +267,13 @@ class _Mapping:
 
     def __init__(self, model: HostedModel, schema: dict[str, Any]) -> None:
         self.model = model
+        self.checked = bool(schema.get("checked", True))  # False: no live schema, the row decides
         self.props: dict[str, dict[str, Any]] = dict(schema["properties"])
         self.required: list[str] = list(schema.get("required", []))
         self.inputs: dict[str, Any] = {}
 
     def send(self, key: str, value: Any, what: str) -> None:
-        if key not in self.props:
+        if self.checked and key not in self.props:
             raise EngineUnavailable(
                 f"{self.model.name}: the live schema of {self.model.replicate} has no input {key!r} "
                 f"(stillmotion sends {what} there); its inputs are {', '.join(sorted(self.props))}. "
@@ -274,7 +282,7 @@ class _Mapping:
         self.inputs[key] = value
 
     def override(self, key: str, text: str) -> None:
-        if not key or key not in self.props:
+        if not key or (self.checked and key not in self.props):
             raise InputError(
                 f"--input {key}=…: {self.model.name} has no input {key!r}; "
                 f"its inputs are {', '.join(sorted(self.props))}"
@@ -394,7 +402,7 @@ class HostedShot:
     """A prepared hosted job (see :class:`~stillmotion.engines.base.RemoteShot`)."""
 
     model: HostedModel
-    provider: ReplicateProvider
+    provider: ReplicateProvider | FalProvider
     schema: dict[str, Any]
     inputs: dict[str, Any]
     files: dict[str, Any]
@@ -404,6 +412,7 @@ class HostedShot:
     out_size: tuple[int, int]
     cost_usd: float
     seed: int = 0
+    endpoint: str = ""
     progress: Literal["step"] = "step"
     _dir: Path | None = field(default=None, repr=False)
     _fetched: Path | None = field(default=None, repr=False)
@@ -414,8 +423,9 @@ class HostedShot:
         self._info = {
             "engine": m.name,
             "provider": self.provider.name,
-            "model": m.replicate,
+            "model": self.endpoint or m.replicate,
             "version": self.schema.get("version"),
+            "schema_checked": bool(self.schema.get("checked", True)),
             "inputs": dict(self.inputs),
             "adjustments": list(self.notes),
             "cost_estimate_usd": self.cost_usd,
@@ -465,10 +475,9 @@ class HostedShot:
         m = self.model
         if self.provider.name not in _TOLD:
             _TOLD.add(self.provider.name)
-            hooks.notice(
-                f"{m.name}: the photo is uploaded to Replicate ({self.provider.host}) to run there; "
-                "Replicate deletes inputs and outputs after an hour"
-            )
+            where = "Replicate" if self.provider.name == "replicate" else "fal"
+            kept = "Replicate deletes inputs and outputs after an hour" if where == "Replicate" else "fal keeps its own"
+            hooks.notice(f"{m.name}: the photo is uploaded to {where} ({self.provider.host}) to run there; {kept}")
         hooks.notice(f"{m.name}: estimated cost ${self.cost_usd:.2f} ({_price_words(m)})")
         self._dir = Path(tempfile.mkdtemp(prefix="stillmotion-hosted-"))
         t0 = time.perf_counter()
@@ -488,7 +497,7 @@ class HostedShot:
                     if isinstance(value, list)
                     else self._upload(value, field_name)
                 )
-            pid = str(self.provider.create(m.replicate, inputs)["id"])
+            pid = str(self.provider.create(self.endpoint or m.replicate, inputs)["id"])
             if log is not None:
                 log.put(submission, pid)
         t_upload = time.perf_counter() - t0

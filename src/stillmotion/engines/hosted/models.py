@@ -83,7 +83,8 @@ class HostedModel:
         name: the engine name (a contract: ``--engine NAME``).
         display: the model's display name, also accepted as an engine name (any case).
         replicate: the Replicate ``owner/name``.
-        fal: the fal endpoint for ``--provider fal``, or None.
+        fal: the fal endpoint, or None.
+        fal_native: the row's fields are fal's (the model runs on fal; Replicate's fields otherwise).
         summary: one line for ``stillmotion engines``.
         image: the photo's field (the first frame), or None for reference-to-video models.
         references: the list field for reference images (the photo first), or None.
@@ -133,6 +134,7 @@ class HostedModel:
     typical_s: float = 120.0
     licence: str = "the provider's terms of use (hosted; outputs per the provider's licence)"
     generic: bool = False
+    fal_native: bool = False
 
 
 _WAN_OFF = (("enable_prompt_expansion", False),)
@@ -423,13 +425,14 @@ MODELS: tuple[HostedModel, ...] = (
         display="Pika 2.2",
         replicate="",
         fal="fal-ai/pika/v2.2/image-to-video",
-        summary="Pika 2.2 image-to-video on fal (not on Replicate): 5 or 10 s, 720p or 1080p",
+        summary="Pika 2.2 image-to-video on fal (not on Replicate; FAL_KEY): 5 or 10 s, 720p or 1080p",
         image="image_url",
         seed="seed",
         resolution=("resolution", (720, 1080)),
         duration=Duration("enum", (5.0, 10.0)),
         typical_s=90.0,
         licence="Pika terms of use, via fal",
+        fal_native=True,
     ),
 )
 """Every hosted model, in the order ``stillmotion engines`` lists them."""
