@@ -25,8 +25,8 @@ from urllib.parse import urlparse
 
 import httpx
 
-from ...errors import Canceled, EngineUnavailable, GenerationError, InputError
-from .replicate import POLL_S
+from ...errors import EngineUnavailable, GenerationError, InputError
+from .replicate import POLL_S, poll_until_done
 
 __all__ = ["DATA_URI_MAX", "KEY_VAR", "FalProvider"]
 
@@ -145,22 +145,8 @@ class FalProvider:
         on_poll: Callable[[dict], None],
         poll_s: float | None = None,
     ) -> dict[str, Any]:
-        """Poll until the request ends (see :meth:`ReplicateProvider.wait`, the same contract)."""
-        pause = max(POLL_S, poll_s or self.poll_s)
-        while True:
-            if should_stop():
-                self.cancel(request_id)
-                raise Canceled(f"canceled: fal request {request_id} was canceled, no clip was written")
-            state = self.get(request_id)
-            on_poll(state)
-            if state["status"] == "succeeded":
-                return state
-            if state["status"] == "failed":
-                reason = str(state.get("error") or "no reason given").splitlines()[0][:300]
-                raise GenerationError(f"fal request {request_id} failed: {reason}")
-            until = time.monotonic() + pause
-            while time.monotonic() < until and not should_stop():
-                self.sleep(min(0.5, until - time.monotonic()))
+        """Poll until the request ends (see :func:`~.replicate.poll_until_done`)."""
+        return poll_until_done(self, request_id, "fal request", should_stop, on_poll, poll_s or self.poll_s)
 
     def download(self, url: str, dest: Path) -> Path:
         """Download the output (fal's file links need no key)."""

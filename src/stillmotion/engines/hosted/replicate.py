@@ -30,7 +30,7 @@ import os
 import time
 from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlparse
 
 import httpx
@@ -44,6 +44,7 @@ __all__ = [
     "TOKEN_VAR",
     "ReplicateProvider",
     "output_urls",
+    "poll_until_done",
 ]
 
 TOKEN_VAR = "REPLICATE_API_TOKEN"
@@ -268,35 +269,11 @@ class ReplicateProvider:
         on_poll: Callable[[dict], None],
         poll_s: float | None = None,
     ) -> dict[str, Any]:
-        """Poll until the prediction ends; cancel it on Replicate when ``should_stop()``.
-
-        Returns:
-            The final prediction JSON (status ``succeeded``).
-
-        Raises:
-            Canceled: ``should_stop()`` returned True (the prediction was canceled on Replicate).
-            GenerationError: the prediction failed, was canceled or aborted (the provider's reason).
-        """
-        pause = max(POLL_S, poll_s or self.poll_s)
-        while True:
-            if should_stop():
-                self.cancel(prediction_id)
-                raise Canceled(f"canceled: prediction {prediction_id} was canceled on Replicate, no clip was written")
-            state = self.get(prediction_id)
-            on_poll(state)
-            status = state.get("status")
-            if status == "succeeded":
-                return state
-            if status in TERMINAL:
-                reason = str(state.get("error") or "no reason given").strip().splitlines()[0][:300]
-                what = {"aborted": "was aborted before it started (deadline)", "canceled": "was canceled"}
-                raise GenerationError(f"Replicate prediction {prediction_id} {what.get(status, 'failed')}: {reason}")
-            # Sleep in short slices so a cancel is seen within half a second.
-            until = time.monotonic() + pause
-            while time.monotonic() < until:
-                if should_stop():
-                    break
-                self.sleep(min(0.5, until - time.monotonic()))
+        """Poll until the prediction ends (see :func:`poll_until_done`); cancel it on Replicate when
+        ``should_stop()``."""
+        return poll_until_done(
+            self, prediction_id, "Replicate prediction", should_stop, on_poll, max(POLL_S, poll_s or self.poll_s)
+        )
 
     def download(self, url: str, dest: Path) -> Path:
         """Download ``url`` to ``dest`` (streamed); Replicate's output links need no token, the API's
@@ -338,6 +315,51 @@ class ReplicateProvider:
             raise GenerationError(f"Replicate {what} failed ({err.status}): {detail}") from None
         except httpx.HTTPError as err:
             raise GenerationError(f"cannot reach Replicate at {self.host} ({type(err).__name__})") from None
+
+
+class _Pollable(Protocol):
+    sleep: Callable[[float], None]
+
+    def get(self, job_id: str) -> dict[str, Any]: ...
+
+    def cancel(self, job_id: str) -> None: ...
+
+
+def poll_until_done(
+    provider: _Pollable,
+    job_id: str,
+    what: str,
+    should_stop: Callable[[], bool],
+    on_poll: Callable[[dict], None],
+    pause: float,
+) -> dict[str, Any]:
+    """Poll ``provider.get(job_id)`` every ``pause`` seconds (≥ 2) until the job ends; the one waiting
+    loop of every provider adapter, whose ``get`` answers in Replicate's JSON shape.
+
+    Returns:
+        The final state (status ``succeeded``).
+
+    Raises:
+        Canceled: ``should_stop()`` returned True: the job is canceled where it runs first (it is
+            billed until then), and the cancel is seen within half a second.
+        GenerationError: the job failed, was canceled or aborted there (the provider's reason).
+    """
+    while True:
+        if should_stop():
+            provider.cancel(job_id)
+            raise Canceled(f"canceled: {what} {job_id} was canceled where it ran, no clip was written")
+        state = provider.get(job_id)
+        on_poll(state)
+        status = state.get("status")
+        if status == "succeeded":
+            return state
+        if status in TERMINAL:
+            reason = str(state.get("error") or "no reason given").strip().splitlines()[0][:300]
+            ended = {"aborted": "was aborted before it started (deadline)", "canceled": "was canceled"}
+            raise GenerationError(f"{what} {job_id} {ended.get(str(status), 'failed')}: {reason}")
+        until = time.monotonic() + max(POLL_S, pause)
+        while time.monotonic() < until and not should_stop():
+            provider.sleep(min(0.5, until - time.monotonic()))
 
 
 def _inline_refs(properties: dict[str, Any], components: dict[str, Any]) -> dict[str, Any]:
