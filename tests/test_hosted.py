@@ -602,8 +602,97 @@ def test_fal_failure_and_unmapped_routes_are_one_line(fal_stand_in, tmp_path):
     assert res.returncode == 1 and "Content policy violation" in res.stderr and "Traceback" not in res.stderr
     assert not list(tmp_path.glob("*.mp4"))
     res = _cli(
-        ["animate", str(EXAMPLES / "coffee.jpg"), "--engine", "kling-v2.1", "--provider", "fal"],
+        ["animate", str(EXAMPLES / "coffee.jpg"), "--engine", "video-01-live", "--provider", "fal"],
         dict(env, REPLICATE_API_TOKEN="r8_x"),
         tmp_path,
     )
-    assert res.returncode == 2 and "--provider fal: its fal route" in res.stderr
+    assert res.returncode == 2 and "--provider fal: its fal route" in res.stderr  # the i2v path is unconfirmed
+    res = _cli(
+        ["animate", str(EXAMPLES / "coffee.jpg"), "--engine", "gen4-turbo", "--provider", "fal"],
+        dict(env, REPLICATE_API_TOKEN="r8_x"),
+        tmp_path,
+    )
+    assert res.returncode == 2 and "--provider fal: it is not on fal" in res.stderr
+
+
+FAL_ROUTED = [m.name for m in MODELS if m.fal_fields]
+
+
+@pytest.mark.parametrize("name", FAL_ROUTED)
+def test_provider_fal_runs_the_models_fal_also_hosts(name, fal_stand_in, tmp_path, motion_video):
+    """--provider fal with only FAL_KEY set: the fal endpoint gets fal's own field names (the photo
+    inline under 1 MB), and the clip comes back with its recipe."""
+    from stillmotion.engines.hosted.models import fal_route
+
+    model = find_model(name)
+    assert model is not None
+    routed = fal_route(model)
+    assert routed is not None and routed.image
+    env = {k: v for k, v in _fal_env(fal_stand_in, tmp_path).items() if k != "REPLICATE_API_TOKEN"}
+    extra = ["--motion-video", str(motion_video)] if routed.motion_video else []
+    res = _cli(
+        [
+            "animate",
+            str(EXAMPLES / "coffee.jpg"),
+            "-p",
+            "steam rising",
+            "--engine",
+            name,
+            "--provider",
+            "fal",
+            "--duration",
+            "5",
+            "-o",
+            "f.mp4",
+            *extra,
+        ],
+        env,
+        tmp_path,
+    )
+    assert res.returncode == 0, res.stderr
+    (request,) = fal_stand_in.requests.values()
+    assert request.endpoint == model.fal
+    assert request.input[routed.image].startswith("data:image/jpeg;base64,")
+    if routed.duration.as_text:
+        assert isinstance(request.input[routed.duration.field], str)
+    recipe = json.loads((tmp_path / "f.json").read_text())
+    assert recipe["shot"]["provider"] == "fal" and recipe["shot"]["model"] == model.fal
+    assert probe(tmp_path / "f.mp4")["frame_count"] >= 2
+    assert fal_stand_in.key_leaks() == []
+
+
+def test_ctrl_c_cancels_the_prediction_and_exits_130(stand_in, tmp_path):
+    import signal
+
+    stand_in.hang()
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "stillmotion",
+            "animate",
+            str(EXAMPLES / "coffee.jpg"),
+            "-p",
+            "steam",
+            "--engine",
+            "kling-v2.1",
+            "-o",
+            "c.mp4",
+        ],
+        cwd=tmp_path,
+        env=dict(os.environ),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    deadline = time.monotonic() + 30
+    while not stand_in.predictions and time.monotonic() < deadline:
+        time.sleep(0.05)
+    assert stand_in.predictions, "no prediction was created"
+    time.sleep(0.3)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=30)
+    assert proc.returncode == 130, err
+    (prediction,) = stand_in.predictions.values()
+    assert prediction.status == "canceled" and "Traceback" not in err
+    assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob("*.json"))

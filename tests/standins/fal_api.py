@@ -261,9 +261,13 @@ class _Handler(BaseHTTPRequestHandler):
             if req.status != "COMPLETED" or req.fate != "succeeded":
                 return self._send(400, {"detail": "request not completed"})
             if req.video is None:
-                seconds = float(req.input.get("duration", 5))
+                if "num_frames" in req.input:
+                    seconds = float(req.input["num_frames"]) / float(req.input.get("frames_per_second", 16))
+                else:
+                    seconds = float(req.input.get("duration", 5))
                 short = int(str(req.input.get("resolution", "720p")).rstrip("p"))
-                req.video = _clip_from(req.input["image_url"], seconds, min(short, 360))
+                image = next(req.input[k] for k in ("image_url", "start_image_url") if k in req.input)
+                req.video = _clip_from(image, seconds, min(short, 360))
             return self._send(200, {"video": {"url": f"{s.base_url}/files/{rid}.mp4", "content_type": "video/mp4"}})
         return self._send(405, {"detail": "method not allowed"})
 

@@ -33,7 +33,7 @@ from ...image import crop_to_aspect
 from ...plan.prompt import parse_prompt
 from ..base import NO_HOOKS, YUV420, Availability, Engine, RenderHooks, RenderJob
 from .fal import KEY_VAR, FalProvider
-from .models import MODELS, Duration, HostedModel, from_schema
+from .models import MODELS, Duration, HostedModel, fal_route, from_schema
 from .replicate import TOKEN_VAR, ReplicateProvider, output_urls
 
 if TYPE_CHECKING:
@@ -112,6 +112,9 @@ def availability(model: HostedModel) -> Availability:
             )
         return Availability("ready", f"runs on fal ({model.fal}); the photo is sent there")
     if not os.environ.get(TOKEN_VAR, "").strip():
+        fal_ready = importlib.util.find_spec("fal_client") is not None and os.environ.get(KEY_VAR, "").strip()
+        if model.fal_fields and fal_ready:
+            return Availability("ready", f"runs on fal with --provider fal ({model.fal}); the photo is sent there")
         return Availability(
             "needs-token",
             f"no Replicate API token ({TOKEN_VAR} is not set)",
@@ -143,11 +146,14 @@ class HostedEngine(Engine):
         if not verdict.runnable:
             raise EngineUnavailable(f"engine {m.name!r} cannot run here: {verdict.reason}; {verdict.fix}")
         provider: ReplicateProvider | FalProvider
+        if opts.provider == "fal" and not m.fal_native:
+            routed = fal_route(m)
+            if routed is None:
+                where = f"its fal route ({m.fal}) is not mapped yet" if m.fal else "it is not on fal"
+                raise InputError(f"--provider fal: {where} for {m.name}; leave --provider out to run it on Replicate")
+            m = routed
         if m.fal_native:
             provider, endpoint = FalProvider.from_environment(), str(m.fal)
-        elif opts.provider == "fal":
-            where = f"its fal route ({m.fal}) is not mapped yet" if m.fal else "it is not on fal"
-            raise InputError(f"--provider fal: {where} for {m.name}; leave --provider out to run it on Replicate")
         else:
             provider, endpoint = ReplicateProvider.from_environment(), m.replicate
         schema = provider.input_schema(endpoint)

@@ -22,7 +22,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field, replace
 from typing import Literal
 
-__all__ = ["MODELS", "Duration", "HostedModel", "Price", "find_model", "from_schema", "generic_model"]
+__all__ = ["MODELS", "Duration", "HostedModel", "Price", "fal_route", "find_model", "from_schema", "generic_model"]
 
 
 @dataclass(frozen=True)
@@ -85,6 +85,8 @@ class HostedModel:
         replicate: the Replicate ``owner/name``.
         fal: the fal endpoint, or None.
         fal_native: the row's fields are fal's (the model runs on fal; Replicate's fields otherwise).
+        fal_fields: for ``--provider fal``: the row's fields that differ on fal's route (see
+            :func:`fal_route`); empty when the route is not mapped.
         summary: one line for ``stillmotion engines``.
         image: the photo's field (the first frame), or None for reference-to-video models.
         references: the list field for reference images (the photo first), or None.
@@ -135,6 +137,7 @@ class HostedModel:
     licence: str = "the provider's terms of use (hosted; outputs per the provider's licence)"
     generic: bool = False
     fal_native: bool = False
+    fal_fields: tuple[tuple[str, object], ...] = ()
 
 
 _WAN_OFF = (("enable_prompt_expansion", False),)
@@ -501,6 +504,55 @@ _PRICES: dict[str, Price] = {
     "pika-2.2": Price(per_run=0.20, date=_READ, source=_FAL.format("fal-ai/pika/v2.2/image-to-video") + " (720p, 5 s)"),
 }
 MODELS = tuple(replace(m, price=_PRICES[m.name]) if m.name in _PRICES else m for m in MODELS)
+
+_FAL_TEXT_5_10 = Duration("enum", (5.0, 10.0), as_text=True)
+_FAL_ROUTES: dict[str, tuple[tuple[str, object], ...]] = {
+    # fal's own field names for the same models (fal llms.txt pages, via shared/notes/hosted-models.md).
+    "kling-v2.1": (("image", "image_url"), ("end", None), ("modes", ()), ("duration", _FAL_TEXT_5_10)),
+    "kling-v2.6": (("image", "image_url"), ("duration", _FAL_TEXT_5_10)),
+    "kling-v3-video": (
+        ("image", "start_image_url"),
+        ("end", "end_image_url"),
+        ("modes", ()),
+        ("duration", Duration("range", (3.0, 15.0), as_text=True)),
+    ),
+    "kling-v2.6-motion-control": (("image", "image_url"), ("motion_video", "video_url"), ("modes", ())),
+    "hailuo-2.3-fast": (
+        ("image", "image_url"),
+        ("resolution", None),
+        ("duration", Duration("enum", (6.0, 10.0), as_text=True)),
+    ),
+    "seedance-1-pro": (
+        ("image", "image_url"),
+        ("end", "end_image_url"),
+        ("duration", Duration("range", (2.0, 12.0), as_text=True)),
+    ),
+    "wan-2.7-i2v": (("image", "image_url"), ("end", "end_image_url"), ("audio_in", "audio_url")),
+    "wan-2.6-i2v": (("image", "image_url"), ("audio_in", "audio_url")),
+    "wan-2.2-i2v-fast": (
+        ("image", "image_url"),
+        ("end", None),
+        ("off", ()),
+        ("duration", Duration("frames", (17.0, 161.0), fps_range=(4, 60))),
+    ),
+    "ovi-i2v": (("image", "image_url"), ("negative", "negative_prompt")),
+    "sora-2": (
+        ("image", "image_url"),
+        ("aspect", ("aspect_ratio", ("16:9", "9:16"))),
+        ("duration", Duration("enum", (4.0, 8.0, 12.0))),
+    ),
+}
+MODELS = tuple(replace(m, fal_fields=_FAL_ROUTES[m.name]) if m.name in _FAL_ROUTES else m for m in MODELS)
+
+
+def fal_route(model: HostedModel) -> HostedModel | None:
+    """``model`` as it runs on fal (``--provider fal``): its fal endpoint and fal's field names, or
+    None when the route is not mapped. fal's live schema is not fetched: the row decides."""
+    if model.fal_native:
+        return model
+    if not model.fal or not model.fal_fields:
+        return None
+    return replace(model, fal_native=True, seed=model.seed, **dict(model.fal_fields))  # type: ignore[arg-type]
 
 
 def find_model(name: str) -> HostedModel | None:
