@@ -696,3 +696,17 @@ def test_ctrl_c_cancels_the_prediction_and_exits_130(stand_in, tmp_path):
     (prediction,) = stand_in.predictions.values()
     assert prediction.status == "canceled" and "Traceback" not in err
     assert not list(tmp_path.glob("*.mp4")) and not list(tmp_path.glob("*.json"))
+
+
+def test_the_recipe_records_inputs_with_local_paths(stand_in, tmp_path):
+    clip = stillmotion.animate(
+        EXAMPLES / "coffee.jpg",
+        "steam",
+        engine="seedance-1-pro",
+        last_image=EXAMPLES / "china.jpg",
+        output=tmp_path / "r.mp4",
+    )
+    inputs = clip.recipe["shot"]["inputs"]
+    assert inputs["image"].startswith(str(EXAMPLES / "coffee.jpg")) and "cropped to" in inputs["image"]
+    assert inputs["last_frame_image"] == str(EXAMPLES / "china.jpg")
+    assert _created(stand_in)[0].input["image"].startswith(stand_in.base_url)  # what was sent: the upload

@@ -61,6 +61,7 @@ class HostedOptions:
         audio: driving audio for models that take it (``--audio``).
         last_image: the end frame (``--last-image``): an error for a model that has none.
         max_cost: refuse a job whose estimate is above this many USD, or None.
+        photo: the photo's local path, for the recipe (what was sent is its crop).
     """
 
     provider: str = "replicate"
@@ -71,6 +72,7 @@ class HostedOptions:
     audio: Path | None = None
     last_image: Path | None = None
     max_cost: float | None = None
+    photo: Path | None = None
 
     @classmethod
     def from_request(cls, request: AnimateRequest) -> HostedOptions:
@@ -88,6 +90,7 @@ class HostedOptions:
             audio=request.audio,
             last_image=request.last_image,
             max_cost=request.max_cost,
+            photo=request.image,
         )
 
 
@@ -172,11 +175,13 @@ class HostedEngine(Engine):
         pw, ph = _photo_size(job.scene.size, (W, H), scale)
         photo = crop_to_aspect(job.scene.rgb, pw, ph, job.scene.subject())
         files: dict[str, Any] = {}
+        # The recipe records each file input by its local path (what is uploaded is made from it).
+        photo_label = f"{opts.photo} (cropped to {pw}×{ph})" if opts.photo is not None else f"the photo ({pw}×{ph})"
         if m.image is not None:
-            mapping.send(m.image, "<photo>", "the photo")
+            mapping.send(m.image, photo_label, "the photo")
             files[m.image] = photo
         if m.references is not None:
-            mapping.send(m.references, ["<photo>", *(str(p) for p in opts.references)], "the photo as a reference")
+            mapping.send(m.references, [photo_label, *(str(p) for p in opts.references)], "the photo as a reference")
             files[m.references] = [photo, *opts.references]
         elif opts.references:
             notes.append(f"{m.name} takes no reference images: --reference is ignored")
@@ -197,7 +202,7 @@ class HostedEngine(Engine):
             if m.end is None:
                 have = ", ".join(x.name for x in MODELS if x.end)
                 raise InputError(f"--last-image: {m.name} takes no end frame; models that do: {have}")
-            mapping.send(m.end, "<last image>", "the end frame")
+            mapping.send(m.end, str(opts.last_image), "the end frame")
             files[m.end] = job.last_image if job.last_image is not None else opts.last_image
         if opts.generate_audio is not None:
             if m.generate_audio:
