@@ -10,7 +10,6 @@ back in the queue without counting the attempt.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import os
 import signal
 import sys
@@ -115,8 +114,6 @@ def run_job(store: JobStore, job: dict) -> None:
 
     try:
         fields = dict(job["_request"])
-        if fields.get("seed") is None:  # stable across attempts, so a retry resumes and reproduces
-            fields["seed"] = int(hashlib.sha256(job_id.encode()).hexdigest(), 16) % 2**31
         request = AnimateRequest.build(image=store.input_path(job), output=store.video_path(job_id), **fields)
         clip = run(request, on_progress=on_progress, should_stop=should_stop, submissions=Submissions())
         if state["preview"] is not None:
