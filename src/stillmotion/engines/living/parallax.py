@@ -34,7 +34,7 @@ their own pixels instead of tearing.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 import cv2
@@ -51,8 +51,10 @@ if TYPE_CHECKING:
 __all__ = [
     "FAR_DISPARITY",
     "ParallaxRenderer",
+    "Tearing",
     "build_plate",
     "disparity_from_depth",
+    "measure_tearing",
     "pose_maps",
 ]
 
@@ -569,3 +571,121 @@ class ParallaxRenderer:
         c1, c2 = cv2.convertMaps(cmx, cmy, cv2.CV_16SC2)
         out_c = cv2.remap(c, c1, c2, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
         return out_y, out_c
+
+
+@dataclass(frozen=True)
+class Tearing:
+    """How much a clip's warp tears the photo (see :func:`measure_tearing`).
+
+    Attributes:
+        stretched: share of output pixels, over the frames measured, where
+            the visible photo is stretched more than :data:`STRETCH_LIMIT`×
+            beyond the camera's own magnification (rubber sheets over a
+            disocclusion the plate does not cover), in [0, 1].
+        split: share of the photo's edge pixels that a depth step splits:
+            a pixel of the same edge, at most :data:`SPLIT_REACH` steps
+            along it, drifts more than :data:`SPLIT_LIMIT` output pixels
+            away from it in some frame
+            (a finial torn off its roof, a branch cut from its tree), in [0, 1].
+        worst_frame: index (into the poses measured) of the frame with the
+            most stretched pixels.
+        split_mask: bool h×w at the working size, the split edge pixels
+            (to look at where a clip tears).
+    """
+
+    stretched: float
+    split: float
+    worst_frame: int
+    split_mask: np.ndarray = field(repr=False, compare=False, default_factory=lambda: np.zeros((0, 0), bool))
+
+
+STRETCH_LIMIT = 1.5
+"""Local stretch, relative to the camera's magnification, that counts as a tear."""
+SPLIT_LIMIT = 1.5
+"""Output pixels two nearby pixels of one edge may drift apart before the edge counts as split."""
+SPLIT_REACH = 3
+"""Steps along an edge (working pixels) within which its pixels are compared."""
+
+
+def _min_singular(mx: np.ndarray, my: np.ndarray) -> np.ndarray:
+    """Smaller singular value of the map's Jacobian (forward differences, last row/column repeated)."""
+    a = np.diff(mx, axis=1, append=mx[:, -1:] * 2 - mx[:, -2:-1])
+    c = np.diff(my, axis=1, append=my[:, -1:] * 2 - my[:, -2:-1])
+    b = np.diff(mx, axis=0, append=mx[-1:] * 2 - mx[-2:-1])
+    d = np.diff(my, axis=0, append=my[-1:] * 2 - my[-2:-1])
+    # Singular values of [[a, b], [c, d]]: sqrt((S ± sqrt(S² − 4·det²)) / 2), S = a² + b² + c² + d².
+    s = a * a + b * b + c * c + d * d
+    det = a * d - b * c
+    disc = np.sqrt(np.maximum(s * s - 4.0 * det * det, 0.0))
+    return np.sqrt(np.maximum((s - disc) / 2.0, 0.0))
+
+
+def measure_tearing(renderer: ParallaxRenderer, poses: list[Pose]) -> Tearing:
+    """Measure the tearing of a clip from its warp, not from its pixels.
+
+    Two failures of a depth-image warp, each computed from the maps the
+    renderer draws with:
+
+    - **stretch**: where the foreground map is shown (alpha ≥ 0.5), the
+      smaller singular value of its Jacobian (source pixels per output
+      pixel) against that of the camera-only map (the homography ``P``:
+      what zoom alone does). A ratio beyond :data:`STRETCH_LIMIT` is the
+      photo pulled like rubber across a depth ramp.
+    - **split**: the photo's edges (Canny at the working size) are things;
+      a thing moves as one. Along each edge, the parallax term of the map,
+      ``w·D`` (``D`` from :func:`pose_maps` at the pixel's own view
+      position), is compared between pixels up to :data:`SPLIT_REACH`
+      steps apart (geodesic dilation and erosion along the edge); a
+      spread over :data:`SPLIT_LIMIT` output pixels in any frame means a
+      depth step or ramp cuts the edge, and the thing tears apart on
+      screen (a finial lifts off its roof).
+
+    Args:
+        renderer: a renderer with its disparity (fattened as it renders).
+        poses: the poses to measure (a clip's frames, or a subsample).
+
+    Returns:
+        A :class:`Tearing`. A clip without translation (pans, zooms: one
+        homography) has no parallax and measures 0, 0.
+    """
+    disp = renderer.disparity
+    h, w = disp.shape
+    scale = renderer.scale
+    grey = cv2.cvtColor(renderer.rgb, cv2.COLOR_RGB2GRAY)
+    edges = cv2.Canny(cv2.GaussianBlur(grey, (0, 0), 1.0), 40, 100) > 0
+    # Each working pixel's view position at the identity pose, in output pixels from the centre.
+    ys, xs = np.mgrid[0:h, 0:w].astype(np.float32)
+    vx = (xs - np.float32(renderer.origin[0])) / np.float32(scale)
+    vy = (ys - np.float32(renderer.origin[1])) / np.float32(scale)
+    split = np.zeros((h, w), bool)
+    stretched: list[float] = []
+    kernel = np.ones((3, 3), np.uint8)
+    big = np.float32(1e6)
+    for pose in poses:
+        if not pose.translates:
+            stretched.append(0.0)
+            continue
+        mx, my, alpha, _bx, _by = renderer.solve(pose)
+        px, py, _dx, _dy = pose_maps(pose, renderer.geometry, renderer._xs, renderer._ys, scale, renderer.origin)
+        ratio = _min_singular(px, py) / (_min_singular(mx, my) + 1e-6)
+        shown = alpha >= 0.5
+        stretched.append(float(((ratio > STRETCH_LIMIT) & shown).mean()))
+        _px, _py, dx, dy = pose_maps(pose, renderer.geometry, vx, vy, scale, renderer.origin)
+        spread = np.zeros((h, w), np.float32)
+        for o in (disp * dx / scale, disp * dy / scale):  # parallax, output pixels
+            # Range of the parallax along each edge, within SPLIT_REACH steps of
+            # the edge itself (geodesic dilation and erosion along the chain).
+            hi = np.where(edges, o, -big)
+            lo = np.where(edges, o, big)
+            for _ in range(SPLIT_REACH):
+                hi = np.where(edges, np.maximum(hi, cv2.dilate(hi, kernel)), -big)
+                lo = np.where(edges, np.minimum(lo, cv2.erode(lo, kernel)), big)
+            spread = np.maximum(spread, np.where(edges, hi - lo, 0.0))
+        split |= spread > SPLIT_LIMIT
+    n_edges = int(edges.sum())
+    return Tearing(
+        stretched=float(np.mean(stretched)) if stretched else 0.0,
+        split=float(split.sum()) / max(1, n_edges),
+        worst_frame=int(np.argmax(stretched)) if stretched else 0,
+        split_mask=split,
+    )
