@@ -236,7 +236,9 @@ def _main(argv: list[str]) -> None:
         img = work_image(load_photo(src))
         cv2.imwrite(out, cv2.cvtColor(overlay(img, {}, step), cv2.COLOR_RGB2BGR))
     else:
-        raise SystemExit(f"unknown command {cmd!r}: rasterise [ID...] | overlay ID OUT.png [GRID] | grid SOURCE OUT.png")
+        raise SystemExit(
+            f"unknown command {cmd!r}: rasterise [ID...] | overlay ID OUT.png [GRID] | grid SOURCE OUT.png"
+        )
 
 
 if __name__ == "__main__":
