@@ -207,10 +207,12 @@ def test_cached_defaults_are_used_with_a_notice_and_none_turns_them_off(tmp_path
     assert f"note: learned depth: {DEFAULT_DEPTH_MODEL} from the Hugging Face cache" in output
     assert f"scene parser {DEFAULT_SCENE_MODEL} from the Hugging Face cache" in output
     assert recipe["shot"]["depth"] == f"learned: Depth Anything V2 ({DEFAULT_DEPTH_MODEL})"
+    assert recipe["shot"]["regions"].startswith(f"learned: scene parser ({DEFAULT_SCENE_MODEL})")
 
     output, recipe = _animate(tmp_path, "--depth-model", "none", "--scene-model", "none")
     assert "note:" not in output
     assert recipe["shot"]["depth"].startswith("classical")
+    assert recipe["shot"]["regions"].startswith("classical")
 
 
 def test_download_offline_is_one_line_and_exit_3(monkeypatch):
