@@ -71,4 +71,6 @@ def pytest_configure(config):
 
 
 def pytest_unconfigure(config):
-    shutil.rmtree(getattr(config, "stillmotion_empty_hf_cache", None) or "/nonexistent", ignore_errors=True)
+    folder = getattr(config, "stillmotion_empty_hf_cache", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)
