@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 from pathlib import Path
 
 import cv2
@@ -62,3 +64,13 @@ def _quiet_env(monkeypatch):
 
 def pytest_configure(config):
     os.environ.setdefault("OPENCV_LOG_LEVEL", "ERROR")
+    # An empty Hugging Face cache for the whole session: a developer's cached Depth Anything or scene
+    # parser would otherwise be picked up by default (stillmotion.scene.hub.resolve_model) and change
+    # every render. Tests that want a cached model point HF_HUB_CACHE at their own folder.
+    config.stillmotion_empty_hf_cache = os.environ["HF_HUB_CACHE"] = tempfile.mkdtemp(prefix="stillmotion-hf-")
+
+
+def pytest_unconfigure(config):
+    folder = getattr(config, "stillmotion_empty_hf_cache", None)
+    if folder:
+        shutil.rmtree(folder, ignore_errors=True)

@@ -33,6 +33,9 @@ from .recipe import embed as embed_recipe
 from .recipe import sidecar_path
 from .request import AnimateRequest
 from .scene import Scene
+from .scene.depth_model import DEFAULT_DEPTH_MODEL
+from .scene.hub import resolve_model
+from .scene.parser_model import DEFAULT_SCENE_MODEL
 from .video import (
     DEFAULT_CRF,
     DEFAULT_PRESET,
@@ -116,7 +119,9 @@ def animate(
             ``resolution`` ("480p" | "720p" | "1080p", default 720p) with
             ``aspect`` ("16:9" | "9:16" | "1:1" | "4:5" | "source"),
             ``motion_strength`` (0–1, default 0.5), ``seed``, ``variations``
-            (1–16), ``loop``, ``depth_model``, ``output`` (.mp4 path).
+            (1–16), ``loop``, ``depth_model`` and ``scene_model`` (a repo id or folder,
+            ``"none"`` for the classical method; unset: the default checkpoint when it
+            is in the Hugging Face cache, else classical), ``output`` (.mp4 path).
 
     Returns:
         The :class:`Clip` (with ``variations`` and ``contact_sheet`` when
@@ -154,7 +159,8 @@ def run(
         should_stop: cancellation poll, see :data:`StopFn`.
         on_plan: receives the plan in words before rendering starts (``--explain``).
         on_notice: receives lines the user should see before the work goes on (a hosted
-            engine's cost estimate before it is paid for, and where the photo is uploaded).
+            engine's cost estimate before it is paid for, and where the photo is uploaded;
+            a learned depth or scene model picked from the Hugging Face cache).
         submissions: where hosted engines record the jobs they submit, so that a run restarted
             after a crash resumes them (the studio's queue); None to keep no record.
     """
@@ -190,7 +196,21 @@ def run(
 
     # 2. Understand: the photo's layers (computed lazily, once).
     t = time.perf_counter()
-    scene = Scene(still.rgb, depth_model=request.depth_model)
+    # Learned layers: the model the user named, else a default found in the HF cache (said in a notice),
+    # else the classical method; "none" forces the classical one.
+    depth_model, auto_depth = resolve_model(request.depth_model, DEFAULT_DEPTH_MODEL)
+    scene_model, auto_scene = resolve_model(request.scene_model, DEFAULT_SCENE_MODEL)
+    if auto_depth and on_notice is not None:
+        on_notice(
+            f"learned depth: {DEFAULT_DEPTH_MODEL} from the Hugging Face cache (Apache-2.0); "
+            "--depth-model none for the classical cues"
+        )
+    if auto_scene and on_notice is not None:
+        on_notice(
+            f"sky, water and vegetation masks: scene parser {DEFAULT_SCENE_MODEL} from the Hugging Face "
+            "cache (MIT); --scene-model none for the classical masks"
+        )
+    scene = Scene(still.rgb, depth_model=depth_model, scene_model=scene_model)
     face = None
     if scene.faces:
         x, y, w, h = scene.faces[0]

@@ -534,18 +534,29 @@ def download(
     engine: Annotated[
         str,
         typer.Argument(
-            help="A diffusion engine name (see `stillmotion engines`).", metavar="ENGINE", show_default=False
+            help="A diffusion engine name (see `stillmotion engines`), or `depth` (Depth Anything V2 Small, "
+            "Apache-2.0) or `scene-parser` (UperNet ConvNeXt-T on ADE20K, MIT): used by default once cached.",
+            metavar="ENGINE|depth|scene-parser",
+            show_default=False,
         ),
     ],
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print only the folder the weights are in.")] = False,
 ) -> None:
-    """Fetch a diffusion engine's weights into the Hugging Face cache (needs internet)."""
+    """Fetch a diffusion engine's weights, or the learned depth or scene parser, into the HF cache (needs internet)."""
     from .engines.registry import ENGINES
     from .errors import EngineUnavailable
+    from .scene.depth_model import DEFAULT_DEPTH_MODEL
+    from .scene.hub import download as fetch
+    from .scene.parser_model import DEFAULT_SCENE_MODEL
 
+    scene_models = {"depth": DEFAULT_DEPTH_MODEL, "scene-parser": DEFAULT_SCENE_MODEL}
+    if engine in scene_models:
+        folder = fetch(scene_models[engine])
+        typer.echo(str(folder) if quiet else f"downloaded {scene_models[engine]} to {folder}")
+        return
     spec = ENGINES.get(engine)
     if spec is None or spec.family == "living":
-        raise InputError(f"{engine!r} is not a diffusion engine: see `stillmotion engines`")
+        raise InputError(f"{engine!r} is not a diffusion engine, 'depth' or 'scene-parser': see `stillmotion engines`")
     repo = spec.factory().card.repo_id  # type: ignore[attr-defined]
     try:
         from huggingface_hub import snapshot_download

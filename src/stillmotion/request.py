@@ -301,8 +301,15 @@ class AnimateRequest(BaseModel):
     )
     depth_model: str | None = Field(
         default=None,
-        description="Learned depth: a Hugging Face repo id in the cache or a local folder.",
-        json_schema_extra=_meta("motion", metavar="NAME_OR_DIR"),
+        description="Learned depth: a Hugging Face repo id in the cache, a local folder, or 'none' (classical); "
+        "default: Depth Anything V2 Small when it is in the cache.",
+        json_schema_extra=_meta("motion", metavar="NAME|DIR|none"),
+    )
+    scene_model: str | None = Field(
+        default=None,
+        description="Learned sky/water/vegetation masks: a Hugging Face repo id in the cache, a local folder, "
+        "or 'none' (classical); default: openmmlab/upernet-convnext-tiny when it is in the cache.",
+        json_schema_extra=_meta("motion", metavar="NAME|DIR|none"),
     )
     mask: Path | None = Field(
         default=None,

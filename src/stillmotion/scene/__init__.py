@@ -2,7 +2,9 @@
 
 A :class:`Scene` wraps the loaded photo and computes its layers lazily:
 ``faces`` (Haar cascades), ``depth`` (fused classical cues, or a learned
-estimator when ``depth_model`` is given) and ``saliency``. Layers are cached
+estimator when ``depth_model`` is given), ``regions`` (classical masks, with
+sky, water and vegetation from a learned parser when ``scene_model`` is
+given) and ``saliency``. Layers are cached
 on the Scene and, across Scenes, by the photo's content hash, so variations
 and repeated runs in one process never compute a layer twice.
 """
@@ -44,12 +46,18 @@ class Scene:
         rgb: uint8 H×W×3 RGB photo.
         depth_model: a Depth Anything V2 checkpoint (Hub repo id in the local
             cache, or a folder) to use instead of the classical cues.
+        scene_model: an ADE20K semantic-segmentation checkpoint (see
+            :mod:`.parser_model`) for the sky, water and vegetation masks.
+
+    The Scene uses exactly the models it is given; picking a cached default
+    (and ``"none"``) is the caller's choice, see :func:`.hub.resolve_model`.
     """
 
-    def __init__(self, rgb: np.ndarray, depth_model: str | None = None) -> None:
+    def __init__(self, rgb: np.ndarray, depth_model: str | None = None, scene_model: str | None = None) -> None:
         check_rgb_uint8("rgb", rgb)
         self.rgb = rgb
         self.depth_model = depth_model
+        self.scene_model = scene_model
 
     @cached_property
     def key(self) -> str:
@@ -85,7 +93,8 @@ class Scene:
     @cached_property
     def regions(self) -> dict[str, np.ndarray]:
         """Element regions (sky, water, vegetation, hair, steam): float32 masks in [0, 1]
-        at ``regions.REGION_SIDE`` scale, computed once (see :mod:`.regions`)."""
+        at ``regions.REGION_SIDE`` scale, computed once (see :mod:`.regions`). With a
+        ``scene_model``, sky, water and vegetation are its class probabilities."""
 
         def compute():
             from .regions import detect_regions
@@ -93,9 +102,22 @@ class Scene:
             small = self.small
             s = small.shape[1] / self.rgb.shape[1]
             faces = [tuple(round(v * s) for v in f) for f in self.faces]
-            return detect_regions(small, faces=faces, depth=self.depth)
+            masks = detect_regions(small, faces=faces, depth=self.depth)
+            if self.scene_model:
+                from .parser_model import load_scene_model
 
-        return _cached((self.key, "regions"), compute)
+                parsed = load_scene_model(self.scene_model)(small)
+                masks.update({k: parsed[k] for k in ("sky", "water", "vegetation")})
+            return masks
+
+        return _cached((self.key, f"regions:{self.scene_model or 'classical'}"), compute)
+
+    @property
+    def regions_method(self) -> str:
+        """How ``regions`` were made, in words."""
+        if self.scene_model:
+            return f"learned: scene parser ({self.scene_model}) for sky, water, vegetation; classical for hair, steam"
+        return "classical colour and texture cues"
 
     @cached_property
     def landmarks(self) -> list:

@@ -13,7 +13,8 @@ checkpoint that transformers' ``AutoModelForDepthEstimation`` can load
 It is optional: torch and transformers are imported only inside
 :func:`load_depth_model` (install with ``pip install 'stillmotion[depth]'``),
 and weights are never downloaded here. Fetch them once on a machine with
-internet (``hf download depth-anything/Depth-Anything-V2-Small-hf``; with
+internet (``stillmotion download depth``, or ``hf download
+depth-anything/Depth-Anything-V2-Small-hf``; with
 huggingface_hub < 1.0 the command is ``huggingface-cli download``) or pass a
 local folder in transformers format.
 
@@ -30,6 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EngineUnavailable, InputError
+from .hub import cached_snapshot
 
 __all__ = ["DEFAULT_DEPTH_MODEL", "LearnedDepth", "load_depth_model"]
 
@@ -138,7 +140,7 @@ class LearnedDepth:
             max(patch, round(height * scale / patch) * patch),
             max(patch, round(width * scale / patch) * patch),
         )
-        x = torch.from_numpy(np.ascontiguousarray(rgb)).permute(2, 0, 1)[None].float() / 255.0
+        x = torch.from_numpy(rgb.copy()).permute(2, 0, 1)[None].float() / 255.0  # a copy: rgb may be read-only
         x = F.interpolate(x, size=size, mode="bicubic", align_corners=False, antialias=True).clamp_(0.0, 1.0)
         mean = torch.tensor(_IMAGENET_MEAN).view(1, 3, 1, 1)
         std = torch.tensor(_IMAGENET_STD).view(1, 3, 1, 1)
@@ -239,7 +241,8 @@ def _resolve_source(name_or_dir: str) -> str:
             f"(config.json, model.safetensors, preprocessor_config.json) or a cached Hub repo id "
             f"such as {DEFAULT_DEPTH_MODEL!r}"
         )
-    return name_or_dir
+    snapshot = cached_snapshot(name_or_dir)  # read from $HF_HUB_CACHE at each call
+    return str(snapshot) if snapshot is not None else name_or_dir
 
 
 def _missing_weights_message(name_or_dir: str, source: str, err: Exception) -> str:
@@ -252,6 +255,7 @@ def _missing_weights_message(name_or_dir: str, source: str, err: Exception) -> s
         )
     return (
         f"depth model {name_or_dir!r} is not in the Hugging Face cache and stillmotion never downloads it; "
-        f"run `hf download {name_or_dir}` (older huggingface_hub: `huggingface-cli download`) "
+        f"run `stillmotion download depth` (for {DEFAULT_DEPTH_MODEL}) or `hf download {name_or_dir}` "
+        f"(older huggingface_hub: `huggingface-cli download`) "
         f"on a machine with internet (or copy its cache), or pass a local folder in transformers format"
     )

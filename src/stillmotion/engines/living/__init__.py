@@ -115,6 +115,7 @@ class LivingShot:
         fr = info["framing"]
         lines = [
             f"Depth: {info['depth']}",
+            *([f"Regions: {info['regions']}"] if info.get("elements") else []),
             f"Framing: the clip sees {fr['crop_fraction'] * 100:.0f}% of the widest {W}×{H} view of the "
             f"{Wp}×{Hp} photo ({fr['photo_pixels_per_output_pixel']:.2f} photo px per output px); "
             "no frame shows anything outside the photo",
@@ -250,6 +251,7 @@ class LivingEngine(Engine):
 
         info = {
             "depth": scene.depth_method,
+            "regions": scene.regions_method,
             "subject": [round(subject[0], 4), round(subject[1], 4)],
             "pivot_disparity": round(pivot, 4),
             "aim_px": [round(float(aim[0]), 2), round(float(aim[1]), 2)],
