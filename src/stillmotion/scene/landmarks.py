@@ -1,24 +1,28 @@
-"""Face landmarks offline: MediaPipe's bundled Face Mesh and Iris models run by LiteRT.
+"""Face landmarks offline: MediaPipe's Face Mesh and Iris models run by LiteRT.
 
-``mediapipe==0.10.14`` is the last release whose wheel carries its models
-(face detection, 468-point Face Mesh, Iris, selfie segmentation); later
-releases download them at run time, which stillmotion never does. The
-full ``mediapipe`` package drags in opencv-contrib-python (which clashes
-with the opencv-python-headless stillmotion uses), jax and matplotlib, so
-stillmotion only needs its *files*: install them without dependencies and
-run the models with Google's LiteRT interpreter::
+The models ship inside stillmotion (``scene/models/``: face detection,
+468-point Face Mesh, Iris, selfie segmentation), copied unchanged from the
+``mediapipe==0.10.14`` wheel, the last release that bundles them (later
+releases download them at run time, which stillmotion never does);
+``models/NOTICE.md`` names each file, its SHA-256 and its paper, and
+``models/LICENSE`` is their Apache-2.0 licence. They run on Google's LiteRT
+interpreter, the one thing the extra installs::
 
     pip install "stillmotion[portrait]"              # ai-edge-litert
-    pip install --no-deps "mediapipe==0.10.14"       # the model files only
+
+If the shipped files are missing (a trimmed install), an installed
+``mediapipe`` 0.10.14 is looked up as before (located, never imported:
+the full package pulls jax and matplotlib).
 
 Models (Apache-2.0, Google): Face Mesh (Kartynnik et al., "Real-time
 Facial Surface Geometry from Monocular Video on Mobile GPUs", CVPR
 Workshops 2019) on a 192×192 crop, 468 points; Iris (Ablavatski et al.,
 "Real-time Pupil Tracking from Monocular Video for Digital Puppetry",
 2020) on 64×64 eye crops, 71 eye-contour points and 5 iris points. Face
-boxes come from :mod:`.faces` (Haar cascades). Without the models,
-:func:`detect_landmarks` returns nothing and :func:`landmarks_status`
-says why, so callers fall back to the face boxes with a clear notice.
+boxes come from :mod:`.faces` (BlazeFace on the same interpreter). Without
+LiteRT, :func:`detect_landmarks` returns nothing and
+:func:`landmarks_status` says why, so callers fall back to the (Haar)
+face boxes with a clear notice.
 """
 
 from __future__ import annotations
@@ -151,12 +155,22 @@ class FaceLandmarks:
         return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
 
 
+MODEL_DIR = os.path.join(os.path.dirname(__file__), "models")
+"""The shipped models, laid out as in mediapipe's ``modules/`` folder."""
+
+
+@lru_cache(maxsize=1)
 def _model_dir() -> str | None:
+    """The folder holding ``face_landmark/face_landmark.tflite`` and its siblings: the
+    shipped copy, else an installed mediapipe 0.10.14's; None when neither has them."""
+    marker = os.path.join("face_landmark", "face_landmark.tflite")
+    if os.path.exists(os.path.join(MODEL_DIR, marker)):
+        return MODEL_DIR
     spec = importlib.util.find_spec("mediapipe")  # locate, never import (it pulls jax, matplotlib …)
     if spec is None or not spec.origin:
         return None
     root = os.path.join(os.path.dirname(spec.origin), "modules")
-    return root if os.path.exists(os.path.join(root, "face_landmark", "face_landmark.tflite")) else None
+    return root if os.path.exists(os.path.join(root, marker)) else None
 
 
 def _interpreter_class():
@@ -174,15 +188,14 @@ def _interpreter_class():
 
 
 def landmarks_status() -> str | None:
-    """None when learned landmarks can run here, else the reason and the fix (one line)."""
+    """None when the learned face models (BlazeFace, Face Mesh, Iris, selfie
+    segmentation) can run here, else the reason and the fix (one line)."""
     if os.environ.get("STILLMOTION_NO_LANDMARKS"):
-        return "learned face landmarks are switched off (STILLMOTION_NO_LANDMARKS is set)"
+        return "learned face models are switched off (STILLMOTION_NO_LANDMARKS is set)"
     if _interpreter_class() is None:
         return "learned face landmarks need LiteRT: pip install 'stillmotion[portrait]'"
     if _model_dir() is None:
-        return (
-            "learned face landmarks need MediaPipe 0.10.14's bundled models: pip install --no-deps mediapipe==0.10.14"
-        )
+        return f"the face models are missing from {MODEL_DIR} (a trimmed install?): reinstall stillmotion"
     return None
 
 
