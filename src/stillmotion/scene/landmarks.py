@@ -40,9 +40,11 @@ __all__ = [
     "LEFT_EYE",
     "RIGHT_EYE",
     "detect_landmarks",
+    "face_presence",
     "landmarks_status",
     "person_mask",
     "pseudo_landmarks",
+    "run_model",
 ]
 
 # Face Mesh indices (MediaPipe canonical face model). "Left" is the
@@ -193,7 +195,7 @@ def landmarks_status() -> str | None:
     if os.environ.get("STILLMOTION_NO_LANDMARKS"):
         return "learned face models are switched off (STILLMOTION_NO_LANDMARKS is set)"
     if _interpreter_class() is None:
-        return "learned face landmarks need LiteRT: pip install 'stillmotion[portrait]'"
+        return "learned face boxes and landmarks need LiteRT: pip install 'stillmotion[portrait]'"
     if _model_dir() is None:
         return f"the face models are missing from {MODEL_DIR} (a trimmed install?): reinstall stillmotion"
     return None
@@ -201,13 +203,16 @@ def landmarks_status() -> str | None:
 
 @lru_cache(maxsize=4)
 def _load(name: str):
+    interpreter, root = _interpreter_class(), _model_dir()
+    if interpreter is None or root is None:
+        raise RuntimeError(landmarks_status() or "LiteRT or the face models are missing")
     # LiteRT announces its XNNPACK delegate on stderr from C++; keep the CLI's
     # output to what the user needs by muting fd 2 while it loads.
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), 2)
-            interp = _interpreter_class()(model_path=os.path.join(_model_dir(), name), num_threads=2)
+            interp = interpreter(model_path=os.path.join(root, name), num_threads=2)
             interp.allocate_tensors()
     finally:
         os.dup2(saved, 2)
@@ -215,7 +220,16 @@ def _load(name: str):
     return interp
 
 
-def _run(name: str, x: np.ndarray) -> list[np.ndarray]:
+def run_model(name: str, x: np.ndarray) -> list[np.ndarray]:
+    """Run one model on one input (no batch axis), returning its output tensors.
+
+    Args:
+        name: the model's path under the model folder, e.g. ``"face_landmark/face_landmark.tflite"``.
+        x: float32 input of the model's shape without the batch axis (H×W×3 for the image models).
+
+    Raises:
+        RuntimeError: LiteRT or the model files are missing (:func:`landmarks_status` says which).
+    """
     interp = _load(name)
     interp.set_tensor(interp.get_input_details()[0]["index"], x[None].astype(np.float32))
     interp.invoke()
@@ -234,7 +248,7 @@ def _crop(rgb: np.ndarray, cx: float, cy: float, side: float, size: int) -> tupl
 
 def _mesh(rgb: np.ndarray, cx: float, cy: float, side: float) -> tuple[np.ndarray, float]:
     crop, back = _crop(rgb, cx, cy, side, 192)
-    out = _run("face_landmark/face_landmark.tflite", crop.astype(np.float32) / 255.0)
+    out = run_model("face_landmark/face_landmark.tflite", crop.astype(np.float32) / 255.0)
     mesh = next(o for o in out if o.size == 1404).reshape(468, 3).astype(np.float64)
     score = float(1.0 / (1.0 + np.exp(-next(o for o in out if o.size == 1).ravel()[0])))
     xy = mesh[:, :2] @ back[:, :2].T + back[:, 2]
@@ -251,7 +265,7 @@ def _iris(rgb: np.ndarray, pts: np.ndarray, eye: dict, flip: bool) -> tuple[np.n
     crop, back = _crop(rgb, float(c[0]), float(c[1]), side, 64)
     if flip:
         crop = crop[:, ::-1]
-    out = _run("iris_landmark/iris_landmark.tflite", np.ascontiguousarray(crop).astype(np.float32) / 255.0)
+    out = run_model("iris_landmark/iris_landmark.tflite", np.ascontiguousarray(crop).astype(np.float32) / 255.0)
     iris = next(o for o in out if o.size == 15).reshape(5, 3)[:, :2].astype(np.float64)
     contour = next(o for o in out if o.size == 213).reshape(71, 3)[:16, :2].astype(np.float64)
     if flip:
@@ -261,6 +275,13 @@ def _iris(rgb: np.ndarray, pts: np.ndarray, eye: dict, flip: bool) -> tuple[np.n
     lids = contour @ back[:, :2].T + back[:, 2]
     radius = float(np.mean(np.linalg.norm(xy[1:] - xy[0], axis=1)))
     return xy[0].astype(np.float32), radius, lids.astype(np.float32)
+
+
+def face_presence(rgb: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    """Face Mesh's face-presence score in [0, 1] for a face box (x, y, w, h, pixels), on the
+    crop :func:`detect_landmarks` would use first; real faces score ≈ 1, anything else ≈ 0."""
+    x, y, w, h = box
+    return _mesh(rgb, x + w / 2, y + h / 2, CROP_SCALE * max(w, h))[1]
 
 
 def detect_landmarks(rgb: np.ndarray, faces: list[tuple[int, int, int, int]]) -> list[FaceLandmarks]:
@@ -309,7 +330,7 @@ def person_mask(rgb: np.ndarray) -> np.ndarray | None:
         return None
     h, w = rgb.shape[:2]
     x = cv2.resize(rgb, (256, 256), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    out = _run("selfie_segmentation/selfie_segmentation.tflite", x)
+    out = run_model("selfie_segmentation/selfie_segmentation.tflite", x)
     m = out[0].reshape(256, 256).astype(np.float32)
     m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
     return np.clip(m, 0.0, 1.0)
