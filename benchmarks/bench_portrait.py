@@ -5,6 +5,13 @@ and prints median wall time, peak RSS and the ratio. The photo is
 scikit-image's astronaut (512×512, upscaled to the 720×720 output).
 
     python benchmarks/bench_portrait.py [--repeats 3]
+
+``--faces`` times face detection instead, in process, at 12 MP: Haar cascades
+against BlazeFace (+ Face Mesh confirmation) on a portrait (astronaut) and a
+photo without a face (china.jpg), each Lanczos-upscaled to 4000×3000; median
+of ``--repeats`` calls after one warm-up call (model loading, reported apart).
+
+    python benchmarks/bench_portrait.py --faces [--repeats 10]
 """
 
 from __future__ import annotations
@@ -55,10 +62,44 @@ def run(photo: Path, prompt: str, out: Path) -> tuple[float, float]:
     return wall, usage.ru_maxrss / 1024
 
 
+def bench_faces(repeats: int) -> None:
+    import numpy as np
+    import skimage.data
+    from PIL import Image
+    from sklearn.datasets import load_sample_image
+
+    from stillmotion.scene.faces import detect_faces, face_method
+
+    big = lambda a: np.asarray(Image.fromarray(a).resize((4000, 3000), Image.LANCZOS))
+    photos = {
+        "astronaut (1 face)": big(skimage.data.astronaut()),
+        "china (no face)": big(load_sample_image("china.jpg")),
+    }
+    print(f"4000×3000 (12 MP), {os.cpu_count()} CPUs, median of {repeats} calls after a warm-up call")
+    print("| photo | method | faces | first call (s) | median (s) |")
+    print("|---|---|---|---|---|")
+    for name, rgb in photos.items():
+        for off in ("1", ""):
+            os.environ["STILLMOTION_NO_LANDMARKS"] = off
+            t = time.perf_counter()
+            found = detect_faces(rgb)
+            first = time.perf_counter() - t
+            times = []
+            for _ in range(repeats):
+                t = time.perf_counter()
+                detect_faces(rgb)
+                times.append(time.perf_counter() - t)
+            print(f"| {name} | {face_method()} | {len(found)} | {first:.3f} | {statistics.median(times):.3f} |")
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--repeats", type=int, default=3)
+    ap.add_argument("--faces", action="store_true", help="time face detection at 12 MP instead")
     args = ap.parse_args()
+    if args.faces:
+        bench_faces(args.repeats)
+        return
     import skimage.data
     from PIL import Image
 

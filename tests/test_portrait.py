@@ -2,8 +2,8 @@
 
 Real portraits: scikit-image's astronaut (colour) and matplotlib's
 grace_hopper.jpg (archival). Learned landmarks need the [portrait] extra
-and mediapipe 0.10.14's model files (CI installs both); the fallback path
-(Haar boxes only) is tested by switching them off.
+(LiteRT; the models ship with stillmotion, CI installs it); the fallback
+path (Haar boxes only) is tested by switching them off.
 """
 
 from __future__ import annotations

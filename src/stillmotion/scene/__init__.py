@@ -1,10 +1,10 @@
 """Understand: the layers of a photo that engines ask for, each computed once.
 
 A :class:`Scene` wraps the loaded photo and computes its layers lazily:
-``faces`` (Haar cascades), ``depth`` (fused classical cues, or a learned
-estimator when ``depth_model`` is given), ``regions`` (classical masks, with
-sky, water and vegetation from a learned parser when ``scene_model`` is
-given) and ``saliency``. Layers are cached
+``faces`` (BlazeFace with the ``[portrait]`` extra, Haar cascades otherwise),
+``depth`` (fused classical cues, or a learned estimator when ``depth_model``
+is given), ``regions`` (classical masks, with sky, water and vegetation from
+a learned parser when ``scene_model`` is given) and ``saliency``. Layers are cached
 on the Scene and, across Scenes, by the photo's content hash, so variations
 and repeated runs in one process never compute a layer twice.
 """

@@ -1,24 +1,28 @@
-"""Face landmarks offline: MediaPipe's bundled Face Mesh and Iris models run by LiteRT.
+"""Face landmarks offline: MediaPipe's Face Mesh and Iris models run by LiteRT.
 
-``mediapipe==0.10.14`` is the last release whose wheel carries its models
-(face detection, 468-point Face Mesh, Iris, selfie segmentation); later
-releases download them at run time, which stillmotion never does. The
-full ``mediapipe`` package drags in opencv-contrib-python (which clashes
-with the opencv-python-headless stillmotion uses), jax and matplotlib, so
-stillmotion only needs its *files*: install them without dependencies and
-run the models with Google's LiteRT interpreter::
+The models ship inside stillmotion (``scene/models/``: face detection,
+468-point Face Mesh, Iris, selfie segmentation), copied unchanged from the
+``mediapipe==0.10.14`` wheel, the last release that bundles them (later
+releases download them at run time, which stillmotion never does);
+``models/NOTICE.md`` names each file, its SHA-256 and its paper, and
+``models/LICENSE`` is their Apache-2.0 licence. They run on Google's LiteRT
+interpreter, the one thing the extra installs::
 
     pip install "stillmotion[portrait]"              # ai-edge-litert
-    pip install --no-deps "mediapipe==0.10.14"       # the model files only
+
+If the shipped files are missing (a trimmed install), an installed
+``mediapipe`` 0.10.14 is looked up as before (located, never imported:
+the full package pulls jax and matplotlib).
 
 Models (Apache-2.0, Google): Face Mesh (Kartynnik et al., "Real-time
 Facial Surface Geometry from Monocular Video on Mobile GPUs", CVPR
 Workshops 2019) on a 192×192 crop, 468 points; Iris (Ablavatski et al.,
 "Real-time Pupil Tracking from Monocular Video for Digital Puppetry",
 2020) on 64×64 eye crops, 71 eye-contour points and 5 iris points. Face
-boxes come from :mod:`.faces` (Haar cascades). Without the models,
-:func:`detect_landmarks` returns nothing and :func:`landmarks_status`
-says why, so callers fall back to the face boxes with a clear notice.
+boxes come from :mod:`.faces` (BlazeFace on the same interpreter). Without
+LiteRT, :func:`detect_landmarks` returns nothing and
+:func:`landmarks_status` says why, so callers fall back to the (Haar)
+face boxes with a clear notice.
 """
 
 from __future__ import annotations
@@ -36,9 +40,11 @@ __all__ = [
     "LEFT_EYE",
     "RIGHT_EYE",
     "detect_landmarks",
+    "face_presence",
     "landmarks_status",
     "person_mask",
     "pseudo_landmarks",
+    "run_model",
 ]
 
 # Face Mesh indices (MediaPipe canonical face model). "Left" is the
@@ -151,12 +157,22 @@ class FaceLandmarks:
         return float(x0), float(y0), float(x1 - x0), float(y1 - y0)
 
 
+MODEL_DIR = os.path.join(os.path.dirname(__file__), "models")
+"""The shipped models, laid out as in mediapipe's ``modules/`` folder."""
+
+
+@lru_cache(maxsize=1)
 def _model_dir() -> str | None:
+    """The folder holding ``face_landmark/face_landmark.tflite`` and its siblings: the
+    shipped copy, else an installed mediapipe 0.10.14's; None when neither has them."""
+    marker = os.path.join("face_landmark", "face_landmark.tflite")
+    if os.path.exists(os.path.join(MODEL_DIR, marker)):
+        return MODEL_DIR
     spec = importlib.util.find_spec("mediapipe")  # locate, never import (it pulls jax, matplotlib …)
     if spec is None or not spec.origin:
         return None
     root = os.path.join(os.path.dirname(spec.origin), "modules")
-    return root if os.path.exists(os.path.join(root, "face_landmark", "face_landmark.tflite")) else None
+    return root if os.path.exists(os.path.join(root, marker)) else None
 
 
 def _interpreter_class():
@@ -174,27 +190,29 @@ def _interpreter_class():
 
 
 def landmarks_status() -> str | None:
-    """None when learned landmarks can run here, else the reason and the fix (one line)."""
+    """None when the learned face models (BlazeFace, Face Mesh, Iris, selfie
+    segmentation) can run here, else the reason and the fix (one line)."""
     if os.environ.get("STILLMOTION_NO_LANDMARKS"):
-        return "learned face landmarks are switched off (STILLMOTION_NO_LANDMARKS is set)"
+        return "learned face models are switched off (STILLMOTION_NO_LANDMARKS is set)"
     if _interpreter_class() is None:
-        return "learned face landmarks need LiteRT: pip install 'stillmotion[portrait]'"
+        return "learned face boxes and landmarks need LiteRT: pip install 'stillmotion[portrait]'"
     if _model_dir() is None:
-        return (
-            "learned face landmarks need MediaPipe 0.10.14's bundled models: pip install --no-deps mediapipe==0.10.14"
-        )
+        return f"the face models are missing from {MODEL_DIR} (a trimmed install?): reinstall stillmotion"
     return None
 
 
 @lru_cache(maxsize=4)
 def _load(name: str):
+    interpreter, root = _interpreter_class(), _model_dir()
+    if interpreter is None or root is None:
+        raise RuntimeError(landmarks_status() or "LiteRT or the face models are missing")
     # LiteRT announces its XNNPACK delegate on stderr from C++; keep the CLI's
     # output to what the user needs by muting fd 2 while it loads.
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as null:
             os.dup2(null.fileno(), 2)
-            interp = _interpreter_class()(model_path=os.path.join(_model_dir(), name), num_threads=2)
+            interp = interpreter(model_path=os.path.join(root, name), num_threads=2)
             interp.allocate_tensors()
     finally:
         os.dup2(saved, 2)
@@ -202,7 +220,16 @@ def _load(name: str):
     return interp
 
 
-def _run(name: str, x: np.ndarray) -> list[np.ndarray]:
+def run_model(name: str, x: np.ndarray) -> list[np.ndarray]:
+    """Run one model on one input (no batch axis), returning its output tensors.
+
+    Args:
+        name: the model's path under the model folder, e.g. ``"face_landmark/face_landmark.tflite"``.
+        x: float32 input of the model's shape without the batch axis (H×W×3 for the image models).
+
+    Raises:
+        RuntimeError: LiteRT or the model files are missing (:func:`landmarks_status` says which).
+    """
     interp = _load(name)
     interp.set_tensor(interp.get_input_details()[0]["index"], x[None].astype(np.float32))
     interp.invoke()
@@ -221,7 +248,7 @@ def _crop(rgb: np.ndarray, cx: float, cy: float, side: float, size: int) -> tupl
 
 def _mesh(rgb: np.ndarray, cx: float, cy: float, side: float) -> tuple[np.ndarray, float]:
     crop, back = _crop(rgb, cx, cy, side, 192)
-    out = _run("face_landmark/face_landmark.tflite", crop.astype(np.float32) / 255.0)
+    out = run_model("face_landmark/face_landmark.tflite", crop.astype(np.float32) / 255.0)
     mesh = next(o for o in out if o.size == 1404).reshape(468, 3).astype(np.float64)
     score = float(1.0 / (1.0 + np.exp(-next(o for o in out if o.size == 1).ravel()[0])))
     xy = mesh[:, :2] @ back[:, :2].T + back[:, 2]
@@ -238,7 +265,7 @@ def _iris(rgb: np.ndarray, pts: np.ndarray, eye: dict, flip: bool) -> tuple[np.n
     crop, back = _crop(rgb, float(c[0]), float(c[1]), side, 64)
     if flip:
         crop = crop[:, ::-1]
-    out = _run("iris_landmark/iris_landmark.tflite", np.ascontiguousarray(crop).astype(np.float32) / 255.0)
+    out = run_model("iris_landmark/iris_landmark.tflite", np.ascontiguousarray(crop).astype(np.float32) / 255.0)
     iris = next(o for o in out if o.size == 15).reshape(5, 3)[:, :2].astype(np.float64)
     contour = next(o for o in out if o.size == 213).reshape(71, 3)[:16, :2].astype(np.float64)
     if flip:
@@ -248,6 +275,13 @@ def _iris(rgb: np.ndarray, pts: np.ndarray, eye: dict, flip: bool) -> tuple[np.n
     lids = contour @ back[:, :2].T + back[:, 2]
     radius = float(np.mean(np.linalg.norm(xy[1:] - xy[0], axis=1)))
     return xy[0].astype(np.float32), radius, lids.astype(np.float32)
+
+
+def face_presence(rgb: np.ndarray, box: tuple[float, float, float, float]) -> float:
+    """Face Mesh's face-presence score in [0, 1] for a face box (x, y, w, h, pixels), on the
+    crop :func:`detect_landmarks` would use first; real faces score ≈ 1, anything else ≈ 0."""
+    x, y, w, h = box
+    return _mesh(rgb, x + w / 2, y + h / 2, CROP_SCALE * max(w, h))[1]
 
 
 def detect_landmarks(rgb: np.ndarray, faces: list[tuple[int, int, int, int]]) -> list[FaceLandmarks]:
@@ -296,7 +330,7 @@ def person_mask(rgb: np.ndarray) -> np.ndarray | None:
         return None
     h, w = rgb.shape[:2]
     x = cv2.resize(rgb, (256, 256), interpolation=cv2.INTER_AREA).astype(np.float32) / 255.0
-    out = _run("selfie_segmentation/selfie_segmentation.tflite", x)
+    out = run_model("selfie_segmentation/selfie_segmentation.tflite", x)
     m = out[0].reshape(256, 256).astype(np.float32)
     m = cv2.resize(m, (w, h), interpolation=cv2.INTER_LINEAR)
     return np.clip(m, 0.0, 1.0)
