@@ -37,6 +37,7 @@ __all__ = [
     "estimate_depth",
     "guided_filter",
     "hold_to_support",
+    "is_frayed",
     "sky_edge",
     "sky_mask",
     "spectral_residual_saliency",
@@ -217,17 +218,44 @@ def sky_mask(img: np.ndarray, grey: np.ndarray) -> np.ndarray:
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
     texture = cv2.GaussianBlur(grad_mag(grey), (0, 0), 2.0)
     smooth = texture < 0.06
-    blue = (hue > 180) & (hue < 260) & (sat > 0.12)
-    greyish = sat < 0.2
-    bright = val > np.percentile(val, 35)
-    cand = (smooth & bright & (blue | greyish)).astype(np.uint8)
-    # Keep the candidate components that touch the top rows.
-    n, labels = cv2.connectedComponents(cand, connectivity=4)
+    # A blue sky is judged on its own brightness (it may be the darker part
+    # of a photo that is mostly sky); a grey or white one against the rest
+    # of the photo (an overcast sky is its brightest part).
+    blue = (hue > 180) & (hue < 260) & (sat > 0.12) & (val > 0.3)
+    greyish = (sat < 0.2) & (val > max(0.2, float(np.percentile(val, 35))))
+    cand = (smooth & (blue | greyish)).astype(np.uint8)
+    # Keep the candidate components that touch the top rows, and those cut
+    # off from them by thin things in front of the sky (cables, masts,
+    # branches: within 4 % of the width) whose colour where they face it
+    # matches the sky's (ΔE < 5: a piece of sky across a cable is 1.5 away;
+    # the sea below a hazy horizon 9).
+    n, labels, stats, _ = cv2.connectedComponentsWithStats(cand, connectivity=4)
     if n <= 1:
         return np.zeros((h, w), np.float32)
     top_labels = np.unique(labels[: max(1, h // 50)])
-    top_labels = top_labels[top_labels != 0]
-    mask = np.isin(labels, top_labels)
+    keep = np.zeros(n, bool)
+    keep[top_labels] = True
+    keep[0] = False
+    k = max(3, int(0.04 * max(h, w)) | 1)
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (k, k))
+    lab = cv2.cvtColor(img, cv2.COLOR_RGB2Lab)
+    for _ in range(3):
+        mask = keep[labels]
+        near = cv2.dilate(mask.astype(np.uint8), disc) > 0
+        added = False
+        for i in np.unique(labels[near & ~mask & (cand > 0)]):
+            if i == 0 or stats[i, cv2.CC_STAT_AREA] < 0.002 * h * w:
+                continue
+            comp = labels == i
+            beside = mask & (cv2.dilate(comp.astype(np.uint8), disc) > 0)
+            facing = comp & near
+            if beside.sum() < 10 or facing.sum() < 10:
+                continue
+            if float(np.sqrt(((lab[facing].mean(axis=0) - lab[beside].mean(axis=0)) ** 2).sum())) < 5.0:
+                keep[i] = added = True
+        if not added:
+            break
+    mask = keep[labels]
     if mask.mean() < 0.02:
         return np.zeros((h, w), np.float32)
     mask = cv2.morphologyEx(mask.astype(np.uint8), cv2.MORPH_CLOSE, np.ones((5, 5), np.uint8))
@@ -238,6 +266,27 @@ SKY_FRAY = 9.0
 """Most outline pixels per √(sky pixels) that :func:`sky_edge` accepts as a sky (a
 straight horizon across a square frame gives 1; china.jpg's pagoda and trees about
 4.5; a close-up of splashing water 14)."""
+
+
+def is_frayed(mask: np.ndarray, limit: float = SKY_FRAY) -> bool:
+    """Whether a sky candidate is frayed into pieces rather than one region with an outline.
+
+    A sky is one compact region; a bright, smooth texture taken for sky (a
+    close-up of water, white boards, a window) comes in many pieces, with
+    far more outline for its area.
+
+    Args:
+        mask: bool h×w sky candidate.
+        limit: most outline pixels (8-neighbours outside the mask) per
+            √(mask pixels).
+
+    Returns:
+        True when the outline is longer than ``limit``·√area (an empty mask is not frayed).
+    """
+    if not mask.any():
+        return False
+    outline = (cv2.dilate(mask.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0) & ~mask
+    return bool(outline.sum() > limit * np.sqrt(mask.sum()))
 
 
 def sky_edge(img: np.ndarray, sky: np.ndarray) -> np.ndarray:
@@ -277,10 +326,7 @@ def sky_edge(img: np.ndarray, sky: np.ndarray) -> np.ndarray:
         if not grow.any():
             break
         hard = hard | grow
-    # A sky is one compact region with an outline; a bright smooth texture
-    # taken for sky (a close-up of water, a window) is frayed into pieces.
-    outline = (cv2.dilate(hard.astype(np.uint8), step) > 0) & ~hard
-    if outline.sum() > SKY_FRAY * np.sqrt(hard.sum()):
+    if is_frayed(hard):
         return np.zeros_like(hard)
     # Dark clouds and birds within the sky are as far as the sky: holes that
     # do not reach the bottom edge, up to 3 % of the frame.

@@ -65,7 +65,7 @@ import cv2
 import numpy as np
 
 from .._measure import check_rgb_uint8
-from .depth import guided_filter, sky_mask, spectral_residual_saliency
+from .depth import guided_filter, is_frayed, sky_mask, spectral_residual_saliency
 
 __all__ = ["MIN_COMPONENT", "REGION_KINDS", "REGION_SIDE", "detect_regions"]
 
@@ -133,12 +133,16 @@ def detect_regions(
 
     # 2. Vegetation first, so stalks and twigs in front of the sky stay out
     # of it (golden grass and blonde hair share hues: hair wins, step 5).
-    veg_hard, veg_strict = _vegetation(img, grey, texture, lab)
+    veg_hard, veg_strict, veg_warm = _vegetation(img, grey, texture, lab)
 
     # 3. Sky, cut at the horizon.
     sky_hard = (sky_mask(img, grey) > 0.5) & ~veg_strict
     sky_hard = _drop_bottom_touching(sky_hard)
     sky_hard, below_cut = _cut_at_colour_step(sky_hard, lab)
+    if is_frayed(sky_hard):
+        # White boards, a window, bokeh: many pieces, not one sky.
+        sky_hard[:] = False
+        below_cut[:] = False
     if sky_hard.mean() < 0.02:
         sky_hard[:] = False  # scraps left after the cuts
     else:
@@ -159,6 +163,8 @@ def detect_regions(
         hair_soft = _hair(lab, texture, boxes, d_small)
 
     veg_hard &= ~water_hard & (hair_soft < 0.3)
+    if not sky_hard.any() and (veg_hard & ~veg_warm).mean() < 0.02:
+        veg_hard &= ~veg_warm  # indoors: olive and golden are wood, cork or fabric
 
     # 6. Steam above a cup.
     steam_soft = _steam(hsv, grey, sky_hard | water_hard, min_area)
@@ -258,8 +264,11 @@ def _cut_at_colour_step(sky: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, n
     Sky changes colour slowly with height (ΔE of 2–3 per tenth of the
     frame); a hazy lake or sea that joins it without a visible shore shows
     as a step. The candidate is cut at the strongest step (ΔE ≥ 6 between
-    bands of rows a few percent of the height above and below) when the
-    part below is not brighter than the part above: water reflects only
+    bands of rows a few percent of the height above and below), when the
+    step shows across the width and at one row (the median colour change
+    per row over the columns peaks at 3× its median: a shoreline, not a
+    ridge or a cloud bank), and when the part below is not brighter than
+    the part above: water reflects only
     part of the sky's light, while a sky brightens toward the horizon
     (haze, sunsets). Returns (sky above the step, the candidate below it).
     """
@@ -299,6 +308,18 @@ def _cut_at_colour_step(sky: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, n
         agree.append(float(np.sqrt(((ma - mb) ** 2).sum())) >= 0.6 * best)
     if len(agree) < 3 or np.mean(agree) < 0.75:
         return sky, none
+    # And it is a line: in the typical column the colour changes sharply at
+    # one row (a shoreline, the horizon); a ridge or a cloud bank changes at
+    # rows that wander from column to column, and a clear sky's gradient at
+    # none, so the median change per row has no clear peak.
+    band = slice(max(1, best_y - 2 * k), min(h - 1, best_y + 2 * k))
+    step = np.sqrt((np.diff(lab[band], axis=0) ** 2).sum(axis=-1))  # rows × columns
+    cols = sky[band].mean(axis=0) >= 0.7
+    if cols.sum() < 0.2 * w:
+        return sky, none
+    profile = np.median(step[:, cols], axis=1)  # the typical column's colour change, row by row
+    if profile.max() < 3.0 * max(float(np.median(profile)), 0.25):
+        return sky, none
     below = sky.copy()
     below[:best_y] = False
     if below.sum() < 0.02 * h * w:
@@ -306,6 +327,27 @@ def _cut_at_colour_step(sky: np.ndarray, lab: np.ndarray) -> tuple[np.ndarray, n
     above = sky.copy()
     above[best_y:] = False
     return above, below
+
+
+def _straight_where_it_meets_the_sky(region: np.ndarray, sky: np.ndarray) -> bool:
+    """Whether a region below the sky meets it along a straight horizontal line.
+
+    The sea meets the sky at the horizon, a straight line; a lake is
+    separated from it by its far shore. A smooth grey mountain or hill
+    under the sky meets it along its ridge, which wanders up and down.
+    Columns where the region's top lies within 3 pixels of sky are
+    compared: their top rows must agree within 1 % of the height
+    (interquartile range), else the region is not water.
+    """
+    h, _w = region.shape
+    cols = region.any(axis=0)
+    top = np.argmax(region, axis=0)
+    near = cv2.dilate(sky.astype(np.uint8), np.ones((7, 7), np.uint8)) > 0
+    touching = cols & near[top, np.arange(region.shape[1])]
+    if touching.sum() < 0.3 * cols.sum():
+        return True  # the far shore lies between it and the sky
+    rows = top[touching]
+    return float(np.percentile(rows, 75) - np.percentile(rows, 25)) <= max(2.0, 0.01 * h)
 
 
 def _horizon_row(sky: np.ndarray) -> int | None:
@@ -365,7 +407,13 @@ def _water(
     pix = (colour > 0.5) & (texture < 0.35) & ~sky
     if horizon is not None:
         pix[: max(0, horizon - 1)] = False
-    pix |= below_cut
+    if below_cut.any() and (
+        np.median(texture[below_cut]) < 0.03 or np.median(stripes[below_cut]) > 0.3
+    ):
+        # Sky-coloured and smooth under a straight colour step: a hazy lake or
+        # sea when it is very flat or striped by waves; a grey mountain under
+        # the sky is neither.
+        pix |= below_cut
     # Local variation of saturation over water pixels only (Yu et al.'s
     # hue/saturation-variance cue), blind to what stands in front.
     m = pix.astype(np.float32)
@@ -386,12 +434,17 @@ def _water(
             thick = area / max(1, stats[i, cv2.CC_STAT_WIDTH]) >= 0.04 * h
             big = area >= 2 * min_area and top <= horizon + max(6, h // 12) and thick
         else:
-            # No horizon: only a large body of water (a close-up of its surface).
-            big = area >= 0.08 * h * w
+            # No horizon: only a large body of water that fills the bottom of
+            # the frame (a close-up of its surface; not a blue backdrop or a
+            # bokeh floor behind a subject).
+            bottom = (labels[h - max(2, h // 50) :] == i).any(axis=0).mean()
+            big = area >= 0.08 * h * w and bottom >= 0.8
         if not big:
             continue
         inside = (labels == i) & pix
-        smooth = np.median(texture[inside]) < 0.1
+        if horizon is not None and not _straight_where_it_meets_the_sky(labels == i, sky):
+            continue  # a mountain or a hill under the sky, not the sea
+        smooth = np.median(texture[inside]) < 0.07
         striped = np.median(stripes[inside]) > 0.3 and np.median(texture[inside]) < 0.25
         uniform = np.median(sat_std[inside]) < 0.1
         keep[i] = (smooth or striped) and uniform
@@ -418,11 +471,12 @@ def _water(
 
 def _vegetation(
     img: np.ndarray, grey: np.ndarray, texture: np.ndarray, lab: np.ndarray
-) -> tuple[np.ndarray, np.ndarray]:
-    """Vegetation: green to golden hues where the photo is textured.
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Vegetation: green to golden hues where the photo is textured, and clear green anywhere.
 
     Returns (the filled mask, the strictly vegetation-coloured textured
-    pixels: thin stalks and leaves that other masks must give up).
+    pixels: thin stalks and leaves that other masks must give up, the
+    olive-to-golden part of the mask, kept only outdoors).
     """
     # Colour per pixel (thin stalks) and of the neighbourhood (dark foliage,
     # whose single pixels have noisy hues).
@@ -443,6 +497,14 @@ def _vegetation(
     coarse = cv2.GaussianBlur(grad * wgt, (0, 0), 4.0) / cv2.GaussianBlur(wgt, (0, 0), 4.0)
     textured = np.maximum(_ramp(fine, 0.006, 0.014), _ramp(coarse, 0.08, 0.14))
     strict = (colour > 0.5) & (textured > 0.5)
+    # Clear, saturated green needs no texture: out-of-focus leaves and
+    # grass (bokeh behind a flower, a blurred meadow) are still plants, and
+    # few other things in photos are that green.
+    hsv0 = cv2.cvtColor(cv2.GaussianBlur(img, (0, 0), 1.5), cv2.COLOR_RGB2HSV)
+    h0, s0, v0 = hsv0[..., 0], hsv0[..., 1], hsv0[..., 2]
+    lush = (h0 > 65) & (h0 < 150) & (s0 > 0.3) & (v0 > 0.12)
+    lush |= (h0 >= 150) & (h0 < 185) & (s0 > 0.7) & (v0 > 0.08) & (v0 < 0.5)  # deep teal shade of leaves
+    strict |= lush
     # Thin stalks and twigs against the sky or the sea: at the working size
     # their pixels mix with the blue behind, so look for fine structures
     # much warmer (higher b*) than their cool (blue) surroundings.
@@ -455,17 +517,22 @@ def _vegetation(
     colour = np.maximum(colour, warm_thin.astype(np.float32))
     # Fill the smooth inside of leaves and blades between their textured edges.
     k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (11, 11))
-    veg = (cv2.morphologyEx(strict.astype(np.uint8), cv2.MORPH_CLOSE, k) > 0) & (colour > 0.5)
-    return veg, strict
+    veg = ((cv2.morphologyEx(strict.astype(np.uint8), cv2.MORPH_CLOSE, k) > 0) & (colour > 0.5)) | lush
+    # Olive and golden (dry grass, backlit or autumn meadows) count only
+    # outdoors: the caller drops them without a sky or clear green nearby
+    # (a cork floor, a wooden table, a tan sofa).
+    hue_b = cv2.cvtColor(cv2.GaussianBlur(img, (0, 0), 2.5), cv2.COLOR_RGB2HSV)[..., 0]
+    warm = veg & (np.minimum(hue, hue_b) < 62)
+    return veg, strict, warm
 
 
 def _veg_colour(img: np.ndarray) -> np.ndarray:
     """How much each pixel's colour is a plant's, in [0, 1]."""
     hsv = cv2.cvtColor(img, cv2.COLOR_RGB2HSV)
     hue, sat, val = hsv[..., 0], hsv[..., 1], hsv[..., 2]
-    # Green and yellow-green (about 50° to 150°), also when dark; not cyan
+    # Olive, green and yellow-green (about 40° to 150°), also when dark; not cyan
     # (the fringe between blue flowers and green leaves).
-    green = _ramp(hue, 42, 52) * _ramp(hue, 160, 145) * _ramp(sat, 0.1, 0.2) * _ramp(val, 0.025, 0.05)
+    green = _ramp(hue, 36, 44) * _ramp(hue, 160, 145) * _ramp(sat, 0.1, 0.2) * _ramp(val, 0.025, 0.05)
     # Golden dry grass (35–55°) must be bright and saturated: not the brown
     # of wood, fur or a rocket's tank, nor the orange of skin or a flower.
     golden = _ramp(hue, 30, 36) * _ramp(sat, 0.25, 0.4) * _ramp(val, 0.45, 0.6)

@@ -551,6 +551,9 @@ def _search_end_view(scene, path, aim, size, frame_count, desired, rng):
             if best is None or cost < best[0]:
                 best = (cost, cand, framing, revealed, (float(ox), float(oy)))
     cost, cand, framing, revealed, off = best
+    # The search judged 17 poses; the frames between them (a loop's curve)
+    # can reach a little farther, so the chosen path is framed on every frame.
+    framing = fit_framing(sample_bounds(cand, cand.poses(frame_count), size), (Wp, Hp), size, desired)
     return (
         cand,
         framing,
