@@ -407,9 +407,7 @@ def _water(
     pix = (colour > 0.5) & (texture < 0.35) & ~sky
     if horizon is not None:
         pix[: max(0, horizon - 1)] = False
-    if below_cut.any() and (
-        np.median(texture[below_cut]) < 0.03 or np.median(stripes[below_cut]) > 0.3
-    ):
+    if below_cut.any() and (np.median(texture[below_cut]) < 0.03 or np.median(stripes[below_cut]) > 0.3):
         # Sky-coloured and smooth under a straight colour step: a hazy lake or
         # sea when it is very flat or striped by waves; a grey mountain under
         # the sky is neither.
