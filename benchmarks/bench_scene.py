@@ -21,7 +21,12 @@ the labels:
   issue's target is under 1 s on 2 cores).
 
     python benchmarks/bench_scene.py [--json OUT.json] [--markdown] [--per-photo]
-        [--scene-model NAME|DIR] [--depth-model NAME|DIR] [--repeats 3]
+        [--scene-model NAME|DIR] [--depth-model NAME|DIR] [--repeats 3] [--tearing]
+
+``--tearing`` adds the tearing measure
+(:func:`stillmotion.engines.living.parallax.measure_tearing`) of the README's
+first example, "slow push-in, gentle pan from left to right" at 720×480, on
+china.jpg and each development photo with a sky.
 
 Without ``--scene-model`` the classical path is scored (the learned
 defaults are never picked up here: the HF cache is not consulted).
@@ -162,6 +167,42 @@ def time_12mp(repeats: int, scene_model: str | None, depth_model: str | None) ->
     return {k: round(statistics.median(v), 3) for k, v in stages.items()}
 
 
+TEARING_PHOTOS = (
+    "sklearn:china.jpg",
+    "shared:beach-bridge.jpg",
+    "shared:dandelions-backlit.jpg",
+    "shared:dune-sea-grass.jpg",
+    "shared:mountain-clouds.jpg",
+    "shared:mountain-meadow.jpg",
+    "shared:mountain-sunset.jpg",
+    "shared:storm-clouds-road.jpg",
+    "skimage:astronaut",
+)
+
+
+def tearing(depth_model: str | None) -> dict:
+    """Stretched and split shares of the README example's move on photos with a sky."""
+    from stillmotion.engines.base import RenderJob
+    from stillmotion.engines.living import LivingEngine
+    from stillmotion.engines.living.parallax import measure_tearing
+    from stillmotion.plan.prompt import parse_prompt
+    from stillmotion.scene import Scene
+
+    out = {}
+    for source in TEARING_PHOTOS:
+        if not scene_set.photo_available(source):
+            continue
+        scene = Scene(scene_set.load_photo(source), depth_model=depth_model)
+        plan = parse_prompt("slow push-in, gentle pan from left to right")
+        shot = LivingEngine().prepare(
+            RenderJob(scene=scene, size=(720, 480), frame_count=120, fps=24.0, seed=1, plan=plan)
+        )
+        poses = shot.poses()
+        t = measure_tearing(shot.renderer, poses[::8] + [poses[-1]])
+        out[source.partition(":")[2]] = {"stretched": round(t.stretched, 4), "split": round(t.split, 4)}
+    return out
+
+
 def markdown(result: dict) -> str:
     iou = result["iou"]
     lines = [
@@ -187,8 +228,11 @@ def main() -> None:
     ap.add_argument("--scene-model", default=None)
     ap.add_argument("--depth-model", default=None)
     ap.add_argument("--repeats", type=int, default=3, help="12-MP timing repeats (0 skips it)")
+    ap.add_argument("--tearing", action="store_true", help="also measure tearing on the README example's move")
     args = ap.parse_args()
     result = score(args.scene_model, args.depth_model, args.per_photo)
+    if args.tearing:
+        result["tearing"] = tearing(args.depth_model)
     if args.repeats:
         result["twelve_mp_seconds"] = time_12mp(args.repeats, args.scene_model, args.depth_model)
     if args.json:
@@ -198,6 +242,12 @@ def main() -> None:
         print()
         print("12 MP:", result.get("twelve_mp_seconds"))
         print("errors:", "; ".join(result["errors"]) or "none")
+        if "tearing" in result:
+            print()
+            print("| photo | stretched | split |")
+            print("| --- | ---: | ---: |")
+            for name, t in result["tearing"].items():
+                print(f"| {name} | {t['stretched']} | {t['split']} |")
     else:
         print(json.dumps({k: v for k, v in result.items() if k != "per_photo"}, indent=2))
 
