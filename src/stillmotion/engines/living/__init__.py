@@ -115,7 +115,6 @@ class LivingShot:
         fr = info["framing"]
         lines = [
             f"Depth: {info['depth']}",
-            *([f"Regions: {info['regions']}"] if info.get("elements") else []),
             f"Framing: the clip sees {fr['crop_fraction'] * 100:.0f}% of the widest {W}×{H} view of the "
             f"{Wp}×{Hp} photo ({fr['photo_pixels_per_output_pixel']:.2f} photo px per output px); "
             "no frame shows anything outside the photo",
