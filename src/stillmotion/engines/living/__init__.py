@@ -381,7 +381,7 @@ def _element_field(
         if share < 0.005 and e.phrase != BACKGROUND_PHRASE:
             warnings.append(
                 f"the prompt moves {e.element} ('{e.phrase}'), but no {e.region} region was found in the photo: "
-                "nothing moves for it; paint where it is with --mask"
+                "nothing moves for it; --show-regions OUT.png shows what was found; paint where it is with --mask PNG"
             )
     return elements
 
