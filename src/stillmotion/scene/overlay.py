@@ -11,7 +11,7 @@ proportion to the soft mask (``TINT`` at mask 1) and the mask's 0.5 level
 is outlined. Face boxes are outlined in :data:`FACE_COLOUR`, the person
 mask's 0.5 level in :data:`PERSON_COLOUR`. The legend sits in a dark band
 under the photo (so it hides none of it): one entry per kind with its
-swatch and its share of the frame, or "not found".
+swatch and its share of the frame, or "not found" (:func:`legend_entries`).
 
 The share of the frame of a kind is the mean of its soft mask
 (:func:`region_shares`), the measure ``analyze`` reports and judges
@@ -35,6 +35,7 @@ __all__ = [
     "PERSON_COLOUR",
     "REGION_COLOURS",
     "TINT",
+    "legend_entries",
     "region_shares",
     "render_regions",
 ]
@@ -155,18 +156,37 @@ def render_regions(
         cv2.rectangle(img, p0, p1, FACE_COLOUR, line)
 
     # 3. The legend band: a title, then one entry per kind (swatch, name, share or "not found").
-    shares = region_shares({k: regions[k] for k in kinds})
-    entries: list[tuple[tuple[int, int, int] | None, str, bool]] = []
-    for k in kinds:
-        found = shares[k] >= min_share
-        entries.append((REGION_COLOURS[k], f"{k} {shares[k] * 100:.1f}%" if found else f"{k}: not found", found))
+    entries = legend_entries({k: regions[k] for k in kinds}, faces=faces, person=person, min_share=min_share)
+    return np.vstack([img, _legend(entries, title, w)])
+
+
+def legend_entries(
+    regions: Mapping[str, np.ndarray],
+    *,
+    faces: Sequence[tuple[int, int, int, int]] | None = None,
+    person: np.ndarray | None = None,
+    min_share: float = 0.02,
+) -> list[tuple[tuple[int, int, int], str, bool]]:
+    """The legend of :func:`render_regions`, as data: ``(RGB colour, text, found)`` per entry.
+
+    One entry per kind of ``regions`` in :data:`REGION_KINDS` order (``"water 7.7%"``, or
+    ``"hair: not found"`` below ``min_share`` of the frame), then ``"faces: N"`` when
+    ``faces`` is given and ``"person 45.0%"`` when ``person`` is. Arguments as in
+    :func:`render_regions`.
+    """
+    entries: list[tuple[tuple[int, int, int], str, bool]] = []
+    shares = region_shares(regions)
+    for k in REGION_KINDS:
+        if k in shares:
+            found = shares[k] >= min_share
+            entries.append((REGION_COLOURS[k], f"{k} {shares[k] * 100:.1f}%" if found else f"{k}: not found", found))
     if faces is not None:
         entries.append((FACE_COLOUR, f"faces: {len(faces)}" if faces else "faces: not found", bool(faces)))
     if person is not None:
         share = float(np.mean(person))
         found = share >= min_share
         entries.append((PERSON_COLOUR, f"person {share * 100:.1f}%" if found else "person: not found", found))
-    return np.vstack([img, _legend(entries, title, w)])
+    return entries
 
 
 # --------------------------------------------------------------- helpers
@@ -185,7 +205,7 @@ def _outline(img: np.ndarray, mask: np.ndarray, colour: tuple[int, int, int], li
     cv2.drawContours(img, contours, -1, colour, line, cv2.LINE_AA)
 
 
-def _legend(entries: list[tuple[tuple[int, int, int] | None, str, bool]], title: str | None, w: int) -> np.ndarray:
+def _legend(entries: list[tuple[tuple[int, int, int], str, bool]], title: str | None, w: int) -> np.ndarray:
     """The legend band, uint8 h×w×3: the title (wrapped), then the entries in as many columns as fit."""
     scale = float(np.clip(w / 1100, 0.45, 0.8))
     thick = 1 if scale < 0.6 else 2
@@ -204,8 +224,7 @@ def _legend(entries: list[tuple[tuple[int, int, int] | None, str, bool]], title:
         y += row
     for i, (colour, text, found) in enumerate(entries):
         x, yy = pad + (i % cols) * col, y + (i // cols) * row
-        if colour is not None:
-            cv2.rectangle(band, (x, yy), (x + sw, yy + sw), colour, -1 if found else 1)
+        cv2.rectangle(band, (x, yy), (x + sw, yy + sw), colour, -1 if found else 1)
         cv2.putText(band, text, (x + sw + pad, yy + th), _FONT, scale, _TEXT if found else _DIM, thick, cv2.LINE_AA)
     return band
 
