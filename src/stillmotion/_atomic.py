@@ -30,6 +30,7 @@ import numpy as np
 from .errors import InputError
 
 __all__ = [
+    "check_png_name",
     "check_rgb_frame",
     "create_temp",
     "fsync_path",
@@ -59,6 +60,24 @@ def output_path(path: str | os.PathLike[str], what: str) -> Path:
         raise InputError(f"{what} folder {folder} is not a folder; choose an output path inside a writable folder")
     if final.is_dir():
         raise InputError(f"{what} path {final} is a folder; give a file name such as {final / 'clip.mp4'}")
+    return final
+
+
+def check_png_name(path: str | os.PathLike[str], flag: str) -> Path:
+    """Check that ``path`` names a PNG file (``.png``, any case); return it as a Path (``~`` expanded).
+
+    Only the name is checked: :func:`output_path` checks the folder when the file is written.
+
+    Args:
+        path: the PNG to write, e.g. ``regions.png``.
+        flag: the option that named it (``"--show-regions"``), for the error message.
+
+    Raises:
+        InputError: the name does not end in ``.png``.
+    """
+    final = Path(path).expanduser()
+    if final.suffix.lower() != ".png":
+        raise InputError(f"{flag} {str(path)!r}: that picture is written as a PNG; name it like regions.png")
     return final
 
 

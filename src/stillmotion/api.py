@@ -20,7 +20,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageDraw
 
-from .analysis import Report, analyze_photo
+from ._atomic import check_png_name, output_path
+from .analysis import THRESHOLDS, Report, analyze_photo
 from .arrows import parse_arrow
 from .engines.base import RemoteShot, RenderHooks, RenderJob, Shot, SubmissionLog
 from .engines.registry import get_engine
@@ -35,6 +36,7 @@ from .request import AnimateRequest
 from .scene import Scene
 from .scene.depth_model import DEFAULT_DEPTH_MODEL
 from .scene.hub import resolve_model
+from .scene.overlay import render_regions
 from .scene.parser_model import DEFAULT_SCENE_MODEL
 from .video import (
     DEFAULT_CRF,
@@ -77,6 +79,7 @@ class Clip:
         plan_text: the motion plan in words (what ``--explain`` prints).
         variations: all clips of a ``variations > 1`` run, this one first.
         contact_sheet: PNG with frames of every variation, when there are several.
+        regions_picture: the PNG of the regions found (``show_regions``), when asked for.
     """
 
     path: Path
@@ -91,6 +94,7 @@ class Clip:
     plan_text: str = ""
     variations: list[Clip] = field(default_factory=list)
     contact_sheet: Path | None = None
+    regions_picture: Path | None = None
 
     @property
     def duration_s(self) -> float:
@@ -121,7 +125,8 @@ def animate(
             ``motion_strength`` (0–1, default 0.5), ``seed``, ``variations``
             (1–16), ``loop``, ``depth_model`` and ``scene_model`` (a repo id or folder,
             ``"none"`` for the classical method; unset: the default checkpoint when it
-            is in the Hugging Face cache, else classical), ``output`` (.mp4 path).
+            is in the Hugging Face cache, else classical), ``output`` (.mp4 path),
+            ``show_regions`` (a .png path: the photo with the regions found drawn on it).
 
     Returns:
         The :class:`Clip` (with ``variations`` and ``contact_sheet`` when
@@ -187,6 +192,7 @@ def run(
         warnings.append(f"--last-image is ignored: the {spec.name} engine does not take an end frame")
     if request.consistency != AnimateRequest.model_fields["consistency"].default and spec.family == "living":
         warnings.append("--consistency is ignored: the living engine always keeps the photo's own pixels")
+    regions_png = _regions_png(request.show_regions) if request.show_regions is not None else None
     mask = load_mask(request.mask, still.size, flag="--mask") if request.mask is not None else None
     freeze = load_mask(request.freeze, still.size, flag="--freeze") if request.freeze is not None else None
     arrows = [parse_arrow(a) for a in request.arrows]
@@ -196,20 +202,7 @@ def run(
 
     # 2. Understand: the photo's layers (computed lazily, once).
     t = time.perf_counter()
-    # Learned layers: the model the user named, else a default found in the HF cache (said in a notice),
-    # else the classical method; "none" forces the classical one.
-    depth_model, auto_depth = resolve_model(request.depth_model, DEFAULT_DEPTH_MODEL)
-    scene_model, auto_scene = resolve_model(request.scene_model, DEFAULT_SCENE_MODEL)
-    if auto_depth and on_notice is not None:
-        on_notice(
-            f"learned depth: {DEFAULT_DEPTH_MODEL} from the Hugging Face cache (Apache-2.0); "
-            "--depth-model none for the classical cues"
-        )
-    if auto_scene and on_notice is not None:
-        on_notice(
-            f"sky, water and vegetation masks: scene parser {DEFAULT_SCENE_MODEL} from the Hugging Face "
-            "cache (MIT); --scene-model none for the classical masks"
-        )
+    depth_model, scene_model = _learned_layers(request.depth_model, request.scene_model, on_notice)
     scene = Scene(still.rgb, depth_model=depth_model, scene_model=scene_model)
     face = None
     if scene.faces:
@@ -312,7 +305,8 @@ def run(
             # Engines may snap size, frame count and fps to their model (and say so).
             (Wo, Ho), n_out, fps_out = shot.size, shot.frame_count, shot.fps
             if on_plan is not None and not clips:
-                on_plan(plan_text + "\n" + shot.describe())
+                regions_line = report.regions_line() + "\n" if takes_plan else ""
+                on_plan(plan_text + "\n" + regions_line + shot.describe())
             t = time.perf_counter()
             thumbs_at = {0, n_out // 3, (2 * n_out) // 3, n_out - 1}
             thumbs: list[np.ndarray] = []
@@ -452,6 +446,8 @@ def run(
         first.contact_sheet = write_png_atomic(
             output.with_name(f"{output.stem}_sheet.png"), _contact_sheet(sheet_rows, sheet_seeds)
         )
+    if regions_png is not None:
+        first.regions_picture = write_png_atomic(regions_png, _regions_picture(scene))
     return first
 
 
@@ -478,6 +474,10 @@ def analyze(
     negative_prompt: str = "",
     aspect: str | None = None,
     engine: str | None = None,
+    depth_model: str | None = None,
+    scene_model: str | None = None,
+    show_regions: str | os.PathLike | None = None,
+    on_notice: Callable[[str], None] | None = None,
     **options: object,
 ) -> Report:
     """Judge a photo (and a motion prompt) before animating it.
@@ -490,19 +490,28 @@ def analyze(
         engine: coach for this engine (any name ``stillmotion engines`` lists): an engine that
             reads the raw prompt gets engine-neutral advice, and the engine's own controls are
             checked (``engine-control`` findings: what it would ignore or change); None: living.
+        depth_model, scene_model: the learned layers, chosen as :func:`run` chooses them (a repo
+            id or folder; ``"none"``: classical; None: the default checkpoint when it is in the
+            Hugging Face cache, said through ``on_notice``), so analyze and animate see the same regions.
+        show_regions: a ``.png`` path: also write the photo with the regions found drawn on it
+            (:func:`stillmotion.scene.overlay.render_regions`), atomically; None: no picture.
+        on_notice: receives a line when a learned default is picked from the cache.
         **options: other :class:`~stillmotion.request.AnimateRequest` fields the engine's coach
             reads (``duration``, ``last_image``, ``generate_audio`` …).
 
     Returns:
         The :class:`~stillmotion.analysis.Report`: checks with measured values, kind,
-        expected result, recommended prompts, and ``.prompt`` (the coaching) when a
-        prompt was given. ``report.summary()`` is what ``stillmotion analyze`` prints.
+        expected result, regions found with their share of the frame, recommended prompts,
+        and ``.prompt`` (the coaching) when a prompt was given. ``report.summary()`` is
+        what ``stillmotion analyze`` prints.
 
     Raises:
-        InputError: the photo cannot be read (see :func:`stillmotion.image.load_image`).
+        InputError: the photo cannot be read (see :func:`stillmotion.image.load_image`);
+            ``show_regions`` does not end in ``.png`` or its folder is missing or not
+            writable (checked before any work; nothing is written).
 
     Example:
-        >>> print(analyze("examples/china.jpg", "make it move").summary())  # doctest: +SKIP
+        >>> print(analyze("examples/china.jpg", "make it move", show_regions="regions.png").summary())  # doctest: +SKIP
     """
     spec = None
     if engine is not None:
@@ -511,8 +520,11 @@ def analyze(
         spec = find_spec(engine)
         if spec is None:
             raise InputError(f"--engine {engine!r} is unknown: see `stillmotion engines` for the names")
+    regions_png = _regions_png(show_regions) if show_regions is not None else None
     still = load_image(image)
-    report = analyze_photo(still, target_aspect=aspect)
+    depth_name, scene_name = _learned_layers(depth_model, scene_model, on_notice)
+    scene = Scene(still.rgb, depth_model=depth_name, scene_model=scene_name)
+    report = analyze_photo(still, target_aspect=aspect, scene=scene)
     if prompt is not None:
         report.prompt = lint_prompt(
             prompt,
@@ -527,10 +539,59 @@ def analyze(
                 image=image, prompt=prompt, negative_prompt=negative_prompt, engine=engine, **options
             )
             report.prompt.lints += [Lint("engine-control", lvl, msg) for lvl, msg in spec.coach(request)]
+    if regions_png is not None:
+        write_png_atomic(regions_png, _regions_picture(scene))
     return report
 
 
 # --------------------------------------------------------------- helpers
+
+
+def _learned_layers(
+    depth_option: str | None, scene_option: str | None, on_notice: Callable[[str], None] | None
+) -> tuple[str | None, str | None]:
+    """The depth and scene-parser checkpoints a Scene gets (None: classical), from their options.
+
+    The model the user named, else a default found in the HF cache (said in a notice),
+    else the classical method; "none" forces the classical one (see :func:`.scene.hub.resolve_model`).
+    """
+    depth_model, auto_depth = resolve_model(depth_option, DEFAULT_DEPTH_MODEL)
+    scene_model, auto_scene = resolve_model(scene_option, DEFAULT_SCENE_MODEL)
+    if auto_depth and on_notice is not None:
+        on_notice(
+            f"learned depth: {DEFAULT_DEPTH_MODEL} from the Hugging Face cache (Apache-2.0); "
+            "--depth-model none for the classical cues"
+        )
+    if auto_scene and on_notice is not None:
+        on_notice(
+            f"sky, water and vegetation masks: scene parser {DEFAULT_SCENE_MODEL} from the Hugging Face "
+            "cache (MIT); --scene-model none for the classical masks"
+        )
+    return depth_model, scene_model
+
+
+def _regions_png(path: str | os.PathLike) -> Path:
+    """``--show-regions``' file, checked before any work: a .png name in an existing, writable folder.
+
+    Raises:
+        InputError: not a .png name, the folder is missing or not writable, or the path is a folder.
+    """
+    final = output_path(check_png_name(path, "--show-regions"), "--show-regions")
+    if not os.access(final.parent, os.W_OK):
+        raise InputError(f"--show-regions {str(path)!r}: folder {final.parent} is not writable; choose another path")
+    return final
+
+
+def _regions_picture(scene: Scene) -> np.ndarray:
+    """The photo with the Scene's regions, faces (and, with a face, the person) drawn: uint8 H×W×3 RGB."""
+    return render_regions(
+        scene.rgb,
+        scene.regions,
+        faces=scene.faces,
+        person=scene.person if scene.faces else None,
+        min_share=THRESHOLDS.element_min_share,
+        title=f"regions: {scene.regions_method}",
+    )
 
 
 class _AbortOnError:

@@ -281,6 +281,8 @@ def animate(
             )
     if clip.contact_sheet is not None:
         _wrote(clip.contact_sheet, quiet, what="contact sheet ")
+    if clip.regions_picture is not None:
+        _wrote(clip.regions_picture, quiet, what="regions picture ")
 
 
 _own = inspect.signature(animate, eval_str=True)
@@ -396,20 +398,43 @@ def analyze(
         float | None,
         typer.Option(help="With --engine: the duration you will ask for, seconds.", metavar="S", show_default=False),
     ] = None,
+    show_regions: Annotated[
+        Path | None,
+        typer.Option("--show-regions", help=_help("show_regions"), metavar="OUT.png", show_default=False),
+    ] = None,
+    depth_model: Annotated[
+        str | None,
+        typer.Option("--depth-model", help=_help("depth_model"), metavar="NAME|DIR|none", show_default=False),
+    ] = None,
+    scene_model: Annotated[
+        str | None,
+        typer.Option("--scene-model", help=_help("scene_model"), metavar="NAME|DIR|none", show_default=False),
+    ] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Judge PHOTO (and a motion prompt) before animating: checks, expected result, advice."""
+    """Judge PHOTO (and a motion prompt) before animating: checks, expected result, regions found, advice."""
     from .api import analyze as run_analyze
 
+    def on_notice(text: str) -> None:  # a learned layer picked from the Hugging Face cache
+        if not quiet:
+            typer.echo(f"note: {text}", err=True)
+
+    coach_options: dict[str, Any] = {} if duration is None else {"duration": duration}
     report = run_analyze(
         photo,
         prompt,
         negative_prompt=negative_prompt,
         aspect=None if aspect is None or aspect is Aspect.source else aspect.value,
         engine=engine,
-        **({"duration": duration} if duration is not None else {}),
+        depth_model=depth_model,
+        scene_model=scene_model,
+        show_regions=show_regions,
+        on_notice=on_notice,
+        **coach_options,
     )
     _report(report.to_dict(), report.summary, as_json=as_json, quiet=quiet, output=output)
+    if show_regions is not None:
+        _wrote(show_regions.expanduser(), quiet, err=as_json, what="regions picture ")
 
 
 @app.command("eval")

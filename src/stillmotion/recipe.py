@@ -57,7 +57,7 @@ TAG_KEYS = ("comment", "stillmotion_recipe")
 
 _TITLE_CHARS = 250  # the title tag is the prompt, cut short for players' title bars
 # Request fields that are files or folders of the machine that rendered the clip.
-_REQUEST_PATHS = ("image", "last_image", "mask", "freeze", "output", "model_path", "audio")
+_REQUEST_PATHS = ("image", "last_image", "mask", "freeze", "output", "show_regions", "model_path", "audio")
 
 
 def build(

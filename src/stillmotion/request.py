@@ -31,6 +31,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticUndefined
 
+from ._atomic import check_png_name
 from .arrows import Arrow, parse_arrow
 from .errors import InputError
 
@@ -332,6 +333,12 @@ class AnimateRequest(BaseModel):
         description="Output .mp4 path; default: PHOTO_STEM.mp4 in the current folder.",
         json_schema_extra=_meta("output", short="-o", metavar="OUT.mp4"),
     )
+    show_regions: Path | None = Field(
+        default=None,
+        description="Also write the photo with the regions found (sky, water, vegetation, hair, steam, faces) "
+        "drawn on it, as a PNG.",
+        json_schema_extra=_meta("output", metavar="OUT.png"),
+    )
     guidance_scale: float | None = Field(
         default=None,
         ge=0.0,
@@ -439,6 +446,13 @@ class AnimateRequest(BaseModel):
         description="Hosted engines: refuse a job whose estimated cost is above this.",
         json_schema_extra=_meta("hosted", unit="USD", step=0.05, api=True, metavar="USD"),
     )
+
+    @field_validator("show_regions")
+    @classmethod
+    def _check_show_regions(cls, v: Path | None) -> Path | None:
+        if v is not None:
+            check_png_name(v, "--show-regions")
+        return v
 
     @field_validator("size")
     @classmethod

@@ -12,6 +12,7 @@ from ..errors import InputError
 from ..image import Still, load_image
 from ..request import Aspect
 from ..scene import Scene
+from ..scene.overlay import region_shares
 from .checks import run_checks
 from .kind import classify_kind, expected_result
 from .recommend import DURATION_S, recommend_prompts
@@ -76,7 +77,7 @@ def analyze_photo(
             f"scene is {scene.size[0]}×{scene.size[1]} px but the photo is {W}×{H} px: pass the photo's own Scene"
         )
     faces = scene.faces
-    regions = {k: float(v.mean()) for k, v in scene.regions.items()}
+    regions = region_shares(scene.regions)
     small = scene.small  # the Scene's working copy, long side at most DEPTH_SIDE (shared, not recomputed)
     t2 = time.perf_counter()
     timings["scene"] = t2 - t1
@@ -117,4 +118,6 @@ def analyze_photo(
         engine=ENGINE,
         duration_s=DURATION_S[expected],
         timings_s=timings,
+        regions={k: regions[k] for k in ELEMENTS if k in regions},
+        regions_method=scene.regions_method,
     )

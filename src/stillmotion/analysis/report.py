@@ -69,6 +69,11 @@ class Report:
         engine: the engine to use ("living").
         duration_s: recommended clip length in seconds.
         timings_s: seconds spent per stage ("load", "scene", "kind", "checks", "recommend", "total").
+        regions: share of the frame of every region kind the Scene looked for (the mean of
+            its soft mask, in [0, 1]; see :func:`stillmotion.scene.overlay.region_shares`),
+            in :data:`ELEMENTS` order; a kind is an element from ``THRESHOLDS.element_min_share``.
+        regions_method: how the region masks were made, in words (``Scene.regions_method``:
+            the classical cues or the learned scene parser).
     """
 
     path: str
@@ -84,6 +89,8 @@ class Report:
     engine: str = ENGINE
     duration_s: float = 5.0
     timings_s: dict[str, float] = field(default_factory=dict)
+    regions: dict[str, float] = field(default_factory=dict)
+    regions_method: str = ""
     prompt: PromptReport | None = None
     """Prompt coaching (:func:`stillmotion.plan.lint.lint_prompt`) when a prompt was given."""
 
@@ -109,7 +116,20 @@ class Report:
         d["prompt"] = None if self.prompt is None else self.prompt.to_dict()
         d["usable"] = self.usable
         d["timings_s"] = {k: round(float(v), 4) for k, v in self.timings_s.items()}
+        d["regions"] = {k: round(float(v), 4) for k, v in self.regions.items()}
         return d
+
+    def regions_line(self) -> str:
+        """The regions found, with their share of the frame and the method, in one line
+        (what ``analyze`` prints and ``animate --explain`` repeats), e.g.
+        ``Elements that can move (classical colour and texture cues): sky 36%, vegetation 27%, water 8%;
+        not found: hair, steam``.
+        """
+        found = sorted(self.elements, key=lambda k: -self.regions.get(k, 0.0))
+        seen = ", ".join(f"{k} {self.regions[k]:.0%}" if k in self.regions else k for k in found) or "none found"
+        missing = [k for k in ELEMENTS if k not in self.elements]
+        method = f" ({self.regions_method})" if self.regions_method else ""
+        return f"Elements that can move{method}: {seen}" + (f"; not found: {', '.join(missing)}" if missing else "")
 
     def summary(self) -> str:
         """The report in plain words, one item per line (what ``stillmotion analyze`` prints)."""
@@ -121,7 +141,7 @@ class Report:
         for c in self.checks:
             lines.append(f"{c.level.upper() if c.level != 'ok' else 'ok':8s} {c.name}: {c.message}")
         lines.append(f"Faces: {self.faces}")
-        lines.append("Elements that can move: " + (", ".join(self.elements) if self.elements else "none found"))
+        lines.append(self.regions_line())
         lines.append(f"Recommended: engine {self.engine}, {self.duration_s:g} s")
         for p in self.recommendations:
             lines.append(f'Try: "{p}"')
@@ -164,6 +184,8 @@ REPORT_SCHEMA: dict[str, Any] = {
         "engine",
         "duration_s",
         "timings_s",
+        "regions",
+        "regions_method",
         "usable",
         "prompt",
     ],
@@ -182,6 +204,12 @@ REPORT_SCHEMA: dict[str, Any] = {
         "engine": {"type": "string"},
         "duration_s": {"type": "number", "minimum": 1, "maximum": 30},
         "timings_s": {"type": "object", "additionalProperties": {"type": "number", "minimum": 0}},
+        "regions": {
+            "type": "object",
+            "properties": {k: {"type": "number", "minimum": 0, "maximum": 1} for k in ELEMENTS},
+            "additionalProperties": False,
+        },
+        "regions_method": {"type": "string"},
         "usable": {"type": "boolean"},
         "prompt": {
             "type": ["object", "null"],

@@ -346,7 +346,7 @@ def lint_prompt(
             )
         )
 
-    missing, missing_clauses = _missing(plan, clauses, photo)
+    missing, missing_clauses, unseen = _missing(plan, clauses, photo)
     if missing:
         keep = [c.text for c in clauses if c.text not in missing_clauses and photo.keeps(c)]
         if photo.faces == 0:
@@ -355,7 +355,7 @@ def lint_prompt(
             _lint(
                 "missing-element",
                 "warning",
-                "; ".join(missing) + ": that motion has nothing to act on",
+                "; ".join(missing) + ": that motion has nothing to act on" + (_SHOW_REGIONS if unseen else ""),
                 _suggest(keep, content, photo),
             )
         )
@@ -444,6 +444,8 @@ _ANY_FACE = (0.5, 0.4)
 _CENTRE = (0.5, 0.5)
 _NATURAL = {"water": "water", "sky": "sky", "vegetation": "foliage", "hair": "hair", "steam": "steam or smoke"}
 _LEVEL_ORDER = {"warning": 0, "advice": 1, "ok": 2}
+# After a missing region: the detector may have missed it; show what it found, paint the rest.
+_SHOW_REGIONS = " (if it is there: --show-regions OUT.png shows what was found; paint where it is with --mask PNG)"
 # Notice codes the coach reads: conflicts that are contradictions (not "too many moves" or "no face"),
 # removals where the negative cancels what the prompt asked, unused motions a raw-prompt engine may render.
 _CLASHES = {"move-conflict", "static-conflict", "element-conflict"}
@@ -633,19 +635,19 @@ def _drop_contradictions(texts: list[str], negative: str, photo: _Photo) -> list
     return kept
 
 
-def _missing(plan: MotionPlan, clauses: list[_Clause], photo: _Photo) -> tuple[list[str], set[str]]:
-    """What the prompt moves that the photo lacks, and the clauses that ask for it."""
+def _missing(plan: MotionPlan, clauses: list[_Clause], photo: _Photo) -> tuple[list[str], set[str], bool]:
+    """What the prompt moves that the photo lacks, the clauses that ask for it, and whether
+    a region the detector did not find is among it (the user may paint it with --mask)."""
     lacks = photo.lacks
     out: list[str] = []
     bad: set[str] = set()
+    unseen = False
     for e in plan.elements:
         if e.phrase == BACKGROUND_PHRASE or e.style == "relight" or e.region not in lacks:
             continue
-        why = (
-            "the photo has no face"
-            if e.region == "hair" and photo.faces == 0
-            else f"the photo has no {_NATURAL[e.region]}"
-        )
+        no_face = e.region == "hair" and photo.faces == 0
+        unseen |= not no_face
+        why = "the photo has no face" if no_face else f"the photo has no {_NATURAL[e.region]}"
         msg = f"'{e.phrase}' moves {e.element} but {why}"
         if msg not in out:
             out.append(msg)
@@ -661,7 +663,8 @@ def _missing(plan: MotionPlan, clauses: list[_Clause], photo: _Photo) -> tuple[l
     if plan.background_elements and photo.have is not None and not photo.have & {"sky", "water", "vegetation"}:
         out.append("asks for the background in motion but the photo has no sky, water or foliage")
         bad |= {c.text for c in clauses if c.plan.background_elements}
-    return out, bad
+        unseen = True
+    return out, bad, unseen
 
 
 def _motions(plan: MotionPlan, stated_moves: list[Move], moving: list[ElementMotion]) -> list[str]:

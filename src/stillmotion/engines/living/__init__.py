@@ -115,7 +115,6 @@ class LivingShot:
         fr = info["framing"]
         lines = [
             f"Depth: {info['depth']}",
-            *([f"Regions: {info['regions']}"] if info.get("elements") else []),
             f"Framing: the clip sees {fr['crop_fraction'] * 100:.0f}% of the widest {W}×{H} view of the "
             f"{Wp}×{Hp} photo ({fr['photo_pixels_per_output_pixel']:.2f} photo px per output px); "
             "no frame shows anything outside the photo",
@@ -382,7 +381,7 @@ def _element_field(
         if share < 0.005 and e.phrase != BACKGROUND_PHRASE:
             warnings.append(
                 f"the prompt moves {e.element} ('{e.phrase}'), but no {e.region} region was found in the photo: "
-                "nothing moves for it; paint where it is with --mask"
+                "nothing moves for it; --show-regions OUT.png shows what was found; paint where it is with --mask PNG"
             )
     return elements
 
