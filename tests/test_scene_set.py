@@ -53,8 +53,8 @@ def test_classical_scoreboard_meets_the_targets(board):
     assert board["iou"]["water"] >= 0.70, board["iou"]
     assert board["face_count_accuracy"] == 1.0, board["errors"]
     # Vegetation's target (0.70) is not met classically: petals, a trunk and a
-    # leafless forest are labelled plants (see BENCHMARKS.md). Hold the gain.
-    assert board["iou"]["vegetation"] >= 0.58, board["iou"]
+    # leafless forest are labelled plants (0.678 measured; see BENCHMARKS.md). Hold the gain.
+    assert board["iou"]["vegetation"] >= 0.65, board["iou"]
 
 
 def test_no_face_and_no_water_on_the_package_photos_without_them(board):
