@@ -89,9 +89,14 @@ class _Server:
             str(data),
             "--workers",
             "1",
-        ] + (["--token", token] if token else [])
+        ]
+        env = {k: v for k, v in os.environ.items() if k != "STILLMOTION_TOKEN"}
+        if token:
+            env["STILLMOTION_TOKEN"] = token  # never on the command line, where ps shows it
         self._log = open(log, "wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(
+            cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
+        )
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
