@@ -94,9 +94,7 @@ class _Server:
         if token:
             env["STILLMOTION_TOKEN"] = token  # never on the command line, where ps shows it
         self._log = open(log, "wb")
-        self.proc = subprocess.Popen(
-            cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env
-        )
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
