@@ -56,7 +56,10 @@ class _FrontDoor(TyperGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for command in self.commands.values():
+        commands = list(self.commands.values())
+        while commands:  # the commands of groups (`keys add`) too
+            command = commands.pop()
+            commands += getattr(command, "commands", {}).values()
             for param in command.params:
                 if type(param) is TyperArgument:
                     param.__class__ = _Argument  # same state, only the help line differs
@@ -775,6 +778,7 @@ def keys_add(
         ),
     ] = None,
     data: DataDir = Path("stillmotion-data"),
+    quiet: Quiet = False,
 ) -> None:
     """Make a key for NAME and print it once: only its hash is stored."""
     from .server.jobs import JobStore
@@ -787,22 +791,28 @@ def keys_add(
     except ValueError as err:
         raise InputError(str(err)) from None
     typer.echo(key)
-    typer.echo(
-        f"the key of {name!r}{' (admin)' if admin else ''}: it is shown only this once; "
-        "clients send it as 'Authorization: Bearer KEY'",
-        err=True,
-    )
+    if not quiet:
+        typer.echo(
+            f"the key of {name!r}{' (admin)' if admin else ''}: it is shown only this once; "
+            "clients send it as 'Authorization: Bearer KEY'",
+            err=True,
+        )
 
 
 @keys_app.command("list")
-def keys_list(data: DataDir = Path("stillmotion-data"), as_json: AsJson = False) -> None:
-    """The keys (never the secrets): name, admin, limits, created, revoked."""
+def keys_list(data: DataDir = Path("stillmotion-data"), as_json: AsJson = False, quiet: Quiet = False) -> None:
+    """The keys (never the secrets): name, admin, limits, created, revoked (-q: the active names only)."""
     from .server.jobs import JobStore
     from .server.keys import KeyStore
 
     rows = KeyStore(JobStore(data)).rows()
     if as_json:
         typer.echo(json.dumps(rows, indent=2))
+        return
+    if quiet:
+        for r in rows:
+            if not r["revoked_at"]:
+                typer.echo(r["name"])
         return
     if not rows:
         typer.echo(f"no keys in {data}: stillmotion keys add NAME --data {data}")
@@ -821,6 +831,7 @@ def keys_list(data: DataDir = Path("stillmotion-data"), as_json: AsJson = False)
 def keys_revoke(
     name: Annotated[str, typer.Argument(help="Whose key to revoke (its jobs stay).", metavar="NAME")],
     data: DataDir = Path("stillmotion-data"),
+    quiet: Quiet = False,
 ) -> None:
     """Revoke NAME's key at once: its requests get 401 from then on."""
     from .server.jobs import JobStore
@@ -828,7 +839,8 @@ def keys_revoke(
 
     if not KeyStore(JobStore(data)).revoke(name):
         raise InputError(f"{name!r} has no active key in {data}: see stillmotion keys list --data {data}")
-    typer.echo(f"revoked the key of {name!r}")
+    if not quiet:
+        typer.echo(f"revoked the key of {name!r}")
 
 
 @app.command()

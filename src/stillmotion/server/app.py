@@ -356,7 +356,7 @@ def create_app(
             return _error(
                 403,
                 f"host {host!r} refused: this server answers on 127.0.0.1 only "
-                "(start it with --token to serve other hosts)",
+                "(add keys or a token to serve other hosts: stillmotion keys add --help)",
             )
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             origin = request.headers.get("origin")
