@@ -57,8 +57,11 @@ class Server:
             str(self.data),
             "--workers",
             str(self.workers),
-        ] + (["--token", self.token] if self.token else [])
-        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        ]
+        env = {k: v for k, v in os.environ.items() if k != "STILLMOTION_TOKEN"}
+        if self.token:
+            env["STILLMOTION_TOKEN"] = self.token  # never on the command line, where ps shows it
+        self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)
         headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
         deadline = time.monotonic() + 40
         while time.monotonic() < deadline:
@@ -228,7 +231,7 @@ def test_auth(tmp_path, coffee):
         timeout=30,
     )
     assert refused.returncode == 2 and "--token" in refused.stderr and len(refused.stderr.strip().splitlines()) == 1
-    srv = Server(tmp_path / "data", workers=0, token="s3cret").start()
+    srv = Server(tmp_path / "data", workers=0, token="s3cret-token-0123456789").start()
     try:
         assert httpx.get(srv.url + "/v1/jobs").status_code == 401
         assert httpx.get(srv.url + "/v1/jobs", headers={"Authorization": "Bearer wrong"}).status_code == 401

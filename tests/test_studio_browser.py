@@ -4,8 +4,8 @@ Starts a real server with one worker, opens the page at 1280×800, checks that
 the settings form is built from GET /v1/options (ranges, defaults, choices,
 presets), uploads a photo, reads the analysis, types a prompt, generates a 1 s
 480p clip and waits until the clip plays in the gallery; then reuse-settings,
-use-as-start image, cancel, compare, and the access-token field of a protected
-server.
+use-as-start image, cancel, compare, and the access-key field of a server with
+per-person keys.
 
 Needs the Python `playwright` package (the `ui-test` list of the test extra)
 and Debian's Chromium at /usr/bin/chromium (Playwright's own browser download
@@ -89,9 +89,12 @@ class _Server:
             str(data),
             "--workers",
             "1",
-        ] + (["--token", token] if token else [])
+        ]
+        env = {k: v for k, v in os.environ.items() if k != "STILLMOTION_TOKEN"}
+        if token:
+            env["STILLMOTION_TOKEN"] = token  # never on the command line, where ps shows it
         self._log = open(log, "wb")
-        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL)
+        self.proc = subprocess.Popen(cmd, stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + 60
         while True:
             if self.proc.poll() is not None:
@@ -103,6 +106,9 @@ class _Server:
                 with urllib.request.urlopen(req, timeout=5) as r:
                     if r.status == 200:
                         break
+            except urllib.error.HTTPError as err:
+                if err.code == 401:  # up, and asking for a key
+                    break
             except (urllib.error.URLError, ConnectionError, OSError):
                 pass
             if time.monotonic() > deadline:
@@ -390,20 +396,37 @@ def test_studio_end_to_end(browser, server, photos, tmp_path):
         context.close()
 
 
-def test_studio_asks_for_the_token(browser, tmp_path):
-    srv = _Server(tmp_path / "data", tmp_path / "server.log", token="s3cret-token")
+def test_studio_asks_for_the_key(browser, tmp_path):
+    """A server with per-person keys: the page asks for the key once, keeps it for the tab
+    (sessionStorage), streams progress with a short-lived ticket and never puts the key in a URL."""
+    data = tmp_path / "data"
+    made = subprocess.run(
+        [sys.executable, "-m", "stillmotion.cli", "keys", "add", "ana", "--data", str(data)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert made.returncode == 0, made.stderr
+    key = made.stdout.strip()
+    srv = _Server(data, tmp_path / "server.log")
     try:
-        context, page, _ = _open(browser, srv.url + "/")
+        context, page, errors = _open(browser, srv.url + "/")
+        urls: list[str] = []
+        page.on("request", lambda req: urls.append(req.url))
         try:
-            # The page itself is public; the API answers 401, so the token field appears.
+            # The page itself is public; the API answers 401, so the key field appears.
             page.wait_for_selector("#token-form:not([hidden])")
             assert page.get_attribute("#server-status", "data-state") == "auth"
-            page.fill("#token-input", "s3cret-token")
+            page.fill("#token-input", key)
             page.press("#token-input", "Enter")
             page.wait_for_selector("#server-status[data-state=ok]")
             assert page.input_value("#engine") == "living"
-            assert page.evaluate("() => localStorage.getItem('stillmotion.token')") == "s3cret-token"
-            # Analysis works with the stored token.
+            assert page.evaluate("() => sessionStorage.getItem('stillmotion.token')") == key
+            assert page.evaluate("() => localStorage.getItem('stillmotion.token')") is None
+            page.reload()  # the same tab keeps the key: no second prompt
+            page.wait_for_selector("#server-status[data-state=ok]")
+            assert page.is_hidden("#token-form")
+            # Analysis works with the stored key.
             import numpy as np
             from PIL import Image
 
@@ -411,7 +434,7 @@ def test_studio_asks_for_the_token(browser, tmp_path):
             Image.fromarray((np.indices((360, 640)).sum(0) % 256).astype("uint8")).convert("RGB").save(img)
             page.set_input_files("#photo-input", str(img))
             page.wait_for_selector("#analysis .verdict")
-            # A job with the token: progress by polling (EventSource cannot send the header),
+            # A job with the key: progress over SSE with a ticket (EventSource cannot send the header),
             # the clip and its frame fetched with the header.
             page.fill("#prompt", "slow push-in")
             page.fill("#duration", "1")
@@ -423,7 +446,11 @@ def test_studio_asks_for_the_token(browser, tmp_path):
             info = _wait_video_plays(page, job_id)
             assert info["readyState"] >= 2, info
             assert page.eval_on_selector(".card video", "v => v.src").startswith("blob:")
+            assert any(f"/v1/jobs/{job_id}/events?ticket=" in u for u in urls), urls
+            assert not any(key in u for u in urls)
+            assert not errors, errors
         finally:
             context.close()
     finally:
         srv.stop()
+    assert key not in (tmp_path / "server.log").read_text(errors="replace")

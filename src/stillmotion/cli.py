@@ -56,7 +56,10 @@ class _FrontDoor(TyperGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        for command in self.commands.values():
+        commands = list(self.commands.values())
+        while commands:  # the commands of groups (`keys add`) too
+            command = commands.pop()
+            commands += getattr(command, "commands", {}).values()
             for param in command.params:
                 if type(param) is TyperArgument:
                     param.__class__ = _Argument  # same state, only the help line differs
@@ -600,15 +603,28 @@ def download(
 @app.command()
 def serve(
     host: Annotated[
-        str, typer.Option(help="Address to bind; anything but loopback needs --token.", metavar="ADDRESS")
+        str,
+        typer.Option(
+            help="Address to bind; anything but loopback needs a token or keys (`stillmotion keys add`).",
+            metavar="ADDRESS",
+        ),
     ] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port.", min=1, max=65535, metavar="1..65535")] = 7860,
     token: Annotated[
         str | None,
         typer.Option(
-            help="Bearer token required on /v1 (or env STILLMOTION_TOKEN).",
-            envvar="STILLMOTION_TOKEN",
+            help="Refused: `ps` would show it. Use env STILLMOTION_TOKEN or --token-file.",
             metavar="SECRET",
+            show_default=False,
+            hidden=True,
+        ),
+    ] = None,
+    token_file: Annotated[
+        Path | None,
+        typer.Option(
+            help="A file holding the server token (≥16 characters), one admin caller next to the keys; "
+            "or set env STILLMOTION_TOKEN.",
+            metavar="PATH",
             show_default=False,
         ),
     ] = None,
@@ -630,44 +646,201 @@ def serve(
             metavar="0..64",
         ),
     ] = 2,
+    max_queued_per_key: Annotated[
+        int, typer.Option(help="Jobs a key may have waiting or running at once (429 beyond).", min=1, metavar="N")
+    ] = 20,
+    max_jobs_per_hour: Annotated[
+        int | None,
+        typer.Option(
+            help="Jobs a key may submit per hour, for keys without their own limit (429 beyond); default: no limit.",
+            min=1,
+            metavar="N",
+            show_default=False,
+        ),
+    ] = None,
+    max_cost_per_day: Annotated[
+        float | None,
+        typer.Option(
+            help="USD of hosted price estimates a key may spend in 24 hours, for keys without their own cap "
+            "(402 beyond); default: no cap.",
+            min=0,
+            metavar="USD",
+            show_default=False,
+        ),
+    ] = None,
+    max_streams_per_key: Annotated[
+        int, typer.Option(help="Open /events streams per key (429 beyond).", min=1, max=1000, metavar="N")
+    ] = 8,
     data: Annotated[Path, typer.Option(help="Data folder: jobs.db, inputs/, outputs/.", metavar="DIR")] = Path(
         "stillmotion-data"
     ),
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Serve the HTTP job API (/v1, OpenAPI at /docs), the browser UI (/) and worker processes."""
+    import os
+
     from .errors import EngineUnavailable
 
-    loopback = host in ("127.0.0.1", "localhost", "::1")
-    if not loopback and not token:
+    if token is not None:
         raise InputError(
-            f"--host {host} exposes the server beyond this machine: pass --token SECRET "
-            "(clients then send 'Authorization: Bearer SECRET')"
+            "--token on the command line is visible to every user of this machine (ps): "
+            "set STILLMOTION_TOKEN or pass --token-file PATH instead"
         )
+    secret = _server_token(token_file, os.environ.get("STILLMOTION_TOKEN"))
+    loopback = host in ("127.0.0.1", "localhost", "::1")
     try:
         import uvicorn
 
         from .server.app import create_app
+        from .server.jobs import JobStore
+        from .server.keys import KeyStore, Limits
     except ImportError as err:
         raise EngineUnavailable(
             f"the server needs its extra ({err.name} is missing): pip install 'stillmotion[server]'"
         ) from None
     try:
-        api = create_app(
-            data,
-            token=token or None,
-            workers=workers,
-            hosted_workers=hosted_workers if workers > 0 else 0,
-            loopback_only=loopback and not token,
-        )
+        has_keys = KeyStore(JobStore(data)).any_active()
     except OSError as err:
         raise InputError(f"--data {data}: {err.strerror or err}") from None
+    if not loopback and not secret and not has_keys:
+        raise InputError(
+            f"--host {host} exposes the server beyond this machine: add keys (stillmotion keys add NAME "
+            f"--data {data}) or set a token (STILLMOTION_TOKEN or --token-file PATH)"
+        )
+    api = create_app(
+        data,
+        token=secret,
+        workers=workers,
+        hosted_workers=hosted_workers if workers > 0 else 0,
+        loopback_only=loopback and not secret and not has_keys,
+        limits=Limits(
+            jobs_per_hour=max_jobs_per_hour,
+            queued=max_queued_per_key,
+            cost_per_day=max_cost_per_day,
+            streams=max_streams_per_key,
+        ),
+    )
     if not quiet:
         typer.echo(
             f"stillmotion {__version__}: serving http://{host}:{port}/ (API /v1, docs /docs), "
             f"{workers} worker(s), data {data.resolve()}"
         )
     uvicorn.run(api, host=host, port=port, log_level="warning", access_log=False)
+
+
+def _server_token(token_file: Path | None, env: str | None) -> str | None:
+    """The server token from ``--token-file`` (first) or ``STILLMOTION_TOKEN``, checked: ≥16 characters."""
+    from .server.keys import MIN_TOKEN_CHARS
+
+    where, value = "STILLMOTION_TOKEN", env
+    if token_file is not None:
+        try:
+            where, value = f"--token-file {token_file}", token_file.read_text().strip()
+        except OSError as err:
+            raise InputError(f"--token-file {token_file}: {err.strerror or err}") from None
+    if not value:
+        if token_file is not None:
+            raise InputError(f"{where} is empty: write the token in it (e.g. openssl rand -hex 16 > {token_file})")
+        return None
+    if len(value) < MIN_TOKEN_CHARS:
+        raise InputError(
+            f"{where}: the token has {len(value)} characters, use at least {MIN_TOKEN_CHARS} "
+            "(e.g. openssl rand -hex 16)"
+        )
+    return value
+
+
+keys_app = typer.Typer(
+    name="keys",
+    help="Per-person API keys of the studio (`serve`): each sees only its own jobs, within its limits.",
+    no_args_is_help=True,
+)
+app.add_typer(keys_app)
+
+DataDir = Annotated[Path, typer.Option(help="The studio's data folder (the same as `serve --data`).", metavar="DIR")]
+
+
+@keys_app.command("add")
+def keys_add(
+    name: Annotated[str, typer.Argument(help="Who the key is for (letters, digits, _.@-).", metavar="NAME")],
+    admin: Annotated[bool, typer.Option("--admin", help="Sees, cancels and downloads everyone's jobs.")] = False,
+    max_jobs_per_hour: Annotated[
+        int | None,
+        typer.Option(help="Jobs per hour (default: the server's).", min=0, metavar="N", show_default=False),
+    ] = None,
+    max_cost_per_day: Annotated[
+        float | None,
+        typer.Option(
+            help="USD of hosted price estimates per 24 hours (default: the server's).",
+            min=0,
+            metavar="USD",
+            show_default=False,
+        ),
+    ] = None,
+    data: DataDir = Path("stillmotion-data"),
+    quiet: Quiet = False,
+) -> None:
+    """Make a key for NAME and print it once: only its hash is stored."""
+    from .server.jobs import JobStore
+    from .server.keys import KeyStore
+
+    try:
+        key = KeyStore(JobStore(data)).add(
+            name, admin=admin, max_jobs_per_hour=max_jobs_per_hour, max_cost_per_day=max_cost_per_day
+        )
+    except ValueError as err:
+        raise InputError(str(err)) from None
+    typer.echo(key)
+    if not quiet:
+        typer.echo(
+            f"the key of {name!r}{' (admin)' if admin else ''}: it is shown only this once; "
+            "clients send it as 'Authorization: Bearer KEY'",
+            err=True,
+        )
+
+
+@keys_app.command("list")
+def keys_list(data: DataDir = Path("stillmotion-data"), as_json: AsJson = False, quiet: Quiet = False) -> None:
+    """The keys (never the secrets): name, admin, limits, created, revoked (-q: the active names only)."""
+    from .server.jobs import JobStore
+    from .server.keys import KeyStore
+
+    rows = KeyStore(JobStore(data)).rows()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2))
+        return
+    if quiet:
+        for r in rows:
+            if not r["revoked_at"]:
+                typer.echo(r["name"])
+        return
+    if not rows:
+        typer.echo(f"no keys in {data}: stillmotion keys add NAME --data {data}")
+        return
+    for r in rows:
+        jobs = "default" if r["max_jobs_per_hour"] is None else str(r["max_jobs_per_hour"])
+        cost = "default" if r["max_cost_per_day"] is None else f"${r['max_cost_per_day']:g}"
+        state = f"revoked {r['revoked_at']}" if r["revoked_at"] else "active"
+        typer.echo(
+            f"{r['name']:<20} {'admin' if r['admin'] else 'user':<5}  jobs/hour {jobs:<7}  cost/day {cost:<8}  "
+            f"created {r['created_at']}  {state}"
+        )
+
+
+@keys_app.command("revoke")
+def keys_revoke(
+    name: Annotated[str, typer.Argument(help="Whose key to revoke (its jobs stay).", metavar="NAME")],
+    data: DataDir = Path("stillmotion-data"),
+    quiet: Quiet = False,
+) -> None:
+    """Revoke NAME's key at once: its requests get 401 from then on."""
+    from .server.jobs import JobStore
+    from .server.keys import KeyStore
+
+    if not KeyStore(JobStore(data)).revoke(name):
+        raise InputError(f"{name!r} has no active key in {data}: see stillmotion keys list --data {data}")
+    if not quiet:
+        typer.echo(f"revoked the key of {name!r}")
 
 
 @app.command()

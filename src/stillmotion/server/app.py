@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
 from urllib.parse import urlsplit
@@ -32,6 +33,21 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from ..recipe import public as public_recipe
 from ..request import OPTIONS, PRESETS, AnimateRequest, Preset, describe_error
 from .jobs import FINAL, HOST, JobStore
+from .keys import (
+    KEY_PREFIX,
+    LOCAL,
+    MIN_TOKEN_CHARS,
+    TOKEN,
+    Caller,
+    KeyStore,
+    Limits,
+    QuotaExceeded,
+    StreamSlots,
+    Tickets,
+    check_quota,
+    estimate_usd,
+    usage,
+)
 
 if TYPE_CHECKING:
     from ..image import Still
@@ -242,6 +258,20 @@ class _BodyLimit:
                 await too_large(scope, receive, send)
 
 
+class _CountedStream(StreamingResponse):
+    """A streaming response that gives back its stream slot however it ends (even never started)."""
+
+    def __init__(self, content, release, **kwargs) -> None:
+        super().__init__(content, **kwargs)
+        self._release = release
+
+    async def __call__(self, scope, receive, send):
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            self._release()
+
+
 # ---------------------------------------------------------------- the app
 
 
@@ -252,21 +282,34 @@ def create_app(
     workers: int = 1,
     hosted_workers: int | None = None,
     loopback_only: bool = True,
+    limits: Limits | None = None,
 ) -> FastAPI:
     """The FastAPI app: API under ``/v1``, UI at ``/``; starts and stops ``workers`` worker processes.
 
     Args:
         data: the data folder (``jobs.db``, ``inputs/``, ``outputs/``).
-        token: bearer token required on ``/v1`` when set.
+        token: the single server token (at least 16 characters), accepted on ``/v1`` as an admin
+            caller next to the per-person keys of :class:`~stillmotion.server.keys.KeyStore`. With
+            neither a token nor an active key, ``/v1`` is open (loopback only).
         workers: worker processes for local jobs (0: queue only, for tests of the API alone).
         hosted_workers: worker processes for hosted jobs, which only wait on a provider (their
             own concurrency limit); default 2, or 0 when ``workers`` is 0.
         loopback_only: also refuse requests whose ``Host`` is not a loopback name
             (against DNS rebinding) — set when bound to 127.0.0.1 without a token.
+        limits: the quotas of every caller whose key sets none of its own (default :class:`Limits`).
+
+    Raises:
+        ValueError: a token shorter than 16 characters.
     """
     from contextlib import asynccontextmanager
 
+    if token is not None and len(token) < MIN_TOKEN_CHARS:
+        raise ValueError(f"the token has {len(token)} characters: use at least {MIN_TOKEN_CHARS}")
     store = JobStore(data)
+    keystore = KeyStore(store)
+    defaults = limits or Limits()
+    token_caller, local_caller = replace(TOKEN, limits=defaults), replace(LOCAL, limits=defaults)
+    tickets, slots = Tickets(), StreamSlots()
     hosted = (2 if workers > 0 else 0) if hosted_workers is None else hosted_workers
     supervisor = Supervisor(store, workers, hosted)
 
@@ -313,7 +356,7 @@ def create_app(
             return _error(
                 403,
                 f"host {host!r} refused: this server answers on 127.0.0.1 only "
-                "(start it with --token to serve other hosts)",
+                "(add keys or a token to serve other hosts: stillmotion keys add --help)",
             )
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             origin = request.headers.get("origin")
@@ -321,18 +364,39 @@ def create_app(
                 o = urlsplit(origin)
                 if origin == "null" or o.netloc != request.headers.get("host"):
                     return _error(403, f"cross-origin request from {origin!r} refused")
-        if token is not None and path.startswith("/v1"):
-            auth = request.headers.get("authorization", "")
-            given = auth[7:] if auth.lower().startswith("bearer ") else ""
-            if not secrets.compare_digest(given.encode(), token.encode()):
-                return _error(401, "missing or wrong token: send 'Authorization: Bearer <token>'")
+        if path.startswith("/v1"):
+            auth = request.headers.get("authorization")
+            if auth is None and path.endswith("/events") and "ticket" in request.query_params:
+                request.state.caller = None  # the handler checks the ticket
+            else:
+                caller = _caller(auth or "")
+                if isinstance(caller, str):
+                    return _error(401, caller)
+                request.state.caller = caller
         return await call_next(request)
+
+    def _caller(auth: str) -> Caller | str:
+        """Who sends ``Authorization: auth``: a key, the token or (open server) the local user; else why not."""
+        given = auth[7:].strip() if auth[:7].lower() == "bearer " else ""
+        if given:
+            if token is not None and secrets.compare_digest(given.encode(), token.encode()):
+                return token_caller
+            row = keystore.lookup(given) if given.startswith(KEY_PREFIX) else None
+            if row is None:
+                return "unknown key or token: send 'Authorization: Bearer <key>' with a key from `stillmotion keys add`"
+            if row["revoked_at"] is not None:
+                return f"this key ({row['name']}) was revoked: ask the server's admin for a new one"
+            return keystore.caller(row, defaults)
+        if token is None and not keystore.any_active():
+            return local_caller
+        return "this server needs a key: send 'Authorization: Bearer <key>' (`stillmotion keys add`, or the server's token)"
 
     # ------------------------------------------------ jobs
 
-    def _get(job_id: str) -> dict:
+    def _get(job_id: str, caller: Caller) -> dict:
+        """The job if ``caller`` may see it; another key's job is a 404 too (ids do not leak)."""
         job = store.get(job_id)
-        if job is None:
+        if job is None or not (caller.admin or job["owner"] == caller.id):
             raise HTTPException(404, f"no job {job_id!r}")
         return job
 
@@ -375,6 +439,7 @@ def create_app(
         summary="Submit a photo and settings; returns the queued job (200 for a repeated Idempotency-Key).",
     )
     async def create_job(
+        request: Request,
         image: Annotated[UploadFile, File(description="The photo (JPEG, PNG, WebP, TIFF, BMP, GIF), at most 30 MB.")],
         form: Annotated[JobForm, Form()],  # type: ignore[valid-type]
         idempotency_key: Annotated[
@@ -385,12 +450,15 @@ def create_app(
         from ..errors import InputError
         from ..video import write_png_atomic
 
+        caller: Caller = request.state.caller
         if idempotency_key is not None:
             if not 1 <= len(idempotency_key) <= 200:
                 raise HTTPException(400, "Idempotency-Key must be 1 to 200 characters")
+            idempotency_key = f"{caller.id}:{idempotency_key}"  # each key has its own
             existing = store.by_key(idempotency_key)
             if existing is not None:
                 return JSONResponse(_job_object(existing), status_code=200)
+        _quota(caller, 0.0)  # before reading the photo: a flood costs no decoding
         given = cast(BaseModel, form).model_dump(exclude_unset=True)  # only what the client sent
         if given.get("variations") not in (None, 1):
             raise HTTPException(
@@ -421,7 +489,22 @@ def create_app(
                 thumb = cv2.resize(thumb, (640, h), interpolation=cv2.INTER_AREA)
             write_png_atomic(store.thumb_path(job_id), thumb)
             lane = "hosted" if spec.runs_on == "hosted" else "local"
-            job, created = store.create(job_id, fields, ext, idempotency_key, lane=lane)
+            cost = estimate_usd(req)
+            try:
+                job, created = store.create(
+                    job_id,
+                    fields,
+                    ext,
+                    idempotency_key,
+                    lane=lane,
+                    owner=caller.id,
+                    cost_usd=cost or 0.0,
+                    admit=lambda db: check_quota(db, caller, cost),
+                )
+            except QuotaExceeded as err:
+                dest.unlink(missing_ok=True)
+                store.thumb_path(job_id).unlink(missing_ok=True)
+                raise HTTPException(err.status, str(err)) from None
             if not created:  # a concurrent request with the same key won
                 dest.unlink(missing_ok=True)
                 store.thumb_path(job_id).unlink(missing_ok=True)
@@ -429,24 +512,38 @@ def create_app(
         finally:
             tmp.unlink(missing_ok=True)
 
-    @app.get("/v1/jobs", tags=["jobs"], summary="Jobs, newest first, paged with next_cursor.")
-    def list_jobs(limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None):
+    def _quota(caller: Caller, cost: float | None) -> None:
+        import sqlite3
+        from contextlib import closing
+
+        with closing(sqlite3.connect(store.db_path, timeout=30)) as db:
+            try:
+                check_quota(db, caller, cost)
+            except QuotaExceeded as err:
+                raise HTTPException(err.status, str(err)) from None
+
+    @app.get(
+        "/v1/jobs", tags=["jobs"], summary="Jobs, newest first, paged with next_cursor (an admin key: everyone's)."
+    )
+    def list_jobs(request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None):
         before = None
         if cursor:
             if not cursor.isdigit() or len(cursor) > 18:
                 raise HTTPException(400, f"cursor {cursor!r} is not valid: pass the next_cursor of the previous page")
             before = int(cursor)
-        jobs, nxt = store.page(limit, before)
+        caller: Caller = request.state.caller
+        jobs, nxt = store.page(limit, before, owner=None if caller.admin else caller.id)
         return {"jobs": [_job_object(j) for j in jobs], "next_cursor": None if nxt is None else str(nxt)}
 
     @app.get("/v1/jobs/{job_id}", tags=["jobs"], summary="One job.")
-    def get_job(job_id: str):
-        return _job_object(_get(job_id))
+    def get_job(job_id: str, request: Request):
+        return _job_object(_get(job_id, request.state.caller))
 
     @app.post(
         "/v1/jobs/{job_id}/cancel", tags=["jobs"], summary="Cancel: a queued job at once, a running one within a frame."
     )
-    def cancel_job(job_id: str):
+    def cancel_job(job_id: str, request: Request):
+        _get(job_id, request.state.caller)
         job = store.cancel(job_id)
         if job is None:
             raise HTTPException(404, f"no job {job_id!r}")
@@ -459,8 +556,8 @@ def create_app(
         response_class=FileResponse,
         responses={200: {"content": {"video/mp4": {}}}},
     )
-    def get_video(job_id: str):
-        job = _get(job_id)
+    def get_video(job_id: str, request: Request):
+        job = _get(job_id, request.state.caller)
         path = store.video_path(job_id)
         if job["status"] != "succeeded":
             raise HTTPException(409, f"job {job_id} is {job['status']}: the video exists only after it succeeded")
@@ -475,8 +572,8 @@ def create_app(
         response_class=FileResponse,
         responses={200: {"content": {"image/png": {}}}},
     )
-    def get_preview(job_id: str):
-        _get(job_id)
+    def get_preview(job_id: str, request: Request):
+        _get(job_id, request.state.caller)
         for path in (store.preview_path(job_id), store.thumb_path(job_id)):
             if path.is_file():
                 return FileResponse(path, media_type="image/png", headers={"Cache-Control": "no-cache"})
@@ -489,8 +586,26 @@ def create_app(
         response_class=StreamingResponse,
         responses={200: {"content": {"text/event-stream": {}}}},
     )
-    async def job_events(job_id: str, request: Request):
-        _get(job_id)
+    async def job_events(
+        job_id: str,
+        request: Request,
+        ticket: Annotated[
+            str | None,
+            Query(description="For EventSource, which cannot send headers: POST /v1/jobs/{id}/ticket.", max_length=200),
+        ] = None,
+    ):
+        caller: Caller | None = request.state.caller
+        if caller is None:  # no Authorization header: the ticket stands for it
+            who = tickets.check(ticket or "", job_id)
+            caller = keystore.caller_by_id(who, defaults) if who else None
+            if caller is None:
+                raise HTTPException(401, f"the event ticket is invalid or expired: POST /v1/jobs/{job_id}/ticket")
+        _get(job_id, caller)
+        try:
+            slots.acquire(caller)
+        except QuotaExceeded as err:
+            raise HTTPException(err.status, str(err)) from None
+        owner_id = caller.id
 
         async def stream():
             last, quiet_since = None, time.monotonic()
@@ -511,9 +626,32 @@ def create_app(
                     return
                 await asyncio.sleep(0.25)
 
-        return StreamingResponse(
-            stream(), media_type="text/event-stream", headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"}
+        return _CountedStream(
+            stream(),
+            lambda: slots.release(owner_id),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
+
+    @app.post(
+        "/v1/jobs/{job_id}/ticket",
+        tags=["jobs"],
+        summary="A ticket for this job's event stream (?ticket=), valid 60 s: EventSource cannot send a key.",
+    )
+    def events_ticket(job_id: str, request: Request):
+        caller: Caller = request.state.caller
+        _get(job_id, caller)
+        t = tickets.issue(caller.id, job_id)
+        return {"ticket": t, "expires_in_s": tickets.ttl_s, "events": f"/v1/jobs/{job_id}/events?ticket={t}"}
+
+    @app.get("/v1/usage", tags=["usage"], summary="The calling key's use (last hour, last 24 h, now) and its limits.")
+    def get_usage(request: Request):
+        import sqlite3
+        from contextlib import closing
+
+        caller: Caller = request.state.caller
+        with closing(sqlite3.connect(store.db_path, timeout=30)) as db:
+            return usage(db, caller, slots.open(caller.id))
 
     # ------------------------------------------------ engines, analyze, health
 

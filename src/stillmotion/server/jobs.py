@@ -24,6 +24,7 @@ import secrets
 import socket
 import sqlite3
 import time
+from collections.abc import Callable
 from contextlib import closing, contextmanager
 from pathlib import Path
 
@@ -59,7 +60,9 @@ CREATE TABLE IF NOT EXISTS jobs (
     lease_expires_at REAL,
     recipe TEXT,
     submissions TEXT,
-    lane TEXT NOT NULL DEFAULT 'local'
+    lane TEXT NOT NULL DEFAULT 'local',
+    owner TEXT,
+    cost_usd REAL NOT NULL DEFAULT 0
 );
 CREATE INDEX IF NOT EXISTS jobs_status ON jobs(status, seq);
 """
@@ -116,6 +119,10 @@ class JobStore:
                 db.execute("ALTER TABLE jobs ADD COLUMN submissions TEXT")
             if "lane" not in columns:
                 db.execute("ALTER TABLE jobs ADD COLUMN lane TEXT NOT NULL DEFAULT 'local'")
+            if "owner" not in columns:  # a queue made before per-person keys: its jobs belong to no key
+                db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
+                db.execute("ALTER TABLE jobs ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0")
+            db.execute("CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, seq)")
 
     # ------------------------------------------------------------ plumbing
 
@@ -159,21 +166,44 @@ class JobStore:
         return "j" + secrets.token_hex(8)
 
     def create(
-        self, job_id: str, request: dict, input_ext: str, idempotency_key: str | None = None, lane: str = "local"
+        self,
+        job_id: str,
+        request: dict,
+        input_ext: str,
+        idempotency_key: str | None = None,
+        lane: str = "local",
+        *,
+        owner: str | None = None,
+        cost_usd: float = 0.0,
+        admit: Callable[[sqlite3.Connection], None] | None = None,
     ) -> tuple[dict, bool]:
         """Insert a queued job; return (job, created). An existing idempotency key returns that job.
 
         ``lane`` is ``local`` (rendered here: CPU/GPU work) or ``hosted`` (a provider renders it; the
-        worker only waits): each lane has its own workers, so hosted jobs never hold local ones."""
+        worker only waits): each lane has its own workers, so hosted jobs never hold local ones.
+        ``owner`` is the id of the key that made it, ``cost_usd`` its estimated price; ``admit(db)``
+        runs inside the insert's transaction and may raise to refuse the job (quotas)."""
         with self._write() as db:
             if idempotency_key is not None:
                 row = db.execute("SELECT * FROM jobs WHERE idempotency_key=?", (idempotency_key,)).fetchone()
                 if row is not None:
                     return dict(row), False
+            if admit is not None:
+                admit(db)
             db.execute(
-                "INSERT INTO jobs (id, status, created_at, max_attempts, request, input_ext, idempotency_key, lane) "
-                "VALUES (?, 'queued', ?, ?, ?, ?, ?, ?)",
-                (job_id, _now_iso(), MAX_ATTEMPTS, json.dumps(request), input_ext, idempotency_key, lane),
+                "INSERT INTO jobs (id, status, created_at, max_attempts, request, input_ext, idempotency_key, lane, "
+                "owner, cost_usd) VALUES (?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    job_id,
+                    _now_iso(),
+                    MAX_ATTEMPTS,
+                    json.dumps(request),
+                    input_ext,
+                    idempotency_key,
+                    lane,
+                    owner,
+                    cost_usd,
+                ),
             )
             return dict(db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()), True
 
@@ -187,13 +217,20 @@ class JobStore:
             row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
         return dict(row) if row else None
 
-    def page(self, limit: int, before_seq: int | None) -> tuple[list[dict], int | None]:
-        """Newest first; returns (jobs, the seq to pass as cursor for the next page or None)."""
+    def page(self, limit: int, before_seq: int | None, owner: str | None = None) -> tuple[list[dict], int | None]:
+        """Newest first (only ``owner``'s jobs when given); returns (jobs, the seq to pass as cursor
+        for the next page or None)."""
+        before = before_seq if before_seq is not None else 2**62
         with closing(self._connect()) as db:
-            rows = db.execute(
-                "SELECT * FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?",
-                (before_seq if before_seq is not None else 2**62, limit + 1),
-            ).fetchall()
+            if owner is None:
+                rows = db.execute(
+                    "SELECT * FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?", (before, limit + 1)
+                ).fetchall()
+            else:
+                rows = db.execute(
+                    "SELECT * FROM jobs WHERE owner=? AND seq < ? ORDER BY seq DESC LIMIT ?",
+                    (owner, before, limit + 1),
+                ).fetchall()
         jobs = [dict(r) for r in rows[:limit]]
         return jobs, (jobs[-1]["seq"] if len(rows) > limit else None)
 

@@ -7,10 +7,12 @@
  *   POST /v1/jobs                    submit (multipart, Idempotency-Key)
  *   GET  /v1/jobs?limit&cursor       queue / history
  *   GET  /v1/jobs/{id}/events        progress (SSE), polling GET /v1/jobs/{id} as the fallback
+ *   POST /v1/jobs/{id}/ticket        with a key: a 60 s ticket for the events URL (EventSource sends no header)
  *   POST /v1/jobs/{id}/cancel
  *   GET  /v1/jobs/{id}/video|preview clips and their frames
- * With a server token, every call carries `Authorization: Bearer <token>`
- * (kept in localStorage); the token field appears when the API answers 401.
+ * With an access key (`stillmotion keys add`, or the server's token), every call carries
+ * `Authorization: Bearer <key>`; the key field appears when the API answers 401, and the key
+ * is kept in sessionStorage (this tab only, gone when it closes), never in a URL.
  */
 (() => {
   "use strict";
@@ -27,7 +29,7 @@
   };
 
   const state = {
-    token: localStorage.getItem(TOKEN_KEY) || "",
+    token: sessionStorage.getItem(TOKEN_KEY) || "",
     photo: null,          // File
     photoUrl: null,       // object URL of the photo
     report: null,         // last /v1/analyze answer
@@ -80,7 +82,7 @@
     }
     if (res.status === 401) {
       askToken();
-      throw new ApiError(401, "This server needs an access token: paste it in the field at the top.");
+      throw new ApiError(401, "This server needs your access key: paste it in the field at the top.");
     }
     if (!res.ok) {
       let msg = `${res.status} ${res.statusText}`;
@@ -171,20 +173,20 @@
   }
 
   function askToken() {
-    setServer("auth", "access token needed");
+    setServer("auth", "access key needed");
     el.tokenForm.hidden = false;
     if (!state.tokenAsked) {
       state.tokenAsked = true;
       el.tokenInput.focus();
-      toast("This server is protected: paste its access token at the top right.", "error", 7000);
+      toast("This server is protected: paste your access key at the top right.", "error", 7000);
     }
   }
 
   function onTokenSubmit(ev) {
     ev.preventDefault();
     state.token = el.tokenInput.value.trim();
-    if (state.token) localStorage.setItem(TOKEN_KEY, state.token);
-    else localStorage.removeItem(TOKEN_KEY);
+    if (state.token) sessionStorage.setItem(TOKEN_KEY, state.token);
+    else sessionStorage.removeItem(TOKEN_KEY);
     el.tokenInput.value = "";
     el.tokenForm.hidden = true;
     state.tokenAsked = false;
@@ -819,33 +821,40 @@
     }
   }
 
-  // Progress: server-sent events, polling as the fallback (and always with a token,
-  // since EventSource cannot send an Authorization header).
+  // Progress: server-sent events, polling as the fallback. EventSource cannot send an
+  // Authorization header, so with a key the page first asks for a short-lived ticket for
+  // this job's events (POST /v1/jobs/{id}/ticket): the key itself never goes in a URL.
   function watch(job) {
     if (!job || TERMINAL.has(job.status) || state.watchers.has(job.id)) return;
     const id = job.id;
-    if (!state.token && "EventSource" in window) {
-      const es = new EventSource(`/v1/jobs/${encodeURIComponent(id)}/events`);
-      const onData = (ev) => {
-        let j;
-        try { j = JSON.parse(ev.data); } catch (_) { return; }
-        if (j && j.job) j = j.job;
-        if (!j || j.id !== id) return;
-        upsertJob(j);
-        if (TERMINAL.has(j.status)) { es.close(); state.watchers.delete(id); }
-      };
-      es.onmessage = onData;
-      for (const name of ["job", "progress", "status", "update", "done"]) es.addEventListener(name, onData);
-      es.onerror = () => {
-        es.close();
-        state.watchers.delete(id);
-        const cur = state.jobs.get(id);
-        if (cur && !TERMINAL.has(cur.status)) poll(id);
-      };
-      state.watchers.set(id, { close: () => es.close() });
-    } else {
-      poll(id);
-    }
+    if (!("EventSource" in window)) { poll(id); return; }
+    if (!state.token) { stream(id, `/v1/jobs/${encodeURIComponent(id)}/events`); return; }
+    const pending = { closed: false, close: () => { pending.closed = true; state.watchers.delete(id); } };
+    state.watchers.set(id, pending);
+    api(`/v1/jobs/${encodeURIComponent(id)}/ticket`, { method: "POST" })
+      .then((t) => { if (!pending.closed) { state.watchers.delete(id); stream(id, t.events); } })
+      .catch(() => { if (!pending.closed) { state.watchers.delete(id); poll(id); } });
+  }
+
+  function stream(id, url) {
+    const es = new EventSource(url);
+    const onData = (ev) => {
+      let j;
+      try { j = JSON.parse(ev.data); } catch (_) { return; }
+      if (j && j.job) j = j.job;
+      if (!j || j.id !== id) return;
+      upsertJob(j);
+      if (TERMINAL.has(j.status)) { es.close(); state.watchers.delete(id); }
+    };
+    es.onmessage = onData;
+    for (const name of ["job", "progress", "status", "update", "done"]) es.addEventListener(name, onData);
+    es.onerror = () => {  // also a refused stream (429 over the key's stream limit): poll instead
+      es.close();
+      state.watchers.delete(id);
+      const cur = state.jobs.get(id);
+      if (cur && !TERMINAL.has(cur.status)) poll(id);
+    };
+    state.watchers.set(id, { close: () => es.close() });
   }
 
   function poll(id) {
@@ -1060,6 +1069,7 @@
   }
 
   function init() {
+    try { localStorage.removeItem(TOKEN_KEY); } catch (_) { /* an older page kept the key for good: not any more */ }
     for (const [k, sel] of Object.entries({
       serverStatus: "#server-status", tokenForm: "#token-form", tokenInput: "#token-input",
       dropzone: "#dropzone", photoInput: "#photo-input", photoPreview: "#photo-preview", photoImg: "#photo-img",
