@@ -352,3 +352,19 @@ def test_off_loopback_with_keys_needs_a_key(tmp_path):
         assert httpx.get(url + "/").status_code == 200  # the page itself is public: it asks for the key
     finally:
         _stop(proc)
+
+
+def test_workers_share_out_fairly_between_keys(tmp_path):
+    """One key's backlog does not hold the others back: a worker takes the job of the
+    owner with the fewest jobs running, oldest first."""
+    from stillmotion.server.jobs import JobStore
+
+    store = JobStore(tmp_path / "data")
+    flood = [store.create(JobStore.new_id(), {"n": k}, ".png", owner="mallory")[0]["id"] for k in range(5)]
+    first = store.claim("w:1")
+    assert first is not None and first["id"] == flood[0]  # nobody else is waiting: oldest first
+    alice = store.create(JobStore.new_id(), {"n": 9}, ".png", owner="alice")[0]["id"]
+    second = store.claim("w:2")
+    assert second is not None and second["id"] == alice  # mallory already has one running
+    third = store.claim("w:3")
+    assert third is not None and third["id"] == flood[1]

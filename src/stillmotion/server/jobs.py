@@ -123,6 +123,7 @@ class JobStore:
                 db.execute("ALTER TABLE jobs ADD COLUMN owner TEXT")
                 db.execute("ALTER TABLE jobs ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0")
             db.execute("CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, seq)")
+            db.execute("CREATE INDEX IF NOT EXISTS jobs_status_owner ON jobs(status, owner)")
 
     # ------------------------------------------------------------ plumbing
 
@@ -256,14 +257,22 @@ class JobStore:
     # ------------------------------------------------------------ worker side
 
     def claim(self, worker: str, lane: str | None = None) -> dict | None:
-        """Take the oldest queued job for ``worker`` ("host:pid") in ``lane`` (any when None), or None."""
+        """Take a queued job for ``worker`` ("host:pid") in ``lane`` (any when None), or None.
+
+        Fair share between keys: the job taken belongs to the owner with the
+        fewest jobs running now, oldest first among that owner's; so one key
+        that queues many jobs delays the others by at most one job per
+        worker, not by its whole backlog.
+        """
+        fair = (
+            "SELECT j.id FROM jobs j WHERE j.status='queued'{lane} ORDER BY "
+            "(SELECT COUNT(*) FROM jobs r WHERE r.status='running' AND r.owner IS j.owner), j.seq LIMIT 1"
+        )
         with self._write() as db:
             if lane is None:
-                row = db.execute("SELECT id FROM jobs WHERE status='queued' ORDER BY seq LIMIT 1").fetchone()
+                row = db.execute(fair.format(lane="")).fetchone()
             else:
-                row = db.execute(
-                    "SELECT id FROM jobs WHERE status='queued' AND lane=? ORDER BY seq LIMIT 1", (lane,)
-                ).fetchone()
+                row = db.execute(fair.format(lane=" AND j.lane=?"), (lane,)).fetchone()
             if row is None:
                 return None
             db.execute(
