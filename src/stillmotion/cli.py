@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -633,6 +634,35 @@ def serve(
     data: Annotated[Path, typer.Option(help="Data folder: jobs.db, inputs/, outputs/.", metavar="DIR")] = Path(
         "stillmotion-data"
     ),
+    max_pixels: Annotated[
+        int,
+        typer.Option(
+            help="Largest photo decoded, width × height in pixels (checked from its header; 413 above).",
+            min=1,
+            max=100_000_000,
+            metavar="PIXELS",
+        ),
+    ] = 40_000_000,
+    max_decodes: Annotated[
+        int,
+        typer.Option(help="Photos decoded or analysed at once; more requests wait.", min=1, max=64, metavar="1..64"),
+    ] = 2,
+    max_work: Annotated[
+        int | None,
+        typer.Option(
+            help="Largest job, output width × height × frames (default: the largest the job form allows).",
+            min=1,
+            metavar="PIXEL-FRAMES",
+            show_default=False,
+        ),
+    ] = None,
+    max_queued: Annotated[
+        int, typer.Option(help="Jobs waiting in the queue, all clients together (429 above).", min=1, metavar="N")
+    ] = 1000,
+    max_streams: Annotated[
+        int,
+        typer.Option(help="Open /v1/jobs/{id}/events streams, all clients together (429 above).", min=1, metavar="N"),
+    ] = 256,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Serve the HTTP job API (/v1, OpenAPI at /docs), the browser UI (/) and worker processes."""
@@ -648,10 +678,23 @@ def serve(
         import uvicorn
 
         from .server.app import create_app
+        from .server.limits import MAX_WORK_CEILING, Limits
     except ImportError as err:
         raise EngineUnavailable(
             f"the server needs its extra ({err.name} is missing): pip install 'stillmotion[server]'"
         ) from None
+    if max_work is not None and max_work > MAX_WORK_CEILING:
+        raise InputError(
+            f"--max-work {max_work}: the largest job the form allows is {MAX_WORK_CEILING}; use at most that"
+        )
+    limits = Limits(
+        max_pixels=max_pixels,
+        max_decodes=max_decodes,
+        max_work=MAX_WORK_CEILING if max_work is None else max_work,
+        max_queued=max_queued,
+        max_streams=max_streams,
+    )
+    os.umask(0o077)  # the data folder's files (database, photos, clips) are the owner's alone
     try:
         api = create_app(
             data,
@@ -659,6 +702,7 @@ def serve(
             workers=workers,
             hosted_workers=hosted_workers if workers > 0 else 0,
             loopback_only=loopback and not token,
+            limits=limits,
         )
     except OSError as err:
         raise InputError(f"--data {data}: {err.strerror or err}") from None
