@@ -28,7 +28,7 @@ testclient = pytest.importorskip("fastapi.testclient")
 pytest.importorskip("uvicorn")
 
 from stillmotion.server.app import create_app  # noqa: E402
-from stillmotion.server.keys import Limits  # noqa: E402
+from stillmotion.server.keys import Quotas  # noqa: E402
 
 runner = CliRunner()
 TINY = {"size": "256x170", "duration": "1", "fps": "8", "prompt": "slow push-in", "seed": "7"}
@@ -186,7 +186,7 @@ def test_quotas_refuse_with_429_and_the_limit(tmp_path, coffee):
     data = tmp_path / "data"
     ana = _add(data, "ana", "--max-jobs-per-hour", "3")
     bob = _add(data, "bob")
-    with _client(data, limits=Limits(queued=2, jobs_per_hour=100)) as c:
+    with _client(data, quotas=Quotas(queued=2, jobs_per_hour=100)) as c:
         # bob: 2 waiting at most (the server's --max-queued-per-key)
         ids = [_submit(c, coffee, bob).json()["id"] for _ in range(2)]
         r = _submit(c, coffee, bob)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import inspect
 import json
+import os
 import sys
 import typing
 from collections.abc import Callable, Mapping, Sequence
@@ -674,10 +675,38 @@ def serve(
     data: Annotated[Path, typer.Option(help="Data folder: jobs.db, inputs/, outputs/.", metavar="DIR")] = Path(
         "stillmotion-data"
     ),
+    max_pixels: Annotated[
+        int,
+        typer.Option(
+            help="Largest photo decoded, width × height in pixels (checked from its header; 413 above).",
+            min=1,
+            max=100_000_000,
+            metavar="PIXELS",
+        ),
+    ] = 40_000_000,
+    max_decodes: Annotated[
+        int,
+        typer.Option(help="Photos decoded or analysed at once; more requests wait.", min=1, max=64, metavar="1..64"),
+    ] = 2,
+    max_work: Annotated[
+        int | None,
+        typer.Option(
+            help="Largest job, output width × height × frames (default: the largest the job form allows).",
+            min=1,
+            metavar="PIXEL-FRAMES",
+            show_default=False,
+        ),
+    ] = None,
+    max_queued: Annotated[
+        int, typer.Option(help="Jobs waiting in the queue, all clients together (429 above).", min=1, metavar="N")
+    ] = 1000,
+    max_streams: Annotated[
+        int,
+        typer.Option(help="Open /v1/jobs/{id}/events streams, all clients together (429 above).", min=1, metavar="N"),
+    ] = 256,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Serve the HTTP job API (/v1, OpenAPI at /docs), the browser UI (/) and worker processes."""
-    import os
 
     from .errors import EngineUnavailable
 
@@ -693,11 +722,24 @@ def serve(
 
         from .server.app import create_app
         from .server.jobs import JobStore
-        from .server.keys import KeyStore, Limits
+        from .server.keys import KeyStore, Quotas
+        from .server.limits import MAX_WORK_CEILING, Limits
     except ImportError as err:
         raise EngineUnavailable(
             f"the server needs its extra ({err.name} is missing): pip install 'stillmotion[server]'"
         ) from None
+    if max_work is not None and max_work > MAX_WORK_CEILING:
+        raise InputError(
+            f"--max-work {max_work}: the largest job the form allows is {MAX_WORK_CEILING}; use at most that"
+        )
+    limits = Limits(
+        max_pixels=max_pixels,
+        max_decodes=max_decodes,
+        max_work=MAX_WORK_CEILING if max_work is None else max_work,
+        max_queued=max_queued,
+        max_streams=max_streams,
+    )
+    os.umask(0o077)  # the data folder's files (database, photos, clips) are the owner's alone
     try:
         has_keys = KeyStore(JobStore(data)).any_active()
     except OSError as err:
@@ -713,7 +755,8 @@ def serve(
         workers=workers,
         hosted_workers=hosted_workers if workers > 0 else 0,
         loopback_only=loopback and not secret and not has_keys,
-        limits=Limits(
+        limits=limits,
+        quotas=Quotas(
             jobs_per_hour=max_jobs_per_hour,
             queued=max_queued_per_key,
             cost_per_day=max_cost_per_day,

@@ -19,6 +19,7 @@ import sys
 import tempfile
 import threading
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, cast
@@ -40,17 +41,30 @@ from .keys import (
     TOKEN,
     Caller,
     KeyStore,
-    Limits,
     QuotaExceeded,
+    Quotas,
     StreamSlots,
     Tickets,
     check_quota,
     estimate_usd,
     usage,
 )
+from .limits import (
+    BodyLimit,
+    EventHub,
+    Limits,
+    SecurityHeaders,
+    allowed_methods,
+    document_errors,
+    event_stream,
+    header_size,
+    parse_host,
+    release_memory,
+    unknown_fields,
+)
 
 if TYPE_CHECKING:
-    from ..image import Still
+    import numpy as np
 
 __all__ = ["API_FIELDS", "JobForm", "MAX_UPLOAD_BYTES", "Supervisor", "create_app", "options_document"]
 
@@ -99,7 +113,8 @@ def options_document(engines: list[dict]) -> dict[str, Any]:
 
 STATIC = Path(__file__).parent / "static"
 LOOPBACK_NAMES = {"127.0.0.1", "localhost", "::1", "[::1]"}
-_EXT = {"JPEG": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tiff", "BMP": "bmp", "GIF": "gif"}
+# MPO: a JPEG with more pictures after the first (phones, gain-map HDR); load_image reads the first.
+_EXT = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tiff", "BMP": "bmp", "GIF": "gif"}
 
 
 # ---------------------------------------------------------------- supervisor
@@ -186,13 +201,6 @@ def _error(status: int, message: str) -> JSONResponse:
     return JSONResponse({"error": " ".join(str(message).split())}, status_code=status)
 
 
-def _hostname(host_header: str) -> str:
-    """``"127.0.0.1:7860"`` → ``"127.0.0.1"``, ``"[::1]:7860"`` → ``"[::1]"``."""
-    if host_header.startswith("["):
-        return host_header.split("]")[0] + "]"
-    return host_header.rsplit(":", 1)[0]
-
-
 def _job_object(job: dict) -> dict:
     jid = job["id"]
     result = None
@@ -217,61 +225,6 @@ def _job_object(job: dict) -> dict:
     }
 
 
-class _BodyLimit:
-    """ASGI middleware: 413 for bodies over ``limit`` bytes, by Content-Length or by counting (chunked)."""
-
-    class _TooLarge(Exception):
-        pass
-
-    def __init__(self, app, limit: int) -> None:
-        self.app, self.limit = app, limit
-
-    async def __call__(self, scope, receive, send):
-        if scope["type"] != "http":
-            return await self.app(scope, receive, send)
-        headers = dict(scope["headers"])
-        length = headers.get(b"content-length")
-        too_large = _error(413, f"the request is over the {self.limit // 2**20} MB upload limit: send a smaller photo")
-        if length is not None and length.isdigit() and int(length) > self.limit:
-            return await too_large(scope, receive, send)
-        seen = 0
-        started = False
-
-        async def counted():
-            nonlocal seen
-            message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.limit:
-                    raise self._TooLarge
-            return message
-
-        async def watch(message):
-            nonlocal started
-            started |= message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counted, watch)
-        except self._TooLarge:
-            if not started:
-                await too_large(scope, receive, send)
-
-
-class _CountedStream(StreamingResponse):
-    """A streaming response that gives back its stream slot however it ends (even never started)."""
-
-    def __init__(self, content, release, **kwargs) -> None:
-        super().__init__(content, **kwargs)
-        self._release = release
-
-    async def __call__(self, scope, receive, send):
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            self._release()
-
-
 # ---------------------------------------------------------------- the app
 
 
@@ -283,6 +236,7 @@ def create_app(
     hosted_workers: int | None = None,
     loopback_only: bool = True,
     limits: Limits | None = None,
+    quotas: Quotas | None = None,
 ) -> FastAPI:
     """The FastAPI app: API under ``/v1``, UI at ``/``; starts and stops ``workers`` worker processes.
 
@@ -296,7 +250,10 @@ def create_app(
             own concurrency limit); default 2, or 0 when ``workers`` is 0.
         loopback_only: also refuse requests whose ``Host`` is not a loopback name
             (against DNS rebinding) — set when bound to 127.0.0.1 without a token.
-        limits: the quotas of every caller whose key sets none of its own (default :class:`Limits`).
+        limits: what one request or the server may hold (:class:`~stillmotion.server.limits.Limits`);
+            default ``Limits()``.
+        quotas: the quotas of every caller whose key sets none of its own
+            (:class:`~stillmotion.server.keys.Quotas`; default: its defaults).
 
     Raises:
         ValueError: a token shorter than 16 characters.
@@ -307,9 +264,14 @@ def create_app(
         raise ValueError(f"the token has {len(token)} characters: use at least {MIN_TOKEN_CHARS}")
     store = JobStore(data)
     keystore = KeyStore(store)
-    defaults = limits or Limits()
+    defaults = quotas or Quotas()
     token_caller, local_caller = replace(TOKEN, limits=defaults), replace(LOCAL, limits=defaults)
     tickets, slots = Tickets(), StreamSlots()
+    limits = limits or Limits()
+    # Decoding and analysing photos run on their own few threads: at most max_decodes photos are in
+    # memory at once (a 40 MP photo is ~120 MB as RGB, several times that while analysed).
+    decode_pool = ThreadPoolExecutor(limits.max_decodes, thread_name_prefix="stillmotion-decode")
+    hub = EventHub(store.get_many, limits.max_streams)
     hosted = (2 if workers > 0 else 0) if hosted_workers is None else hosted_workers
     supervisor = Supervisor(store, workers, hosted)
 
@@ -325,13 +287,42 @@ def create_app(
         version=__import__("stillmotion").__version__,
         lifespan=lifespan,
     )
-    app.state.store, app.state.supervisor = store, supervisor
+    app.state.store, app.state.supervisor, app.state.limits, app.state.events = store, supervisor, limits, hub
+
+    def openapi() -> dict[str, Any]:  # what the server really answers: 400 not 422, 404, 413, 429
+        if app.openapi_schema is None:
+            from fastapi.openapi.utils import get_openapi
+
+            schema = get_openapi(title=app.title, version=app.version, summary=app.summary, routes=app.routes)
+            app.openapi_schema = document_errors(schema, token=token is not None)
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
+
+    async def in_decode_pool(fn, *args, **kwargs):
+        """Run ``fn`` on the decode threads (waiting for one), then give the heap back."""
+
+        def call():
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                release_memory()
+
+        return await asyncio.get_running_loop().run_in_executor(decode_pool, call)
 
     # ------------------------------------------------ errors as {"error": one line}
 
     @app.exception_handler(StarletteHTTPException)
     async def _http_error(request, exc):
-        return _error(exc.status_code, exc.detail if isinstance(exc.detail, str) else "request failed")
+        headers = dict(getattr(exc, "headers", None) or {})
+        if exc.status_code == 405:  # every method this path answers, not only the first route's
+            headers["Allow"] = ", ".join(allowed_methods(app.routes, request.scope))
+        detail = exc.detail if isinstance(exc.detail, str) else "request failed"
+        if exc.status_code == 405:
+            detail = f"method {request.method} is not allowed here: use {headers['Allow']}"
+        response = _error(exc.status_code, detail)
+        response.headers.update(headers)
+        return response
 
     @app.exception_handler(RequestValidationError)
     async def _validation_error(request, exc):
@@ -351,7 +342,12 @@ def create_app(
     @app.middleware("http")
     async def _guard(request: Request, call_next):
         path = request.url.path
-        host = _hostname(request.headers.get("host") or "")
+        host = ""
+        if request.headers.get("host"):
+            try:
+                host = parse_host(request.headers["host"])[0]
+            except ValueError:
+                return _error(400, "malformed Host header: send a host name or address and an optional port")
         if loopback_only and host not in LOOPBACK_NAMES:
             return _error(
                 403,
@@ -400,14 +396,20 @@ def create_app(
             raise HTTPException(404, f"no job {job_id!r}")
         return job
 
-    async def _save_upload(image: UploadFile, folder: Path) -> tuple[Path, str, Still]:
-        """Write the upload to a temp file in ``folder``, validate it; return (path, ext, Still)."""
+    async def _save_upload(image: UploadFile, folder: Path) -> tuple[Path, str, tuple[int, int], np.ndarray]:
+        """Write the upload to a temp file in ``folder`` and validate it.
+
+        The pixel count is read from the header first (413 over ``limits.max_pixels``); the photo
+        is then decoded on the decode threads. Returns (path, extension, (width, height) upright,
+        a thumbnail at most 640 pixels wide, uint8 H×W×3).
+        """
         from ..errors import InputError
         from ..image import load_image
 
         fd, tmp_name = tempfile.mkstemp(prefix=".upload-", suffix=".part", dir=folder)
         tmp = Path(tmp_name)
         size = 0
+        name = Path(image.filename or "upload").name
         try:
             with os.fdopen(fd, "wb") as f:
                 while chunk := await image.read(1 << 20):
@@ -415,19 +417,35 @@ def create_app(
                     if size > MAX_UPLOAD_BYTES:
                         raise HTTPException(413, f"the photo is over the {MAX_UPLOAD_BYTES // 2**20} MB upload limit")
                     f.write(chunk)
-            try:
-                still = await asyncio.to_thread(load_image, tmp)
-                from PIL import Image
+            header = header_size(tmp)
+            if header is not None and header[0] not in _EXT:
+                raise HTTPException(400, f"{header[0]} photos are not accepted: send JPEG, PNG, WebP, TIFF, BMP or GIF")
+            if header is not None and header[1] * header[2] > limits.max_pixels:
+                w, h = header[1], header[2]
+                raise HTTPException(
+                    413,
+                    f"photo {name!r} is {w}×{h} = {w * h / 1e6:.1f} MP, over this server's "
+                    f"{limits.max_pixels / 1e6:g} MP limit: send a smaller photo",
+                )
 
-                with Image.open(tmp) as im:
-                    fmt = im.format
+            def decode() -> tuple[tuple[int, int], np.ndarray]:
+                still = load_image(tmp, max_pixels=limits.max_pixels)
+                thumb = still.rgb
+                if thumb.shape[1] > 640:
+                    import cv2
+
+                    h = max(2, round(thumb.shape[0] * 640 / thumb.shape[1]))
+                    thumb = cv2.resize(thumb, (640, h), interpolation=cv2.INTER_AREA)
+                return still.size, thumb
+
+            try:
+                photo_size, thumb = await in_decode_pool(decode)
             except InputError as err:
-                name = Path(image.filename or "upload").name
                 msg = str(err).replace(str(tmp), name).replace(tmp.name, name)
                 raise HTTPException(400, msg.splitlines()[0]) from None
-            if fmt not in _EXT:
-                raise HTTPException(400, f"{fmt} photos are not accepted: send JPEG, PNG, WebP, TIFF, BMP or GIF")
-            return tmp, _EXT[fmt], still
+            if header is None:  # decoded although Pillow could not read its header: not one of ours
+                raise HTTPException(400, "this photo's format is not accepted: send JPEG, PNG, WebP, TIFF, BMP or GIF")
+            return tmp, _EXT[header[0]], photo_size, thumb
         except BaseException:
             tmp.unlink(missing_ok=True)
             raise
@@ -448,9 +466,13 @@ def create_app(
     ):
         from ..engines.registry import ENGINES, find_spec
         from ..errors import InputError
+        from ..image import output_size
         from ..video import write_png_atomic
 
         caller: Caller = request.state.caller
+        unknown = unknown_fields((await request.form()).keys(), (*API_FIELDS, "image"))
+        if unknown:
+            raise HTTPException(400, unknown)
         if idempotency_key is not None:
             if not 1 <= len(idempotency_key) <= 200:
                 raise HTTPException(400, "Idempotency-Key must be 1 to 200 characters")
@@ -466,7 +488,11 @@ def create_app(
             )
         if "seed" not in given:
             given["seed"] = secrets.randbelow(2**31)  # fixed now: a retried attempt makes the same clip
-        tmp, ext, still = await _save_upload(image, store.inputs)
+        if store.queued() >= limits.max_queued:
+            raise HTTPException(
+                429, f"the queue is full ({limits.max_queued} jobs waiting, serve --max-queued): try again later"
+            )
+        tmp, ext, photo_size, thumb = await _save_upload(image, store.inputs)
         try:
             try:
                 req = AnimateRequest.build(image=tmp, output=store.outputs / "check.mp4", **given)
@@ -477,16 +503,19 @@ def create_app(
                 raise HTTPException(
                     400, f"engine {req.engine!r} is unknown: use one of {', '.join(sorted(ENGINES))} (GET /v1/engines)"
                 )
+            width, height, _ = output_size(photo_size, size=req.size, resolution=req.resolution, aspect=req.aspect)
+            work = width * height * req.frame_count
+            if work > limits.max_work:
+                raise HTTPException(
+                    400,
+                    f"this job is {width}×{height} pixels × {req.frame_count} frames = {work / 1e9:.2f} G pixel-frames, "
+                    f"over this server's budget of {limits.max_work / 1e9:.2f} G (serve --max-work): "
+                    "lower the size or resolution, the duration or the fps",
+                )
             fields = req.model_dump(mode="json", include=set(API_FIELDS))
             job_id = store.new_id()
             dest = store.inputs / f"{job_id}.{ext}"
             os.replace(tmp, dest)
-            thumb = still.rgb
-            if thumb.shape[1] > 640:
-                import cv2
-
-                h = max(2, round(thumb.shape[0] * 640 / thumb.shape[1]))
-                thumb = cv2.resize(thumb, (640, h), interpolation=cv2.INTER_AREA)
             write_png_atomic(store.thumb_path(job_id), thumb)
             lane = "hosted" if spec.runs_on == "hosted" else "local"
             cost = estimate_usd(req)
@@ -528,7 +557,7 @@ def create_app(
     def list_jobs(request: Request, limit: Annotated[int, Query(ge=1, le=100)] = 20, cursor: str | None = None):
         before = None
         if cursor:
-            if not cursor.isdigit() or len(cursor) > 18:
+            if not (cursor.isascii() and cursor.isdigit()) or len(cursor) > 18:  # "¹".isdigit() is True
                 raise HTTPException(400, f"cursor {cursor!r} is not valid: pass the next_cursor of the previous page")
             before = int(cursor)
         caller: Caller = request.state.caller
@@ -600,36 +629,47 @@ def create_app(
             caller = keystore.caller_by_id(who, defaults) if who else None
             if caller is None:
                 raise HTTPException(401, f"the event ticket is invalid or expired: POST /v1/jobs/{job_id}/ticket")
-        _get(job_id, caller)
+        job = _get(job_id, caller)
         try:
             slots.acquire(caller)
         except QuotaExceeded as err:
             raise HTTPException(err.status, str(err)) from None
         owner_id = caller.id
+        changed = hub.open(job)
+        if changed is None:
+            slots.release(owner_id)
+            raise HTTPException(
+                429,
+                f"{hub.max_streams} event streams are open on this server (serve --max-streams): "
+                f"poll GET /v1/jobs/{job_id} instead, or try again later",
+            )
+        opened = changed
 
         async def stream():
-            last, quiet_since = None, time.monotonic()
+            last = None
             while True:
-                job = await asyncio.to_thread(store.get, job_id)
-                if job is None:
+                row = hub.rows.get(job_id)
+                if row is None:  # deleted
                     return
-                body = json.dumps(_job_object(job))
+                body = json.dumps(_job_object(row))
                 if body != last:
-                    last, quiet_since = body, time.monotonic()
+                    last = body
                     yield f"data: {body}\n\n"
-                    if job["status"] in FINAL:
+                    if row["status"] in FINAL:
                         return
-                elif time.monotonic() - quiet_since > 15:
-                    quiet_since = time.monotonic()
+                try:
+                    await asyncio.wait_for(opened.wait(), 15)
+                except TimeoutError:
                     yield ": keep-alive\n\n"
-                if await request.is_disconnected():
-                    return
-                await asyncio.sleep(0.25)
+                opened.clear()
 
-        return _CountedStream(
+        def closed() -> None:
+            hub.close(job_id, opened)
+            slots.release(owner_id)
+
+        return event_stream(
             stream(),
-            lambda: slots.release(owner_id),
-            media_type="text/event-stream",
+            on_close=closed,
             headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
         )
 
@@ -680,6 +720,7 @@ def create_app(
 
     @app.post("/v1/analyze", tags=["analyze"], summary="Judge a photo (and a motion prompt) before animating it.")
     async def analyze(
+        request: Request,
         image: Annotated[UploadFile, File(description="The photo, at most 30 MB.")],
         prompt: Annotated[str | None, Form(description="A motion prompt to coach.", max_length=2000)] = None,
         engine: Annotated[
@@ -689,13 +730,16 @@ def create_app(
         from ..api import analyze as _analyze
         from ..engines.registry import find_spec
 
+        unknown = unknown_fields((await request.form()).keys(), ("image", "prompt", "engine"))
+        if unknown:
+            raise HTTPException(400, unknown)
         if engine is not None and find_spec(engine) is None:
             raise HTTPException(400, f"engine {engine!r} is unknown: see GET /v1/engines")
         with tempfile.TemporaryDirectory(dir=store.data, prefix=".analyze-") as tmpdir:
-            tmp, ext, _ = await _save_upload(image, Path(tmpdir))
+            tmp, ext, _, _ = await _save_upload(image, Path(tmpdir))
             photo = tmp.with_name(f"photo.{ext}")
             os.replace(tmp, photo)
-            report = await asyncio.to_thread(_analyze, photo, prompt, engine=engine)
+            report = await in_decode_pool(_analyze, photo, prompt, engine=engine)
             d = report.to_dict()
             if isinstance(d.get("path"), str):
                 d["path"] = Path(image.filename or "upload").name  # no server paths in answers
@@ -725,10 +769,17 @@ def create_app(
     @app.get("/static/{name:path}", include_in_schema=False)
     def static(name: str):
         root = STATIC.resolve()
-        path = (root / name).resolve()
-        if not path.is_relative_to(root) or not path.is_file():
-            raise HTTPException(404, f"no file {name!r}")
+        missing = HTTPException(404, f"no file {name[:100]!r}")
+        if len(name) > 255 or "\x00" in name:  # NUL or an over-long name: no such file (not an OSError)
+            raise missing
+        try:
+            path = (root / name).resolve()
+            if not path.is_relative_to(root) or not path.is_file():
+                raise missing
+        except (OSError, ValueError):
+            raise missing from None
         return FileResponse(path)
 
-    app.add_middleware(_BodyLimit, limit=MAX_UPLOAD_BYTES + 64 * 1024)  # outermost: before multipart parsing
+    app.add_middleware(BodyLimit, limit=MAX_UPLOAD_BYTES + 64 * 1024)  # before multipart parsing
+    app.add_middleware(SecurityHeaders)  # outermost: on every answer, the guard's and the 413s too
     return app

@@ -12,7 +12,8 @@ max_attempts``) or fails them with the reason.
 Files live next to the database: ``inputs/<id>.<ext>`` (the photo),
 ``inputs/<id>.thumb.png`` (its preview), ``outputs/<id>.mp4`` +
 ``outputs/<id>.json`` (written atomically by :func:`stillmotion.api.run`)
-and ``outputs/<id>.png`` (a frame of the clip).
+and ``outputs/<id>.png`` (a frame of the clip). The folders are 0700 and the
+database 0600: photos, clips and prompts are the studio owner's alone.
 """
 
 from __future__ import annotations
@@ -109,8 +110,11 @@ class JobStore:
         self.inputs = self.data / "inputs"
         self.outputs = self.data / "outputs"
         for d in (self.data, self.inputs, self.outputs):
-            d.mkdir(parents=True, exist_ok=True)
+            d.mkdir(mode=0o700, parents=True, exist_ok=True)
+            os.chmod(d, 0o700)  # also a folder made before this rule, or under a loose umask
         self.db_path = self.data / "jobs.db"
+        if not self.db_path.exists():
+            os.close(os.open(self.db_path, os.O_WRONLY | os.O_CREAT, 0o600))
         with closing(self._connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
@@ -124,6 +128,11 @@ class JobStore:
                 db.execute("ALTER TABLE jobs ADD COLUMN cost_usd REAL NOT NULL DEFAULT 0")
             db.execute("CREATE INDEX IF NOT EXISTS jobs_owner ON jobs(owner, seq)")
             db.execute("CREATE INDEX IF NOT EXISTS jobs_status_owner ON jobs(status, owner)")
+        for f in (self.db_path, self.db_path.with_name("jobs.db-wal"), self.db_path.with_name("jobs.db-shm")):
+            try:
+                os.chmod(f, 0o600)
+            except FileNotFoundError:
+                pass
 
     # ------------------------------------------------------------ plumbing
 
@@ -217,6 +226,21 @@ class JobStore:
         with closing(self._connect()) as db:
             row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
         return dict(row) if row else None
+
+    def get_many(self, job_ids: list[str]) -> dict[str, dict]:
+        """The rows of ``job_ids`` (those that exist) in one query, by id."""
+        if not job_ids:
+            return {}
+        with closing(self._connect()) as db:
+            rows = db.execute(
+                f"SELECT * FROM jobs WHERE id IN ({','.join('?' * len(job_ids))})", list(job_ids)
+            ).fetchall()
+        return {r["id"]: dict(r) for r in rows}
+
+    def queued(self) -> int:
+        """How many jobs wait in the queue (all lanes)."""
+        with closing(self._connect()) as db:
+            return int(db.execute("SELECT COUNT(*) FROM jobs WHERE status='queued'").fetchone()[0])
 
     def page(self, limit: int, before_seq: int | None, owner: str | None = None) -> tuple[list[dict], int | None]:
         """Newest first (only ``owner``'s jobs when given); returns (jobs, the seq to pass as cursor
@@ -390,15 +414,51 @@ class JobStore:
                             row["id"],
                         ),
                     )
+        for job_id in touched:  # their workers are gone: what they half-wrote is garbage
+            self.remove_parts_of(job_id)
         return touched
 
-    def remove_stale_parts(self) -> int:
-        """Delete half-written ``.*.part.*`` files in outputs/ (left by a killed worker)."""
+    def remove_parts_of(self, job_id: str) -> int:
+        """Delete the half-written files of one job (``outputs/.<id>.*``: the clip, its sidecar,
+        its preview frame, a finishing step's intermediate). Call only when no worker runs it."""
         n = 0
-        for p in self.outputs.glob(".*.part.*"):
-            try:
-                p.unlink()
-                n += 1
-            except FileNotFoundError:
-                pass
+        for p in self.outputs.glob(f".{job_id}.*"):
+            n += _remove(p)
         return n
+
+    def remove_stale_parts(self) -> int:
+        """At server start: delete what crashed processes left behind.
+
+        Half-written ``outputs/.*.part.*`` files of jobs no live worker is running, and the
+        server's own temporaries (``inputs/.upload-*.part``, ``.analyze-*/`` folders), which only
+        requests in flight use, and there are none before the server starts.
+        """
+        with closing(self._connect()) as db:
+            running = {
+                r["id"]
+                for r in db.execute("SELECT id, claimed_by FROM jobs WHERE status='running'").fetchall()
+                if worker_alive(r["claimed_by"])
+            }
+        n = 0
+        for p in self.outputs.glob(".*.part*"):
+            if p.name[1:].split(".", 1)[0] not in running:
+                n += _remove(p)
+        for p in self.inputs.glob(".upload-*.part"):
+            n += _remove(p)
+        for p in self.data.glob(".analyze-*"):
+            n += _remove(p)
+        return n
+
+
+def _remove(path: Path) -> int:
+    """Delete a file or a folder tree; 1 if something was deleted, 0 if it was already gone."""
+    import shutil
+
+    try:
+        if path.is_dir() and not path.is_symlink():
+            shutil.rmtree(path)
+        else:
+            path.unlink()
+    except FileNotFoundError:
+        return 0
+    return 1

@@ -46,7 +46,7 @@ __all__ = [
     "TOKEN",
     "Caller",
     "KeyStore",
-    "Limits",
+    "Quotas",
     "QuotaExceeded",
     "StreamSlots",
     "Tickets",
@@ -94,7 +94,7 @@ def hash_key(key: str) -> str:
 
 
 @dataclass(frozen=True)
-class Limits:
+class Quotas:
     """The limits on one caller; ``None`` means no limit.
 
     Attributes:
@@ -132,12 +132,12 @@ class Caller:
     id: str
     name: str
     admin: bool
-    limits: Limits
+    limits: Quotas
 
 
-TOKEN = Caller("token", "token", True, Limits())
+TOKEN = Caller("token", "token", True, Quotas())
 """The holder of the single server token (its limits are the server's defaults)."""
-LOCAL = Caller("local", "local", True, Limits())
+LOCAL = Caller("local", "local", True, Quotas())
 """Everyone on an open loopback server (no token, no keys)."""
 
 
@@ -247,7 +247,7 @@ class KeyStore:
         with closing(self._connect()) as db:
             return db.execute("SELECT 1 FROM keys WHERE revoked_at IS NULL LIMIT 1").fetchone() is not None
 
-    def caller(self, row: dict, defaults: Limits) -> Caller:
+    def caller(self, row: dict, defaults: Quotas) -> Caller:
         """The caller of an active key row: its own limits over the server's ``defaults``."""
         limits = defaults
         if row["max_jobs_per_hour"] is not None:
@@ -256,7 +256,7 @@ class KeyStore:
             limits = replace(limits, cost_per_day=row["max_cost_per_day"])
         return Caller(row["id"], row["name"], bool(row["admin"]), limits)
 
-    def caller_by_id(self, caller_id: str, defaults: Limits) -> Caller | None:
+    def caller_by_id(self, caller_id: str, defaults: Quotas) -> Caller | None:
         """The caller ``caller_id`` (a key not revoked, ``token`` or ``local``) with its limits, or None."""
         if caller_id in (TOKEN.id, LOCAL.id):
             return replace(TOKEN if caller_id == TOKEN.id else LOCAL, limits=defaults)

@@ -4,7 +4,9 @@ Run by the server's supervisor as ``python -m stillmotion.server.worker --data D
 A heartbeat thread renews the lease every few seconds (also during stages
 without progress callbacks) and ends the process if the server that started
 it is gone. ``SIGTERM`` stops the current job between frames and puts it
-back in the queue without counting the attempt.
+back in the queue without counting the attempt. The clip and its sidecar carry
+the public recipe (:func:`stillmotion.recipe.public`: file names, not the
+server's paths); the job's row keeps the full one.
 """
 
 from __future__ import annotations
@@ -42,6 +44,20 @@ def _judge(path, request) -> dict:
     except StillmotionError as err:
         return {"error": str(err).splitlines()[0]}
     return ev.to_dict()
+
+
+def _publish_recipe(clip) -> None:
+    """Re-tag the clip and rewrite its sidecar with the public recipe: a downloaded file must not
+    carry the server's folders (``…/data/inputs/<id>.jpg``) any more than the JSON API does.
+    A stream copy (no re-encoding), written atomically."""
+    from .._atomic import write_json_atomic
+    from ..recipe import embed, public
+    from ..video import remux
+
+    shown = public(clip.recipe)
+    remux(clip.path, clip.path, metadata=embed(shown))
+    if clip.sidecar is not None and clip.sidecar.exists():
+        write_json_atomic(clip.sidecar, shown)
 
 
 def run_job(store: JobStore, job: dict) -> None:
@@ -118,6 +134,7 @@ def run_job(store: JobStore, job: dict) -> None:
         clip = run(request, on_progress=on_progress, should_stop=should_stop, submissions=Submissions())
         if state["preview"] is not None:
             write_png_atomic(store.preview_path(job_id), state["preview"])
+        _publish_recipe(clip)
         recipe = dict(clip.recipe)
         if "evaluation" not in recipe and not should_stop():
             recipe["evaluation"] = _judge(clip.path, request)
@@ -143,6 +160,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--data", required=True, type=Path)
     parser.add_argument("--lane", choices=("local", "hosted"), default=None, help="claim only this lane's jobs")
     args = parser.parse_args(argv)
+    os.umask(0o077)  # clips, previews and sidecars: the studio owner's alone
     store = JobStore(args.data)
     worker = f"{HOST}:{os.getpid()}"
     parent = os.getppid()
