@@ -39,8 +39,8 @@ def _free_port() -> int:
 class Server:
     """`python -m stillmotion.cli serve` as a child process."""
 
-    def __init__(self, data: Path, *, workers: int = 1, token: str | None = None) -> None:
-        self.data, self.workers, self.token = data, workers, token
+    def __init__(self, data: Path, *, workers: int = 1, token: str | None = None, args: tuple[str, ...] = ()) -> None:
+        self.data, self.workers, self.token, self.args = data, workers, token, args
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc: subprocess.Popen | None = None
@@ -57,6 +57,7 @@ class Server:
             str(self.data),
             "--workers",
             str(self.workers),
+            *self.args,
         ]
         env = {k: v for k, v in os.environ.items() if k != "STILLMOTION_TOKEN"}
         if self.token:
