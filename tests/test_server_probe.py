@@ -397,3 +397,17 @@ def test_openapi_says_what_the_server_answers(tmp_path):
         r = c.delete("/v1/jobs")
         assert r.status_code == 405 and r.headers["allow"] == "GET, POST"
         assert c.put("/v1/health").headers["allow"] == "GET"
+
+
+def test_floods_are_refused_before_the_body_is_read(tmp_path, coffee):
+    """Per-key request rate: bursts of 4× the rate, then 429 with Retry-After; reads are not counted."""
+    with _client(tmp_path / "data", max_rate=1) as c:
+        upload = {"image": ("coffee.png", coffee, "image/png")}
+        codes = [c.post("/v1/jobs", files=upload, data=TINY).status_code for _ in range(5)]
+        assert codes[:4] == [201] * 4 and codes[4] == 429, codes
+        r = c.post("/v1/jobs", files=upload, data=TINY)
+        assert r.status_code == 429 and "1 per second per key" in r.json()["error"]
+        assert int(r.headers["Retry-After"]) >= 1
+        assert all(c.get("/v1/jobs").status_code == 200 for _ in range(10))  # reads are free
+        time.sleep(1.1)
+        assert c.post("/v1/jobs", files=upload, data=TINY).status_code == 201  # the bucket refills

@@ -704,6 +704,15 @@ def serve(
         int,
         typer.Option(help="Open /v1/jobs/{id}/events streams, all clients together (429 above).", min=1, metavar="N"),
     ] = 256,
+    max_rate: Annotated[
+        int,
+        typer.Option(
+            help="POST requests per second per key, on average (bursts of 4×; 429 with Retry-After above).",
+            min=1,
+            max=10_000,
+            metavar="N",
+        ),
+    ] = 5,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Serve the HTTP job API (/v1, OpenAPI at /docs), the browser UI (/) and worker processes."""
@@ -738,6 +747,7 @@ def serve(
         max_work=MAX_WORK_CEILING if max_work is None else max_work,
         max_queued=max_queued,
         max_streams=max_streams,
+        max_rate=max_rate,
     )
     os.umask(0o077)  # the data folder's files (database, photos, clips) are the owner's alone
     try:

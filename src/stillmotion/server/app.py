@@ -53,6 +53,7 @@ from .limits import (
     BodyLimit,
     EventHub,
     Limits,
+    RateLimiter,
     SecurityHeaders,
     allowed_methods,
     document_errors,
@@ -272,6 +273,7 @@ def create_app(
     # memory at once (a 40 MP photo is ~120 MB as RGB, several times that while analysed).
     decode_pool = ThreadPoolExecutor(limits.max_decodes, thread_name_prefix="stillmotion-decode")
     hub = EventHub(store.get_many, limits.max_streams)
+    rate = RateLimiter(limits.max_rate, 4 * limits.max_rate)
     hosted = (2 if workers > 0 else 0) if hosted_workers is None else hosted_workers
     supervisor = Supervisor(store, workers, hosted)
 
@@ -369,6 +371,16 @@ def create_app(
                 if isinstance(caller, str):
                     return _error(401, caller)
                 request.state.caller = caller
+                if request.method == "POST":
+                    wait = rate.take(caller.id)
+                    if wait > 0:  # before the body is read: a flood costs almost nothing
+                        response = _error(
+                            429,
+                            f"too many requests: at most {limits.max_rate} per second per key "
+                            f"(serve --max-rate); retry in {wait:.1f} s",
+                        )
+                        response.headers["Retry-After"] = str(max(1, round(wait + 0.5)))
+                        return response
         return await call_next(request)
 
     def _caller(auth: str) -> Caller | str:

@@ -16,6 +16,8 @@ import asyncio
 import difflib
 import ipaddress
 import re
+import threading
+import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,6 +31,7 @@ __all__ = [
     "EventHub",
     "Limits",
     "MAX_WORK_CEILING",
+    "RateLimiter",
     "SecurityHeaders",
     "allowed_methods",
     "document_errors",
@@ -62,6 +65,9 @@ class Limits:
         max_work: largest job, output width × height × frames (400 above it at submit).
         max_queued: jobs waiting in the queue, all clients together (429 above it).
         max_streams: open ``/v1/jobs/{id}/events`` streams, all clients together (429 above it).
+        max_rate: POST requests per second one caller (a key, the token, the local user) may
+            make to ``/v1``, on average, with bursts of 4× that; beyond it 429 with
+            ``Retry-After``, answered before the body is read, so a flood costs almost nothing.
     """
 
     max_pixels: int = DEFAULT_MAX_PIXELS
@@ -69,14 +75,47 @@ class Limits:
     max_work: int = MAX_WORK_CEILING
     max_queued: int = 1000
     max_streams: int = 256
+    max_rate: int = 5
 
     def __post_init__(self) -> None:
-        for name in ("max_pixels", "max_decodes", "max_work", "max_queued", "max_streams"):
+        for name in ("max_pixels", "max_decodes", "max_work", "max_queued", "max_streams", "max_rate"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive whole number, got {value!r}")
         if self.max_work > MAX_WORK_CEILING:
             raise ValueError(f"max_work {self.max_work} is over the ceiling {MAX_WORK_CEILING} (4096² × 1800 frames)")
+
+
+class RateLimiter:
+    """A token bucket per caller: ``rate`` requests per second on average, bursts of ``burst``.
+
+    Thread-safe; buckets idle long enough to be full again are forgotten, so memory stays
+    bounded by the callers active in the last ``burst / rate`` seconds.
+    """
+
+    def __init__(self, rate: float, burst: float) -> None:
+        if rate <= 0 or burst < 1:
+            raise ValueError(f"rate must be positive and burst at least 1, got {rate!r}, {burst!r}")
+        self.rate, self.burst = float(rate), float(burst)
+        self._buckets: dict[str, tuple[float, float]] = {}
+        self._lock = threading.Lock()
+
+    def take(self, who: str, now: float | None = None) -> float:
+        """Spend one token of ``who``'s bucket; return 0 when allowed, else the seconds to wait."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            tokens, last = self._buckets.get(who, (self.burst, now))
+            tokens = min(self.burst, tokens + (now - last) * self.rate)
+            if tokens >= 1.0:
+                self._buckets[who] = (tokens - 1.0, now)
+                wait = 0.0
+            else:
+                self._buckets[who] = (tokens, now)
+                wait = (1.0 - tokens) / self.rate
+            if len(self._buckets) > 1024:
+                full = self.burst / self.rate
+                self._buckets = {k: v for k, v in self._buckets.items() if now - v[1] < full}
+            return wait
 
 
 def header_size(path: Path) -> tuple[str, int, int] | None:

@@ -60,6 +60,10 @@ def _publish_recipe(clip) -> None:
         write_json_atomic(clip.sidecar, shown)
 
 
+WORKER_NICENESS = 10
+"""How much lower than the server's a worker process's CPU priority is (``os.nice``)."""
+
+
 def run_job(store: JobStore, job: dict) -> None:
     """Run one claimed job to its end and record succeeded, failed or canceled."""
     import numpy as np
@@ -161,6 +165,10 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--lane", choices=("local", "hosted"), default=None, help="claim only this lane's jobs")
     args = parser.parse_args(argv)
     os.umask(0o077)  # clips, previews and sidecars: the studio owner's alone
+    if hasattr(os, "nice"):
+        # Rendering is batch work: the API process (submits, health checks, event streams)
+        # keeps its priority when every worker is busy.
+        os.nice(WORKER_NICENESS)
     store = JobStore(args.data)
     worker = f"{HOST}:{os.getpid()}"
     parent = os.getppid()
