@@ -231,12 +231,13 @@ def _abuser(url: str, key: str, photo: bytes, bomb: bytes, stop_at: float, codes
                 count("9000×9000 analyze", r.status_code)
 
     def streams() -> None:
-        # Hundreds of /events streams on one of its own jobs, held open with raw sockets.
+        # Hundreds of /events streams on one of its own jobs (a 720p 10 s one: it stays open
+        # a while), held open with raw sockets.
         with httpx.Client(base_url=url, timeout=60, headers=auth) as c:
             r = c.post(
                 "/v1/jobs",
                 files={"image": ("coffee.png", photo, "image/png")},
-                data={"size": "128x86", "duration": "1", "fps": "8"},
+                data={"size": "1280x720", "duration": "10", "fps": "24"},
             )
             if r.status_code != 201:
                 count("stream setup job", r.status_code)

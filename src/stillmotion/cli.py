@@ -712,7 +712,7 @@ def serve(
             max=10_000,
             metavar="N",
         ),
-    ] = 5,
+    ] = 2,
     quiet: Annotated[bool, typer.Option("--quiet", "-q", help="Print nothing but errors.")] = False,
 ) -> None:
     """Serve the HTTP job API (/v1, OpenAPI at /docs), the browser UI (/) and worker processes."""

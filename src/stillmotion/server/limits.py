@@ -75,7 +75,7 @@ class Limits:
     max_work: int = MAX_WORK_CEILING
     max_queued: int = 1000
     max_streams: int = 256
-    max_rate: int = 5
+    max_rate: int = 2
 
     def __post_init__(self) -> None:
         for name in ("max_pixels", "max_decodes", "max_work", "max_queued", "max_streams", "max_rate"):
