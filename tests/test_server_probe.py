@@ -411,3 +411,28 @@ def test_floods_are_refused_before_the_body_is_read(tmp_path, coffee):
         assert all(c.get("/v1/jobs").status_code == 200 for _ in range(10))  # reads are free
         time.sleep(1.1)
         assert c.post("/v1/jobs", files=upload, data=TINY).status_code == 201  # the bucket refills
+
+
+def test_workers_render_at_a_lower_cpu_priority_than_the_server(tmp_path):
+    """Rendering is batch work: the API keeps its priority while every worker is busy."""
+    from stillmotion.server.worker import WORKER_NICENESS
+
+    srv = Server(tmp_path / "data", workers=1).start()
+    try:
+        workers: list[dict] = []
+        with srv.client() as c:
+            deadline = time.monotonic() + 20
+            while time.monotonic() < deadline and not workers:
+                workers = [w for w in c.get("/v1/health").json()["workers"] if w["alive"] and w["pid"]]
+                time.sleep(0.2)
+        assert workers, "no worker started"
+        server_nice = os.getpriority(os.PRIO_PROCESS, srv.proc.pid)
+        deadline = time.monotonic() + 20  # the worker lowers its own priority as it starts
+        while time.monotonic() < deadline:
+            worker_nice = os.getpriority(os.PRIO_PROCESS, workers[0]["pid"])
+            if worker_nice >= server_nice + WORKER_NICENESS:
+                break
+            time.sleep(0.2)
+        assert worker_nice >= server_nice + min(WORKER_NICENESS, 19 - server_nice), (worker_nice, server_nice)
+    finally:
+        srv.stop()
