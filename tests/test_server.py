@@ -57,6 +57,9 @@ class Server:
             str(self.data),
             "--workers",
             str(self.workers),
+            # These tests send requests in quick bursts; the rate limit has its own test.
+            "--max-rate",
+            "1000",
             *self.args,
         ]
         env = {k: v for k, v in os.environ.items() if k != "STILLMOTION_TOKEN"}
