@@ -7,6 +7,11 @@ from __future__ import annotations
 
 import csv
 import json
+import os
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -184,3 +189,32 @@ def test_batch_chooses_the_output_names(tmp_path, photos, column):
     m = _manifest(tmp_path, [f"image,{column}", f"{photos['coffee']},x.png"])
     _, problems = read_manifest(m, tmp_path / "out")
     assert [(p.row, p.field) for p in problems] == [(2, column)]
+
+
+def test_ctrl_c_keeps_finished_rows_and_leaves_no_partial_file(tmp_path, photos):
+    names = ["astronaut", "coffee", "chelsea", "china"]
+    m = _manifest(tmp_path, ["image,prompt", *(f"{photos[n]},slow push-in" for n in names)])
+    out = tmp_path / "out"
+    args = [str(m), "--out", str(out), "--size", "320x214", "--duration", "3", "--fps", "24", "--seed", "1"]
+    env = {**os.environ, "PYTHONPATH": str(Path(__file__).parents[1] / "src")}
+    proc = subprocess.Popen([sys.executable, "-m", "stillmotion", "batch", *args], env=env, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 120
+    while not (out / "report.json").exists() and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    proc.send_signal(signal.SIGINT)
+    _, err = proc.communicate(timeout=120)
+    finished = [r for r in _report(out) if r["status"] == "succeeded"]
+    if proc.returncode == 0:
+        pytest.skip("the batch finished before the interrupt arrived")
+    assert proc.returncode == 130, err.decode()
+    assert b"Traceback" not in err
+    assert 1 <= len(finished) < len(names)
+    assert not [p.name for p in out.iterdir() if ".part" in p.name or p.name.startswith(".")]
+    assert sorted(p.stem for p in out.glob("*.mp4")) == sorted(r["name"] for r in finished)
+    for r in finished:
+        assert probe(out / r["outputs"][0])["frame_count"] == 72
+
+    resumed = _batch(*args)
+    assert resumed.exit_code == 0, resumed.output
+    rows = _report(out)
+    assert [r["resumed"] for r in rows] == [r["name"] in {f["name"] for f in finished} for r in rows]
