@@ -134,7 +134,7 @@ def test_batch_writes_clips_reports_and_contact_sheet_then_resumes(tmp_path, pho
     assert not any(r["resumed"] for r in _report(out))
 
 
-def test_a_failing_row_fails_alone_and_json_lines(tmp_path, photos):
+def test_a_failing_row_fails_alone_and_json_lines(tmp_path, photos, monkeypatch):
     broken = tmp_path / "broken.png"  # a readable header, a truncated body: fails only when rendered
     data = photos["chelsea"].read_bytes()
     broken.write_bytes(data[: len(data) // 3])
@@ -144,7 +144,8 @@ def test_a_failing_row_fails_alone_and_json_lines(tmp_path, photos):
         (photo_dir / f"{name}.png").write_bytes(photos[name].read_bytes())
     (photo_dir / "broken.png").write_bytes(broken.read_bytes())
     out = tmp_path / "out"
-    result = _batch(str(photo_dir), "-p", "gentle breeze", "--out", str(out), "--json", *TINY)
+    monkeypatch.chdir(tmp_path)  # a relative folder, as typed
+    result = _batch("photos", "-p", "gentle breeze", "--out", "out", "--json", *TINY)
     assert result.exit_code == 1
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert {(r["name"], r["status"]) for r in lines} == {

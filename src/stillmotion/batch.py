@@ -178,7 +178,7 @@ def read_folder(
     photos = sorted(p for p in root.iterdir() if p.is_file() and p.suffix.lower() in PHOTO_SUFFIXES)
     if not photos:
         raise InputError(f"folder {str(folder)!r} holds no photo ({', '.join(PHOTO_SUFFIXES)})")
-    entries = [(i, p.name, {"image": str(p)}) for i, p in enumerate(photos, 1)]
+    entries = [(i, p.name, {"image": str(p.resolve())}) for i, p in enumerate(photos, 1)]
     return _check_rows(entries, root, Path(out_dir), defaults or {})
 
 
