@@ -313,7 +313,7 @@ def _commands(group, prefix: str = "") -> list[str]:
 
 COMMANDS = _commands(typer.main.get_command(app))
 WRITES = {"animate", "analyze", "eval", "compare", "interpolate", "upscale", "loop", "merge", "export", "sound"}
-REPORTS = {"analyze", "eval", "compare", "engines", "keys list"}
+REPORTS = {"analyze", "eval", "compare", "engines", "keys list", "batch"}
 
 
 def _sub(*args: str, cwd: Path) -> subprocess.CompletedProcess:
@@ -347,6 +347,8 @@ def test_every_subcommand_helps_in_words_and_takes_the_common_flags(command, tmp
         ["interpolate", "missing.mp4", "--fps", "fast"],
         ["export", "missing.mp4", "-o", "out.gif", "--crf", "best"],
         ["loop", "missing.mp4", "-q"],
+        ["batch", "missing.csv", "--out", "out"],
+        ["batch", "PHOTO", "--out", "out"],
         ["frobnicate"],
     ],
 )

@@ -20,6 +20,7 @@ import inspect
 import json
 import os
 import sys
+import time
 import typing
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -357,6 +358,105 @@ def _run_with_progress(run, request, *, explain: bool, quiet: bool):
         return run(
             request, on_progress=on_progress, on_plan=on_plan, on_notice=lambda text: bar.console.print(f"note: {text}")
         )
+
+
+# ---------------------------------------------------------------- batch
+
+
+def batch(
+    ctx: typer.Context,
+    source: Annotated[
+        Path,
+        typer.Argument(
+            help="A manifest (.csv or .jsonl: a column image, any animate option as a column, an optional name) "
+            "or a folder of photos.",
+            metavar="MANIFEST|PHOTOS_DIR",
+            show_default=False,
+        ),
+    ],
+    out: Annotated[
+        Path,
+        typer.Option(
+            "--out",
+            help="Folder for the clips, report.csv, report.json and index.html.",
+            metavar="DIR",
+            show_default=False,
+        ),
+    ],
+    concurrency: Annotated[int, typer.Option(help="Rows rendered at once, each in its own process.", min=1)] = 1,
+    skip_invalid: Annotated[
+        bool, typer.Option("--skip-invalid", help="Render the valid rows even when others are invalid.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print one JSON line per finished row.")] = False,
+    quiet: Quiet = False,
+    **fields: Any,
+) -> None:
+    """Animate every row of a manifest (or every photo of a folder) into --out; options give the defaults.
+
+    Rows already done (their clip exists and its recipe matches) are not rendered again.
+    """
+    from .batch import read_folder, read_manifest, run_batch
+
+    defaults = _given(ctx, fields)
+    read = read_folder if source.is_dir() else read_manifest
+    rows, problems = read(source, out, defaults)
+    for p in problems:
+        typer.echo(f"{'skipped' if skip_invalid else 'error'}: {source.name} {p}", err=True)
+    if problems and not skip_invalid:
+        typer.echo(
+            f"error: {len(problems)} problem(s); nothing was rendered (--skip-invalid renders the rest)", err=True
+        )
+        raise typer.Exit(2)
+    show_bar = not (quiet or as_json) and sys.stderr.isatty()
+    t0 = time.monotonic()
+    failures = 0
+
+    def on_row(result: Any, done: int, total: int) -> None:
+        nonlocal failures
+        failures += result.status == "failed"
+        if as_json:
+            typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+        if show_bar:
+            bar.update(task, completed=done, description=f"{failures} failed")
+        elif not (quiet or as_json):
+            rate = (time.monotonic() - t0) / done
+            eta = f", ETA {rate * (total - done):.0f} s" if done < total else ""
+            what = "done before" if result.resumed else result.status
+            typer.echo(f"[{done}/{total}] {result.name}: {what} ({failures} failed{eta})", err=True)
+
+    try:
+        if show_bar:
+            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+            with Progress(
+                TextColumn("rows"),
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeRemainingColumn(),
+                TextColumn("{task.description}"),
+            ) as bar:
+                task = bar.add_task("0 failed", total=len(rows))
+                results = run_batch(
+                    rows, out, concurrency=concurrency, skipped=problems, on_row=on_row, source=str(source)
+                )
+        else:
+            results = run_batch(rows, out, concurrency=concurrency, skipped=problems, on_row=on_row, source=str(source))
+    except KeyboardInterrupt:
+        typer.echo(f"canceled: finished rows are in {out / 'report.json'}; rerun to resume", err=True)
+        raise typer.Exit(130) from None
+    counts = {s: sum(r.status == s for r in results) for s in ("succeeded", "failed", "skipped")}
+    if not (quiet or as_json):
+        typer.echo(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; wrote {out / 'index.html'}", err=True)
+    if counts["failed"]:
+        raise typer.Exit(1)
+
+
+_own_batch = inspect.signature(batch, eval_str=True)
+batch.__signature__ = _own_batch.replace(  # type: ignore[attr-defined]
+    parameters=[p for p in _own_batch.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
+    + [p for p in _request_parameters() if p.name not in ("output", "show_regions")]
+)
+app.command()(batch)
 
 
 # ---------------------------------------------------------------- reports

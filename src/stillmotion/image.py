@@ -32,6 +32,7 @@ from .errors import InputError
 from .request import MAX_SIDE, Aspect, Resolution, parse_size
 
 __all__ = [
+    "check_image",
     "crop_to_aspect",
     "MAX_ASPECT",
     "MAX_PIXELS",
@@ -154,19 +155,9 @@ def load_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> Stil
     label = f"photo '{path}'"
     notes: list[str] = []
     with _open_checked(path, label, max_pixels) as im:
-        width, height = im.size
         # 1. Size limits, from the header, before any pixel is decoded (the pixel
         #    count was checked on opening).
-        if min(width, height) < MIN_SIDE_PX:
-            raise InputError(
-                f"{label} is only {width}×{height} pixels: use a photo at least {MIN_SIDE_PX} pixels on each side "
-                "(ideally 1024×576 or larger)"
-            )
-        if max(width, height) / min(width, height) > MAX_ASPECT:
-            raise InputError(
-                f"{label} is {width}×{height} pixels, an aspect ratio over {MAX_ASPECT:g}:1: "
-                f"crop it to at most {MAX_ASPECT:g}:1 first"
-            )
+        _check_sides(im.size, label)
         # 2. Decode the first frame, upright as the camera saw it.
         upright, icc = _decode_upright(im, label, notes)
         # 3. sRGB uint8 H×W×3.
@@ -331,6 +322,41 @@ def crop_to_aspect(rgb: np.ndarray, width: int, height: int, centre: tuple[float
     crop = rgb[y0 : y0 + ch, x0 : x0 + cw]
     interp = cv2.INTER_AREA if cw > width else cv2.INTER_CUBIC
     return cv2.resize(crop, (width, height), interpolation=interp)
+
+
+def check_image(path: str | os.PathLike, *, max_pixels: int = MAX_PIXELS) -> tuple[int, int]:
+    """Check a photo from its header alone, as :func:`load_image` would, without decoding pixels.
+
+    For checking many photos up front (``stillmotion batch``): the file exists,
+    is an allowed format with a readable header, and its size and aspect ratio
+    are within the limits. A corrupt body is found only by :func:`load_image`.
+
+    Returns:
+        ``(width, height)`` in pixels, as stored (before EXIF rotation).
+
+    Raises:
+        InputError: as :func:`load_image` for everything the header shows.
+    """
+    path = Path(path)
+    label = f"photo '{path}'"
+    with _open_checked(path, label, max_pixels) as im:
+        _check_sides(im.size, label)
+        return im.size
+
+
+def _check_sides(size: tuple[int, int], label: str) -> None:
+    """Refuse a photo too small on a side or too elongated (from its header size in pixels)."""
+    width, height = size
+    if min(width, height) < MIN_SIDE_PX:
+        raise InputError(
+            f"{label} is only {width}×{height} pixels: use a photo at least {MIN_SIDE_PX} pixels on each side "
+            "(ideally 1024×576 or larger)"
+        )
+    if max(width, height) / min(width, height) > MAX_ASPECT:
+        raise InputError(
+            f"{label} is {width}×{height} pixels, an aspect ratio over {MAX_ASPECT:g}:1: "
+            f"crop it to at most {MAX_ASPECT:g}:1 first"
+        )
 
 
 def _open_checked(path: Path, label: str, max_pixels: int) -> Image.Image:
