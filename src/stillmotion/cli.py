@@ -961,8 +961,8 @@ def recipes_list(as_json: AsJson = False, quiet: Quiet = False) -> None:
 
 
 @recipes_app.command("show")
-def recipes_show(name: RecipeName) -> None:
-    """Print the saved recipe NAME as JSON."""
+def recipes_show(name: RecipeName, quiet: Quiet = False) -> None:
+    """Print the saved recipe NAME as JSON (-q changes nothing: the JSON is the answer)."""
     from . import recipes
 
     typer.echo(json.dumps(recipes.load_saved(name), indent=2, ensure_ascii=False))

@@ -70,11 +70,11 @@ def _named(name: str) -> Path:
     return library_dir() / f"{_check_name(name)}.json"
 
 
-def load(source: str | os.PathLike[str]) -> dict[str, Any]:
+def load(source: str | os.PathLike[str], *, what: str = "--recipe") -> dict[str, Any]:
     """The recipe in ``source``: a ``.json`` file, a clip carrying one, or a saved NAME.
 
     A path that exists is read as a file; otherwise ``source`` is looked up
-    as a saved name.
+    as a saved name. ``what`` names the source in errors (the flag or argument).
 
     Returns:
         A new dict.
@@ -89,17 +89,16 @@ def load(source: str | os.PathLike[str]) -> dict[str, Any]:
             try:
                 data = json.loads(path.read_text(encoding="utf-8"))
             except (OSError, UnicodeDecodeError, ValueError) as err:
-                raise InputError(f"--recipe {str(source)!r} is not readable JSON ({err})") from None
+                raise InputError(f"{what} {str(source)!r} is not readable JSON ({err})") from None
         else:
             data = read(path)
         if not isinstance(data, dict) or not data:
-            raise InputError(f"--recipe {str(source)!r} carries no recipe: give a clip stillmotion made, or its .json")
+            raise InputError(f"{what} {str(source)!r} carries no recipe: give a clip stillmotion made, or its .json")
         return data
     name = str(source)
     if not _NAME_RE.match(name) or not (library_dir() / f"{name}.json").is_file():
         raise InputError(
-            f"--recipe {name!r}: no such file or saved recipe (see `stillmotion recipes list`, "
-            f"saved in {library_dir()})"
+            f"{what} {name!r}: no such file or saved recipe (see `stillmotion recipes list`, saved in {library_dir()})"
         )
     return load_saved(name)
 
@@ -205,7 +204,7 @@ def save(name: str, source: str | os.PathLike[str]) -> Path:
         InputError: a bad NAME (letters, digits, ``-_.``), or see :func:`load`.
     """
     target = _named(name)
-    recipe = public(load(source))
+    recipe = public(load(source, what="CLIP_OR_JSON"))
     target.parent.mkdir(parents=True, exist_ok=True)
     return write_json_atomic(target, recipe)
 
