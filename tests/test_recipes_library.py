@@ -166,3 +166,14 @@ def test_api_takes_a_recipe(first, photos, tmp_path):
         clip = stillmotion.animate(photos["china"], recipe=path, same_seed=True, output=tmp_path / "api.mp4")
     assert clip.seed == recipe["seed"] and clip.recipe["prompt"] == "slow push-in, steam rising"
     assert _settings(clip.path) == _settings(first)
+
+
+def test_the_studio_lists_saved_recipes(first, tmp_path):
+    from fastapi import testclient
+
+    from stillmotion.server.app import create_app
+
+    assert _cli("recipes", "save", "steam", first).exit_code == 0
+    with testclient.TestClient(create_app(tmp_path / "data", workers=0), base_url="http://127.0.0.1") as c:
+        rows = c.get("/v1/recipes").json()
+    assert rows == [{"name": "steam", "engine": "living", "prompt": "slow push-in, steam rising"}]

@@ -722,6 +722,16 @@ def create_app(
     def list_options():
         return options_document(_engine_rows())
 
+    @app.get(
+        "/v1/recipes",
+        tags=["options"],
+        summary="The saved recipes of the machine's owner (`stillmotion recipes list`): name, engine, prompt.",
+    )
+    def list_recipes():
+        from ..recipes import names
+
+        return [{k: r[k] for k in ("name", "engine", "prompt")} for r in names()]  # no paths of this machine
+
     def _engine_rows() -> list[dict]:
         """The registry's rows (one availability verdict each), re-checked at most once a minute."""
         from ..engines.registry import engine_rows
