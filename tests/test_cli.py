@@ -313,7 +313,7 @@ def _commands(group, prefix: str = "") -> list[str]:
 
 COMMANDS = _commands(typer.main.get_command(app))
 WRITES = {"animate", "analyze", "eval", "compare", "interpolate", "upscale", "loop", "merge", "export", "sound"}
-REPORTS = {"analyze", "eval", "compare", "engines", "keys list", "batch"}
+REPORTS = {"analyze", "eval", "compare", "engines", "keys list", "batch", "recipes list"}
 
 
 def _sub(*args: str, cwd: Path) -> subprocess.CompletedProcess:

@@ -60,7 +60,7 @@ def test_each_field_is_an_animate_option_that_agrees(option):
 
 
 def test_animate_has_no_option_the_model_lacks():
-    cli_only = {"photo", "explain", "quiet", "engines", "ctx"}
+    cli_only = {"photo", "explain", "quiet", "engines", "recipe", "same_seed", "ctx"}
     assert set(PARAMS) - cli_only == {o.name for o in FIELD_OPTIONS}
 
 

@@ -15,6 +15,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
+from warnings import warn
 
 import cv2
 import numpy as np
@@ -104,8 +105,10 @@ class Clip:
 
 def animate(
     image: str | os.PathLike,
-    prompt: str = "",
+    prompt: str | None = None,
     *,
+    recipe: str | os.PathLike | None = None,
+    same_seed: bool = False,
     on_progress: ProgressFn | None = None,
     should_stop: StopFn | None = None,
     **options,
@@ -114,7 +117,13 @@ def animate(
 
     Args:
         image: the photo (JPEG, PNG, WebP, TIFF, BMP, GIF).
-        prompt: the motion prompt, e.g. "slow push-in toward the face".
+        prompt: the motion prompt, e.g. "slow push-in toward the face"; None: the
+            recipe's, else none.
+        recipe: take every setting from a recipe (a recipe .json, a clip stillmotion made,
+            or a saved name, see :mod:`stillmotion.recipes`); ``prompt`` and ``**options``
+            win over it. Fields this version no longer has are dropped with a
+            ``UserWarning`` naming them.
+        same_seed: with ``recipe``, keep its seed too (else a new one, unless ``seed`` is given).
         on_progress: called as ``on_progress(done, total, preview)`` while rendering.
         should_stop: polled between frames; return True to cancel.
         **options: any other :class:`~stillmotion.request.AnimateRequest` field:
@@ -143,7 +152,15 @@ def animate(
         >>> clip.path, clip.frame_count
         (PosixPath('coffee.mp4'), 120)
     """
-    request = AnimateRequest.build(image=image, prompt=prompt, **options)
+    given = options if prompt is None else {"prompt": prompt, **options}
+    if recipe is not None:
+        from . import recipes
+
+        settings, notice = recipes.settings(recipes.load(recipe), same_seed=same_seed)
+        if notice:
+            warn(f"{os.fspath(recipe)}: {notice}", UserWarning, stacklevel=2)
+        given = recipes.merge_options(settings, given)
+    request = AnimateRequest.build(image=image, **given)
     return run(request, on_progress=on_progress, should_stop=should_stop)
 
 

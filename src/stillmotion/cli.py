@@ -256,12 +256,32 @@ def animate(
             show_default=False,
         ),
     ] = None,
+    recipe: Annotated[
+        str | None,
+        typer.Option(
+            help="Take every setting from a recipe: a recipe .json, a clip stillmotion made, or a saved NAME "
+            "(`stillmotion recipes list`); options given here win, the seed is new unless --same-seed.",
+            metavar="FILE|CLIP|NAME",
+            show_default=False,
+        ),
+    ] = None,
+    same_seed: Annotated[bool, typer.Option("--same-seed", help="With --recipe: keep the recipe's seed too.")] = False,
     **fields: Any,
 ) -> None:
     """Animate PHOTO following the motion prompt; writes an MP4 and its recipe (.json)."""
     from .api import run
 
-    request = AnimateRequest.build(image=photo, **_given(ctx, fields))
+    given = _given(ctx, fields)
+    if recipe is not None:
+        from . import recipes
+
+        settings, notice = recipes.settings(recipes.load(recipe), same_seed=same_seed)
+        if notice and not quiet:
+            typer.echo(f"note: {recipe}: {notice}", err=True)
+        given = recipes.merge_options(settings, given)
+    elif same_seed:
+        raise InputError("--same-seed keeps a recipe's seed: give --recipe too (or --seed N)")
+    request = AnimateRequest.build(image=photo, **given)
     try:
         if engines:
             _animate_engines(request, [e.strip() for e in engines.split(",") if e.strip()], explain, quiet)
@@ -994,6 +1014,68 @@ def keys_revoke(
         raise InputError(f"{name!r} has no active key in {data}: see stillmotion keys list --data {data}")
     if not quiet:
         typer.echo(f"revoked the key of {name!r}")
+
+
+# ---------------------------------------------------------------- recipes
+
+recipes_app = typer.Typer(
+    name="recipes",
+    help="Named recipes in your config folder, to reuse with `animate PHOTO --recipe NAME`.",
+    no_args_is_help=True,
+)
+app.add_typer(recipes_app)
+
+RecipeName = Annotated[str, typer.Argument(help="The recipe's name (letters, digits, -_.).", metavar="NAME")]
+
+
+@recipes_app.command("save")
+def recipes_save(
+    name: RecipeName,
+    source: Annotated[
+        str, typer.Argument(help="A clip stillmotion made, its recipe .json, or a saved NAME.", metavar="CLIP_OR_JSON")
+    ],
+    quiet: Quiet = False,
+) -> None:
+    """Save the recipe of CLIP_OR_JSON as NAME (file names only, never this machine's folders)."""
+    from . import recipes
+
+    _wrote(recipes.save(name, source), quiet, what=f"recipe {name!r} to ")
+
+
+@recipes_app.command("list")
+def recipes_list(as_json: AsJson = False, quiet: Quiet = False) -> None:
+    """The saved recipes: name, engine and prompt (-q: the names only)."""
+    from . import recipes
+
+    rows = recipes.names()
+    if as_json:
+        typer.echo(json.dumps(rows, indent=2, ensure_ascii=False))
+    elif quiet:
+        for r in rows:
+            typer.echo(r["name"])
+    elif not rows:
+        typer.echo(f"no saved recipes in {recipes.library_dir()}: stillmotion recipes save NAME CLIP")
+    else:
+        for r in rows:
+            typer.echo(f"{r['name']:<20} {r['engine']:<10} {r['prompt']}")
+
+
+@recipes_app.command("show")
+def recipes_show(name: RecipeName, quiet: Quiet = False) -> None:
+    """Print the saved recipe NAME as JSON (-q changes nothing: the JSON is the answer)."""
+    from . import recipes
+
+    typer.echo(json.dumps(recipes.load_saved(name), indent=2, ensure_ascii=False))
+
+
+@recipes_app.command("delete")
+def recipes_delete(name: RecipeName, quiet: Quiet = False) -> None:
+    """Delete the saved recipe NAME."""
+    from . import recipes
+
+    path = recipes.delete(name)
+    if not quiet:
+        typer.echo(f"deleted recipe {name!r} ({path})")
 
 
 @app.command()

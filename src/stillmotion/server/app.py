@@ -722,6 +722,20 @@ def create_app(
     def list_options():
         return options_document(_engine_rows())
 
+    @app.get(
+        "/v1/recipes",
+        tags=["options"],
+        summary="The saved recipes of the machine's owner (`stillmotion recipes list`): name, engine, prompt. "
+        "Admin keys and the token only: they are one person's library, not the team's.",
+    )
+    def list_recipes(request: Request):
+        from ..recipes import names
+
+        caller: Caller = request.state.caller
+        if not caller.admin:
+            raise HTTPException(403, "the saved recipes are the server owner's: an admin key or the token sees them")
+        return [{k: r[k] for k in ("name", "engine", "prompt")} for r in names()]  # no paths of this machine
+
     def _engine_rows() -> list[dict]:
         """The registry's rows (one availability verdict each), re-checked at most once a minute."""
         from ..engines.registry import engine_rows
