@@ -554,10 +554,9 @@ def create_app(
             tmp.unlink(missing_ok=True)
 
     def _quota(caller: Caller, cost: float | None) -> None:
-        import sqlite3
         from contextlib import closing
 
-        with closing(sqlite3.connect(store.db_path, timeout=30)) as db:
+        with closing(store.connect()) as db:
             try:
                 check_quota(db, caller, cost)
             except QuotaExceeded as err:
@@ -698,11 +697,10 @@ def create_app(
 
     @app.get("/v1/usage", tags=["usage"], summary="The calling key's use (last hour, last 24 h, now) and its limits.")
     def get_usage(request: Request):
-        import sqlite3
         from contextlib import closing
 
         caller: Caller = request.state.caller
-        with closing(sqlite3.connect(store.db_path, timeout=30)) as db:
+        with closing(store.connect()) as db:
             return usage(db, caller, slots.open(caller.id))
 
     # ------------------------------------------------ engines, analyze, health

@@ -115,7 +115,7 @@ class JobStore:
         self.db_path = self.data / "jobs.db"
         if not self.db_path.exists():
             os.close(os.open(self.db_path, os.O_WRONLY | os.O_CREAT, 0o600))
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             db.execute("PRAGMA journal_mode=WAL")
             db.executescript(_SCHEMA)
             columns = {row["name"] for row in db.execute("PRAGMA table_info(jobs)")}
@@ -136,7 +136,7 @@ class JobStore:
 
     # ------------------------------------------------------------ plumbing
 
-    def _connect(self) -> sqlite3.Connection:
+    def connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
         db.row_factory = sqlite3.Row
         db.execute("PRAGMA busy_timeout=30000")
@@ -144,9 +144,9 @@ class JobStore:
         return db
 
     @contextmanager
-    def _write(self):
+    def transaction(self):
         """A write transaction taken with BEGIN IMMEDIATE (read-then-write without SQLITE_BUSY)."""
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             db.execute("BEGIN IMMEDIATE")
             try:
                 yield db
@@ -193,7 +193,7 @@ class JobStore:
         worker only waits): each lane has its own workers, so hosted jobs never hold local ones.
         ``owner`` is the id of the key that made it, ``cost_usd`` its estimated price; ``admit(db)``
         runs inside the insert's transaction and may raise to refuse the job (quotas)."""
-        with self._write() as db:
+        with self.transaction() as db:
             if idempotency_key is not None:
                 row = db.execute("SELECT * FROM jobs WHERE idempotency_key=?", (idempotency_key,)).fetchone()
                 if row is not None:
@@ -218,12 +218,12 @@ class JobStore:
             return dict(db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()), True
 
     def by_key(self, idempotency_key: str) -> dict | None:
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             row = db.execute("SELECT * FROM jobs WHERE idempotency_key=?", (idempotency_key,)).fetchone()
         return dict(row) if row else None
 
     def get(self, job_id: str) -> dict | None:
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             row = db.execute("SELECT * FROM jobs WHERE id=?", (job_id,)).fetchone()
         return dict(row) if row else None
 
@@ -231,7 +231,7 @@ class JobStore:
         """The rows of ``job_ids`` (those that exist) in one query, by id."""
         if not job_ids:
             return {}
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             rows = db.execute(
                 f"SELECT * FROM jobs WHERE id IN ({','.join('?' * len(job_ids))})", list(job_ids)
             ).fetchall()
@@ -239,14 +239,14 @@ class JobStore:
 
     def queued(self) -> int:
         """How many jobs wait in the queue (all lanes)."""
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             return int(db.execute("SELECT COUNT(*) FROM jobs WHERE status='queued'").fetchone()[0])
 
     def page(self, limit: int, before_seq: int | None, owner: str | None = None) -> tuple[list[dict], int | None]:
         """Newest first (only ``owner``'s jobs when given); returns (jobs, the seq to pass as cursor
         for the next page or None)."""
         before = before_seq if before_seq is not None else 2**62
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             if owner is None:
                 rows = db.execute(
                     "SELECT * FROM jobs WHERE seq < ? ORDER BY seq DESC LIMIT ?", (before, limit + 1)
@@ -261,7 +261,7 @@ class JobStore:
 
     def cancel(self, job_id: str) -> dict | None:
         """Queued → canceled now; running → flag the worker (it stops within a frame)."""
-        with self._write() as db:
+        with self.transaction() as db:
             row = db.execute("SELECT status FROM jobs WHERE id=?", (job_id,)).fetchone()
             if row is None:
                 return None
@@ -274,7 +274,7 @@ class JobStore:
         return self.get(job_id)
 
     def counts(self) -> dict[str, int]:
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             rows = db.execute("SELECT status, COUNT(*) AS n FROM jobs GROUP BY status").fetchall()
         return dict.fromkeys(STATUSES, 0) | {r["status"]: r["n"] for r in rows}
 
@@ -292,7 +292,7 @@ class JobStore:
             "SELECT j.id FROM jobs j WHERE j.status='queued'{lane} ORDER BY "
             "(SELECT COUNT(*) FROM jobs r WHERE r.status='running' AND r.owner IS j.owner), j.seq LIMIT 1"
         )
-        with self._write() as db:
+        with self.transaction() as db:
             if lane is None:
                 row = db.execute(fair.format(lane="")).fetchone()
             else:
@@ -312,7 +312,7 @@ class JobStore:
         if progress is not None:
             sets += ", progress=?, eta_s=?"
             args += [min(max(progress, 0.0), 1.0), eta_s]
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             cur = db.execute(
                 f"UPDATE jobs SET {sets} WHERE id=? AND status='running' AND claimed_by=? AND attempts=?",
                 (*args, job["id"], job["claimed_by"], job["attempts"]),
@@ -324,14 +324,14 @@ class JobStore:
 
     def submission(self, job_id: str, key: str) -> str | None:
         """The provider's job id a hosted engine submitted for this job under ``key``, or None."""
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             row = db.execute("SELECT submissions FROM jobs WHERE id=?", (job_id,)).fetchone()
         return None if row is None or not row["submissions"] else json.loads(row["submissions"]).get(key)
 
     def record_submission(self, job_id: str, key: str, remote_id: str) -> None:
         """Remember a hosted engine's submitted job (its prediction id) before waiting for it, so a
         run restarted after a crash resumes it instead of paying for another."""
-        with self._write() as db:
+        with self.transaction() as db:
             row = db.execute("SELECT submissions FROM jobs WHERE id=?", (job_id,)).fetchone()
             known = json.loads(row["submissions"]) if row is not None and row["submissions"] else {}
             known[key] = remote_id
@@ -339,7 +339,7 @@ class JobStore:
 
     def cancel_requested(self, job: dict) -> bool:
         """True if the job was canceled or is no longer this worker's attempt."""
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             row = db.execute(
                 "SELECT status, cancel_requested, claimed_by, attempts FROM jobs WHERE id=?", (job["id"],)
             ).fetchone()
@@ -360,7 +360,7 @@ class JobStore:
         """
         fence = "WHERE id=? AND status='running' AND claimed_by=? AND attempts=?"
         key = (job["id"], job["claimed_by"], job["attempts"])
-        with self._write() as db:
+        with self.transaction() as db:
             if requeue:
                 cur = db.execute(
                     "UPDATE jobs SET status='queued', attempts=attempts-1, claimed_by=NULL, "
@@ -385,7 +385,7 @@ class JobStore:
         """
         now = time.time()
         touched = []
-        with self._write() as db:
+        with self.transaction() as db:
             for row in db.execute("SELECT * FROM jobs WHERE status='running'").fetchall():
                 expired = row["lease_expires_at"] is None or row["lease_expires_at"] < now
                 if not (expired or row["claimed_by"] in dead_workers or not worker_alive(row["claimed_by"])):
@@ -433,7 +433,7 @@ class JobStore:
         server's own temporaries (``inputs/.upload-*.part``, ``.analyze-*/`` folders), which only
         requests in flight use, and there are none before the server starts.
         """
-        with closing(self._connect()) as db:
+        with closing(self.connect()) as db:
             running = {
                 r["id"]
                 for r in db.execute("SELECT id, claimed_by FROM jobs WHERE status='running'").fetchall()

@@ -30,8 +30,7 @@ import secrets
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import closing, contextmanager
+from contextlib import closing
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -162,26 +161,10 @@ class KeyStore:
     """
 
     def __init__(self, store: JobStore) -> None:
+        self.store = store  # its connections and write transactions serve the keys table too
         self.db_path = store.db_path
-        with closing(self._connect()) as db:
+        with closing(store.connect()) as db:
             db.executescript(_SCHEMA)
-
-    def _connect(self) -> sqlite3.Connection:
-        db = sqlite3.connect(self.db_path, timeout=30, isolation_level=None)
-        db.row_factory = sqlite3.Row
-        db.execute("PRAGMA busy_timeout=30000")
-        return db
-
-    @contextmanager
-    def _write(self) -> Iterator[sqlite3.Connection]:
-        with closing(self._connect()) as db:
-            db.execute("BEGIN IMMEDIATE")
-            try:
-                yield db
-            except BaseException:
-                db.execute("ROLLBACK")
-                raise
-            db.execute("COMMIT")
 
     def add(
         self,
@@ -204,7 +187,7 @@ class KeyStore:
         if max_cost_per_day is not None and max_cost_per_day < 0:
             raise ValueError(f"--max-cost-per-day {max_cost_per_day:g}: use 0 or more (USD)")
         key = KEY_PREFIX + secrets.token_urlsafe(32)
-        with self._write() as db:
+        with self.store.transaction() as db:
             if db.execute("SELECT 1 FROM keys WHERE name=? AND revoked_at IS NULL", (name,)).fetchone():
                 raise ValueError(f"{name!r} already has a key: revoke it first (stillmotion keys revoke {name})")
             db.execute(
@@ -224,13 +207,13 @@ class KeyStore:
 
     def revoke(self, name: str) -> bool:
         """Revoke ``name``'s active key (its jobs stay); False if it has none."""
-        with self._write() as db:
+        with self.store.transaction() as db:
             cur = db.execute("UPDATE keys SET revoked_at=? WHERE name=? AND revoked_at IS NULL", (_now_iso(), name))
             return cur.rowcount > 0
 
     def rows(self) -> list[dict]:
         """Every key, active and revoked, oldest first, without hashes."""
-        with closing(self._connect()) as db:
+        with closing(self.store.connect()) as db:
             rows = db.execute(
                 "SELECT id, name, admin, max_jobs_per_hour, max_cost_per_day, created_at, revoked_at "
                 "FROM keys ORDER BY created_at, id"
@@ -239,12 +222,12 @@ class KeyStore:
 
     def lookup(self, key: str) -> dict | None:
         """The row of ``key`` (active or revoked), or None for an unknown key."""
-        with closing(self._connect()) as db:
+        with closing(self.store.connect()) as db:
             row = db.execute("SELECT * FROM keys WHERE hash=?", (hash_key(key),)).fetchone()
         return dict(row) if row else None
 
     def any_active(self) -> bool:
-        with closing(self._connect()) as db:
+        with closing(self.store.connect()) as db:
             return db.execute("SELECT 1 FROM keys WHERE revoked_at IS NULL LIMIT 1").fetchone() is not None
 
     def caller(self, row: dict, defaults: Quotas) -> Caller:
@@ -260,7 +243,7 @@ class KeyStore:
         """The caller ``caller_id`` (a key not revoked, ``token`` or ``local``) with its limits, or None."""
         if caller_id in (TOKEN.id, LOCAL.id):
             return replace(TOKEN if caller_id == TOKEN.id else LOCAL, limits=defaults)
-        with closing(self._connect()) as db:
+        with closing(self.store.connect()) as db:
             row = db.execute("SELECT * FROM keys WHERE id=? AND revoked_at IS NULL", (caller_id,)).fetchone()
         return None if row is None else self.caller(dict(row), defaults)
 
