@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 
 from ..errors import EngineUnavailable, InputError
-from .hub import cached_snapshot
+from .hub import cached_snapshot, resolve_device
 
 __all__ = ["DEFAULT_DEPTH_MODEL", "LearnedDepth", "load_depth_model"]
 
@@ -181,7 +181,7 @@ def load_depth_model(name_or_dir: str, *, device: str | None = None) -> LearnedD
             f"learned depth needs torch and transformers ({err.name or err} is missing): {_INSTALL_HINT}"
         ) from err
 
-    device = _resolve_device(torch, device)
+    device = resolve_device(torch, device)
     key = (name_or_dir, device)
     if key in _CACHE:
         return _CACHE[key]
@@ -205,21 +205,6 @@ def load_depth_model(name_or_dir: str, *, device: str | None = None) -> LearnedD
 
     _CACHE[key] = learned = LearnedDepth(name_or_dir, device, model, processor)
     return learned
-
-
-def _resolve_device(torch: Any, device: str | None) -> str:
-    """The device string to run on; absent accelerators are EngineUnavailable, typos InputError."""
-    if device is None:
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        kind = torch.device(device).type
-    except (RuntimeError, ValueError) as err:
-        raise InputError(f"device {device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:N'") from err
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise EngineUnavailable(f"device {device!r} asked for, but torch sees no CUDA GPU; use device='cpu'")
-    if kind == "mps" and not torch.backends.mps.is_available():
-        raise EngineUnavailable(f"device {device!r} asked for, but MPS is not available; use device='cpu'")
-    return device
 
 
 def _resolve_source(name_or_dir: str) -> str:

@@ -20,10 +20,11 @@ from __future__ import annotations
 import importlib.util
 import os
 from pathlib import Path
+from typing import Any
 
-from ..errors import EngineUnavailable
+from ..errors import EngineUnavailable, InputError
 
-__all__ = ["OFF", "cached_snapshot", "download", "hub_cache_dir", "resolve_model"]
+__all__ = ["OFF", "cached_snapshot", "download", "hub_cache_dir", "resolve_device", "resolve_model"]
 
 OFF = "none"
 """The option value that turns a learned layer off (the classical method is used)."""
@@ -119,3 +120,27 @@ def download(repo_id: str) -> Path:
             "check the connection, or copy the Hugging Face cache from a machine that has it"
         ) from None
     return Path(path)
+
+
+def resolve_device(torch: Any, device: str | None) -> str:
+    """The torch device a learned layer runs on (``device`` as given, or CUDA when torch sees one, else CPU).
+
+    Args:
+        torch: the imported ``torch`` module (imported by the caller, lazily).
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:N"``, ``"mps"`` or None.
+
+    Raises:
+        InputError: ``device`` is not a torch device name.
+        EngineUnavailable: the accelerator asked for is not available.
+    """
+    if device is None:
+        return "cuda" if torch.cuda.is_available() else "cpu"
+    try:
+        kind = torch.device(device).type
+    except (RuntimeError, ValueError) as err:
+        raise InputError(f"device {device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:N'") from err
+    if kind == "cuda" and not torch.cuda.is_available():
+        raise EngineUnavailable(f"device {device!r} asked for, but torch sees no CUDA GPU; use device='cpu'")
+    if kind == "mps" and not torch.backends.mps.is_available():
+        raise EngineUnavailable(f"device {device!r} asked for, but MPS is not available; use device='cpu'")
+    return device

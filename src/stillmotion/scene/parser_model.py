@@ -40,7 +40,7 @@ import numpy as np
 
 from .._measure import check_rgb_uint8
 from ..errors import EngineUnavailable, InputError
-from .hub import cached_snapshot
+from .hub import cached_snapshot, resolve_device
 from .regions import REGION_SIDE
 
 __all__ = [
@@ -227,7 +227,7 @@ def load_scene_model(name_or_dir: str, *, device: str | None = None) -> ScenePar
             f"the scene parser needs torch and transformers ({err.name or err} is missing): {_INSTALL_HINT}"
         ) from err
 
-    device = _resolve_device(torch, device)
+    device = resolve_device(torch, device)
     key = (name_or_dir, device)
     if key in _CACHE:
         return _CACHE[key]
@@ -277,19 +277,6 @@ def _processor_settings(source: Path | str) -> dict[str, Any]:
             size.get("shortest_edge") or min(size["height"], size.get("width", size["height"]))
         )
     return settings
-
-
-def _resolve_device(torch: Any, device: str | None) -> str:
-    """The device string to run on; absent accelerators are EngineUnavailable, typos InputError."""
-    if device is None:
-        return "cuda" if torch.cuda.is_available() else "cpu"
-    try:
-        kind = torch.device(device).type
-    except (RuntimeError, ValueError) as err:
-        raise InputError(f"device {device!r} is not a torch device; use 'cpu', 'cuda' or 'cuda:N'") from err
-    if kind == "cuda" and not torch.cuda.is_available():
-        raise EngineUnavailable(f"device {device!r} asked for, but torch sees no CUDA GPU; use device='cpu'")
-    return device
 
 
 def _resolve_source(name_or_dir: str) -> Path | str:
