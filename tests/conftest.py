@@ -74,3 +74,25 @@ def pytest_unconfigure(config):
     folder = getattr(config, "stillmotion_empty_hf_cache", None)
     if folder:
         shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def ray_cluster(tmp_path_factory):
+    """A real two-node Ray cluster on 127.0.0.1 (tests/ray_cluster.py): ``(folder, address)``.
+
+    The one ``.ci/run`` started (``STILLMOTION_TEST_RAY`` = its folder), else one started
+    here and stopped after the session."""
+    pytest.importorskip("ray", reason='Ray is not installed: pip install -e ".[cluster]"')
+    import ray_cluster as rc
+
+    given = os.environ.get("STILLMOTION_TEST_RAY")
+    if given:
+        folder = Path(given)
+        yield folder, (folder / "address").read_text().strip()
+        return
+    folder = tmp_path_factory.mktemp("ray")
+    try:
+        address = rc.start(folder, nodes=2)
+        yield folder, address
+    finally:
+        rc.stop(folder)

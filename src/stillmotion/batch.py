@@ -32,7 +32,6 @@ import html
 import io
 import json
 import os
-import socket
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
@@ -44,7 +43,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from ._atomic import write_bytes_atomic, write_json_atomic, write_png_atomic
-from .errors import InputError, StillmotionError
+from .errors import Canceled, InputError, StillmotionError
 from .request import OPTIONS, AnimateRequest, describe_error
 
 __all__ = [
@@ -90,13 +89,15 @@ class Problem:
 class Row:
     """One clip to make: ``where`` it came from (``"line 3"``), its ``name`` and the validated request.
 
-    ``request.output`` is ``DIR/NAME.mp4`` (or the format's extension).
+    ``request.output`` is ``DIR/NAME.mp4`` (or the format's extension). ``notice``: what the
+    row's recipe could not carry over (see :func:`stillmotion.recipes.settings`), or None.
     """
 
     row: int
     where: str
     name: str
     request: AnimateRequest
+    notice: str | None = None
 
 
 @dataclass
@@ -135,7 +136,11 @@ class RowResult:
 
 
 def read_manifest(
-    path: str | os.PathLike[str], out_dir: str | os.PathLike[str], defaults: Mapping[str, Any] | None = None
+    path: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    defaults: Mapping[str, Any] | None = None,
+    *,
+    cluster: bool = False,
 ) -> tuple[list[Row], list[Problem]]:
     """Read and check every row of a CSV or JSON Lines manifest; render nothing.
 
@@ -144,6 +149,12 @@ def read_manifest(
             ``.jsonl`` / ``.ndjson`` (one JSON object a line; blank lines skipped).
         out_dir: the batch folder the outputs go to (need not exist yet).
         defaults: request fields for cells left empty (the command-line options).
+        cluster: the rows render on a Ray cluster: an engine is only checked to exist
+            (whether it can run is the node's to say, with its own packages and keys).
+
+    A ``recipe`` column (a recipe .json, a clip, or a saved NAME; see
+    :func:`stillmotion.recipes.load`) gives the row every setting of that recipe but
+    the seed; the row's own cells win over it, and it wins over ``defaults``.
 
     Returns:
         The valid rows and the problems of the others, both in manifest order.
@@ -163,13 +174,18 @@ def read_manifest(
     except UnicodeDecodeError:
         raise InputError(f"manifest {str(path)!r} is not UTF-8 text: save it as UTF-8") from None
     entries = list(_csv_entries(text, source) if suffix == ".csv" else _jsonl_entries(text))
-    return _check_rows(entries, source.parent, Path(out_dir), defaults or {})
+    return _check_rows(entries, source.parent, Path(out_dir), defaults or {}, cluster=cluster)
 
 
 def read_folder(
-    folder: str | os.PathLike[str], out_dir: str | os.PathLike[str], defaults: Mapping[str, Any] | None = None
+    folder: str | os.PathLike[str],
+    out_dir: str | os.PathLike[str],
+    defaults: Mapping[str, Any] | None = None,
+    *,
+    cluster: bool = False,
 ) -> tuple[list[Row], list[Problem]]:
-    """One row per photo in ``folder`` (:data:`PHOTO_SUFFIXES`, sorted by name), all with ``defaults``.
+    """One row per photo in ``folder`` (:data:`PHOTO_SUFFIXES`, sorted by name), all with ``defaults``
+    (``recipe`` among them: see :func:`read_manifest`).
 
     Raises:
         InputError: the folder holds no photo.
@@ -179,7 +195,7 @@ def read_folder(
     if not photos:
         raise InputError(f"folder {str(folder)!r} holds no photo ({', '.join(PHOTO_SUFFIXES)})")
     entries = [(i, p.name, {"image": str(p.resolve())}) for i, p in enumerate(photos, 1)]
-    return _check_rows(entries, root, Path(out_dir), defaults or {})
+    return _check_rows(entries, root, Path(out_dir), defaults or {}, cluster=cluster)
 
 
 def _csv_entries(text: str, source: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
@@ -215,11 +231,28 @@ def _jsonl_entries(text: str) -> Iterator[tuple[int, str, dict[str, Any]]]:
 
 
 def _check_rows(
-    entries: Sequence[tuple[int, str, dict[str, Any]]], base: Path, out_dir: Path, defaults: Mapping[str, Any]
+    entries: Sequence[tuple[int, str, dict[str, Any]]],
+    base: Path,
+    out_dir: Path,
+    defaults: Mapping[str, Any],
+    *,
+    cluster: bool = False,
 ) -> tuple[list[Row], list[Problem]]:
     """Validate every entry into a :class:`Row` (the request, the photo's header, the engine, the name)."""
+    from . import recipes
     from .engines.registry import find_spec
     from .image import check_image
+
+    loaded: dict[str, tuple[dict[str, Any], str | None] | str] = {}  # recipe cell → (fields, notice) or error
+
+    def recipe_settings(value: str) -> tuple[dict[str, Any], str | None] | str:
+        if value not in loaded:
+            path = Path(_under(base, value))
+            try:
+                loaded[value] = recipes.settings(recipes.load(path if path.exists() else value, what="recipe"))
+            except InputError as err:
+                loaded[value] = str(err)
+        return loaded[value]
 
     rows: list[Row] = []
     problems: list[Problem] = []
@@ -233,7 +266,17 @@ def _check_rows(
             continue
         if " extra" in cells:
             found.append(Problem(number, where, "line", f"more cells than the header has columns: {cells[' extra']}"))
-        fields = {**defaults, **{k: v for k, v in cells.items() if not k.startswith(" ")}}
+        own = {k: v for k, v in cells.items() if not k.startswith(" ")}
+        fields = {**defaults, **own}
+        notice = None
+        if fields.get("recipe"):
+            got = recipe_settings(str(fields["recipe"]))
+            if isinstance(got, str):
+                found.append(Problem(number, where, "recipe", got))
+            else:
+                fields = {**{k: v for k, v in defaults.items() if k != "recipe"}, **got[0], **own}
+                notice = got[1]
+        fields.pop("recipe", None)
         name = str(fields.pop("name", "") or Path(str(fields.get("image", ""))).stem).strip()
         for key in _NOT_COLUMNS:
             if key in cells:
@@ -273,7 +316,7 @@ def _check_rows(
                 found.append(Problem(number, where, "image", str(err)))
             if request.engine not in engines:
                 spec = find_spec(request.engine)
-                verdict = spec.availability() if spec is not None else None
+                verdict = spec.availability() if spec is not None and not cluster else None
                 engines[request.engine] = (
                     f"--engine {request.engine!r} is unknown (see `stillmotion engines`)"
                     if spec is None
@@ -286,7 +329,7 @@ def _check_rows(
         if found or request is None:
             problems += found
         else:
-            rows.append(Row(row=number, where=where, name=name, request=request))
+            rows.append(Row(row=number, where=where, name=name, request=request, notice=notice))
     return rows, problems
 
 
@@ -298,24 +341,30 @@ def _under(base: Path, value: Any) -> str:
 # ---------------------------------------------------------------- one row
 
 
-def run_row(row: Row, out_dir: str | os.PathLike[str]) -> RowResult:
+def run_row(row: Row, out_dir: str | os.PathLike[str], should_stop: Callable[[], bool] | None = None) -> RowResult:
     """Render one row (or find it already done); never raises for a failed render.
 
-    A plain function of picklable values so that it can run in a worker process.
+    A plain function of picklable values so that it can run in a worker process or
+    a Ray task (:func:`stillmotion.cluster.render_parcel`).
 
     Args:
         row: the validated row; its request names the output in ``out_dir``.
         out_dir: the batch folder (for the thumbnail and the relative output paths).
+        should_stop: polled between frames (a row run in a thread); True cancels it.
 
     Returns:
         ``succeeded`` (``resumed`` when its outputs were already there) or ``failed``
-        with the error's first line. Ctrl-C is not caught: ``api.run`` deletes the
-        partial clip and the interrupt goes on.
+        with the error's first line.
+
+    Raises:
+        Canceled: ``should_stop()`` returned True; ``api.run`` deleted the partial clip.
+        KeyboardInterrupt: not caught; ``api.run`` deleted the partial clip.
     """
     from .api import run
+    from .cluster import node_name
 
     folder = Path(out_dir)
-    node = socket.gethostname()
+    node = node_name()
     done = _done_outputs(row.request)
     if done is not None:
         paths, recipes = done
@@ -323,7 +372,9 @@ def run_row(row: Row, out_dir: str | os.PathLike[str]) -> RowResult:
         return _result(row, folder, paths, recipes[0], seconds, node, resumed=True)
     t0 = time.perf_counter()
     try:
-        clip = run(row.request)
+        clip = run(row.request, should_stop=should_stop)
+    except Canceled:
+        raise
     except StillmotionError as err:
         message = str(err).splitlines()[0] if str(err) else type(err).__name__
         return RowResult(row.row, row.name, "failed", seconds=_secs(t0), node=node, error=message)
@@ -426,22 +477,42 @@ def _done_outputs(request: AnimateRequest) -> tuple[list[Path], list[dict[str, A
 RowCallback = Callable[[RowResult, int, int], None]
 """``on_row(result, done, total)``: called in the main process as each row finishes."""
 
+HOSTED_CONCURRENCY = 4
+"""Hosted rows in flight at once by default: each only waits on its provider, whose rate limit
+is the cap that matters (``--hosted-concurrency``)."""
+_POLL_S = 0.5
+
 
 def run_batch(
     rows: Sequence[Row],
     out_dir: str | os.PathLike[str],
     *,
     concurrency: int = 1,
+    hosted_concurrency: int = HOSTED_CONCURRENCY,
+    ray_address: str | None = None,
+    gpus_per_row: float = 1.0,
     skipped: Sequence[Problem] = (),
     on_row: RowCallback | None = None,
     source: str = "",
 ) -> list[RowResult]:
     """Render every row not yet done and keep the reports up to date.
 
+    Rows run in two lanes: hosted rows (which only wait on a provider) at most
+    ``hosted_concurrency`` at once, in threads; the others ``concurrency`` at once,
+    each in its own process (1: one at a time, in a thread of this process). With
+    ``ray_address`` every row is a Ray task instead (:mod:`stillmotion.cluster`):
+    Ray places it by its resources and retries it when its node dies; the photo
+    travels with it and its outputs come back here. At most twice the cluster's
+    CPUs are in flight (plus the hosted lane), so a long batch does not ship every
+    photo at once.
+
     Args:
         rows: validated rows (:func:`read_manifest`, :func:`read_folder`).
         out_dir: the batch folder; created when missing.
-        concurrency: rows rendered at once, each in its own process (1: in this process).
+        concurrency: local rows rendered at once (ignored with ``ray_address``).
+        hosted_concurrency: hosted rows in flight at once (locally or on the cluster), ≥ 1.
+        ray_address: a Ray cluster (``HOST:PORT``, ``auto``), or None to render here.
+        gpus_per_row: GPUs a diffusion row asks Ray for (0: any CPU node).
         skipped: invalid rows left out (``--skip-invalid``); reported as ``skipped``.
         on_row: progress callback, see :data:`RowCallback`.
         source: the manifest or folder, for the reports.
@@ -449,11 +520,18 @@ def run_batch(
     Returns:
         One result per row, in row order (skipped rows included).
 
+    Raises:
+        InputError: ``concurrency`` or ``hosted_concurrency`` below 1; no cluster at ``ray_address``.
+        EngineUnavailable: ``ray_address`` given and Ray not installed.
+
     On Ctrl-C the rows finished so far are in the reports and the interrupt goes on;
-    the row being rendered leaves no partial file.
+    a row being rendered leaves no partial file (local rows stop between frames,
+    cluster tasks are canceled: they write nothing here until they finish).
     """
     if concurrency < 1:
         raise InputError(f"--concurrency {concurrency}: use 1 or more")
+    if hosted_concurrency < 1:
+        raise InputError(f"--hosted-concurrency {hosted_concurrency}: use 1 or more")
     folder = Path(out_dir).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     results: dict[int, RowResult] = {}
@@ -472,27 +550,165 @@ def run_batch(
             write_reports(folder, _ordered(results), source=source)
             last_write = time.monotonic()
 
-    try:
-        if concurrency == 1 or len(rows) <= 1:
-            for row in rows:
-                finished(run_row(row, folder))
+    # Rows already done are reported at once, here: neither a process nor a node is needed.
+    todo: list[Row] = []
+    for row in rows:
+        if _done_outputs(row.request) is not None:
+            finished(run_row(row, folder))
         else:
-            # spawn, not fork: the parent may hold threads (the progress bar, PyAV), and a
-            # worker is the same plain run_row a cluster task will be.
-            with ProcessPoolExecutor(max_workers=concurrency, mp_context=get_context("spawn")) as pool:
-                pending: set[Future[RowResult]] = {pool.submit(run_row, row, folder) for row in rows}
-                try:
-                    while pending:
-                        done, pending = wait(pending, return_when=FIRST_COMPLETED)
-                        for future in done:
-                            finished(future.result())
-                except BaseException:
-                    for future in pending:
-                        future.cancel()
-                    raise
+            todo.append(row)
+    if not todo:
+        write_reports(folder, _ordered(results), source=source)
+        return _ordered(results)
+    runner: _Runner = (
+        _RayRunner(ray_address, folder, gpus_per_row)
+        if ray_address is not None
+        else _LocalRunner(folder, concurrency, hosted_concurrency)
+    )
+    hosted = [r for r in todo if _is_hosted(r)]
+    lanes = {"hosted": hosted, "local": [r for r in todo if not _is_hosted(r)]}
+    caps = {"hosted": hosted_concurrency, "local": runner.capacity(concurrency)}
+    try:
+        runner.run(lanes, caps, finished)
     finally:
+        runner.close()
         write_reports(folder, _ordered(results), source=source)
     return _ordered(results)
+
+
+def _is_hosted(row: Row) -> bool:
+    from .engines.registry import find_spec
+
+    spec = find_spec(row.request.engine)
+    return spec is not None and spec.runs_on == "hosted"
+
+
+class _Runner:
+    """Keeps each lane's rows in flight up to its cap and hands each result to ``finished``."""
+
+    def capacity(self, concurrency: int) -> int:
+        return concurrency
+
+    def submit(self, row: Row, lane: str) -> Any:
+        raise NotImplementedError
+
+    def wait(self, handles: list[Any]) -> list[tuple[Any, RowResult]]:
+        raise NotImplementedError
+
+    def cancel(self, handles: list[Any]) -> None:
+        raise NotImplementedError
+
+    def close(self) -> None:
+        pass
+
+    def run(
+        self, lanes: Mapping[str, list[Row]], caps: Mapping[str, int], finished: Callable[[RowResult], None]
+    ) -> None:
+        queues = {lane: list(rows) for lane, rows in lanes.items()}
+        flying: dict[Any, str] = {}  # handle → lane
+        try:
+            while any(queues.values()) or flying:
+                for lane, queue in queues.items():
+                    while queue and sum(1 for v in flying.values() if v == lane) < caps[lane]:
+                        flying[self.submit(queue.pop(0), lane)] = lane
+                for handle, result in self.wait(list(flying)):
+                    del flying[handle]
+                    finished(result)
+        except BaseException:
+            self.cancel(list(flying))
+            raise
+
+
+class _LocalRunner(_Runner):
+    """Local rows in processes (``concurrency`` > 1) or one thread; hosted rows in threads."""
+
+    def __init__(self, folder: Path, concurrency: int, hosted_concurrency: int) -> None:
+        from concurrent.futures import ThreadPoolExecutor
+        from threading import Event
+
+        self.folder = folder
+        self.stop = Event()
+        # spawn, not fork: the parent holds threads (the progress bar, PyAV), and a worker is
+        # the same plain run_row a cluster task runs.
+        self.pools: dict[str, Any] = {
+            "local": ProcessPoolExecutor(max_workers=concurrency, mp_context=get_context("spawn"))
+            if concurrency > 1
+            else ThreadPoolExecutor(max_workers=1, thread_name_prefix="stillmotion-row"),
+            "hosted": ThreadPoolExecutor(max_workers=hosted_concurrency, thread_name_prefix="stillmotion-hosted"),
+        }
+        self.in_process = concurrency == 1
+
+    def submit(self, row: Row, lane: str) -> Future[RowResult]:
+        stop = self.stop.is_set if lane == "hosted" or self.in_process else None
+        return self.pools[lane].submit(run_row, row, self.folder, stop)
+
+    def wait(self, handles: list[Any]) -> list[tuple[Any, RowResult]]:
+        done, _ = wait(handles, timeout=_POLL_S, return_when=FIRST_COMPLETED)
+        return [(f, f.result()) for f in done]
+
+    def cancel(self, handles: list[Any]) -> None:
+        self.stop.set()  # threads stop between frames and delete their partial clip
+        for future in handles:
+            future.cancel()
+        wait(handles)  # processes got the same SIGINT and clean up themselves
+
+    def close(self) -> None:
+        for pool in self.pools.values():
+            pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _RayRunner(_Runner):
+    """Each row a Ray task (:func:`stillmotion.cluster.render_parcel`); outputs written here."""
+
+    def __init__(self, address: str, folder: Path, gpus_per_row: float) -> None:
+        import ray
+
+        from .cluster import connect
+
+        connect(address)
+        self.ray = ray
+        self.folder = folder
+        self.gpus_per_row = gpus_per_row
+        self.rows: dict[Any, Row] = {}
+
+    def capacity(self, concurrency: int) -> int:
+        cpus = int(self.ray.cluster_resources().get("CPU", 1))
+        return max(2, 2 * cpus)
+
+    def submit(self, row: Row, lane: str) -> Any:
+        from .cluster import pack, render_parcel, task_options
+
+        options = task_options(row.request, gpus_per_row=self.gpus_per_row)
+        ref = self.ray.remote(render_parcel).options(**options).remote(pack(row))
+        self.rows[ref] = row
+        return ref
+
+    def wait(self, handles: list[Any]) -> list[tuple[Any, RowResult]]:
+        from .cluster import MAX_RETRIES, unpack
+
+        ready, _ = self.ray.wait(handles, num_returns=1, timeout=_POLL_S)
+        out = []
+        for ref in ready:
+            row = self.rows.pop(ref)
+            try:
+                result = unpack(self.ray.get(ref), self.folder)
+            except self.ray.exceptions.RayError as err:  # lost more often than Ray retries it
+                first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+                result = RowResult(
+                    row.row,
+                    row.name,
+                    "failed",
+                    error=f"lost on the cluster after {MAX_RETRIES + 1} tries: {type(err).__name__}: {first}",
+                )
+            out.append((ref, result))
+        return out
+
+    def cancel(self, handles: list[Any]) -> None:
+        for ref in handles:
+            self.ray.cancel(ref, force=True)
+
+    def close(self) -> None:
+        self.ray.shutdown()
 
 
 def _ordered(results: Mapping[int, RowResult]) -> list[RowResult]:

@@ -31,6 +31,7 @@ from pydantic import ValidationError
 from typer.core import TyperArgument, TyperGroup
 
 from ._version import __version__
+from .batch import HOSTED_CONCURRENCY
 from .errors import InputError, StillmotionError
 from .request import OPTIONS, AnimateRequest, Aspect
 
@@ -403,7 +404,38 @@ def batch(
             show_default=False,
         ),
     ],
-    concurrency: Annotated[int, typer.Option(help="Rows rendered at once, each in its own process.", min=1)] = 1,
+    concurrency: Annotated[
+        int, typer.Option(help="Rows rendered at once on this machine, each in its own process.", min=1)
+    ] = 1,
+    hosted_concurrency: Annotated[
+        int,
+        typer.Option(help="Hosted-engine rows in flight at once (each only waits on its provider).", min=1),
+    ] = HOSTED_CONCURRENCY,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            envvar="RAY_ADDRESS",
+            help="Render on this Ray cluster (HOST:PORT of its head, or auto): each row a task, retried when a "
+            "node dies; photos travel with the rows, clips come back to --out. pip install 'stillmotion[cluster]'.",
+            metavar="ADDRESS",
+            show_default=False,
+        ),
+    ] = None,
+    gpus_per_row: Annotated[
+        float,
+        typer.Option(help="With --ray: GPUs each diffusion row asks for (0: any CPU node, tiny models only).", min=0),
+    ] = 1.0,
+    recipe: Annotated[
+        str | None,
+        typer.Option(
+            "--recipe",
+            help="Every row's settings from this recipe (.json, a clip, or a saved NAME) unless its own "
+            "recipe column names another; the row's cells and these options' other values win.",
+            metavar="RECIPE",
+            show_default=False,
+        ),
+    ] = None,
     skip_invalid: Annotated[
         bool, typer.Option("--skip-invalid", help="Render the valid rows even when others are invalid.")
     ] = False,
@@ -418,8 +450,14 @@ def batch(
     from .batch import read_folder, read_manifest, run_batch
 
     defaults = _given(ctx, fields)
+    if recipe is not None:
+        defaults["recipe"] = recipe
     read = read_folder if source.is_dir() else read_manifest
-    rows, problems = read(source, out, defaults)
+    address = ray or None
+    rows, problems = read(source, out, defaults, cluster=address is not None)
+    for row in rows:
+        if row.notice and not (quiet or as_json):
+            typer.echo(f"note: {source.name} {row.where}: {row.notice}", err=True)
     for p in problems:
         typer.echo(f"{'skipped' if skip_invalid else 'error'}: {source.name} {p}", err=True)
     if problems and not skip_invalid:
@@ -444,6 +482,14 @@ def batch(
             what = "done before" if result.resumed else result.status
             typer.echo(f"[{done}/{total}] {result.name}: {what} ({failures} failed{eta})", err=True)
 
+    how: dict[str, Any] = {
+        "concurrency": concurrency,
+        "hosted_concurrency": hosted_concurrency,
+        "ray_address": address,
+        "gpus_per_row": gpus_per_row,
+        "skipped": problems,
+        "source": str(source),
+    }
     try:
         if show_bar:
             from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -456,11 +502,9 @@ def batch(
                 TextColumn("{task.description}"),
             ) as bar:
                 task = bar.add_task("0 failed", total=len(rows))
-                results = run_batch(
-                    rows, out, concurrency=concurrency, skipped=problems, on_row=on_row, source=str(source)
-                )
+                results = run_batch(rows, out, on_row=on_row, **how)
         else:
-            results = run_batch(rows, out, concurrency=concurrency, skipped=problems, on_row=on_row, source=str(source))
+            results = run_batch(rows, out, on_row=on_row, **how)
     except KeyboardInterrupt:
         typer.echo(f"canceled: finished rows are in {out / 'report.json'}; rerun to resume", err=True)
         raise typer.Exit(130) from None

@@ -1,0 +1,330 @@
+"""Scale-out on a Ray cluster: each clip rendered on whichever node has room.
+
+`Ray <https://docs.ray.io>`_ schedules the work, not stillmotion: a batch row
+(:func:`stillmotion.batch.run_batch` with ``ray_address``) or a studio job
+(``stillmotion serve --ray``) becomes one Ray task whose resources match its
+engine (:func:`task_options`), and Ray retries a task whose node died
+(``max_retries``). Nothing needs a shared file system:
+
+* :func:`pack` reads the files a request names (the photo, a mask, a last
+  frame, references, a sound track…) into a :class:`Parcel` that travels with
+  the task;
+* :func:`render_parcel`, on the node, writes them to a temporary folder,
+  renders there through :func:`stillmotion.batch.run_row`, puts the
+  requester's paths back into each recipe (sidecar and container tags, so a
+  clip's recipe names the photo it was made from, not the node's temporary
+  copy) and returns every output file's bytes in a :class:`Delivery`;
+* :func:`unpack` writes them, atomically, into the requester's folder.
+
+Every node needs the same stillmotion version (``pip install
+"stillmotion[cluster]"``); a node that runs another version fails the row
+with that reason rather than render something else. Model weights
+(``model_path``, the Hugging Face cache) are each node's own.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+import time
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ._atomic import write_bytes_atomic
+from ._version import __version__
+from .errors import EngineUnavailable, InputError
+
+if TYPE_CHECKING:
+    from .batch import Row, RowResult
+    from .request import AnimateRequest
+
+__all__ = [
+    "ADDRESS_ENV",
+    "HOSTED_CPUS",
+    "MAX_RETRIES",
+    "Delivery",
+    "Parcel",
+    "connect",
+    "node_name",
+    "pack",
+    "render_parcel",
+    "task_options",
+    "unpack",
+    "wait_ready",
+]
+
+ADDRESS_ENV = "RAY_ADDRESS"
+"""Environment variable Ray reads for the cluster's address (``HOST:PORT`` of the head's GCS)."""
+MAX_RETRIES = 3
+"""Times Ray runs a task again when its node or worker process dies (not when the render fails)."""
+HOSTED_CPUS = 0.05
+"""CPU share of a hosted-engine task: it only uploads, polls and downloads."""
+
+# Request fields that name files of the requesting machine, shipped with the task.
+_FILE_FIELDS = ("image", "last_image", "mask", "freeze", "audio", "motion_video")
+_FILE_LISTS = ("reference",)
+
+
+def connect(address: str | None) -> None:
+    """Join the Ray cluster at ``address`` (``HOST:PORT``, ``ray://HOST:10001`` or ``auto``) as a driver.
+
+    ``None`` reads :data:`ADDRESS_ENV`. Idempotent within a process.
+
+    Raises:
+        EngineUnavailable: Ray is not installed (``pip install "stillmotion[cluster]"``).
+        InputError: no address given, or no cluster answers at it.
+    """
+    try:
+        import ray
+    except ImportError:
+        raise EngineUnavailable(
+            'Ray is not installed: pip install "stillmotion[cluster]" (on this machine and every node)'
+        ) from None
+    if ray.is_initialized():
+        return
+    address = address or os.environ.get(ADDRESS_ENV)
+    if not address:
+        raise InputError(f"no Ray cluster named: give --ray HOST:PORT or set {ADDRESS_ENV}")
+    _probe(address)
+    try:
+        ray.init(address=address, logging_level="ERROR", log_to_driver=False, configure_logging=False)
+    except (ConnectionError, RuntimeError, ValueError) as err:
+        first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise InputError(
+            f"no Ray cluster answers at {address!r} ({first}): start one with `ray start --head` "
+            "or give its address with --ray"
+        ) from None
+
+
+def _probe(address: str, timeout_s: float = 5.0) -> None:
+    """Fail fast when nothing listens at a ``HOST:PORT`` address (``ray.init`` would wait for minutes)."""
+    if address == "auto" or "://" in address:
+        return
+    host, _, port = address.rpartition(":")
+    if not host or not port.isdigit():
+        raise InputError(f"--ray {address!r}: give the head's HOST:PORT (as `ray start --head` printed it) or auto")
+    try:
+        socket.create_connection((host.strip("[]"), int(port)), timeout=timeout_s).close()
+    except OSError as err:
+        raise InputError(
+            f"no Ray cluster answers at {address!r} ({err.strerror or err}): start one with `ray start --head` "
+            "or give its address with --ray"
+        ) from None
+
+
+def task_options(request: AnimateRequest, *, gpus_per_row: float = 1.0) -> dict[str, Any]:
+    """Ray task options for rendering ``request``: resources by where its engine runs.
+
+    * ``cpu`` engines (living): ``num_cpus=1`` (the renderer and x264 share the core);
+    * ``gpu`` engines (diffusion): ``num_gpus=gpus_per_row`` and ``num_cpus=1``;
+      ``gpus_per_row=0`` lets a CPU node take them (tiny models only);
+    * ``hosted`` engines: ``num_cpus=HOSTED_CPUS``; their number in flight is the
+      caller's cap (``--hosted-concurrency``), not Ray's.
+
+    Every task gets ``max_retries=MAX_RETRIES`` (a lost node) and no retry on a
+    failed render (the row reports the error).
+
+    Raises:
+        InputError: ``gpus_per_row`` below 0.
+    """
+    from .engines.registry import find_spec
+
+    if gpus_per_row < 0:
+        raise InputError(f"--gpus-per-row {gpus_per_row}: use 0 or more")
+    spec = find_spec(request.engine)
+    runs_on = spec.runs_on if spec is not None else "cpu"
+    if runs_on == "hosted":
+        resources: dict[str, Any] = {"num_cpus": HOSTED_CPUS}
+    elif runs_on == "gpu":
+        resources = {"num_cpus": 1, "num_gpus": gpus_per_row}
+    else:
+        resources = {"num_cpus": 1}
+    return {**resources, "max_retries": MAX_RETRIES, "retry_exceptions": False}
+
+
+def node_name() -> str:
+    """``HOST`` here, ``HOST/NODE_ID`` (first 8 hex digits) inside a Ray task: several nodes may share a host."""
+    host = socket.gethostname()
+    try:
+        import ray
+
+        if ray.is_initialized():
+            return f"{host}/{ray.get_runtime_context().get_node_id()[:8]}"
+    except ImportError:
+        pass
+    return host
+
+
+@dataclass(frozen=True)
+class Parcel:
+    """A row and the bytes of every file its request names, ready to travel to a node.
+
+    Attributes:
+        row: the row as the requester validated it (its paths are the requester's).
+        files: ``field`` (or ``field.N`` for the N-th item of a list field) → (file name, bytes).
+        version: the requester's stillmotion version; a node with another refuses the row.
+    """
+
+    row: Row
+    files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
+    version: str = __version__
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """What a node sends back: the row's result and its output files, by name relative to the batch folder."""
+
+    result: RowResult
+    files: dict[str, bytes] = field(default_factory=dict)
+
+
+def pack(row: Row) -> Parcel:
+    """Read the files ``row.request`` names into a :class:`Parcel` (``model_path`` stays: weights are each node's).
+
+    Raises:
+        InputError: a named file cannot be read.
+    """
+    request = row.request
+    files: dict[str, tuple[str, bytes]] = {}
+
+    def take(key: str, value: Any) -> None:
+        path = Path(str(value))
+        try:
+            files[key] = (path.name, path.read_bytes())
+        except OSError as err:
+            raise InputError(f"{key.split('.')[0]} {str(path)!r} cannot be read ({err.strerror or err})") from None
+
+    for name in _FILE_FIELDS:
+        value = getattr(request, name, None)
+        if value is not None:
+            take(name, value)
+    for name in _FILE_LISTS:
+        for i, value in enumerate(getattr(request, name, None) or []):
+            take(f"{name}.{i}", value)
+    return Parcel(row=row, files=files)
+
+
+def render_parcel(parcel: Parcel) -> Delivery:
+    """Render a :class:`Parcel` on this node (the body of the Ray task); never raises for a failed render.
+
+    The outputs are named as the requester's (``NAME.mp4``, ``NAME.json``, ``NAME_seedS.mp4``,
+    ``NAME.thumb.png``); each recipe carries the requester's paths (``request.image``,
+    ``request.output``, ``source.path`` …), rewritten in the sidecar and, for MP4, in the
+    container's tags (a stream copy, no re-encoding).
+    """
+    from .batch import RowResult, run_row
+
+    row = parcel.row
+    node = node_name()
+    if parcel.version != __version__:
+        return Delivery(
+            RowResult(
+                row.row,
+                row.name,
+                "failed",
+                node=node,
+                error=f"node {node} runs stillmotion {__version__}, the requester {parcel.version}: "
+                "install the same version on every node",
+            )
+        )
+    work = Path(tempfile.mkdtemp(prefix="stillmotion-task-"))
+    try:
+        inbox, outbox = work / "in", work / "out"
+        inbox.mkdir()
+        outbox.mkdir()
+        local: dict[str, str] = {}  # the node's path → the requester's
+        fields: dict[str, Any] = {}
+        lists: dict[str, list[Path]] = {}
+        for key, (name, payload) in parcel.files.items():
+            target = inbox / key / name
+            target.parent.mkdir()
+            target.write_bytes(payload)
+            field_name, _, index = key.partition(".")
+            original = getattr(row.request, field_name)[int(index)] if index else getattr(row.request, field_name)
+            local[str(target)] = str(original)
+            if index:
+                lists.setdefault(field_name, []).append(target)
+            else:
+                fields[field_name] = target
+        assert row.request.output is not None  # every batch row names its output
+        final = Path(row.request.output)
+        fields["output"] = outbox / final.name
+        request = row.request.model_copy(update={**fields, **lists})
+        # model_copy skips validation: the paths were valid where they came from, and the row's
+        # other fields are untouched.
+        result = run_row(replace(row, request=request), outbox)
+        result.node = node
+        if result.status != "succeeded":
+            return Delivery(result)
+        _restore_paths(outbox, local, str(outbox), str(final.parent))
+        files = {p.name: p.read_bytes() for p in sorted(outbox.iterdir()) if p.is_file()}
+        return Delivery(result, files)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def _restore_paths(outbox: Path, local: Mapping[str, str], here: str, there: str) -> None:
+    """Rewrite every recipe in ``outbox`` with the requester's paths instead of the node's."""
+    from ._atomic import write_json_atomic
+    from .recipe import embed, read, sidecar_path
+    from .video import remux
+
+    def back(node: Any) -> Any:
+        if isinstance(node, str):
+            if node in local:
+                return local[node]
+            return there + node[len(here) :] if node.startswith(here + os.sep) else node
+        if isinstance(node, list):
+            return [back(v) for v in node]
+        if isinstance(node, dict):
+            return {k: back(v) for k, v in node.items()}
+        return node
+
+    for clip in sorted(outbox.iterdir()):
+        if clip.suffix == ".json" or clip.name.endswith(".thumb.png"):
+            continue
+        recipe = read(clip)
+        if not recipe:
+            continue
+        restored = back(recipe)
+        if clip.suffix.lower() == ".mp4":
+            remux(clip, clip, metadata=embed(restored))
+        sidecar = sidecar_path(clip)
+        if sidecar.exists():
+            write_json_atomic(sidecar, restored)
+
+
+def unpack(delivery: Delivery, folder: Path) -> RowResult:
+    """Write a :class:`Delivery`'s files into ``folder`` (each atomically) and return its result.
+
+    Raises:
+        InputError: a file name that would leave ``folder`` (a node must not write elsewhere).
+    """
+    for name, payload in delivery.files.items():
+        if Path(name).name != name or name.startswith("."):
+            raise InputError(f"a node sent the file name {name!r}: refused")
+        write_bytes_atomic(folder / name, payload, "output")
+    return delivery.result
+
+
+def wait_ready(address: str, nodes: int, timeout_s: float = 60.0) -> int:
+    """Block until the cluster at ``address`` has ``nodes`` live nodes; return how many it has.
+
+    Raises:
+        InputError: fewer after ``timeout_s`` seconds.
+    """
+    import ray
+
+    connect(address)
+    deadline = time.monotonic() + timeout_s
+    while True:
+        alive = sum(1 for n in ray.nodes() if n.get("Alive"))
+        if alive >= nodes:
+            return alive
+        if time.monotonic() > deadline:
+            raise InputError(f"the Ray cluster at {address} has {alive} live node(s), not {nodes}")
+        time.sleep(0.25)
