@@ -91,6 +91,7 @@ class _Server:
             "1",
         ]
         env = {k: v for k, v in os.environ.items() if k != "STILLMOTION_TOKEN"}
+        env["STILLMOTION_CONFIG_DIR"] = str(data.parent / "config")  # the recipe library: never the real one
         if token:
             env["STILLMOTION_TOKEN"] = token  # never on the command line, where ps shows it
         self._log = open(log, "wb")
