@@ -33,6 +33,7 @@ from .recipe import public, read
 from .request import PRESETS, AnimateRequest
 
 __all__ = [
+    "check_name",
     "delete",
     "library_dir",
     "load",
@@ -67,7 +68,12 @@ def library_dir() -> Path:
     return base / "stillmotion" / "recipes"
 
 
-def _check_name(name: str) -> str:
+def check_name(name: str) -> str:
+    """``name`` if it can name a saved recipe: 1-64 letters, digits, ``-_.``, starting with a letter or digit.
+
+    Raises:
+        InputError: any other name (a path, an empty or over-long name), naming it and the rule.
+    """
     if not _NAME_RE.match(name):
         raise InputError(
             f"recipe name {name!r} is not valid: use 1-64 letters, digits, '-', '_' or '.', "
@@ -77,7 +83,7 @@ def _check_name(name: str) -> str:
 
 
 def _named(name: str) -> Path:
-    return library_dir() / f"{_check_name(name)}.json"
+    return library_dir() / f"{check_name(name)}.json"
 
 
 def load(source: str | os.PathLike[str], *, what: str = "--recipe") -> dict[str, Any]:
@@ -213,7 +219,7 @@ def save(name: str, source: str | os.PathLike[str]) -> Path:
     Raises:
         InputError: a bad NAME (letters, digits, ``-_.``), or see :func:`load`.
     """
-    _check_name(name)
+    check_name(name)
     return save_recipe(name, load(source, what="CLIP_OR_JSON"))
 
 

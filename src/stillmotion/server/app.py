@@ -799,7 +799,7 @@ def create_app(
     )
     async def save_recipe(request: Request):
         from ..errors import InputError
-        from ..recipes import _check_name, save_recipe
+        from ..recipes import check_name, save_recipe
 
         _owner(request)
         try:
@@ -816,7 +816,7 @@ def create_app(
         except ValidationError as err:
             raise RequestValidationError(err.errors()) from None
         try:
-            _check_name(given.name)
+            check_name(given.name)
         except InputError as err:
             raise HTTPException(400, str(err)) from None
         job = _get(given.job_id, request.state.caller)
