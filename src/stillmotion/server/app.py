@@ -720,6 +720,11 @@ def create_app(
     def list_options():
         return options_document(_engine_rows())
 
+    def _owner(request: Request) -> None:
+        """403 unless the caller may use the owner's recipe library (an admin key, the token, an open server)."""
+        if not request.state.caller.admin:
+            raise HTTPException(403, "the saved recipes are the server owner's: an admin key or the token sees them")
+
     @app.get(
         "/v1/recipes",
         tags=["options"],
@@ -729,15 +734,8 @@ def create_app(
     def list_recipes(request: Request):
         from ..recipes import names
 
-        caller: Caller = request.state.caller
-        if not caller.admin:
-            raise HTTPException(403, "the saved recipes are the server owner's: an admin key or the token sees them")
+        _owner(request)
         return [{k: r[k] for k in ("name", "engine", "prompt")} for r in names()]  # no paths of this machine
-
-    def _owner(request: Request) -> None:
-        """403 unless the caller may use the owner's recipe library (an admin key, the token, an open server)."""
-        if not request.state.caller.admin:
-            raise HTTPException(403, "the saved recipes are the server owner's: an admin key or the token sees them")
 
     @app.get(
         "/v1/recipes/{name}",
