@@ -63,6 +63,7 @@ class Server:
             *self.args,
         ]
         env = {k: v for k, v in os.environ.items() if k != "STILLMOTION_TOKEN"}
+        env["STILLMOTION_CONFIG_DIR"] = str(self.data.parent / "config")  # fuzzed DELETE /v1/recipes/…: not yours
         if self.token:
             env["STILLMOTION_TOKEN"] = self.token  # never on the command line, where ps shows it
         self.proc = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env=env)

@@ -4,8 +4,8 @@ Starts a real server with one worker, opens the page at 1280×800, checks that
 the settings form is built from GET /v1/options (ranges, defaults, choices,
 presets), uploads a photo, reads the analysis, types a prompt, generates a 1 s
 480p clip and waits until the clip plays in the gallery; then reuse-settings,
-use-as-start image, cancel, compare, and the access-key field of a server with
-per-person keys.
+save-as-recipe and the recipe picker, use-as-start image, cancel, compare, and
+the access-key field of a server with per-person keys.
 
 Needs the Python `playwright` package (the `ui-test` list of the test extra)
 and Debian's Chromium at /usr/bin/chromium (Playwright's own browser download
@@ -91,6 +91,7 @@ class _Server:
             "1",
         ]
         env = {k: v for k, v in os.environ.items() if k != "STILLMOTION_TOKEN"}
+        env["STILLMOTION_CONFIG_DIR"] = str(data.parent / "config")  # the recipe library: never the real one
         if token:
             env["STILLMOTION_TOKEN"] = token  # never on the command line, where ps shows it
         self._log = open(log, "wb")
@@ -340,6 +341,25 @@ def test_studio_end_to_end(browser, server, photos, tmp_path):
         assert page.input_value("#duration") == "1"
         assert page.is_checked("#res-480p")
 
+        # "Save as recipe" on the card keeps its settings by name; the Recipe picker by the prompt offers it
+        # and fills the form from GET /v1/recipes/{name} (the server owner's library: this open server's caller).
+        assert page.is_visible("#recipe-field")
+        page.click(f"{card} >> text=Save as recipe")
+        page.fill(f"{card} .recipe-save input[aria-label='Recipe name']", "steam-push")
+        page.press(f"{card} .recipe-save input", "Enter")
+        page.wait_for_selector("#recipe option[value='steam-push']", state="attached")
+        assert not page.locator(f"{card} .recipe-save").count()  # the name field closes once saved
+        page.fill("#prompt", "")
+        page.fill("#duration", "3")
+        page.select_option("#recipe", "steam-push")
+        page.wait_for_function("() => document.querySelector('#prompt').value !== ''")
+        assert page.input_value("#prompt") == "slow push-in, steam rising from the cup"
+        assert page.input_value("#duration") == "1"
+        assert page.inner_text("#recipe-notice").startswith("Loaded “steam-push”")  # nothing dropped
+        with urllib.request.urlopen(server.url + "/v1/recipes/steam-push", timeout=10) as r:
+            assert json.loads(r.read())["settings"]["prompt"] == "slow push-in, steam rising from the cup"
+        shots("03b-recipe")
+
         # "Use as start image": the clip's frame becomes the photo and is analysed.
         page.click(f"{card} >> text=Use as start image")
         page.wait_for_function("() => document.querySelector('#photo-name').textContent.includes('frame of clip')")
@@ -426,6 +446,7 @@ def test_studio_asks_for_the_key(browser, tmp_path):
             page.reload()  # the same tab keeps the key: no second prompt
             page.wait_for_selector("#server-status[data-state=ok]")
             assert page.is_hidden("#token-form")
+            assert page.is_hidden("#recipe-field")  # a non-admin key: the owner's recipes are not offered
             # Analysis works with the stored key.
             import numpy as np
             from PIL import Image
@@ -446,6 +467,7 @@ def test_studio_asks_for_the_key(browser, tmp_path):
             info = _wait_video_plays(page, job_id)
             assert info["readyState"] >= 2, info
             assert page.eval_on_selector(".card video", "v => v.src").startswith("blob:")
+            assert page.is_hidden(".card >> text=Save as recipe")
             assert any(f"/v1/jobs/{job_id}/events?ticket=" in u for u in urls), urls
             assert not any(key in u for u in urls)
             assert not errors, errors

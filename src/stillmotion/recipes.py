@@ -32,7 +32,18 @@ from .errors import InputError
 from .recipe import public, read
 from .request import PRESETS, AnimateRequest
 
-__all__ = ["delete", "library_dir", "load", "load_saved", "merge_options", "names", "save", "settings"]
+__all__ = [
+    "check_name",
+    "delete",
+    "library_dir",
+    "load",
+    "load_saved",
+    "merge_options",
+    "names",
+    "save",
+    "save_recipe",
+    "settings",
+]
 
 CONFIG_ENV = "STILLMOTION_CONFIG_DIR"
 """Environment variable: the config folder to use instead of the platform's (recipes go in ``recipes/``)."""
@@ -57,7 +68,12 @@ def library_dir() -> Path:
     return base / "stillmotion" / "recipes"
 
 
-def _check_name(name: str) -> str:
+def check_name(name: str) -> str:
+    """``name`` if it can name a saved recipe: 1-64 letters, digits, ``-_.``, starting with a letter or digit.
+
+    Raises:
+        InputError: any other name (a path, an empty or over-long name), naming it and the rule.
+    """
     if not _NAME_RE.match(name):
         raise InputError(
             f"recipe name {name!r} is not valid: use 1-64 letters, digits, '-', '_' or '.', "
@@ -67,7 +83,7 @@ def _check_name(name: str) -> str:
 
 
 def _named(name: str) -> Path:
-    return library_dir() / f"{_check_name(name)}.json"
+    return library_dir() / f"{check_name(name)}.json"
 
 
 def load(source: str | os.PathLike[str], *, what: str = "--recipe") -> dict[str, Any]:
@@ -203,10 +219,32 @@ def save(name: str, source: str | os.PathLike[str]) -> Path:
     Raises:
         InputError: a bad NAME (letters, digits, ``-_.``), or see :func:`load`.
     """
+    check_name(name)
+    return save_recipe(name, load(source, what="CLIP_OR_JSON"))
+
+
+def save_recipe(name: str, recipe: Mapping[str, Any], *, replace: bool = True) -> Path:
+    """Save ``recipe`` (a clip's recipe, as :func:`stillmotion.recipe.read` gives it) as NAME.
+
+    The saved copy is :func:`stillmotion.recipe.public` (file names, not this
+    machine's folders), written atomically; the library folder is created.
+
+    Args:
+        name: 1-64 letters, digits, ``-_.``, starting with a letter or digit.
+        recipe: the recipe to keep; not modified.
+        replace: replace a saved recipe of that name; else refuse it.
+
+    Returns:
+        The file written, ``library_dir() / "NAME.json"``.
+
+    Raises:
+        InputError: a bad NAME, or (``replace=False``) a recipe of that name exists.
+    """
     target = _named(name)
-    recipe = public(load(source, what="CLIP_OR_JSON"))
+    if not replace and target.is_file():
+        raise InputError(f"a recipe named {name!r} exists: choose another name, or replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
-    return write_json_atomic(target, recipe)
+    return write_json_atomic(target, public(recipe))
 
 
 def names() -> list[dict[str, Any]]:

@@ -28,7 +28,7 @@ from urllib.parse import urlsplit
 from fastapi import FastAPI, File, Form, Header, HTTPException, Query, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse, JSONResponse, Response, StreamingResponse
-from pydantic import BaseModel, create_model
+from pydantic import BaseModel, Field, ValidationError, create_model
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from ..recipe import public as public_recipe
@@ -720,6 +720,11 @@ def create_app(
     def list_options():
         return options_document(_engine_rows())
 
+    def _owner(request: Request) -> None:
+        """403 unless the caller may use the owner's recipe library (an admin key, the token, an open server)."""
+        if not request.state.caller.admin:
+            raise HTTPException(403, "the saved recipes are the server owner's: an admin key or the token sees them")
+
     @app.get(
         "/v1/recipes",
         tags=["options"],
@@ -729,10 +734,126 @@ def create_app(
     def list_recipes(request: Request):
         from ..recipes import names
 
-        caller: Caller = request.state.caller
-        if not caller.admin:
-            raise HTTPException(403, "the saved recipes are the server owner's: an admin key or the token sees them")
+        _owner(request)
         return [{k: r[k] for k in ("name", "engine", "prompt")} for r in names()]  # no paths of this machine
+
+    @app.get(
+        "/v1/recipes/{name}",
+        tags=["options"],
+        summary="A saved recipe's settings for a new photo: {name, settings, notice}. The notice (or null) names "
+        "what was dropped: fields this version no longer has or accepts, files of the old clip, settings a job "
+        "here does not take. Admin keys and the token only.",
+        responses={403: {"description": "Not an admin caller."}, 404: {"description": "No saved recipe of that name."}},
+    )
+    def get_recipe(
+        name: str,
+        request: Request,
+        same_seed: Annotated[
+            bool, Query(description="Keep the recipe's seed (the same clip from the same photo).")
+        ] = False,
+    ):
+        from ..errors import InputError
+        from ..recipes import load_saved, settings
+
+        _owner(request)
+        try:
+            recipe = load_saved(name)
+        except InputError as err:
+            missing = "no saved recipe" in str(err)
+            raise HTTPException(404 if missing else 400, _recipe_error(err, name)) from None
+        fields, notice = settings(recipe, same_seed=same_seed)
+        # The command line's settings (steps, interpolate…) a job here cannot set: named when not the default.
+        defaults = AnimateRequest(image=Path("photo.png")).model_dump(mode="json")
+        cli_only = sorted(k for k, v in fields.items() if k not in API_FIELDS and v != defaults.get(k))
+        if cli_only:
+            dropped = f"{', '.join(cli_only)} (not a setting of the studio's jobs)"
+            notice = f"{notice}; {dropped}" if notice else f"recipe: dropped {dropped}"
+        return {"name": name, "settings": {k: v for k, v in fields.items() if k in API_FIELDS}, "notice": notice}
+
+    class SaveRecipe(BaseModel):
+        """``POST /v1/recipes``: keep the recipe of a succeeded job under a name."""
+
+        name: str = Field(description="1-64 letters, digits, '-', '_' or '.', starting with a letter or digit.")
+        job_id: str = Field(description="A succeeded job (GET /v1/jobs).", max_length=200)
+        replace: bool = Field(False, description="Replace a saved recipe of that name (else 409).")
+
+    @app.post(
+        "/v1/recipes",
+        status_code=201,
+        tags=["options"],
+        summary="Save a succeeded job's recipe by name (file names only, never this machine's folders): "
+        "{name, prompt, engine}. 409 for a job not succeeded or a name in use without replace. Admin only.",
+        openapi_extra={
+            "requestBody": {
+                "required": True,
+                "content": {"application/json": {"schema": SaveRecipe.model_json_schema()}},
+            }
+        },
+        responses={
+            403: {"description": "Not an admin caller."},
+            404: {"description": "No such job."},
+            409: {"description": "The job has not succeeded, or the name is in use (send replace)."},
+        },
+    )
+    async def save_recipe(request: Request):
+        from ..errors import InputError
+        from ..recipes import check_name, save_recipe
+
+        _owner(request)
+        try:
+            body = await request.json()
+        except ValueError:
+            raise HTTPException(400, 'send a JSON object: {"name": "...", "job_id": "..."}') from None
+        if not isinstance(body, dict):
+            raise HTTPException(400, 'send a JSON object: {"name": "...", "job_id": "..."}')
+        unknown = unknown_fields(body.keys(), SaveRecipe.model_fields, "send name, job_id and replace")
+        if unknown:
+            raise HTTPException(400, unknown)
+        try:
+            given = SaveRecipe.model_validate(body)
+        except ValidationError as err:
+            raise RequestValidationError(err.errors()) from None
+        try:
+            check_name(given.name)
+        except InputError as err:
+            raise HTTPException(400, str(err)) from None
+        job = _get(given.job_id, request.state.caller)
+        if job["status"] != "succeeded" or not job["recipe"]:
+            raise HTTPException(409, f"job {given.job_id} is {job['status']}: only a finished clip has a recipe")
+        recipe = json.loads(job["recipe"])
+        try:
+            save_recipe(given.name, recipe, replace=given.replace)
+        except InputError as err:
+            if "exists" in str(err):
+                raise HTTPException(
+                    409, f'a recipe named {given.name!r} exists: choose another name, or send "replace": true'
+                ) from None
+            raise HTTPException(400, _recipe_error(err, given.name)) from None
+        rq = recipe.get("request") if isinstance(recipe.get("request"), dict) else recipe
+        return {"name": given.name, "prompt": str(rq.get("prompt") or ""), "engine": str(rq.get("engine") or "")}
+
+    @app.delete(
+        "/v1/recipes/{name}",
+        status_code=204,
+        tags=["options"],
+        summary="Delete a saved recipe. Admin keys and the token only.",
+        responses={403: {"description": "Not an admin caller."}, 404: {"description": "No saved recipe of that name."}},
+    )
+    def delete_recipe(name: str, request: Request):
+        from ..errors import InputError
+        from ..recipes import delete
+
+        _owner(request)
+        try:
+            delete(name)
+        except InputError as err:
+            raise HTTPException(404 if "no saved recipe" in str(err) else 400, _recipe_error(err, name)) from None
+        return Response(status_code=204)
+
+    def _recipe_error(err: Exception, name: str) -> str:
+        """The library's message for the HTTP API: the CLI's hint becomes the endpoint's, no folders of this machine."""
+        msg = str(err).splitlines()[0].replace("see `stillmotion recipes list`", "see GET /v1/recipes")
+        return msg if "/" not in msg.replace("GET /v1/recipes", "") else f"saved recipe {name!r} is not readable"
 
     def _engine_rows() -> list[dict]:
         """The registry's rows (one availability verdict each), re-checked at most once a minute."""

@@ -177,9 +177,11 @@ def parse_host(value: str) -> tuple[str, int | None]:
 # ---------------------------------------------------------------- form fields
 
 
-def unknown_fields(sent: Iterable[str], allowed: Iterable[str]) -> str | None:
+def unknown_fields(
+    sent: Iterable[str], allowed: Iterable[str], see: str = "see GET /v1/options for the fields a job takes"
+) -> str | None:
     """One line naming the form fields in ``sent`` that are not in ``allowed`` (with the
-    nearest known name), or None when all are known."""
+    nearest known name) and ending with ``see``, or None when all are known."""
     known = sorted(set(allowed))
     bad = sorted(set(sent) - set(known))
     if not bad:
@@ -189,7 +191,7 @@ def unknown_fields(sent: Iterable[str], allowed: Iterable[str]) -> str | None:
         close = difflib.get_close_matches(name, known, n=1, cutoff=0.75)
         parts.append(f"{name[:60]} (did you mean {close[0]}?)" if close else name[:60])
     word = "field" if len(bad) == 1 else "fields"
-    return f"unknown {word} {', '.join(parts)}: see GET /v1/options for the fields a job takes"
+    return f"unknown {word} {', '.join(parts)}: {see}"
 
 
 # ---------------------------------------------------------------- event streams
@@ -437,7 +439,7 @@ def document_errors(schema: dict[str, Any], *, token: bool) -> dict[str, Any]:
                 responses.setdefault(
                     code, {"description": _WHY[code], "content": {"application/json": {"schema": ref}}}
                 )
-            for code in ("409", "410"):
+            for code in ("403", "404", "409", "410"):  # a route's own error answers: the same {"error": …}
                 if code in responses:
                     responses[code].setdefault("content", {"application/json": {"schema": ref}})
     schemas = schema.setdefault("components", {}).setdefault("schemas", {})

@@ -10,6 +10,9 @@
  *   POST /v1/jobs/{id}/ticket        with a key: a 60 s ticket for the events URL (EventSource sends no header)
  *   POST /v1/jobs/{id}/cancel
  *   GET  /v1/jobs/{id}/video|preview clips and their frames
+ *   GET  /v1/recipes                 the server owner's saved recipes (admin callers; the picker stays hidden on 403)
+ *   GET  /v1/recipes/{name}          a recipe's settings for a new photo, and a notice naming what was dropped
+ *   POST /v1/recipes                 {name, job_id[, replace]}: "Save as recipe" on a gallery card
  * With an access key (`stillmotion keys add`, or the server's token), every call carries
  * `Authorization: Bearer <key>`; the key field appears when the API answers 401, and the key
  * is kept in sessionStorage (this tab only, gone when it closes), never in a URL.
@@ -47,6 +50,7 @@
     nextCursor: null,
     compare: [],          // ids of clips ticked for comparison
     tokenAsked: false,
+    recipes: null,        // names of the saved recipes; null while this caller may not use them
   };
 
   const el = {};
@@ -961,6 +965,7 @@
         h("div", { class: "card-actions" },
           h("button", { type: "button", class: "btn btn-small", text: "Reuse settings", title: "Fill the form with this clip's prompt, engine, seed and settings", onclick: () => reuseSettings(job.id) }),
           h("button", { type: "button", class: "btn btn-small", text: "Use as start image", title: "Continue from this clip: its frame becomes the photo", onclick: (ev) => useAsStart(job.id, ev.currentTarget) }),
+          h("button", { type: "button", class: "btn btn-small recipe-save-open", text: "Save as recipe", title: "Keep this clip's settings by name: the Recipe list by the prompt offers them", hidden: state.recipes === null, onclick: (ev) => openSaveRecipe(job.id, card, ev.currentTarget) }),
           download,
           h("label", { class: "compare-toggle" }, compare, "compare"),
         ),
@@ -1007,6 +1012,99 @@
       toast(`Could not use the frame: ${err.message}`, "error");
     } finally {
       if (button) button.disabled = false;
+    }
+  }
+
+  // ------------------------------------------------------------------ recipes
+
+  // The picker by the prompt: filled from GET /v1/recipes, hidden when the caller may not see them (403).
+  async function loadRecipes() {
+    let rows;
+    try {
+      rows = await api("/v1/recipes");
+    } catch (err) {
+      if (err.status !== 403 && err.status !== 401) toast(`Recipes unavailable: ${err.message}`, "error");
+      state.recipes = null;
+      el.recipeField.hidden = true;
+      return;
+    }
+    const chosen = el.recipe.value;
+    state.recipes = rows.map((r) => r.name);
+    const first = el.recipe.querySelector("option[value='']");
+    el.recipe.textContent = "";
+    el.recipe.append(first);
+    for (const r of rows) {
+      const prompt = r.prompt && r.prompt.length > 48 ? `${r.prompt.slice(0, 47)}…` : r.prompt;
+      const label = [r.name, r.engine, prompt ? `“${prompt}”` : ""];
+      el.recipe.append(h("option", { value: r.name, text: label.filter(Boolean).join(" · "), title: r.prompt || "" }));
+    }
+    el.recipe.value = state.recipes.includes(chosen) ? chosen : "";
+    el.recipeField.hidden = false;
+    for (const card of state.cards.values()) {
+      const b = $(".recipe-save-open", card);
+      if (b) b.hidden = false;
+    }
+  }
+
+  // A saved recipe fills the form (not the photo, not the seed: a new photo draws its own).
+  async function applyRecipe() {
+    const name = el.recipe.value;
+    showRecipeNotice("");
+    if (!name) return;
+    try {
+      const r = await api(`/v1/recipes/${encodeURIComponent(name)}`);
+      fillForm(r.settings || {}, { includeSeed: false });
+      saveForm();
+      if (r.notice) showRecipeNotice(`${r.notice}.`, "warning");
+      else showRecipeNotice(`Loaded “${r.name}”: pick a photo and generate.`);
+    } catch (err) {
+      showRecipeNotice(`Could not load “${name}”: ${err.message}`, "warning");
+    }
+  }
+
+  function showRecipeNotice(text, kind = "") {
+    el.recipeNotice.textContent = text;
+    el.recipeNotice.dataset.kind = kind;
+    el.recipeNotice.hidden = !text;
+  }
+
+  // "Save as recipe" on a card: an inline name field, then POST /v1/recipes and a fresh picker.
+  function openSaveRecipe(id, card, button) {
+    let form = $(".recipe-save", card);
+    if (!form) {
+      const input = h("input", {
+        type: "text", maxlength: "64", required: true, autocomplete: "off", spellcheck: "false",
+        "aria-label": "Recipe name", placeholder: "recipe name", title: "1-64 letters, digits, '-', '_' or '.'",
+      });
+      form = h("form", { class: "recipe-save", "aria-label": "Save this clip's settings as a recipe" },
+        input, h("button", { type: "submit", class: "btn btn-small", text: "Save" }));
+      form.addEventListener("submit", (ev) => { ev.preventDefault(); saveRecipe(id, input.value.trim(), form); });
+      form.addEventListener("keydown", (ev) => { if (ev.key === "Escape") { form.remove(); button.focus(); } });
+      $(".card-actions", card).append(form);
+    }
+    $("input", form).focus();
+  }
+
+  async function saveRecipe(id, name, form, replace = false) {
+    if (!name) { toast("Give the recipe a name.", "error"); return; }
+    const submit = $("button[type=submit]", form);
+    submit.disabled = true;
+    try {
+      const body = JSON.stringify({ name, job_id: id, ...(replace ? { replace: true } : {}) });
+      await api("/v1/recipes", { method: "POST", body, headers: { "Content-Type": "application/json" } });
+      form.remove();
+      toast(`Saved as recipe “${name}”: pick it in the Recipe list by the prompt.`, "ok");
+      await loadRecipes();
+    } catch (err) {
+      // The server's 409 for a name in use: ask, then send replace (a 409 for the job itself is only shown).
+      if (err.status === 409 && !replace && state.recipes && state.recipes.includes(name)
+          && window.confirm(`A recipe named “${name}” exists. Replace it?`)) {
+        await saveRecipe(id, name, form, true);
+        return;
+      }
+      toast(`Could not save the recipe: ${err.message}`, "error", 7000);
+    } finally {
+      submit.disabled = false;
     }
   }
 
@@ -1064,6 +1162,7 @@
       return;
     }
     restoreForm();
+    await loadRecipes();
     try { await loadJobs(); } catch (err) { if (err.status !== 401) toast(`History unavailable: ${err.message}`, "error"); }
     if (state.photo) runAnalysis();
   }
@@ -1080,6 +1179,7 @@
       seed: "#seed", seedDice: "#seed-dice", generate: "#generate", generateHint: "#generate-hint",
       coach: "#coach", coachScore: "#coach-score-num", coachMessage: "#coach-message", coachRewrite: "#coach-rewrite",
       coachRewriteText: "#coach-rewrite-text", coachUse: "#coach-use",
+      recipeField: "#recipe-field", recipe: "#recipe", recipeNotice: "#recipe-notice",
       jobs: "#jobs", jobsEmpty: "#jobs-empty", jobsMore: "#jobs-more", queueCount: "#queue-count",
       gallery: "#gallery", galleryEmpty: "#gallery-empty", compareOpen: "#compare-open",
       compareDialog: "#compare-dialog", compareBody: "#compare-body", compareSync: "#compare-sync", compareClose: "#compare-close",
@@ -1095,7 +1195,9 @@
     });
     for (const chip of $$(".chip[data-add]")) chip.addEventListener("click", () => addToPrompt(chip.dataset.add));
     el.coachUse.addEventListener("click", () => setPrompt(el.coachRewriteText.textContent));
+    el.recipe.addEventListener("change", applyRecipe);
     el.form.addEventListener("change", (ev) => {  // every setting, including controls built from /v1/options
+      if (ev.target === el.recipe) return;  // not a setting: it fills them (applyRecipe)
       const name = ev.target.name;
       if (name === "preset") applyPreset();
       else if (name === "engine") { showEngineInfo(); coachSoon(); }  // coaching depends on the engine
