@@ -9,6 +9,7 @@ folder; the hosted row goes through the real ``replicate`` client to tests/stand
 from __future__ import annotations
 
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -30,6 +31,7 @@ HOSTED_REF = "cjwbw/pia"
 LIVING = {"size": (96, 64), "fps": 8}
 DIFFUSION = {"size": (64, 64), "steps": 2}
 DURATION = 1
+SEED = 1
 ENGINES = {"living": "living", "diffusion": "svd-xt", "hosted": HOSTED}
 
 
@@ -59,11 +61,13 @@ def stand_in(monkeypatch, tmp_path):
 
 
 def _manifest(folder: Path, photos: dict[str, Path], svd: Path) -> Path:
-    """One CSV: cells left empty take the command line's defaults (--duration, --seed)."""
+    """One CSV: cells left empty take the command line's defaults (--duration, --seed).
+    The model folder is given relative to the manifest, as a user would write it next to the weights."""
+    model = os.path.relpath(svd, folder)
     lines = [
         "image,name,engine,model_path,size,fps,steps,prompt",
         f"{photos['astronaut']},living,living,,{'x'.join(map(str, LIVING['size']))},{LIVING['fps']},,slow push-in",
-        f"{photos['coffee']},diffusion,svd-xt,{svd},{'x'.join(map(str, DIFFUSION['size']))},,{DIFFUSION['steps']},",
+        f"{photos['coffee']},diffusion,svd-xt,{model},{'x'.join(map(str, DIFFUSION['size']))},,{DIFFUSION['steps']},",
         f"{photos['china']},hosted,{HOSTED},,,,,waves rolling in",
     ]
     path = folder / "mixed.csv"
@@ -72,7 +76,7 @@ def _manifest(folder: Path, photos: dict[str, Path], svd: Path) -> Path:
 
 
 def _batch(manifest: Path, out: Path, *more: str):
-    args = ["batch", str(manifest), "--out", str(out), "--duration", str(DURATION), "--seed", "1", *more]
+    args = ["batch", str(manifest), "--out", str(out), "--duration", str(DURATION), "--seed", str(SEED), *more]
     return runner.invoke(app, args)
 
 
@@ -107,6 +111,7 @@ def _check_clip(out: Path, name: str, stand_in: ReplicateStandIn, photo: Path, s
     recipe = json.loads(clip.with_suffix(".json").read_text())
     assert recipe["engine"] == ENGINES[name] == recipe["request"]["engine"]
     assert recipe["output"]["frames"] == info["frame_count"]
+    assert recipe["seed"] == SEED and recipe["request"]["duration"] == DURATION  # the command line's defaults
     if name == "living":
         assert (info["width"], info["height"]) == LIVING["size"]
         assert info["frame_count"] == LIVING["fps"] * DURATION and info["fps"] == LIVING["fps"]
@@ -114,13 +119,14 @@ def _check_clip(out: Path, name: str, stand_in: ReplicateStandIn, photo: Path, s
     elif name == "diffusion":
         shot = recipe["shot"]
         assert (info["width"], info["height"]) == DIFFUSION["size"] == tuple(shot["size"])
-        assert shot["model"] == str(svd) and shot["num_inference_steps"] == DIFFUSION["steps"]
+        assert shot["model"] == str(svd.resolve()) and shot["num_inference_steps"] == DIFFUSION["steps"]
         # SVD makes its own frame rate; 1 s of it.
         assert info["frame_count"] == shot["frames"] == round(shot["fps"] * DURATION) and info["fps"] == shot["fps"]
     else:
         shot = recipe["shot"]
         (prediction,) = [p for p in stand_in.predictions.values() if p.id == shot["prediction_id"]]
         assert shot["provider"] == "replicate" and shot["model"] == HOSTED_REF == prediction.model
+        assert prediction.input["seed"] == SEED and prediction.input["image"].startswith(stand_in.base_url)
         model = standin_models.MODELS[HOSTED_REF]  # what the stand-in makes for the inputs it was sent
         frames = round(model.seconds(prediction.input) * model.frame_rate(prediction.input))
         assert info["frame_count"] == frames and info["fps"] == model.frame_rate(prediction.input)
