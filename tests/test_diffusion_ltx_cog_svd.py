@@ -23,6 +23,7 @@ import stillmotion
 from stillmotion.engines.diffusion import cogvideox, ltx, svd
 from stillmotion.engines.diffusion.common import Generation
 from stillmotion.video import read_video
+from tiny_pipelines import tiny_svd
 
 WORDS = "slow push in toward the face steam rises from cup gentle camera pan left hair moves".split()
 PROMPT = "slow push in toward the face"
@@ -155,75 +156,6 @@ def _cogvideox():
     )
 
 
-def _svd():
-    import torch
-    from diffusers import (
-        AutoencoderKLTemporalDecoder,
-        EulerDiscreteScheduler,
-        StableVideoDiffusionPipeline,
-        UNetSpatioTemporalConditionModel,
-    )
-    from transformers import CLIPImageProcessor, CLIPVisionConfig, CLIPVisionModelWithProjection
-
-    torch.manual_seed(0)
-    unet = UNetSpatioTemporalConditionModel(
-        block_out_channels=(32, 64),
-        layers_per_block=1,
-        sample_size=8,
-        in_channels=8,
-        out_channels=4,
-        down_block_types=("CrossAttnDownBlockSpatioTemporal", "DownBlockSpatioTemporal"),
-        up_block_types=("UpBlockSpatioTemporal", "CrossAttnUpBlockSpatioTemporal"),
-        cross_attention_dim=32,
-        num_attention_heads=2,
-        projection_class_embeddings_input_dim=96,
-        addition_time_embed_dim=32,
-    )
-    scheduler = EulerDiscreteScheduler(
-        beta_start=0.00085,
-        beta_end=0.012,
-        beta_schedule="scaled_linear",
-        interpolation_type="linear",
-        num_train_timesteps=1000,
-        prediction_type="v_prediction",
-        sigma_max=700.0,
-        sigma_min=0.002,
-        steps_offset=1,
-        timestep_spacing="leading",
-        timestep_type="continuous",
-        use_karras_sigmas=True,
-    )
-    torch.manual_seed(0)
-    # 4 blocks: 8× spatial like the real VAE (the UNet's one downsample then needs multiples of 16 px).
-    vae = AutoencoderKLTemporalDecoder(
-        block_out_channels=[32, 32, 32, 32],
-        in_channels=3,
-        out_channels=3,
-        down_block_types=["DownEncoderBlock2D"] * 4,
-        latent_channels=4,
-    )
-    torch.manual_seed(0)
-    # The pipeline resizes the photo to 224×224 for CLIP: the encoder takes 224 (7×7 patches of 32).
-    encoder = CLIPVisionModelWithProjection(
-        CLIPVisionConfig(
-            hidden_size=32,
-            projection_dim=32,
-            num_hidden_layers=2,
-            num_attention_heads=4,
-            image_size=224,
-            intermediate_size=37,
-            patch_size=32,
-        )
-    ).eval()
-    return StableVideoDiffusionPipeline(
-        vae=vae,
-        image_encoder=encoder,
-        unet=unet,
-        scheduler=scheduler,
-        feature_extractor=CLIPImageProcessor(crop_size=224, size=224),
-    )
-
-
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory):
     """diffusers-format folders of the tiny pipelines: {"ltx", "ltx-condition", "cogvideox", "svd"}."""
@@ -237,7 +169,7 @@ def tiny(tmp_path_factory):
             "ltx": lambda: _ltx("LTXImageToVideoPipeline"),
             "ltx-condition": lambda: _ltx("LTXConditionPipeline"),
             "cogvideox": _cogvideox,
-            "svd": _svd,
+            "svd": tiny_svd,
         }.items():
             build().save_pretrained(root / key)
             out[key] = root / key
