@@ -77,7 +77,7 @@ def pytest_unconfigure(config):
 
 
 @pytest.fixture(scope="session")
-def ray_cluster(tmp_path_factory):
+def ray_cluster():
     """A real two-node Ray cluster on 127.0.0.1 (tests/ray_cluster.py): ``(folder, address)``.
 
     The one ``.ci/run`` started (``STILLMOTION_TEST_RAY`` = its folder), else one started
@@ -90,9 +90,10 @@ def ray_cluster(tmp_path_factory):
         folder = Path(given)
         yield folder, (folder / "address").read_text().strip()
         return
-    folder = tmp_path_factory.mktemp("ray")
+    folder = Path(tempfile.mkdtemp(prefix="smray-"))  # short: Ray's socket paths must fit in 107 bytes
     try:
         address = rc.start(folder, nodes=2)
         yield folder, address
     finally:
         rc.stop(folder)
+        shutil.rmtree(folder, ignore_errors=True)

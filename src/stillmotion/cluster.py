@@ -24,6 +24,7 @@ with that reason rather than render something else. Model weights
 
 from __future__ import annotations
 
+import logging
 import os
 import shutil
 import socket
@@ -91,7 +92,7 @@ def connect(address: str | None) -> None:
         raise InputError(f"no Ray cluster named: give --ray HOST:PORT or set {ADDRESS_ENV}")
     _probe(address)
     try:
-        ray.init(address=address, logging_level="ERROR", log_to_driver=False, configure_logging=False)
+        ray.init(address=address, logging_level=logging.ERROR, log_to_driver=False, configure_logging=False)
     except (ConnectionError, RuntimeError, ValueError) as err:
         first = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise InputError(
