@@ -802,6 +802,17 @@ def serve(
             metavar="0..64",
         ),
     ] = 1,
+    ray: Annotated[
+        str | None,
+        typer.Option(
+            "--ray",
+            help="Dispatch the jobs to this Ray cluster (HOST:PORT of its head): each worker keeps one job "
+            "in flight there, so --workers is the number of jobs on the cluster at once. "
+            "pip install 'stillmotion[cluster]'.",
+            metavar="ADDRESS",
+            show_default=False,
+        ),
+    ] = None,
     hosted_workers: Annotated[
         int,
         typer.Option(
@@ -923,10 +934,15 @@ def serve(
             f"--host {host} exposes the server beyond this machine: add keys (stillmotion keys add NAME "
             f"--data {data}) or set a token (STILLMOTION_TOKEN or --token-file PATH)"
         )
+    if ray:
+        from .cluster import connect_check
+
+        connect_check(ray)
     api = create_app(
         data,
         token=secret,
         workers=workers,
+        ray_address=ray or None,
         hosted_workers=hosted_workers if workers > 0 else 0,
         loopback_only=loopback and not secret and not has_keys,
         limits=limits,
@@ -940,7 +956,7 @@ def serve(
     if not quiet:
         typer.echo(
             f"stillmotion {__version__}: serving http://{host}:{port}/ (API /v1, docs /docs), "
-            f"{workers} worker(s), data {data.resolve()}"
+            f"{workers} worker(s){f' dispatching to the Ray cluster at {ray}' if ray else ''}, data {data.resolve()}"
         )
     uvicorn.run(api, host=host, port=port, log_level="warning", access_log=False)
 

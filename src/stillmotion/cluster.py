@@ -30,14 +30,14 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ._atomic import write_bytes_atomic
 from ._version import __version__
-from .errors import EngineUnavailable, InputError
+from .errors import Canceled, EngineUnavailable, GenerationError, InputError
 
 if TYPE_CHECKING:
     from .batch import Row, RowResult
@@ -49,9 +49,12 @@ __all__ = [
     "MAX_RETRIES",
     "Delivery",
     "Parcel",
+    "TaskLost",
     "connect",
+    "connect_check",
     "node_name",
     "pack",
+    "render_on_cluster",
     "render_parcel",
     "task_options",
     "unpack",
@@ -99,6 +102,23 @@ def connect(address: str | None) -> None:
             f"no Ray cluster answers at {address!r} ({first}): start one with `ray start --head` "
             "or give its address with --ray"
         ) from None
+
+
+def connect_check(address: str, timeout_s: float = 5.0) -> None:
+    """Check that Ray is installed and something listens at ``address``, without joining the cluster
+    (``serve --ray`` checks before its workers join).
+
+    Raises:
+        EngineUnavailable: Ray is not installed.
+        InputError: a malformed address, or nothing listens at it.
+    """
+    try:
+        import ray  # noqa: F401
+    except ImportError:
+        raise EngineUnavailable(
+            'Ray is not installed: pip install "stillmotion[cluster]" (on this machine and every node)'
+        ) from None
+    _probe(address, timeout_s)
 
 
 def _probe(address: str, timeout_s: float = 5.0) -> None:
@@ -310,6 +330,65 @@ def unpack(delivery: Delivery, folder: Path) -> RowResult:
             raise InputError(f"a node sent the file name {name!r}: refused")
         write_bytes_atomic(folder / name, payload, "output")
     return delivery.result
+
+
+class TaskLost(GenerationError):
+    """The task's node or worker died more often than Ray retries it (:data:`MAX_RETRIES`)."""
+
+
+def render_on_cluster(
+    request: AnimateRequest,
+    *,
+    should_stop: Callable[[], bool] | None = None,
+    gpus_per_row: float = 1.0,
+    poll_s: float = 0.5,
+) -> tuple[Path, dict[str, Any], str]:
+    """Render one request as a Ray task and write its clip and sidecar at ``request.output``; blocks.
+
+    The body of ``stillmotion serve --ray``'s workers: call :func:`connect` first.
+
+    Args:
+        request: a validated request whose ``output`` is the clip's final path (``NAME.mp4``).
+        should_stop: polled every ``poll_s`` seconds; True cancels the task (Ray kills its process).
+        gpus_per_row: see :func:`task_options`.
+        poll_s: seconds between polls.
+
+    Returns:
+        ``(clip path, recipe, node)``: the recipe as written beside the clip (this machine's
+        paths) and the node that rendered it (``HOST/NODE_ID``).
+
+    Raises:
+        Canceled: ``should_stop()`` returned True; nothing was written.
+        TaskLost: the task was lost more often than Ray retries it.
+        GenerationError: the render failed on the node (its message).
+    """
+    import json
+
+    import ray
+
+    from .batch import Row
+
+    assert request.output is not None
+    final = Path(request.output)
+    row = Row(row=0, where="job", name=final.stem, request=request)
+    ref = ray.remote(render_parcel).options(**task_options(request, gpus_per_row=gpus_per_row)).remote(pack(row))
+    while not ray.wait([ref], timeout=poll_s)[0]:
+        if should_stop is not None and should_stop():
+            ray.cancel(ref, force=True)
+            raise Canceled("canceled: the cluster task was stopped")
+    try:
+        delivery: Delivery = ray.get(ref)
+    except ray.exceptions.RayError as err:
+        first = (str(err).strip().splitlines() or [type(err).__name__])[0]
+        raise TaskLost(f"lost on the cluster after {MAX_RETRIES + 1} tries: {type(err).__name__}: {first}") from None
+    result = delivery.result
+    if result.status != "succeeded":
+        raise GenerationError(result.error or "the render failed on the cluster")
+    files = {k: v for k, v in delivery.files.items() if not k.endswith(".thumb.png")}
+    unpack(Delivery(result, files), final.parent)
+    clip = final.parent / result.outputs[0]
+    recipe = json.loads((clip.with_suffix(".json")).read_text(encoding="utf-8"))
+    return clip, recipe, result.node
 
 
 def wait_ready(address: str, nodes: int, timeout_s: float = 60.0) -> int:

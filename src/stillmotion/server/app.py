@@ -123,10 +123,12 @@ _EXT = {"JPEG": "jpg", "MPO": "jpg", "PNG": "png", "WEBP": "webp", "TIFF": "tiff
 
 class Supervisor:
     """Starts ``workers`` worker processes for local jobs and ``hosted_workers`` for hosted ones
-    (which only wait on a provider), restarts dead ones and sweeps the queue."""
+    (which only wait on a provider), restarts dead ones and sweeps the queue. With
+    ``ray_address`` every worker dispatches its jobs to that Ray cluster."""
 
-    def __init__(self, store: JobStore, workers: int, hosted_workers: int = 0) -> None:
+    def __init__(self, store: JobStore, workers: int, hosted_workers: int = 0, ray_address: str | None = None) -> None:
         self.store = store
+        self.ray_address = ray_address
         self.lanes = ["local"] * workers + ["hosted"] * hosted_workers
         self.n = len(self.lanes)
         self.procs: list[subprocess.Popen | None] = [None] * self.n
@@ -152,6 +154,7 @@ class Supervisor:
                 str(self.store.data),
                 "--lane",
                 self.lanes[i],
+                *(["--ray", self.ray_address] if self.ray_address else []),
             ],
             env=env,
             stdin=subprocess.DEVNULL,
@@ -238,6 +241,7 @@ def create_app(
     loopback_only: bool = True,
     limits: Limits | None = None,
     quotas: Quotas | None = None,
+    ray_address: str | None = None,
 ) -> FastAPI:
     """The FastAPI app: API under ``/v1``, UI at ``/``; starts and stops ``workers`` worker processes.
 
@@ -255,6 +259,10 @@ def create_app(
             default ``Limits()``.
         quotas: the quotas of every caller whose key sets none of its own
             (:class:`~stillmotion.server.keys.Quotas`; default: its defaults).
+        ray_address: a Ray cluster (``HOST:PORT``): each worker process then dispatches its
+            job to the cluster as a task (:func:`stillmotion.cluster.render_on_cluster`)
+            instead of rendering it, so ``workers`` is the number of jobs in flight there.
+            The SQLite queue stays the source of truth: a dispatched job keeps its lease.
 
     Raises:
         ValueError: a token shorter than 16 characters.
@@ -275,7 +283,7 @@ def create_app(
     hub = EventHub(store.get_many, limits.max_streams)
     rate = RateLimiter(limits.max_rate, 4 * limits.max_rate)
     hosted = (2 if workers > 0 else 0) if hosted_workers is None else hosted_workers
-    supervisor = Supervisor(store, workers, hosted)
+    supervisor = Supervisor(store, workers, hosted, ray_address)
 
     @asynccontextmanager
     async def lifespan(app):

@@ -352,19 +352,27 @@ class JobStore:
         )
 
     def finish(
-        self, job: dict, status: str, *, error: str | None = None, recipe: dict | None = None, requeue: bool = False
+        self,
+        job: dict,
+        status: str,
+        *,
+        error: str | None = None,
+        recipe: dict | None = None,
+        requeue: bool = False,
+        count_attempt: bool = False,
     ) -> bool:
         """Record the end of this worker's attempt; False if the job is no longer ours.
 
-        ``requeue=True`` puts the job back (a graceful worker shutdown), not counting the attempt.
+        ``requeue=True`` puts the job back: not counting the attempt (a graceful worker
+        shutdown), or counting it with ``count_attempt`` (a cluster task that was lost).
         """
         fence = "WHERE id=? AND status='running' AND claimed_by=? AND attempts=?"
         key = (job["id"], job["claimed_by"], job["attempts"])
         with self.transaction() as db:
             if requeue:
                 cur = db.execute(
-                    "UPDATE jobs SET status='queued', attempts=attempts-1, claimed_by=NULL, "
-                    f"lease_expires_at=NULL, progress=0, eta_s=NULL {fence}",
+                    f"UPDATE jobs SET status='queued', attempts=attempts-{0 if count_attempt else 1}, "
+                    f"claimed_by=NULL, lease_expires_at=NULL, progress=0, eta_s=NULL {fence}",
                     key,
                 )
             else:

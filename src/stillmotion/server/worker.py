@@ -18,6 +18,7 @@ import sys
 import threading
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 from .jobs import HOST, LEASE_S, JobStore
 
@@ -64,11 +65,18 @@ WORKER_NICENESS = 10
 """How much lower than the server's a worker process's CPU priority is (``os.nice``)."""
 
 
-def run_job(store: JobStore, job: dict) -> None:
-    """Run one claimed job to its end and record succeeded, failed or canceled."""
+def run_job(store: JobStore, job: dict, *, cluster: bool = False) -> None:
+    """Run one claimed job to its end and record succeeded, failed or canceled.
+
+    With ``cluster`` the render is a Ray task (:func:`stillmotion.cluster.render_on_cluster`;
+    :func:`stillmotion.cluster.connect` already called): the photo travels to the node, the clip
+    comes back here, the job keeps its lease meanwhile, and a task Ray lost more often than it
+    retries puts the job back in the queue (the attempt counted, as for a killed worker).
+    """
     import numpy as np
 
     from ..api import run
+    from ..cluster import TaskLost
     from ..errors import Canceled, StillmotionError
     from ..request import AnimateRequest
     from ..video import write_png_atomic
@@ -135,7 +143,13 @@ def run_job(store: JobStore, job: dict) -> None:
     try:
         fields = dict(job["_request"])
         request = AnimateRequest.build(image=store.input_path(job), output=store.video_path(job_id), **fields)
-        clip = run(request, on_progress=on_progress, should_stop=should_stop, submissions=Submissions())
+        if cluster:
+            from ..cluster import render_on_cluster
+
+            path, rendered, node = render_on_cluster(request, should_stop=should_stop)
+            clip = SimpleNamespace(path=path, recipe={**rendered, "node": node}, sidecar=path.with_suffix(".json"))
+        else:
+            clip = run(request, on_progress=on_progress, should_stop=should_stop, submissions=Submissions())
         if state["preview"] is not None:
             write_png_atomic(store.preview_path(job_id), state["preview"])
         _publish_recipe(clip)
@@ -143,6 +157,11 @@ def run_job(store: JobStore, job: dict) -> None:
         if "evaluation" not in recipe and not should_stop():
             recipe["evaluation"] = _judge(clip.path, request)
         store.finish(job, "succeeded", recipe=recipe)
+    except TaskLost as err:
+        if job["attempts"] < job["max_attempts"]:
+            store.finish(job, "queued", requeue=True, count_attempt=True)
+        else:
+            store.finish(job, "failed", error=f"{err} (during each of {job['attempts']} attempts)")
     except Canceled:
         if _shutdown.is_set() and not state["cancel"]:
             store.finish(job, "queued", requeue=True)
@@ -163,6 +182,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="python -m stillmotion.server.worker")
     parser.add_argument("--data", required=True, type=Path)
     parser.add_argument("--lane", choices=("local", "hosted"), default=None, help="claim only this lane's jobs")
+    parser.add_argument("--ray", default=None, metavar="ADDRESS", help="render each job as a task on this Ray cluster")
     args = parser.parse_args(argv)
     os.umask(0o077)  # clips, previews and sidecars: the studio owner's alone
     if hasattr(os, "nice"):
@@ -170,6 +190,15 @@ def main(argv: list[str] | None = None) -> None:
         # keeps its priority when every worker is busy.
         os.nice(WORKER_NICENESS)
     store = JobStore(args.data)
+    if args.ray:
+        from ..cluster import connect
+        from ..errors import StillmotionError
+
+        try:
+            connect(args.ray)
+        except StillmotionError as err:  # the supervisor restarts this worker, backing off
+            print(f"stillmotion worker: {err}", file=sys.stderr)
+            sys.exit(3)
     worker = f"{HOST}:{os.getpid()}"
     parent = os.getppid()
 
@@ -190,7 +219,7 @@ def main(argv: list[str] | None = None) -> None:
             _shutdown.wait(POLL_S)
             continue
         job["_request"] = json.loads(job["request"])
-        run_job(store, job)
+        run_job(store, job, cluster=bool(args.ray))
     sys.exit(0)
 
 
