@@ -51,6 +51,7 @@ __all__ = [
     "Problem",
     "Row",
     "RowResult",
+    "default_concurrency",
     "read_folder",
     "read_manifest",
     "run_batch",
@@ -487,7 +488,7 @@ def run_batch(
     rows: Sequence[Row],
     out_dir: str | os.PathLike[str],
     *,
-    concurrency: int = 1,
+    concurrency: int | None = None,
     hosted_concurrency: int = HOSTED_CONCURRENCY,
     ray_address: str | None = None,
     gpus_per_row: float = 1.0,
@@ -509,7 +510,8 @@ def run_batch(
     Args:
         rows: validated rows (:func:`read_manifest`, :func:`read_folder`).
         out_dir: the batch folder; created when missing.
-        concurrency: local rows rendered at once (ignored with ``ray_address``).
+        concurrency: local rows rendered at once (ignored with ``ray_address``); None:
+            :func:`default_concurrency`.
         hosted_concurrency: hosted rows in flight at once (locally or on the cluster), ≥ 1.
         ray_address: a Ray cluster (``HOST:PORT``, ``auto``), or None to render here.
         gpus_per_row: GPUs a diffusion row asks Ray for (0: any CPU node).
@@ -528,7 +530,7 @@ def run_batch(
     a row being rendered leaves no partial file (local rows stop between frames,
     cluster tasks are canceled: they write nothing here until they finish).
     """
-    if concurrency < 1:
+    if concurrency is not None and concurrency < 1:
         raise InputError(f"--concurrency {concurrency}: use 1 or more")
     if hosted_concurrency < 1:
         raise InputError(f"--hosted-concurrency {hosted_concurrency}: use 1 or more")
@@ -563,11 +565,11 @@ def run_batch(
     runner: _Runner = (
         _RayRunner(ray_address, folder, gpus_per_row)
         if ray_address is not None
-        else _LocalRunner(folder, concurrency, hosted_concurrency)
+        else _LocalRunner(folder, concurrency or default_concurrency(len(todo)), hosted_concurrency)
     )
     hosted = [r for r in todo if _is_hosted(r)]
     lanes = {"hosted": hosted, "local": [r for r in todo if not _is_hosted(r)]}
-    caps = {"hosted": hosted_concurrency, "local": runner.capacity(concurrency)}
+    caps = {"hosted": hosted_concurrency, "local": runner.capacity(concurrency or default_concurrency(len(todo)))}
     try:
         runner.run(lanes, caps, finished)
     finally:
@@ -595,7 +597,8 @@ class _Runner:
     def wait(self, handles: list[Any]) -> list[tuple[Any, RowResult]]:
         raise NotImplementedError
 
-    def cancel(self, handles: list[Any]) -> None:
+    def cancel(self, handles: list[Any]) -> list[RowResult]:
+        """Stop the rows in flight; return those that finished all the same (their clips are written)."""
         raise NotImplementedError
 
     def close(self) -> None:
@@ -615,7 +618,8 @@ class _Runner:
                     del flying[handle]
                     finished(result)
         except BaseException:
-            self.cancel(list(flying))
+            for result in self.cancel(list(flying)):
+                finished(result)
             raise
 
 
@@ -624,14 +628,16 @@ class _LocalRunner(_Runner):
 
     def __init__(self, folder: Path, concurrency: int, hosted_concurrency: int) -> None:
         from concurrent.futures import ThreadPoolExecutor
-        from threading import Event
 
         self.folder = folder
-        self.stop = Event()
         # spawn, not fork: the parent holds threads (the progress bar, PyAV), and a worker is
-        # the same plain run_row a cluster task runs.
+        # the same plain run_row a cluster task runs. One stop event for threads and processes.
+        context = get_context("spawn")
+        self.stop = context.Event()
         self.pools: dict[str, Any] = {
-            "local": ProcessPoolExecutor(max_workers=concurrency, mp_context=get_context("spawn"))
+            "local": ProcessPoolExecutor(
+                max_workers=concurrency, mp_context=context, initializer=_init_worker, initargs=(self.stop,)
+            )
             if concurrency > 1
             else ThreadPoolExecutor(max_workers=1, thread_name_prefix="stillmotion-row"),
             "hosted": ThreadPoolExecutor(max_workers=hosted_concurrency, thread_name_prefix="stillmotion-hosted"),
@@ -639,22 +645,50 @@ class _LocalRunner(_Runner):
         self.in_process = concurrency == 1
 
     def submit(self, row: Row, lane: str) -> Future[RowResult]:
-        stop = self.stop.is_set if lane == "hosted" or self.in_process else None
-        return self.pools[lane].submit(run_row, row, self.folder, stop)
+        if lane == "local" and not self.in_process:
+            return self.pools[lane].submit(_run_row_in_worker, row, self.folder)
+        return self.pools[lane].submit(run_row, row, self.folder, self.stop.is_set)
 
     def wait(self, handles: list[Any]) -> list[tuple[Any, RowResult]]:
         done, _ = wait(handles, timeout=_POLL_S, return_when=FIRST_COMPLETED)
         return [(f, f.result()) for f in done]
 
-    def cancel(self, handles: list[Any]) -> None:
-        self.stop.set()  # threads stop between frames and delete their partial clip
+    def cancel(self, handles: list[Any]) -> list[RowResult]:
+        self.stop.set()  # threads and worker processes stop between frames and delete their partial clip
         for future in handles:
             future.cancel()
-        wait(handles)  # processes got the same SIGINT and clean up themselves
+        wait(handles)
+        return [f.result() for f in handles if not f.cancelled() and f.exception() is None]
 
     def close(self) -> None:
         for pool in self.pools.values():
             pool.shutdown(wait=True, cancel_futures=True)
+
+
+_worker_stop: Any = None  # in a worker process: the batch's stop event
+
+
+def _init_worker(stop: Any) -> None:
+    """Worker-process start: Ctrl-C is the batch process's to handle (it sets ``stop``)."""
+    import signal
+
+    global _worker_stop
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    _worker_stop = stop
+
+
+def _run_row_in_worker(row: Row, folder: Path) -> RowResult:
+    return run_row(row, folder, _worker_stop.is_set if _worker_stop is not None else None)
+
+
+def default_concurrency(rows: int) -> int:
+    """Local rows at once when none is given: 2 on a machine with 2 or more cores, 1 for a batch
+    of 1–2 rows (a worker process's start-up costs more than it saves).
+
+    Measured by ``benchmarks/bench_batch.py`` (BENCHMARKS.md): on 2 cores, 24 rows of 3 s 480p
+    clips ran at 45 clips/min with 2 processes and 34 with 1, although x264 threads its encode.
+    """
+    return 1 if rows <= 2 else max(1, min(2, os.cpu_count() or 1))
 
 
 class _RayRunner(_Runner):
@@ -703,9 +737,10 @@ class _RayRunner(_Runner):
             out.append((ref, result))
         return out
 
-    def cancel(self, handles: list[Any]) -> None:
-        for ref in handles:
+    def cancel(self, handles: list[Any]) -> list[RowResult]:
+        for ref in handles:  # nothing of theirs is written here until unpack: nothing to clean up
             self.ray.cancel(ref, force=True)
+        return []
 
     def close(self) -> None:
         self.ray.shutdown()

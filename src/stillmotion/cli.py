@@ -405,8 +405,14 @@ def batch(
         ),
     ],
     concurrency: Annotated[
-        int, typer.Option(help="Rows rendered at once on this machine, each in its own process.", min=1)
-    ] = 1,
+        int | None,
+        typer.Option(
+            help="Rows rendered at once on this machine, each in its own process "
+            "[default: 2 with 2+ cores and 3+ rows, else 1; measured in BENCHMARKS.md].",
+            min=1,
+            show_default=False,
+        ),
+    ] = None,
     hosted_concurrency: Annotated[
         int,
         typer.Option(help="Hosted-engine rows in flight at once (each only waits on its provider).", min=1),
