@@ -219,3 +219,35 @@ def test_ctrl_c_keeps_finished_rows_and_leaves_no_partial_file(tmp_path, photos)
     assert resumed.exit_code == 0, resumed.output
     rows = _report(out)
     assert [r["resumed"] for r in rows] == [r["name"] in {f["name"] for f in finished} for r in rows]
+
+
+def test_recipe_column_fills_rows_and_cells_and_options_win(tmp_path, photos):
+    recipe = tmp_path / "steam.json"
+    recipe.write_text(
+        json.dumps({"request": {"prompt": "pan left", "fps": 8, "size": "96x64", "duration": 1, "wobble": 3}})
+    )
+    m = _manifest(
+        tmp_path,
+        [
+            "image,recipe,duration",
+            f"{photos['coffee']},steam.json,",  # relative to the manifest
+            f"{photos['astronaut']},steam.json,2",  # the row's own cell wins
+            f"{photos['chelsea']},,",  # no recipe: the options alone
+        ],
+    )
+    out = tmp_path / "out"
+    result = _batch(str(m), "--out", str(out), "--fps", "12", "--size", "112x64", "--duration", "1")
+    assert result.exit_code == 0, result.output
+    assert result.stderr.count("wobble (no longer a setting)") == 2  # one note per row that used it
+    got = {p.stem: json.loads(p.read_text())["request"] for p in out.glob("*.json") if p.stem != "report"}
+    # The options given win over the recipe (fps, size); the recipe fills what they leave (prompt).
+    assert got["coffee"]["prompt"] == "pan left" and got["coffee"]["fps"] == 12 and got["coffee"]["size"] == "112x64"
+    assert got["astronaut"]["duration"] == 2 and got["astronaut"]["prompt"] == "pan left"
+    assert got["chelsea"]["prompt"] != "pan left"
+    assert probe(out / "coffee.mp4")["frame_count"] == 12
+
+    bad = _manifest(tmp_path, ["image,recipe", f"{photos['coffee']},no-such-recipe"], name="bad.csv")
+    refused = _batch(str(bad), "--out", str(tmp_path / "out2"))
+    assert refused.exit_code == 2
+    assert "bad.csv line 2: " in refused.stderr and "no-such-recipe" in refused.stderr
+    assert not (tmp_path / "out2").exists() or not list((tmp_path / "out2").glob("*.mp4"))

@@ -155,7 +155,7 @@ def read_manifest(
 
     A ``recipe`` column (a recipe .json, a clip, or a saved NAME; see
     :func:`stillmotion.recipes.load`) gives the row every setting of that recipe but
-    the seed; the row's own cells win over it, and it wins over ``defaults``.
+    the seed; the row's own cells and ``defaults`` (the options given) win over it.
 
     Returns:
         The valid rows and the problems of the others, both in manifest order.
@@ -275,7 +275,8 @@ def _check_rows(
             if isinstance(got, str):
                 found.append(Problem(number, where, "recipe", got))
             else:
-                fields = {**{k: v for k, v in defaults.items() if k != "recipe"}, **got[0], **own}
+                given = {**{k: v for k, v in defaults.items() if k != "recipe"}, **own}
+                fields = recipes.merge_options(got[0], given)
                 notice = got[1]
         fields.pop("recipe", None)
         name = str(fields.pop("name", "") or Path(str(fields.get("image", ""))).stem).strip()

@@ -437,7 +437,7 @@ def batch(
         typer.Option(
             "--recipe",
             help="Every row's settings from this recipe (.json, a clip, or a saved NAME) unless its own "
-            "recipe column names another; the row's cells and these options' other values win.",
+            "recipe column names another; the row's cells and the options given here win over it.",
             metavar="RECIPE",
             show_default=False,
         ),
