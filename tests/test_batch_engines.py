@@ -223,3 +223,27 @@ def test_a_hosted_row_failing_at_the_provider_fails_alone(tmp_path, photos, svd_
     assert {k: v for k, v in _mtimes(out).items() if not k.startswith("hosted")} == before
     assert len(stand_in.predictions) == 2
     _check_clip(out, "hosted", stand_in, photos["china"], svd_folder)
+
+
+def test_hosted_rows_keep_to_their_own_concurrency_cap(tmp_path, photos, monkeypatch):
+    """Five hosted rows, --hosted-concurrency 2, predictions that take 1 s each on the stand-in's clock:
+    never more than two are open at the provider at once, and two are (the cap is used, not just kept)."""
+    server = ReplicateStandIn(clock="seconds", processing_after=0.1, succeeded_after=1.0).start()
+    try:
+        for key, value in server.env().items():
+            monkeypatch.setenv(key, value)
+        monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+        monkeypatch.delenv("STILLMOTION_OFFLINE", raising=False)
+        names = ["astronaut", "coffee", "chelsea", "china", "motorcycle"]
+        m = tmp_path / "hosted.csv"
+        m.write_text("image,engine,prompt\n" + "".join(f"{photos[n]},{HOSTED},waves\n" for n in names))
+        out = tmp_path / "out"
+        result = _batch(m, out, "--hosted-concurrency", "2", "--json")
+        assert result.exit_code == 0, result.output
+        assert _report(out)["summary"]["succeeded"] == len(names)
+        spans = [(p.created_at, p.completed_at) for p in server.predictions.values()]
+    finally:
+        server.stop()
+    assert len(spans) == len(names) and all(end is not None for _, end in spans)
+    open_at = [sum(1 for s, e in spans if s <= t < e) for t, _ in spans]  # open predictions as each starts
+    assert max(open_at) == 2, spans
