@@ -251,3 +251,27 @@ def test_recipe_column_fills_rows_and_cells_and_options_win(tmp_path, photos):
     assert refused.exit_code == 2
     assert "bad.csv line 2: " in refused.stderr and "no-such-recipe" in refused.stderr
     assert not (tmp_path / "out2").exists() or not list((tmp_path / "out2").glob("*.mp4"))
+
+
+def test_out_as_an_fsspec_url_uploads_rows_and_resumes_from_there(tmp_path, photos):
+    """--out file:///… goes through fsspec exactly as s3://… would (LocalFileSystem instead of S3)."""
+    from stillmotion.batch import RemoteOut
+
+    m = _manifest(tmp_path, ["image,prompt", f"{photos['coffee']},steam rises", f"{photos['china']},slow push-in"])
+    remote = tmp_path / "bucket" / "clips"
+    url = f"file://{remote}"
+    result = _batch(str(m), "--out", url, "--json", *TINY)
+    assert result.exit_code == 0, result.output
+    assert sorted(p.name for p in remote.iterdir()) == sorted(
+        f"{n}{ext}" for n in ("coffee", "china") for ext in (".mp4", ".json", ".thumb.png")
+    ) + ["index.html", "report.csv", "report.json"]
+    for name in ("coffee", "china"):
+        recipe = json.loads((remote / f"{name}.json").read_text())
+        assert recipe["request"]["output"] == f"{url}/{name}.mp4"  # the URL, not the staging folder
+        assert probe(remote / f"{name}.mp4")["frame_count"] == 8
+    staging = RemoteOut(url).staging
+    assert not list(staging.glob("*.mp4")) and not list(staging.glob("*.thumb.png"))  # uploaded, then removed
+    again = _batch(str(m), "--out", url, "--json", *TINY)
+    assert again.exit_code == 0, again.output
+    assert [json.loads(line)["resumed"] for line in again.stdout.splitlines()] == [True, True]
+    assert [r["thumbnail"] for r in _report(remote)] == ["coffee.thumb.png", "china.thumb.png"]

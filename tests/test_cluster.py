@@ -125,6 +125,27 @@ def test_a_node_killed_mid_batch_loses_no_row(ray_cluster, photos, tmp_path):
     assert not [p for p in out.iterdir() if ".part" in p.name]
 
 
+def test_nodes_upload_straight_to_an_fsspec_url(ray_cluster, photos, tmp_path):
+    """--out file:///… on the cluster: each node uploads its row itself; nothing comes back here but
+    the result, and the reports are written at the URL."""
+    _, address = ray_cluster
+    m = _manifest(tmp_path, photos, NAMES[:2])
+    remote = tmp_path / "bucket"
+    url = f"file://{remote}"
+    args = [str(m), "--out", url, "--ray", address, "--size", "160x96", "--duration", "1", "--fps", "8", "--json"]
+    result = runner.invoke(app, ["batch", *args])
+    assert result.exit_code == 0, result.output
+    assert {json.loads(line)["status"] for line in result.stdout.splitlines()} == {"succeeded"}
+    for name in NAMES[:2]:
+        assert probe(remote / f"{name}.mp4")["frame_count"] == 8
+        tags = from_tags(probe(remote / f"{name}.mp4")["metadata"])
+        assert tags["request"]["output"] == f"{url}/{name}.mp4"
+        assert tags["request"]["image"] == str((tmp_path / "photos" / f"{name}.png").resolve())
+    assert json.loads((remote / "report.json").read_text())["summary"]["succeeded"] == 2
+    again = runner.invoke(app, ["batch", *args])
+    assert all(json.loads(line)["resumed"] for line in again.stdout.splitlines())
+
+
 def _head_node(folder: Path) -> str:
     import ray
 

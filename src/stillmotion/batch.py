@@ -43,12 +43,13 @@ from typing import Any
 from pydantic import ValidationError
 
 from ._atomic import write_bytes_atomic, write_json_atomic, write_png_atomic
-from .errors import Canceled, InputError, StillmotionError
+from .errors import Canceled, EngineUnavailable, InputError, StillmotionError
 from .request import OPTIONS, AnimateRequest, describe_error
 
 __all__ = [
     "PHOTO_SUFFIXES",
     "Problem",
+    "RemoteOut",
     "Row",
     "RowResult",
     "default_concurrency",
@@ -148,7 +149,8 @@ def read_manifest(
     Args:
         path: ``.csv`` (a header line, then one row a line; list cells split on ``;``) or
             ``.jsonl`` / ``.ndjson`` (one JSON object a line; blank lines skipped).
-        out_dir: the batch folder the outputs go to (need not exist yet).
+        out_dir: the batch folder the outputs go to (need not exist yet), or an fsspec URL
+            (``s3://bucket/path``; see :class:`RemoteOut`).
         defaults: request fields for cells left empty (the command-line options).
         cluster: the rows render on a Ray cluster: an engine is only checked to exist
             (whether it can run is the node's to say, with its own packages and keys).
@@ -175,7 +177,7 @@ def read_manifest(
     except UnicodeDecodeError:
         raise InputError(f"manifest {str(path)!r} is not UTF-8 text: save it as UTF-8") from None
     entries = list(_csv_entries(text, source) if suffix == ".csv" else _jsonl_entries(text))
-    return _check_rows(entries, source.parent, Path(out_dir), defaults or {}, cluster=cluster)
+    return _check_rows(entries, source.parent, _local_folder(out_dir), defaults or {}, cluster=cluster)
 
 
 def read_folder(
@@ -196,7 +198,7 @@ def read_folder(
     if not photos:
         raise InputError(f"folder {str(folder)!r} holds no photo ({', '.join(PHOTO_SUFFIXES)})")
     entries = [(i, p.name, {"image": str(p.resolve())}) for i, p in enumerate(photos, 1)]
-    return _check_rows(entries, root, Path(out_dir), defaults or {}, cluster=cluster)
+    return _check_rows(entries, root, _local_folder(out_dir), defaults or {}, cluster=cluster)
 
 
 def _csv_entries(text: str, source: Path) -> Iterator[tuple[int, str, dict[str, Any]]]:
@@ -438,11 +440,15 @@ def _thumbnail(clip: Path, target: Path) -> Path:
     return write_png_atomic(target, small)
 
 
-def _done_outputs(request: AnimateRequest) -> tuple[list[Path], list[dict[str, Any]]] | None:
-    """The outputs of ``request`` already on disk with a matching recipe, or None when it must render.
+def _done_outputs(
+    request: AnimateRequest, remote: RemoteOut | None = None
+) -> tuple[list[Path], list[dict[str, Any]]] | None:
+    """The outputs of ``request`` already written with a matching recipe, or None when it must render.
 
-    The recipe's ``request`` must equal this one, field by field; the seed is compared
-    only when the row sets it (a random seed is whatever the earlier run drew).
+    The recipe's ``request`` must equal this one, field by field (``output`` aside: the
+    name is the row's); the seed is compared only when the row sets it (a random seed is
+    whatever the earlier run drew). With ``remote`` the outputs are looked for there (their
+    sidecars read), and the paths returned are the names in the staging folder.
     """
     from .recipe import read
 
@@ -450,27 +456,126 @@ def _done_outputs(request: AnimateRequest) -> tuple[list[Path], list[dict[str, A
     out = Path(request.output)
     want = request.model_dump(mode="json")
     want.pop("seed")
+    want.pop("output")
     if request.variations == 1:
         candidates = [out]
     elif request.seed is not None:
         candidates = [
             out.with_name(f"{out.stem}_seed{(request.seed + i) % 2**32}{out.suffix}") for i in range(request.variations)
         ]
+    elif remote is not None:
+        candidates = [out.with_name(n) for n in remote.glob(f"{out.stem}_seed*{out.suffix}")]
     else:
         candidates = sorted(out.parent.glob(f"{out.stem}_seed*{out.suffix}"))
     found: list[tuple[Path, dict[str, Any]]] = []
     for path in candidates:
-        if not path.exists():
+        if remote is not None:
+            recipe = remote.recipe(path.name)
+            if not recipe:
+                continue
+        elif not path.exists():
             continue
-        recipe = read(path)
+        else:
+            recipe = read(path)
         got = dict(recipe.get("request") or {})
         seed = got.pop("seed", None)
+        got.pop("output", None)
         if got == want and (request.seed is None or request.variations > 1 or seed == request.seed):
             found.append((path, recipe))
     if len(found) < request.variations:
         return None
     found = found[: request.variations]
     return [p for p, _ in found], [r for _, r in found]
+
+
+# ---------------------------------------------------------------- an fsspec URL as --out
+
+
+def _is_url(out: str | os.PathLike[str]) -> bool:
+    return "://" in str(out)
+
+
+def _local_folder(out: str | os.PathLike[str]) -> Path:
+    """The folder rows render into: ``out`` itself, or the staging folder of a URL."""
+    return RemoteOut(str(out)).staging if _is_url(out) else Path(out)
+
+
+class RemoteOut:
+    """An fsspec URL (``s3://bucket/path``, ``gs://…``, ``file:///…``) as the batch folder.
+
+    Rows render into a local staging folder (``$TMPDIR/stillmotion-out-<hash of the URL>``);
+    each finished row's files — clips, sidecars, thumbnail — are uploaded and removed from
+    it, their recipes naming the URL (``request.output`` = ``URL/NAME.mp4``). On a Ray
+    cluster the node uploads them itself. Resume reads the sidecars at the URL.
+    The filesystem's package and credentials are the user's (``pip install s3fs``;
+    ``AWS_PROFILE`` …), as for any fsspec URL.
+
+    Raises:
+        EngineUnavailable: fsspec, or the package for the URL's scheme, is not installed.
+    """
+
+    def __init__(self, url: str) -> None:
+        import hashlib
+        import tempfile
+
+        self.url = url.rstrip("/")
+        digest = hashlib.sha1(self.url.encode()).hexdigest()[:12]
+        self.staging = Path(tempfile.gettempdir()) / f"stillmotion-out-{digest}"
+        self._fs: Any = None
+        self._root = ""
+
+    def _open(self) -> tuple[Any, str]:
+        if self._fs is None:
+            try:
+                from fsspec.core import url_to_fs
+            except ImportError:
+                raise EngineUnavailable(f"--out {self.url}: a URL needs fsspec: pip install fsspec") from None
+            try:
+                self._fs, self._root = url_to_fs(self.url)
+            except ImportError as err:
+                raise EngineUnavailable(f"--out {self.url}: {err}") from None
+            self._fs.makedirs(self._root, exist_ok=True)
+        return self._fs, self._root
+
+    def glob(self, pattern: str) -> list[str]:
+        """Names (not paths) at the URL matching ``pattern``, sorted."""
+        fs, root = self._open()
+        return sorted(p.rsplit("/", 1)[-1] for p in fs.glob(f"{root}/{pattern}"))
+
+    def recipe(self, name: str) -> dict[str, Any]:
+        """The sidecar recipe of the output ``name`` at the URL, or ``{}``."""
+        fs, root = self._open()
+        sidecar = f"{root}/{Path(name).with_suffix('.json').name}"
+        try:
+            loaded = json.loads(fs.cat_file(sidecar))
+        except (FileNotFoundError, ValueError):
+            return {}
+        return loaded if isinstance(loaded, dict) and fs.exists(f"{root}/{name}") else {}
+
+    def exists(self, name: str) -> bool:
+        fs, root = self._open()
+        return bool(fs.exists(f"{root}/{name}"))
+
+    def put(self, files: Sequence[Path]) -> None:
+        """Upload ``files`` (each under its own name) and remove them here."""
+        fs, root = self._open()
+        for path in files:
+            fs.put_file(str(path), f"{root}/{path.name}")
+        for path in files:
+            path.unlink(missing_ok=True)
+
+    def publish(self, result: RowResult) -> None:
+        """Upload a row rendered here: its recipes rewritten to name the URL, then every file of it."""
+        from .cluster import restore_paths
+
+        clips = [self.staging / o for o in result.outputs if (self.staging / o).exists()]
+        if not clips:
+            return  # rendered on a node, which uploaded it
+        restore_paths(clips, {}, str(self.staging), self.url)
+        files = [*clips, *(c.with_suffix(".json") for c in clips)]
+        if result.thumbnail:
+            files.append(self.staging / result.thumbnail)
+        self.put([f for f in files if f.exists()])
 
 
 # ---------------------------------------------------------------- the batch
@@ -510,7 +615,8 @@ def run_batch(
 
     Args:
         rows: validated rows (:func:`read_manifest`, :func:`read_folder`).
-        out_dir: the batch folder; created when missing.
+        out_dir: the batch folder, created when missing; or an fsspec URL (``s3://bucket/path``;
+            see :class:`RemoteOut`), where a cluster's nodes upload their rows themselves.
         concurrency: local rows rendered at once (ignored with ``ray_address``); None:
             :func:`default_concurrency`.
         hosted_concurrency: hosted rows in flight at once (locally or on the cluster), ≥ 1.
@@ -535,7 +641,8 @@ def run_batch(
         raise InputError(f"--concurrency {concurrency}: use 1 or more")
     if hosted_concurrency < 1:
         raise InputError(f"--hosted-concurrency {hosted_concurrency}: use 1 or more")
-    folder = Path(out_dir).expanduser()
+    remote = RemoteOut(str(out_dir)) if _is_url(out_dir) else None
+    folder = remote.staging if remote is not None else Path(out_dir).expanduser()
     folder.mkdir(parents=True, exist_ok=True)
     results: dict[int, RowResult] = {}
     for p in skipped:
@@ -544,27 +651,37 @@ def run_batch(
     total = len(rows)
     last_write = 0.0
 
+    def reports() -> None:
+        write_reports(folder, _ordered(results), source=source)
+        if remote is not None:
+            remote.put([folder / "report.json", folder / "report.csv", folder / "index.html"])
+
     def finished(result: RowResult) -> None:
         nonlocal last_write
+        if remote is not None and result.status == "succeeded" and not result.resumed:
+            remote.publish(result)
         results[result.row] = result
         if on_row is not None:
             on_row(result, sum(1 for r in results.values() if r.status != "skipped"), total)
         if time.monotonic() - last_write > 2.0:  # keep the reports current without rewriting them per row
-            write_reports(folder, _ordered(results), source=source)
+            reports()
             last_write = time.monotonic()
 
     # Rows already done are reported at once, here: neither a process nor a node is needed.
     todo: list[Row] = []
     for row in rows:
-        if _done_outputs(row.request) is not None:
-            finished(run_row(row, folder))
-        else:
+        done = _done_outputs(row.request, remote)
+        if done is None:
             todo.append(row)
+        elif remote is not None:
+            finished(_remote_result(row, done, remote))
+        else:
+            finished(run_row(row, folder))
     if not todo:
-        write_reports(folder, _ordered(results), source=source)
+        reports()
         return _ordered(results)
     runner: _Runner = (
-        _RayRunner(ray_address, folder, gpus_per_row)
+        _RayRunner(ray_address, folder, gpus_per_row, remote.url if remote is not None else None)
         if ray_address is not None
         else _LocalRunner(folder, concurrency or default_concurrency(len(todo)), hosted_concurrency)
     )
@@ -575,8 +692,26 @@ def run_batch(
         runner.run(lanes, caps, finished)
     finally:
         runner.close()
-        write_reports(folder, _ordered(results), source=source)
+        reports()
     return _ordered(results)
+
+
+def _remote_result(row: Row, done: tuple[list[Path], list[dict[str, Any]]], remote: RemoteOut) -> RowResult:
+    """The result of a row already done at an fsspec URL (nothing downloaded)."""
+    paths, recipes = done
+    score = (recipes[0].get("evaluation") or {}).get("score")
+    thumb = f"{row.name}.thumb.png"
+    return RowResult(
+        row=row.row,
+        name=row.name,
+        status="succeeded",
+        outputs=[p.name for p in paths],
+        seconds=float((recipes[0].get("timings_s") or {}).get("total") or 0.0),
+        score=None if score is None else float(score),
+        node=str(recipes[0].get("node") or ""),
+        resumed=True,
+        thumbnail=thumb if remote.exists(thumb) else None,
+    )
 
 
 def _is_hosted(row: Row) -> bool:
@@ -695,7 +830,7 @@ def default_concurrency(rows: int) -> int:
 class _RayRunner(_Runner):
     """Each row a Ray task (:func:`stillmotion.cluster.render_parcel`); outputs written here."""
 
-    def __init__(self, address: str, folder: Path, gpus_per_row: float) -> None:
+    def __init__(self, address: str, folder: Path, gpus_per_row: float, destination: str | None) -> None:
         import ray
 
         from .cluster import connect
@@ -704,6 +839,7 @@ class _RayRunner(_Runner):
         self.ray = ray
         self.folder = folder
         self.gpus_per_row = gpus_per_row
+        self.destination = destination
         self.rows: dict[Any, Row] = {}
 
     def capacity(self, concurrency: int) -> int:
@@ -714,7 +850,7 @@ class _RayRunner(_Runner):
         from .cluster import pack, render_parcel, task_options
 
         options = task_options(row.request, gpus_per_row=self.gpus_per_row)
-        ref = self.ray.remote(render_parcel).options(**options).remote(pack(row))
+        ref = self.ray.remote(render_parcel).options(**options).remote(pack(row, destination=self.destination))
         self.rows[ref] = row
         return ref
 

@@ -396,11 +396,12 @@ def batch(
         ),
     ],
     out: Annotated[
-        Path,
+        str,
         typer.Option(
             "--out",
-            help="Folder for the clips, report.csv, report.json and index.html.",
-            metavar="DIR",
+            help="Folder for the clips, report.csv, report.json and index.html; or an fsspec URL "
+            "(s3://bucket/path, gs://…: pip install s3fs or gcsfs) the clips are uploaded to.",
+            metavar="DIR|URL",
             show_default=False,
         ),
     ],
@@ -512,11 +513,11 @@ def batch(
         else:
             results = run_batch(rows, out, on_row=on_row, **how)
     except KeyboardInterrupt:
-        typer.echo(f"canceled: finished rows are in {out / 'report.json'}; rerun to resume", err=True)
+        typer.echo(f"canceled: finished rows are in {out.rstrip('/')}/report.json; rerun to resume", err=True)
         raise typer.Exit(130) from None
     counts = {s: sum(r.status == s for r in results) for s in ("succeeded", "failed", "skipped")}
     if not (quiet or as_json):
-        typer.echo(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; wrote {out / 'index.html'}", err=True)
+        typer.echo(", ".join(f"{n} {s}" for s, n in counts.items()) + f"; wrote {out.rstrip('/')}/index.html", err=True)
     if counts["failed"]:
         raise typer.Exit(1)
 

@@ -30,7 +30,7 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -56,6 +56,7 @@ __all__ = [
     "pack",
     "render_on_cluster",
     "render_parcel",
+    "restore_paths",
     "task_options",
     "unpack",
     "wait_ready",
@@ -188,11 +189,14 @@ class Parcel:
         row: the row as the requester validated it (its paths are the requester's).
         files: ``field`` (or ``field.N`` for the N-th item of a list field) → (file name, bytes).
         version: the requester's stillmotion version; a node with another refuses the row.
+        destination: an fsspec URL the node uploads the outputs to itself (then none come back),
+            or None to send them back in the :class:`Delivery`.
     """
 
     row: Row
     files: dict[str, tuple[str, bytes]] = field(default_factory=dict)
     version: str = __version__
+    destination: str | None = None
 
 
 @dataclass(frozen=True)
@@ -203,7 +207,7 @@ class Delivery:
     files: dict[str, bytes] = field(default_factory=dict)
 
 
-def pack(row: Row) -> Parcel:
+def pack(row: Row, *, destination: str | None = None) -> Parcel:
     """Read the files ``row.request`` names into a :class:`Parcel` (``model_path`` stays: weights are each node's).
 
     Raises:
@@ -226,7 +230,7 @@ def pack(row: Row) -> Parcel:
     for name in _FILE_LISTS:
         for i, value in enumerate(getattr(request, name, None) or []):
             take(f"{name}.{i}", value)
-    return Parcel(row=row, files=files)
+    return Parcel(row=row, files=files, destination=destination)
 
 
 def render_parcel(parcel: Parcel) -> Delivery:
@@ -281,15 +285,24 @@ def render_parcel(parcel: Parcel) -> Delivery:
         result.node = node
         if result.status != "succeeded":
             return Delivery(result)
-        _restore_paths(outbox, local, str(outbox), str(final.parent))
+        clips = [outbox / o for o in result.outputs]
+        if parcel.destination is not None:
+            from .batch import RemoteOut
+
+            restore_paths(clips, local, str(outbox), parcel.destination.rstrip("/"))
+            RemoteOut(parcel.destination).put(sorted(p for p in outbox.iterdir() if p.is_file()))
+            return Delivery(result)
+        restore_paths(clips, local, str(outbox), str(final.parent))
         files = {p.name: p.read_bytes() for p in sorted(outbox.iterdir()) if p.is_file()}
         return Delivery(result, files)
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _restore_paths(outbox: Path, local: Mapping[str, str], here: str, there: str) -> None:
-    """Rewrite every recipe in ``outbox`` with the requester's paths instead of the node's."""
+def restore_paths(clips: Sequence[Path], local: Mapping[str, str], here: str, there: str) -> None:
+    """Rewrite the recipes of ``clips`` (sidecar, and MP4 tags by a stream copy) with the requester's
+    paths: a path in ``local`` becomes its value, one under the folder ``here`` moves under ``there``
+    (a folder or a URL)."""
     from ._atomic import write_json_atomic
     from .recipe import embed, read, sidecar_path
     from .video import remux
@@ -298,16 +311,17 @@ def _restore_paths(outbox: Path, local: Mapping[str, str], here: str, there: str
         if isinstance(node, str):
             if node in local:
                 return local[node]
-            return there + node[len(here) :] if node.startswith(here + os.sep) else node
+            if node.startswith(here + os.sep):
+                rest = node[len(here) + 1 :]
+                return f"{there}/{rest}" if "://" in there else str(Path(there) / rest)
+            return node
         if isinstance(node, list):
             return [back(v) for v in node]
         if isinstance(node, dict):
             return {k: back(v) for k, v in node.items()}
         return node
 
-    for clip in sorted(outbox.iterdir()):
-        if clip.suffix == ".json" or clip.name.endswith(".thumb.png"):
-            continue
+    for clip in clips:
         recipe = read(clip)
         if not recipe:
             continue
