@@ -30,7 +30,7 @@ import shutil
 import socket
 import tempfile
 import time
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -40,8 +40,8 @@ from ._version import __version__
 from .errors import Canceled, EngineUnavailable, GenerationError, InputError
 
 if TYPE_CHECKING:
-    from .batch import Row, RowResult
     from .request import AnimateRequest
+    from .rows import Row, RowResult
 
 __all__ = [
     "ADDRESS_ENV",
@@ -52,11 +52,9 @@ __all__ = [
     "TaskLost",
     "connect",
     "connect_check",
-    "node_name",
     "pack",
     "render_on_cluster",
     "render_parcel",
-    "restore_paths",
     "task_options",
     "unpack",
     "wait_ready",
@@ -168,19 +166,6 @@ def task_options(request: AnimateRequest, *, gpus_per_row: float = 1.0) -> dict[
     return {**resources, "max_retries": MAX_RETRIES, "retry_exceptions": False}
 
 
-def node_name() -> str:
-    """``HOST`` here, ``HOST/NODE_ID`` (first 8 hex digits) inside a Ray task: several nodes may share a host."""
-    host = socket.gethostname()
-    try:
-        import ray
-
-        if ray.is_initialized():
-            return f"{host}/{ray.get_runtime_context().get_node_id()[:8]}"
-    except ImportError:
-        pass
-    return host
-
-
 @dataclass(frozen=True)
 class Parcel:
     """A row and the bytes of every file its request names, ready to travel to a node.
@@ -241,7 +226,7 @@ def render_parcel(parcel: Parcel) -> Delivery:
     ``request.output``, ``source.path`` …), rewritten in the sidecar and, for MP4, in the
     container's tags (a stream copy, no re-encoding).
     """
-    from .batch import RowResult, run_row
+    from .rows import RowResult, node_name, restore_paths, run_row
 
     row = parcel.row
     node = node_name()
@@ -287,7 +272,7 @@ def render_parcel(parcel: Parcel) -> Delivery:
             return Delivery(result)
         clips = [outbox / o for o in result.outputs]
         if parcel.destination is not None:
-            from .batch import RemoteOut
+            from .rows import RemoteOut
 
             restore_paths(clips, local, str(outbox), parcel.destination.rstrip("/"))
             RemoteOut(parcel.destination).put(sorted(p for p in outbox.iterdir() if p.is_file()))
@@ -297,40 +282,6 @@ def render_parcel(parcel: Parcel) -> Delivery:
         return Delivery(result, files)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-
-
-def restore_paths(clips: Sequence[Path], local: Mapping[str, str], here: str, there: str) -> None:
-    """Rewrite the recipes of ``clips`` (sidecar, and MP4 tags by a stream copy) with the requester's
-    paths: a path in ``local`` becomes its value, one under the folder ``here`` moves under ``there``
-    (a folder or a URL)."""
-    from ._atomic import write_json_atomic
-    from .recipe import embed, read, sidecar_path
-    from .video import remux
-
-    def back(node: Any) -> Any:
-        if isinstance(node, str):
-            if node in local:
-                return local[node]
-            if node.startswith(here + os.sep):
-                rest = node[len(here) + 1 :]
-                return f"{there}/{rest}" if "://" in there else str(Path(there) / rest)
-            return node
-        if isinstance(node, list):
-            return [back(v) for v in node]
-        if isinstance(node, dict):
-            return {k: back(v) for k, v in node.items()}
-        return node
-
-    for clip in clips:
-        recipe = read(clip)
-        if not recipe:
-            continue
-        restored = back(recipe)
-        if clip.suffix.lower() == ".mp4":
-            remux(clip, clip, metadata=embed(restored))
-        sidecar = sidecar_path(clip)
-        if sidecar.exists():
-            write_json_atomic(sidecar, restored)
 
 
 def unpack(delivery: Delivery, folder: Path) -> RowResult:
@@ -380,7 +331,7 @@ def render_on_cluster(
 
     import ray
 
-    from .batch import Row
+    from .rows import Row
 
     assert request.output is not None
     final = Path(request.output)
