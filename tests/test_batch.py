@@ -275,3 +275,9 @@ def test_out_as_an_fsspec_url_uploads_rows_and_resumes_from_there(tmp_path, phot
     assert again.exit_code == 0, again.output
     assert [json.loads(line)["resumed"] for line in again.stdout.splitlines()] == [True, True]
     assert [r["thumbnail"] for r in _report(remote)] == ["coffee.thumb.png", "china.thumb.png"]
+
+
+def test_blank_spreadsheet_lines_are_not_rows(tmp_path, photos):
+    m = _manifest(tmp_path, ["image,prompt,seed", f"{photos['coffee']},steam rises,1", ",,", "  ,  , ", ""])
+    rows, problems = read_manifest(m, tmp_path / "out")
+    assert not problems and [r.row for r in rows] == [2]

@@ -167,8 +167,10 @@ def _csv_entries(text: str, source: Path) -> Iterator[tuple[int, str, dict[str, 
             if value:
                 kind = _KINDS.get(key)
                 row[key] = [v.strip() for v in value.split(LIST_SEPARATOR) if v.strip()] if kind == "list" else value
-        if extra:
+        if extra and any((e or "").strip() for e in extra):
             row[" extra"] = extra
+        if not row:  # a line of empty cells (",,," as spreadsheets export blank rows): no row at all
+            continue
         yield reader.line_num, f"line {reader.line_num}", row
 
 
