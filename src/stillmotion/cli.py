@@ -16,6 +16,7 @@ input, 3 for an unavailable engine): no usage block, no traceback.
 
 from __future__ import annotations
 
+import contextlib
 import inspect
 import json
 import os
@@ -480,7 +481,7 @@ def batch(
         nonlocal failures
         failures += result.status == "failed"
         if as_json:
-            typer.echo(json.dumps(result.to_dict(), ensure_ascii=False))
+            typer.echo(json.dumps(result.to_dict(), ensure_ascii=False), file=rows_out)
         if show_bar:
             bar.update(task, completed=done, description=f"{failures} failed")
         elif not (quiet or as_json):
@@ -497,21 +498,25 @@ def batch(
         "skipped": problems,
         "source": str(source),
     }
+    # stdout holds the JSON lines alone: anything else printed meanwhile (Ray's "(raylet) …" notices
+    # about nodes, from a thread of its own) goes to stderr.
+    rows_out = sys.stdout
     try:
-        if show_bar:
-            from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+        with contextlib.redirect_stdout(sys.stderr):
+            if show_bar:
+                from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
-            with Progress(
-                TextColumn("rows"),
-                BarColumn(),
-                MofNCompleteColumn(),
-                TimeRemainingColumn(),
-                TextColumn("{task.description}"),
-            ) as bar:
-                task = bar.add_task("0 failed", total=len(rows))
+                with Progress(
+                    TextColumn("rows"),
+                    BarColumn(),
+                    MofNCompleteColumn(),
+                    TimeRemainingColumn(),
+                    TextColumn("{task.description}"),
+                ) as bar:
+                    task = bar.add_task("0 failed", total=len(rows))
+                    results = run_batch(rows, out, on_row=on_row, **how)
+            else:
                 results = run_batch(rows, out, on_row=on_row, **how)
-        else:
-            results = run_batch(rows, out, on_row=on_row, **how)
     except KeyboardInterrupt:
         typer.echo(f"canceled: finished rows are in {out.rstrip('/')}/report.json; rerun to resume", err=True)
         raise typer.Exit(130) from None
