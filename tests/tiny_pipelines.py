@@ -75,3 +75,27 @@ def tiny_svd():
         scheduler=scheduler,
         feature_extractor=CLIPImageProcessor(crop_size=224, size=224),
     )
+
+
+def word_tokenizer(text: str, specials: tuple[str, ...] = (), *, chat_template: str | None = None):
+    """A word-level tokenizer made in memory: the words of ``text``, ``specials`` kept whole (no download).
+
+    Returns ``(tokenizer, vocab)``: a ``PreTrainedTokenizerFast`` (``<pad>`` = 0, ``<unk>`` = 1, then
+    ``specials``, then the words) and its word → id map, for sizing a tiny text encoder's vocabulary.
+    """
+    import re
+
+    import tokenizers
+    from tokenizers import AddedToken
+    from transformers import PreTrainedTokenizerFast
+
+    vocab: dict[str, int] = {}
+    for t in ["<pad>", "<unk>", *specials, *sorted(set(re.findall(r"\w+|[^\w\s]", text)))]:
+        vocab.setdefault(t, len(vocab))
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    tok.add_special_tokens([AddedToken(s, normalized=False, special=True) for s in specials])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>")
+    if chat_template is not None:
+        fast.chat_template = chat_template
+    return fast, vocab
