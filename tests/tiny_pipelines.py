@@ -75,3 +75,19 @@ def tiny_svd():
         scheduler=scheduler,
         feature_extractor=CLIPImageProcessor(crop_size=224, size=224),
     )
+
+
+def word_tokenizer(words=(), **special):
+    """A word-level fast tokenizer made in memory (real pipelines ship 100k+-word BPE/SentencePiece ones).
+
+    ``words`` are known; anything else is ``<unk>``. Special tokens (``pad_token="<pad>"`` …) are
+    given as keywords and come first in the vocabulary, with ``<unk>``.
+    """
+    import tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    names = list(dict.fromkeys([*special.values(), "<unk>"]))
+    vocab = {w: i for i, w in enumerate(names + [w for w in words if w not in names])}
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(tokenizer_object=tok, unk_token="<unk>", **special)
