@@ -77,11 +77,15 @@ def tiny_svd():
     )
 
 
-def word_tokenizer(text: str, specials: tuple[str, ...] = (), *, chat_template: str | None = None):
+def word_tokenizer(text: str, specials: tuple[str, ...] = (), *, chat_template: str | None = None, **named: str):
     """A word-level tokenizer made in memory: the words of ``text``, ``specials`` kept whole (no download).
 
+    ``named`` special tokens (``eos_token="</s>"``, ``bos_token=…``, ``pad_token`` instead of
+    ``<pad>``) are set on the tokenizer and come right after the pad token and ``<unk>``.
+
     Returns ``(tokenizer, vocab)``: a ``PreTrainedTokenizerFast`` (``<pad>`` = 0, ``<unk>`` = 1, then
-    ``specials``, then the words) and its word → id map, for sizing a tiny text encoder's vocabulary.
+    the named and ``specials`` tokens, then the words) and its word → id map, for sizing a tiny text
+    encoder's vocabulary. (Real pipelines ship 100k-word BPE or SentencePiece tokenizers.)
     """
     import re
 
@@ -89,13 +93,15 @@ def word_tokenizer(text: str, specials: tuple[str, ...] = (), *, chat_template: 
     from tokenizers import AddedToken
     from transformers import PreTrainedTokenizerFast
 
+    pad = named.pop("pad_token", "<pad>")
+    kept = tuple(dict.fromkeys((*named.values(), *specials)))
     vocab: dict[str, int] = {}
-    for t in ["<pad>", "<unk>", *specials, *sorted(set(re.findall(r"\w+|[^\w\s]", text)))]:
+    for t in [pad, "<unk>", *kept, *sorted(set(re.findall(r"\w+|[^\w\s]", text)))]:
         vocab.setdefault(t, len(vocab))
     tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="<unk>"))
     tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
-    tok.add_special_tokens([AddedToken(s, normalized=False, special=True) for s in specials])
-    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", unk_token="<unk>")
+    tok.add_special_tokens([AddedToken(s, normalized=False, special=True) for s in kept])
+    fast = PreTrainedTokenizerFast(tokenizer_object=tok, pad_token=pad, unk_token="<unk>", **named)
     if chat_template is not None:
         fast.chat_template = chat_template
     return fast, vocab

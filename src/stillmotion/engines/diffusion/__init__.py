@@ -20,7 +20,20 @@ from .common import DiffusionEngine, DiffusionOptions, ModelCard, availability
 
 __all__ = ["FAMILIES", "cards", "specs"]
 
-FAMILIES = ("wan", "ltx", "cogvideox", "hunyuan", "hunyuan15", "svd", "skyreels", "framepack", "legacy", "sana_video")
+FAMILIES = (
+    "wan",
+    "ltx",
+    "cogvideox",
+    "hunyuan",
+    "hunyuan15",
+    "svd",
+    "skyreels",
+    "framepack",
+    "legacy",
+    "sana_video",
+    "kandinsky5",
+    "cosmos",
+)
 
 
 def cards() -> list[tuple[ModelCard, ModuleType]]:
