@@ -20,7 +20,7 @@ from .common import DiffusionEngine, DiffusionOptions, ModelCard, availability
 
 __all__ = ["FAMILIES", "cards", "specs"]
 
-FAMILIES = ("wan", "ltx", "cogvideox", "hunyuan", "svd", "skyreels", "framepack", "legacy")
+FAMILIES = ("wan", "ltx", "cogvideox", "hunyuan", "svd", "skyreels", "framepack", "legacy", "motif")
 
 
 def cards() -> list[tuple[ModelCard, ModuleType]]:
