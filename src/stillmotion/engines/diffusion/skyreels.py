@@ -106,7 +106,7 @@ CARDS = [
         max_frames=737,
         end_frame=True,
         notes=(
-            "diffusion forcing: long clips from one photo (97-frame windows overlapping by 17), "
+            "diffusion forcing: long clips from one photo (windows of ≤97 frames overlapping by 17–37), "
             "540p at 24 fps, end frame up to 97 frames (VRAM not published: estimates)"
         ),
     ),
