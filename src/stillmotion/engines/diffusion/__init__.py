@@ -33,6 +33,7 @@ FAMILIES = (
     "sana_video",
     "kandinsky5",
     "cosmos",
+    "motif",
 )
 
 
