@@ -282,3 +282,25 @@ def test_call_kwargs_default_negative_prompt():
     assert kw["negative_prompt"] == LTX_NEGATIVE_PROMPT and kw["spatio_temporal_guidance_blocks"] == [29]
     assert (kw["num_frames"], kw["frame_rate"], kw["guidance_scale"]) == (121, 24.0, 4.0)
     assert any("default negative prompt" in n for n in gen.notes) and len(ignored) == 2
+
+
+def test_attach_audio_fits_the_sound_to_the_clip(tmp_path):
+    """A model's sound is resampled to 48 kHz stereo and trimmed or padded with silence to the clip, in place."""
+    from stillmotion.post.audio import attach_audio
+    from stillmotion.video import VideoWriter
+
+    path = tmp_path / "c.mp4"
+    with VideoWriter(path, 64, 64, 24, metadata={"comment": "recipe"}) as w:
+        for i in range(24):
+            w.write(np.full((64, 64, 3), i * 10, np.uint8))
+    tone = (0.5 * np.sin(2 * np.pi * 440 * np.arange(11025) / 22050)).astype(np.float32)
+    got = attach_audio(path, tone, 22050)  # mono, 0.5 s under a 1 s clip: padded
+    assert (got["sample_rate"], got["channels"], got["duration_s"], got["source_duration_s"]) == (48000, 2, 1.0, 0.5)
+    codec, seconds, samples = _sound(path)
+    assert codec == "aac" and seconds == pytest.approx(1.0, abs=0.03) and probe(path)["frame_count"] == 24
+    assert np.abs(samples[:, 4800:19200]).max() > 0.3 and np.abs(samples[:, 31200:]).max() < 0.02
+    with av.open(str(path)) as container:
+        assert container.metadata["comment"] == "recipe"  # the clip's tags are kept
+    long = np.tile(tone, 8).reshape(2, -1)  # stereo, 2 s: trimmed
+    assert attach_audio(path, long, 22050)["duration_s"] == 1.0
+    assert _sound(path)[1] == pytest.approx(1.0, abs=0.03)
