@@ -24,7 +24,7 @@ from PIL import Image, ImageDraw
 from ._atomic import check_png_name, output_path
 from .analysis import THRESHOLDS, Report, analyze_photo
 from .arrows import parse_arrow
-from .engines.base import RemoteShot, RenderHooks, RenderJob, Shot, SubmissionLog
+from .engines.base import RemoteShot, RenderHooks, RenderJob, Shot, SoundShot, SubmissionLog
 from .engines.registry import get_engine
 from .errors import Canceled, GenerationError, InputError, StillmotionError
 from .image import load_image, load_mask, output_size
@@ -407,8 +407,20 @@ def run(
                         crf=DEFAULT_CRF,
                         preset=DEFAULT_PRESET,
                     )
+                    # A model that makes its own sound (LTX-2) hands it over as (samples, rate).
+                    sound = shot.audio if isinstance(shot, SoundShot) else None
+                    if sound is not None:
+                        recipe["output"]["audio"] = True
                     writer.close(metadata=embed_recipe(recipe))
                 frames_written = writer.frames_written
+                if sound is not None:
+                    from .post.audio import attach_audio
+
+                    try:  # muxed under the clip as AAC, in sync, in place (the recipe tags are kept)
+                        attach_audio(path, *sound)
+                    except BaseException:
+                        path.unlink(missing_ok=True)
+                        raise
             sidecar = write_json_atomic(sidecar_path(path), recipe)
             done_before += n
             sheet_rows.append(thumbs)

@@ -76,6 +76,7 @@ __all__ = [
     "RenderJob",
     "RunsOn",
     "Shot",
+    "SoundShot",
     "YUV420",
 ]
 
@@ -472,6 +473,19 @@ class RemoteShot(Shot, Protocol):
     def cleanup(self) -> None:
         """Delete what :meth:`fetch` downloaded."""
         ...
+
+
+@runtime_checkable
+class SoundShot(Shot, Protocol):
+    """A Shot whose model makes its own sound with the frames (LTX-2).
+
+    Once its frames are generated, ``audio`` is ``(samples, rate)``: float32 C×N in
+    [-1, 1], in sync with frame 0, and the rate in Hz; or None (no sound). The caller
+    muxes it under the clip it encoded (:func:`stillmotion.post.audio.attach_audio`).
+    """
+
+    @property
+    def audio(self) -> tuple[np.ndarray, int] | None: ...
 
 
 @runtime_checkable

@@ -12,11 +12,16 @@ re-encoded for that container (H.264 for MP4, VP9/AV1 for WebM).
 
 The output is written atomically and carries the clip's recipe with
 ``{"step": "audio", …}`` appended, in its ``comment`` tag and a sidecar JSON.
+
+:func:`attach_audio` muxes a model's own sound track (LTX-2's) under the clip it
+made: resampled and fitted to the clip's length, not looped or faded; the same
+muxer as :func:`mux_audio`.
 """
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterable
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -30,7 +35,7 @@ from ..errors import GenerationError, InputError
 from ._encode import video_codec, write_video
 from ._io import one_line, open_clip, source_recipe
 
-__all__ = ["FADE_IN_S", "FADE_OUT_S", "SAMPLE_RATE", "check_audio", "mux_audio"]
+__all__ = ["FADE_IN_S", "FADE_OUT_S", "SAMPLE_RATE", "attach_audio", "check_audio", "mux_audio"]
 
 SAMPLE_RATE = 48000
 """Output sample rate (Opus only takes 48 kHz; AAC uses it too)."""
@@ -72,29 +77,31 @@ def check_audio(path: str | os.PathLike[str]) -> Path:
 
 def _decode_audio(path: Path) -> np.ndarray:
     """Decode the first audio stream to float32 2×N at 48 kHz."""
-    chunks: list[np.ndarray] = []
     try:
         with av.open(str(path)) as container:
             stream = container.streams.audio[0]
             # Mono is kept mono and doubled below: swresample's mono→stereo upmix is 3 dB quieter.
             mono = (stream.codec_context.channels or 2) == 1
-            resampler = av.AudioResampler(format="fltp", layout="mono" if mono else "stereo", rate=SAMPLE_RATE)
-            for frame in container.decode(stream):
-                frame.pts = None
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray())
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray())
+            samples = _resample(container.decode(stream), mono)
     except Exception as err:
         raise InputError(
             f"cannot decode audio '{path}': {one_line(err)}; give a wav, mp3, m4a, flac or ogg file"
         ) from err
-    samples = np.concatenate(chunks, axis=1).astype(np.float32) if chunks else np.zeros((2, 0), np.float32)
-    if samples.shape[0] == 1:
-        samples = np.repeat(samples, 2, axis=0)
     if samples.shape[1] == 0:
         raise InputError(f"audio '{path}' has no samples; give a sound file that is not empty")
     return samples
+
+
+def _resample(frames: Iterable[Any], mono: bool) -> np.ndarray:
+    """Audio frames (mono, or stereo and more) → float32 2×N at 48 kHz; mono is doubled."""
+    chunks: list[np.ndarray] = []
+    resampler = av.AudioResampler(format="fltp", layout="mono" if mono else "stereo", rate=SAMPLE_RATE)
+    for frame in frames:
+        frame.pts = None
+        chunks.extend(out.to_ndarray() for out in resampler.resample(frame))
+    chunks.extend(out.to_ndarray() for out in resampler.resample(None))
+    samples = np.concatenate(chunks, axis=1).astype(np.float32) if chunks else np.zeros((2, 0), np.float32)
+    return np.repeat(samples, 2, axis=0) if samples.shape[0] == 1 else samples
 
 
 def _fit(samples: np.ndarray, n: int) -> tuple[np.ndarray, int]:
@@ -234,6 +241,20 @@ def mux_audio(
             raise
         video_src = reencoded
 
+    try:
+        _mux(video_src, final, muxer, encoder, bit_rate, samples, tags)
+    finally:
+        if reencoded is not None:
+            unlink_quietly(reencoded)
+    write_json_atomic(sidecar if sidecar is not None else recipes.sidecar_path(final, source=src), recipe)
+    return final
+
+
+def _mux(
+    video_src: Path, final: Path, muxer: str, encoder: str, bit_rate: int, samples: np.ndarray, tags: dict
+) -> None:
+    """Copy the video stream of ``video_src`` and encode ``samples`` (2×N at 48 kHz) under it into
+    ``final`` (tags ``tags``), atomically; ``final`` may be ``video_src``."""
     fd, temp = create_temp(final, "video")
     os.close(fd)
     options = {"movflags": "+faststart+use_metadata_tags"} if muxer in ("mp4", "mov") else {}
@@ -265,8 +286,52 @@ def mux_audio(
     except BaseException:
         unlink_quietly(temp)
         raise
-    finally:
-        if reencoded is not None:
-            unlink_quietly(reencoded)
-    write_json_atomic(sidecar if sidecar is not None else recipes.sidecar_path(final, source=src), recipe)
-    return final
+
+
+def attach_audio(clip: str | os.PathLike[str], samples: np.ndarray, rate: int) -> dict[str, Any]:
+    """Mux a model's own sound track under an MP4 clip, in place (atomically), as AAC.
+
+    For engines that generate sound with the picture (LTX-2): the samples are
+    in sync with the frames, so they are only resampled to 48 kHz stereo and
+    trimmed or padded with silence to the clip's exact duration (frames / fps)
+    — no looping, no fades. The clip's tags (its recipe) are kept; the video
+    stream is copied.
+
+    Args:
+        clip: an MP4 stillmotion wrote (H.264).
+        samples: float32 C×N in [-1, 1] (C = 1 or 2; further channels are dropped).
+        rate: the samples' rate in Hz.
+
+    Returns:
+        What was muxed, for the recipe: ``{"codec", "sample_rate", "channels",
+        "source_rate", "duration_s", "source_duration_s"}``.
+
+    Raises:
+        InputError: no samples, a bad rate or an unreadable clip.
+        GenerationError: muxing failed (the clip is left as it was).
+    """
+    src = Path(clip)
+    wave = np.asarray(samples, dtype=np.float32)
+    wave = wave[None, :] if wave.ndim == 1 else wave[:2]
+    if wave.ndim != 2 or wave.shape[1] == 0 or int(rate) <= 0:
+        raise InputError(f"a sound track needs C×N samples and a rate > 0, got shape {wave.shape} at {rate} Hz")
+    info, frames = open_clip(src)
+    frames.close()
+    duration = int(info["frame_count"]) / float(info["fps"])
+    layout = "mono" if wave.shape[0] == 1 else "stereo"
+    frame = av.AudioFrame.from_ndarray(np.ascontiguousarray(wave), format="fltp", layout=layout)
+    frame.sample_rate = int(rate)
+    sound = _resample([frame], mono=layout == "mono")
+    n = max(1, int(round(duration * SAMPLE_RATE)))
+    fitted = np.zeros((2, n), np.float32)
+    fitted[:, : min(n, sound.shape[1])] = sound[:, :n]
+    tags = {str(k).lower(): v for k, v in (info.get("metadata") or {}).items() if str(k).lower() not in _MUXER_KEYS}
+    _mux(src, src, "mp4", "aac", 192_000, fitted, tags)
+    return {
+        "codec": "aac",
+        "sample_rate": SAMPLE_RATE,
+        "channels": 2,
+        "source_rate": int(rate),
+        "duration_s": round(n / SAMPLE_RATE, 4),
+        "source_duration_s": round(wave.shape[1] / rate, 4),
+    }

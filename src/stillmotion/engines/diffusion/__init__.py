@@ -1,11 +1,12 @@
 """Diffusion engines: the open image-to-video models through Hugging Face diffusers.
 
 One module per family (``wan``, ``ltx``, ``cogvideox``, ``hunyuan``, ``svd``,
-``skyreels``, ``framepack``, ``legacy``); each declares ``CARDS`` (its
+``skyreels``, ``framepack``, ``legacy``, ``ltx2``); each declares ``CARDS`` (its
 :class:`~.common.ModelCard` list) and ``call_kwargs(card, generation) ->
-(kwargs, ignored)``, optionally ``prepare_pipeline(pipe)`` and
-``weights_hint(card)``. They share only :mod:`.common`. :func:`specs` turns
-every card into an :class:`~stillmotion.engines.base.EngineSpec` for the
+(kwargs, ignored)``, optionally ``prepare_pipeline(pipe)``,
+``weights_hint(card)`` and, for a model that makes sound,
+``audio_track(pipe, output)``. They share only :mod:`.common`. :func:`specs`
+turns every card into an :class:`~stillmotion.engines.base.EngineSpec` for the
 registry. Importing this package imports neither torch nor diffusers.
 """
 
@@ -34,6 +35,7 @@ FAMILIES = (
     "kandinsky5",
     "cosmos",
     "motif",
+    "ltx2",
 )
 
 
@@ -69,6 +71,7 @@ def specs() -> list[EngineSpec]:
                 camera_control=False,
                 loop=False,
                 end_frame=card.end_frame,
+                audio=card.audio,
                 max_duration_s=card.max_frames / card.fps,
                 needs=f"GPU (VRAM ≈ {vram}), torch + diffusers, weights",
                 licence=f"{card.licence} (commercial: {card.commercial})",

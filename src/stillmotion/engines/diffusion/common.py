@@ -76,6 +76,7 @@ class ModelCard:
         end_frame: takes a last image.
         text: takes a text prompt.
         deprecated: diffusers keeps it as deprecated (no more fixes).
+        audio: makes its own sound track (the family's ``audio_track(pipe, output)`` returns it).
         notes: one line shown by ``stillmotion engines``.
     """
 
@@ -96,6 +97,7 @@ class ModelCard:
     end_frame: bool = False
     text: bool = True
     deprecated: bool = False
+    audio: bool = False
     notes: str = ""
 
 
@@ -387,11 +389,18 @@ class DiffusionEngine(Engine):
 class DiffusionShot:
     """A prepared generation; :meth:`frames_yuv420` runs it (frames are made all at once).
 
-    Implements :class:`~stillmotion.engines.base.Shot` with ``progress == "step"``:
+    Implements :class:`~stillmotion.engines.base.SoundShot` with ``progress == "step"``:
     it reports each denoising step and polls for cancellation between steps.
+
+    Attributes:
+        audio: the sound the model made with the frames, ``(samples, rate)``: float32 C×N
+            in [-1, 1] and Hz, set after generating by the family's optional
+            ``audio_track(pipe, output)`` hook; None for a silent model. The caller muxes it
+            under the clip (:func:`stillmotion.post.audio.attach_audio`).
     """
 
     progress: Literal["step"] = "step"
+    audio: tuple[np.ndarray, int] | None = None
 
     def __init__(self, engine: DiffusionEngine, generation: Generation, options: DiffusionOptions) -> None:
         self.engine = engine
@@ -468,6 +477,9 @@ class DiffusionShot:
                 "try --memory group-offload, a smaller --size or a shorter --duration"
             ) from err
         frames = out.frames[0] if hasattr(out, "frames") else out[0][0]
+        audio_track = getattr(self.engine.family, "audio_track", None)
+        if audio_track is not None:
+            self.audio = audio_track(pipe, out)
         arr = np.asarray(frames)
         if arr.dtype != np.uint8:
             arr = (np.clip(arr, 0.0, 1.0) * 255.0 + 0.5).astype(np.uint8)
