@@ -73,8 +73,8 @@ def test_refine_end_to_end(ltx_dir, photos, tmp_path):
     # 100×64 → 96×64 (multiples of 32); 1 s at LTX's 25 fps → 25 frames (8n+1), played at 25 fps.
     assert (w, h) == (96, 64) == (clip.width, clip.height)
     assert t == 25 == clip.frame_count and video.fps == pytest.approx(25.0)
-    # Progress: the draft's 25 frames, then the one step that strength 0.5 of 2 runs.
-    assert seen == [(i, 26) for i in range(1, 27)]
+    # Progress: the draft's 25 frames, then the 2 refine steps.
+    assert seen == [(i, 27) for i in range(1, 28)]
 
     recipe = json.loads(out.with_suffix(".json").read_text())
     assert recipe["engine"] == "living" and recipe["plan"] and recipe["plan"]["camera"]  # the draft's plan
@@ -84,7 +84,7 @@ def test_refine_end_to_end(ltx_dir, photos, tmp_path):
     assert block["model"] == str(ltx_dir) and block["strength"] == 0.5
     assert block["num_inference_steps"] == 2 and block["guidance_scale"] == 3.0
     assert block["frames"] == 25 and block["size"] == [96, 64] and block["fps"] == 25.0
-    assert block["call"]["denoise_strength"] == 0.5 and block["call"]["num_frames"] == 25
+    assert block["timesteps"] == [500.0, 250.0] and block["call"]["num_frames"] == 25
     assert "100×64 → 96×64" in " ".join(block["adjustments"])
     assert recipe["shot"]["depth"]  # the living draft's own facts stay in the shot
     assert any(w.startswith("refine:") and "generates at 25" in w for w in clip.warnings)
@@ -136,7 +136,7 @@ def test_cli_refine_explains_both_stages(ltx_dir, photos, tmp_path):
     assert "Draft: the living engine, 64×64, 25 frames at 25 fps" in res.output
     assert "Refine: ltx-video (LTXConditionPipeline" in res.output and "strength 1" in res.output
     assert read_video(out).frames_thwc.shape[:3] == (25, 64, 64)
-    assert "denoise_strength" not in json.loads(out.with_suffix(".json").read_text())["shot"]["refine"]["call"]
+    assert "timesteps" not in json.loads(out.with_suffix(".json").read_text())["shot"]["refine"]  # the model's own
 
 
 @pytest.mark.parametrize(
@@ -205,15 +205,18 @@ def test_which_engines_refine_is_declared_and_shown():
         refine.check_refine("living", "svd-xt")
 
 
-def test_a_strength_too_low_for_the_steps_still_runs_one_step():
+def test_refine_call_conditions_the_draft_and_the_first_frame():
     from PIL import Image
 
     from stillmotion.engines.diffusion.common import Generation
 
-    card = ltx.CARDS[0]  # ltx-video
+    card = next(c for c in ltx.CARDS if c.name == "ltx-video-distilled")
     img = Image.new("RGB", (64, 64))
-    gen = Generation(card, img, 64, 64, 9, 25.0, "p", "", 2, 3.0, 0, 0.5, 0.5, draft=[img] * 9, draft_strength=0.25)
+    gen = Generation(card, img, 64, 64, 9, 30.0, "p", "", 5, 1.0, 0, 0.5, 0.5, draft=[img] * 9, draft_strength=0.25)
     kw, ignored = refine.call_kwargs(card, gen)
-    assert kw["num_inference_steps"] == 4 and kw["denoise_strength"] == 0.25 and ignored == []
-    assert [c.strength for c in kw["conditions"]] == [0.75, 1.0] and "image" not in kw
-    assert any("runs no step of 2: 4 steps, of which 1 run" in n for n in gen.notes)
+    assert [(c.strength, c.frame_index, c.video is not None) for c in kw["conditions"]] == [
+        (0.75, 0, True),  # the draft, noised to level 0.25
+        (1.0, 0, False),  # frame 0: the photo as the draft frames it, kept
+    ]
+    assert kw["timesteps"] == [250.0, 200.0, 150.0, 100.0, 50.0] and "image" not in kw and ignored == []
+    assert not any("distilled schedule" in n for n in gen.notes)  # replaced by the refine schedule, not said wrongly

@@ -203,6 +203,8 @@ def run(
         job_options = RefineOptions.from_request(request)
         if request.loop:
             warnings.append("--loop with --refine: the draft loops; the refine pass may not keep the seam exact")
+    elif request.refine_strength != AnimateRequest.model_fields["refine_strength"].default:
+        warnings.append("--refine-strength is ignored: no --refine engine was given")
     still = load_image(request.image)
     warnings += list(still.warnings)
     W, H, size_notes = output_size(still.size, size=request.size, resolution=request.resolution, aspect=request.aspect)

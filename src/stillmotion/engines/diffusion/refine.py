@@ -18,10 +18,12 @@ Routes (diffusers 0.42.1):
 * ``ltx-video``, ``ltx-video-distilled``: ``LTXConditionPipeline`` (it takes the
   same components as ``LTXImageToVideoPipeline``, so the ``ltx-video`` weights
   load into it). The draft is a video condition at frame 0 with condition
-  strength ``1 − s`` and the schedule starts at ``denoise_strength = s``
-  (``s`` = ``--refine-strength``): the draft's latents, noised to level ``s``,
-  are denoised from there (SDEdit). The draft's first frame (the photo, as
-  framed) is a second condition at full strength, so frame 0 stays the photo.
+  strength ``1 − s`` (``s`` = ``--refine-strength``): its latents, noised to
+  level ``s``, are denoised from there (SDEdit) on ``--steps`` timesteps from
+  ``1000·s`` down (:func:`refine_timesteps`; the model's own schedules spend
+  most steps above ``s``, where the draft is not touched). The draft's first
+  frame (the photo, as framed) is a second condition at full strength, so
+  frame 0 stays the photo. At ``s = 1`` the model's own schedule runs.
 * Wan: not routed. ``WanVideoToVideoPipeline`` is a text-to-video pipeline: the
   Wan 2.1/2.2 image-to-video transformers here take image-conditioning channels
   it does not feed, and it sizes latents by ``2**len(temperal_downsample)`` (8),
@@ -45,7 +47,7 @@ from ..base import NO_HOOKS, YUV420, Engine, RenderHooks, RenderJob, Shot
 from . import ltx
 from .common import DiffusionEngine, DiffusionOptions, DiffusionShot, Generation, ModelCard
 
-__all__ = ["ROUTES", "RefineEngine", "RefineOptions", "RefineShot", "call_kwargs", "check_refine"]
+__all__ = ["ROUTES", "RefineEngine", "RefineOptions", "RefineShot", "call_kwargs", "check_refine", "refine_timesteps"]
 
 ROUTES: dict[str, str] = {
     "ltx-video": "LTXConditionPipeline",
@@ -72,9 +74,15 @@ def check_refine(engine: str, refine: str) -> None:
         )
 
 
-def _steps_run(steps: int, strength: float) -> int:
-    """Steps LTXConditionPipeline runs at ``denoise_strength`` (its ``get_timesteps``)."""
-    return steps if strength >= 1.0 else min(int(steps * strength), steps)
+def refine_timesteps(strength: float, steps: int) -> list[float]:
+    """The refine pass's schedule: ``steps`` timesteps from ``1000·strength`` down, evenly spaced.
+
+    The draft's tokens carry noise level ``strength`` (condition strength ``1 − strength``), and
+    LTXConditionPipeline denoises a token only at timesteps below that level: a full schedule
+    would spend its steps above it (its default 8-step schedule never goes below 0.42), so every
+    step here is one that refines.
+    """
+    return [1000.0 * strength * (steps - i) / steps for i in range(steps)]
 
 
 def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
@@ -90,17 +98,9 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
     ]
     kwargs["image_cond_noise_scale"] = _IMAGE_COND_NOISE_SCALE
     if s < 1.0:
-        kwargs["denoise_strength"] = s
-        steps = kwargs["num_inference_steps"]
-        if _steps_run(steps, s) < 1:  # a schedule cut to no step would decode the noised draft
-            while _steps_run(steps, s) < 1:
-                steps += 1
-            kwargs.pop("timesteps", None)  # the distilled schedule has its own length
-            job.notes.append(
-                f"refine strength {s:g} runs no step of {kwargs['num_inference_steps']}: "
-                f"{steps} steps, of which {_steps_run(steps, s)} run"
-            )
-            kwargs["num_inference_steps"] = steps
+        kwargs["timesteps"] = refine_timesteps(s, job.steps)
+        # The refine schedule replaces the distilled one (and ltx.py's note about it).
+        job.notes[:] = [n for n in job.notes if "official distilled schedule" not in n]
     # The ``ignored`` LTX options (motion strength, consistency) are the draft's: not said here.
     return kwargs, []
 
@@ -169,8 +169,10 @@ class RefineShot:
         self.fps = refine.fps
         gen = refine.generation
         self.warnings = [*draft.warnings, *(f"refine: {w}" for w in refine.warnings)]
-        self.steps = 0 if strength <= 0.0 else max(1, _steps_run(gen.steps, strength))
+        self.steps = 0 if strength <= 0.0 else gen.steps
         refine.info["strength"] = strength
+        if 0.0 < strength < 1.0:
+            refine.info["timesteps"] = [round(t, 3) for t in refine_timesteps(strength, gen.steps)]
         self.info: dict[str, Any] = {**draft.info, "refine": refine.info}
         if strength <= 0.0:
             self.warnings.append("refine strength 0: the clip is the draft unchanged (the model was not run)")
@@ -183,7 +185,7 @@ class RefineShot:
         else:
             refine = (
                 f"Refine: {self.refine.describe().removeprefix('Engine: ')}; strength {self.strength:g} "
-                f"(≈{self.steps} of {info['num_inference_steps']} steps run; frame 0 stays the photo)"
+                "(the draft noised to that level, then denoised; frame 0 stays the photo)"
             )
         (w, h), n = self.size, self.frame_count
         return (
@@ -214,7 +216,7 @@ class RefineShot:
         gen.draft = [Image.fromarray(ycbcr709_to_rgb(y, c)) for y, c in planes]
         del planes
         inner = RenderHooks(
-            on_step=lambda step, _steps: hooks.step(n + min(step, self.steps), total),
+            on_step=lambda step, _steps: hooks.step(n + step, total),
             should_stop=hooks.should_stop,
             on_notice=hooks.on_notice,
         )
