@@ -23,92 +23,11 @@ import stillmotion
 from stillmotion.engines.diffusion import cogvideox, ltx, svd
 from stillmotion.engines.diffusion.common import Generation
 from stillmotion.video import read_video
-from tiny_pipelines import tiny_svd
+from tiny_pipelines import tiny_ltx, tiny_svd, tiny_t5, tiny_tokenizer
 
-WORDS = "slow push in toward the face steam rises from cup gentle camera pan left hair moves".split()
 PROMPT = "slow push in toward the face"
 
 # ------------------------------------------------------------------ tiny pipelines
-
-
-def _tokenizer():
-    """A word-level tokenizer made in memory (the real one is T5's 32k-word SentencePiece model)."""
-    import tokenizers
-    from transformers import PreTrainedTokenizerFast
-
-    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(WORDS)}}
-    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="<unk>"))
-    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
-    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
-
-
-def _t5():
-    import torch
-    from transformers import T5Config, T5EncoderModel
-
-    torch.manual_seed(0)
-    # d_model 32 = the transformers' caption_channels / text_embed_dim; .eval(): no dropout, runs repeat exactly.
-    cfg = T5Config(
-        vocab_size=32,
-        d_model=32,
-        d_kv=4,
-        d_ff=16,
-        num_layers=2,
-        num_heads=2,
-        relative_attention_num_buckets=8,
-        pad_token_id=0,
-        eos_token_id=1,
-        decoder_start_token_id=0,
-    )
-    return T5EncoderModel(cfg).eval()
-
-
-def _ltx(cls_name: str):
-    import diffusers
-    import torch
-    from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXVideoTransformer3DModel
-
-    torch.manual_seed(0)
-    transformer = LTXVideoTransformer3DModel(
-        in_channels=8,
-        out_channels=8,
-        patch_size=1,
-        patch_size_t=1,
-        num_attention_heads=4,
-        attention_head_dim=8,
-        cross_attention_dim=32,
-        num_layers=1,
-        caption_channels=32,
-    )
-    torch.manual_seed(0)
-    vae = AutoencoderKLLTXVideo(
-        in_channels=3,
-        out_channels=3,
-        latent_channels=8,
-        block_out_channels=(8, 8, 8, 8),
-        decoder_block_out_channels=(8, 8, 8, 8),
-        layers_per_block=(1, 1, 1, 1, 1),
-        decoder_layers_per_block=(1, 1, 1, 1, 1),
-        spatio_temporal_scaling=(True, True, False, False),
-        decoder_spatio_temporal_scaling=(True, True, False, False),
-        decoder_inject_noise=(False,) * 5,
-        upsample_residual=(False,) * 4,
-        upsample_factor=(1,) * 4,
-        timestep_conditioning=False,
-        patch_size=1,
-        patch_size_t=1,
-        encoder_causal=True,
-        decoder_causal=False,
-    )
-    vae.use_framewise_encoding = False
-    vae.use_framewise_decoding = False
-    return getattr(diffusers, cls_name)(
-        transformer=transformer,
-        vae=vae,
-        scheduler=FlowMatchEulerDiscreteScheduler(),
-        text_encoder=_t5(),
-        tokenizer=_tokenizer(),
-    )
 
 
 def _cogvideox():
@@ -152,7 +71,11 @@ def _cogvideox():
         temporal_compression_ratio=4,
     )
     return CogVideoXImageToVideoPipeline(
-        transformer=transformer, vae=vae, scheduler=CogVideoXDDIMScheduler(), text_encoder=_t5(), tokenizer=_tokenizer()
+        transformer=transformer,
+        vae=vae,
+        scheduler=CogVideoXDDIMScheduler(),
+        text_encoder=tiny_t5(),
+        tokenizer=tiny_tokenizer(),
     )
 
 
@@ -166,8 +89,8 @@ def tiny(tmp_path_factory):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for key, build in {
-            "ltx": lambda: _ltx("LTXImageToVideoPipeline"),
-            "ltx-condition": lambda: _ltx("LTXConditionPipeline"),
+            "ltx": lambda: tiny_ltx("LTXImageToVideoPipeline"),
+            "ltx-condition": lambda: tiny_ltx("LTXConditionPipeline"),
             "cogvideox": _cogvideox,
             "svd": tiny_svd,
         }.items():
@@ -193,7 +116,7 @@ def test_tokenizer_and_text_encoder_round_trip(tiny):
         assert ids == [3, 4, 5, 6, 7, 8, 2, 0, 0, 0]  # words, <unk> for the unknown one, <pad> to length
         assert pipe.tokenizer.pad_token_id == 0 and pipe.tokenizer.eos_token == "</s>"
         with torch.no_grad():
-            ref = _t5()(torch.tensor([ids])).last_hidden_state
+            ref = tiny_t5()(torch.tensor([ids])).last_hidden_state
             got = pipe.text_encoder(torch.tensor([ids])).last_hidden_state
         assert torch.equal(ref, got) and not pipe.text_encoder.training
 

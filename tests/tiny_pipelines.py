@@ -6,6 +6,92 @@ well under a second; tests ``save_pretrained`` it and pass the folder as ``model
 
 from __future__ import annotations
 
+WORDS = "slow push in toward the face steam rises from cup gentle camera pan left hair moves".split()
+"""The tiny tokenizer's vocabulary (other words are <unk>)."""
+
+
+def tiny_tokenizer():
+    """A word-level tokenizer made in memory (the real one is T5's 32k-word SentencePiece model)."""
+    import tokenizers
+    from transformers import PreTrainedTokenizerFast
+
+    vocab = {"<pad>": 0, "</s>": 1, "<unk>": 2, **{w: i + 3 for i, w in enumerate(WORDS)}}
+    tok = tokenizers.Tokenizer(tokenizers.models.WordLevel(vocab, unk_token="<unk>"))
+    tok.pre_tokenizer = tokenizers.pre_tokenizers.Whitespace()
+    return PreTrainedTokenizerFast(tokenizer_object=tok, pad_token="<pad>", eos_token="</s>", unk_token="<unk>")
+
+
+def tiny_t5():
+    """A 2-layer T5 encoder (d_model 32), eval mode."""
+    import torch
+    from transformers import T5Config, T5EncoderModel
+
+    torch.manual_seed(0)
+    # d_model 32 = the transformers' caption_channels / text_embed_dim; .eval(): no dropout, runs repeat exactly.
+    cfg = T5Config(
+        vocab_size=32,
+        d_model=32,
+        d_kv=4,
+        d_ff=16,
+        num_layers=2,
+        num_heads=2,
+        relative_attention_num_buckets=8,
+        pad_token_id=0,
+        eos_token_id=1,
+        decoder_start_token_id=0,
+    )
+    return T5EncoderModel(cfg).eval()
+
+
+def tiny_ltx(cls_name: str):
+    """LTX-Video shaped (``LTXImageToVideoPipeline`` or ``LTXConditionPipeline``, same components): 32× spatial,
+    8× temporal VAE; a one-layer transformer; T5 and a word-level tokenizer."""
+    import diffusers
+    import torch
+    from diffusers import AutoencoderKLLTXVideo, FlowMatchEulerDiscreteScheduler, LTXVideoTransformer3DModel
+
+    torch.manual_seed(0)
+    transformer = LTXVideoTransformer3DModel(
+        in_channels=8,
+        out_channels=8,
+        patch_size=1,
+        patch_size_t=1,
+        num_attention_heads=4,
+        attention_head_dim=8,
+        cross_attention_dim=32,
+        num_layers=1,
+        caption_channels=32,
+    )
+    torch.manual_seed(0)
+    vae = AutoencoderKLLTXVideo(
+        in_channels=3,
+        out_channels=3,
+        latent_channels=8,
+        block_out_channels=(8, 8, 8, 8),
+        decoder_block_out_channels=(8, 8, 8, 8),
+        layers_per_block=(1, 1, 1, 1, 1),
+        decoder_layers_per_block=(1, 1, 1, 1, 1),
+        spatio_temporal_scaling=(True, True, False, False),
+        decoder_spatio_temporal_scaling=(True, True, False, False),
+        decoder_inject_noise=(False,) * 5,
+        upsample_residual=(False,) * 4,
+        upsample_factor=(1,) * 4,
+        timestep_conditioning=False,
+        patch_size=1,
+        patch_size_t=1,
+        encoder_causal=True,
+        decoder_causal=False,
+    )
+    vae.use_framewise_encoding = False
+    vae.use_framewise_decoding = False
+    return getattr(diffusers, cls_name)(
+        transformer=transformer,
+        vae=vae,
+        scheduler=FlowMatchEulerDiscreteScheduler(),
+        text_encoder=tiny_t5(),
+        tokenizer=tiny_tokenizer(),
+    )
+
 
 def tiny_svd():
     """Stable Video Diffusion (img2vid-xt) shaped: a spatio-temporal UNet, a temporal-decoder VAE, CLIP vision."""

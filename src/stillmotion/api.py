@@ -135,7 +135,9 @@ def animate(
             (1–16), ``loop``, ``depth_model`` and ``scene_model`` (a repo id or folder,
             ``"none"`` for the classical method; unset: the default checkpoint when it
             is in the Hugging Face cache, else classical), ``output`` (.mp4 path),
-            ``show_regions`` (a .png path: the photo with the regions found drawn on it).
+            ``show_regions`` (a .png path: the photo with the regions found drawn on it),
+            ``refine`` (a diffusion engine that refines the living draft, see
+            :mod:`stillmotion.engines.diffusion.refine`) with ``refine_strength`` (0–1, default 0.5).
 
     Returns:
         The :class:`Clip` (with ``variations`` and ``contact_sheet`` when
@@ -192,6 +194,17 @@ def run(
 
     # 1. Load: decode the photo safely; decide the output size and paths.
     spec, engine = get_engine(request.engine)
+    job_options = spec.job_options(request)
+    if request.refine is not None:  # draft, then refine: the engine drafts, a diffusion pass refines
+        from .engines.diffusion.refine import RefineEngine, RefineOptions
+
+        engine = RefineEngine(engine, request.refine)  # one line naming those that can, before any work
+        get_engine(request.refine)  # and it can run here
+        job_options = RefineOptions.from_request(request)
+        if request.loop:
+            warnings.append("--loop with --refine: the draft loops; the refine pass may not keep the seam exact")
+    elif request.refine_strength != AnimateRequest.model_fields["refine_strength"].default:
+        warnings.append("--refine-strength is ignored: no --refine engine was given")
     still = load_image(request.image)
     warnings += list(still.warnings)
     W, H, size_notes = output_size(still.size, size=request.size, resolution=request.resolution, aspect=request.aspect)
@@ -299,7 +312,7 @@ def run(
             freeze=freeze,
             arrows=arrows,
             last_image=last_image,
-            options=spec.job_options(request),
+            options=job_options,
         )
         return engine.prepare(job), time.perf_counter() - t
 

@@ -371,6 +371,19 @@ class AnimateRequest(BaseModel):
         description="Step caching (FirstBlockCache): faster, slightly lower quality (diffusion engines).",
         json_schema_extra=_meta("diffusion"),
     )
+    refine: str | None = Field(
+        default=None,
+        description="Draft, then refine: the engine renders a motion draft, then this diffusion engine refines it "
+        "(video-to-video, keeping the draft's motion); `stillmotion engines` says which can.",
+        json_schema_extra=_meta("diffusion", metavar="NAME", api=True),
+    )
+    refine_strength: float = Field(
+        default=0.5,
+        ge=0.0,
+        le=1.0,
+        description="How much --refine may change the draft: 0 keeps the draft as it is, 1 ignores its look.",
+        json_schema_extra=_meta("diffusion", step=0.05, api=True),
+    )
     interpolate: float | None = Field(
         default=None,
         gt=0,
@@ -475,6 +488,11 @@ class AnimateRequest(BaseModel):
     @classmethod
     def _check_engine(cls, v: str) -> str:
         return v.strip().lower()
+
+    @field_validator("refine")
+    @classmethod
+    def _check_refine(cls, v: str | None) -> str | None:
+        return (v.strip().lower() or None) if v is not None else None
 
     @field_validator("arrows", mode="before")
     @classmethod

@@ -184,6 +184,8 @@ class EngineSpec:
         coach: advice on a request for this engine's own controls, offline and cheap:
             ``(level, message)`` pairs, level ``advice`` or ``warning`` (what it will ignore or
             change); the prompt coach adds them as ``engine-control`` findings.
+        refine: can refine a living draft (``--refine NAME``: a video-to-video pass that keeps
+            the draft's motion; see :mod:`stillmotion.engines.diffusion.refine`).
     """
 
     name: str
@@ -206,6 +208,7 @@ class EngineSpec:
     options: Callable[[AnimateRequest], Any] | None = None
     aliases: tuple[str, ...] = ()
     coach: Callable[[AnimateRequest], list[tuple[str, str]]] | None = None
+    refine: bool = False
 
     def availability(self) -> Availability:
         """The verdict here, checked now (offline and cheap: package lookups, the
@@ -232,7 +235,7 @@ class EngineSpec:
 
     def capabilities(self) -> dict[str, Any]:
         """JSON-ready capabilities: camera_control, loop, end_frame, audio, max_duration_s,
-        native_size, size_multiple, native_fps."""
+        native_size, size_multiple, native_fps, refine."""
         return {
             "camera_control": self.camera_control,
             "loop": self.loop,
@@ -242,6 +245,7 @@ class EngineSpec:
             "native_size": None if self.native_size is None else list(self.native_size),
             "size_multiple": self.size_multiple,
             "native_fps": self.native_fps,
+            "refine": self.refine,
         }
 
 

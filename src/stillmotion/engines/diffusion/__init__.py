@@ -18,6 +18,7 @@ from types import ModuleType
 
 from ..base import EngineSpec
 from .common import DiffusionEngine, DiffusionOptions, ModelCard, availability
+from .refine import ROUTES as REFINE_ROUTES
 
 __all__ = ["FAMILIES", "cards", "specs"]
 
@@ -65,7 +66,8 @@ def specs() -> list[EngineSpec]:
                 summary=f"{card.pipeline} ({card.repo_id}), {card.native_size[0]}×{card.native_size[1]}, "
                 f"{card.fps:g} fps, ≤{card.max_frames} frames"
                 + (" — deprecated in diffusers" if card.deprecated else "")
-                + (f"; {card.notes}" if card.notes else ""),
+                + (f"; {card.notes}" if card.notes else "")
+                + (f"; refines living drafts (--refine {card.name})" if card.name in REFINE_ROUTES else ""),
                 runs_on="gpu",
                 takes_plan=False,  # the model reads the prompt text itself
                 camera_control=False,
@@ -81,6 +83,7 @@ def specs() -> list[EngineSpec]:
                 native_size=card.native_size,
                 size_multiple=card.multiple,
                 native_fps=card.fps,
+                refine=card.name in REFINE_ROUTES,
             )
         )
     return out

@@ -118,6 +118,8 @@ class Generation:
         motion_strength, consistency: the 0..1 options, for families that map them.
         last_image: the end frame as a PIL RGB image at (width, height), or None.
         notes: adjustments said to the user (``call_kwargs`` may add its own).
+        draft: a refine pass's input video (``frames`` PIL RGB images at (width, height)), or None.
+        draft_strength: how much a refine pass may change ``draft``, 0..1 (see ``refine.py``).
     """
 
     card: ModelCard
@@ -135,6 +137,8 @@ class Generation:
     consistency: float
     last_image: Any = None  # PIL.Image.Image | None
     notes: list[str] = field(default_factory=list)
+    draft: Any = None  # list[PIL.Image.Image] | None
+    draft_strength: float = 0.0
 
 
 _PACKAGES = ("torch", "diffusers", "transformers")
@@ -275,12 +279,15 @@ class DiffusionEngine(Engine):
         card: the model.
         family: the family module: ``call_kwargs(card, generation) -> (kwargs, ignored)``,
             optional ``prepare_pipeline(pipe)`` and ``weights_hint(card)``.
+        pipeline: the diffusers pipeline class to load the card's weights into, when not
+            ``card.pipeline`` (a refine pass loads them into its video-to-video pipeline).
     """
 
-    def __init__(self, card: ModelCard, family: ModuleType) -> None:
+    def __init__(self, card: ModelCard, family: ModuleType, pipeline: str | None = None) -> None:
         self.card = card
         self.family = family
         self.name = card.name
+        self.pipeline_class = pipeline or card.pipeline
 
     # ------------------------------------------------------------------ plan
 
@@ -349,12 +356,12 @@ class DiffusionEngine(Engine):
 
         model_path, memory, fast, cache = options.model_path, options.memory, options.fast, options.cache
         device = "cuda" if torch.cuda.is_available() else "cpu"
-        key = (self.card.name, str(model_path or ""), device, memory, fast, cache)
+        key = (self.card.name, self.pipeline_class, str(model_path or ""), device, memory, fast, cache)
         if key in _PIPELINES:
             return _PIPELINES[key], device
         import diffusers
 
-        cls = getattr(diffusers, self.card.pipeline)
+        cls = getattr(diffusers, self.pipeline_class)
         dtype = torch.bfloat16 if device == "cuda" else torch.float32
         source = str(model_path) if model_path else self.card.repo_id
         try:
@@ -414,7 +421,7 @@ class DiffusionShot:
         self.info: dict[str, Any] = {
             "engine": c.name,
             "model": str(options.model_path or c.repo_id),
-            "pipeline": c.pipeline,
+            "pipeline": engine.pipeline_class,
             "licence": c.licence,
             "commercial_use": c.commercial,
             "num_inference_steps": generation.steps,

@@ -314,7 +314,30 @@
     }
     el.unavailable.hidden = blocked.length === 0;
     showEngineInfo();
+    fillRefine(ready);
     setServer("ok", `connected · ${ready.length} engine${ready.length === 1 ? "" : "s"} ready`);
+  }
+
+  // "Refine with": the ready engines whose capabilities say they refine a living draft.
+  function fillRefine(ready) {
+    const previous = el.refine.value;
+    const none = el.refine.querySelector("option[value='']");
+    el.refine.textContent = "";
+    if (none) el.refine.append(none);
+    for (const e of ready.filter((x) => x.capabilities && x.capabilities.refine)) {
+      el.refine.append(h("option", { value: e.name, text: e.name, title: e.summary || "" }));
+    }
+    if ($$("option", el.refine).some((o) => o.value === previous)) el.refine.value = previous;
+    showRefine();
+  }
+
+  // Shown only when it applies: the living engine drafts, and some engine here can refine.
+  function showRefine() {
+    const can = el.refine.options.length > 1 && el.engine.value === "living";
+    el.refineField.hidden = !can;
+    if (!can) el.refine.value = "";
+    el.refineStrength.hidden = !el.refine.value;
+    el.refineOut.textContent = Number(el.refineInput.value).toFixed(2);
   }
 
   function showEngineInfo() {
@@ -573,6 +596,7 @@
     }
     showMotion();
     showEngineInfo();
+    showRefine();
   }
 
   function saveForm() {
@@ -1176,6 +1200,8 @@
       form: "#job-form", prompt: "#prompt", negative: "#negative_prompt", engine: "#engine",
       engineInfo: "#engine-info", unavailable: "#engine-unavailable", unavailList: "#engine-unavailable-list",
       preset: "#preset", motion: "#motion_strength", motionOut: "#motion-out",
+      refine: "#refine", refineField: "#refine-field", refineStrength: "#refine-strength-field",
+      refineInput: "#refine_strength", refineOut: "#refine-out",
       seed: "#seed", seedDice: "#seed-dice", generate: "#generate", generateHint: "#generate-hint",
       coach: "#coach", coachScore: "#coach-score-num", coachMessage: "#coach-message", coachRewrite: "#coach-rewrite",
       coachRewriteText: "#coach-rewrite-text", coachUse: "#coach-use",
@@ -1200,11 +1226,13 @@
       if (ev.target === el.recipe) return;  // not a setting: it fills them (applyRecipe)
       const name = ev.target.name;
       if (name === "preset") applyPreset();
-      else if (name === "engine") { showEngineInfo(); coachSoon(); }  // coaching depends on the engine
+      else if (name === "engine") { showEngineInfo(); showRefine(); coachSoon(); }  // coaching depends on the engine
+      else if (name === "refine") showRefine();
       else if (!presetStillHolds()) el.preset.value = "";
       if (name !== "prompt") saveForm();
     });
     el.motion.addEventListener("input", showMotion);
+    el.refineInput.addEventListener("input", showRefine);
     el.seedDice.addEventListener("click", () => { el.seed.value = String(Math.floor(Math.random() * 2 ** 31)); });
     el.jobsMore.addEventListener("click", () => loadJobs(true).catch((err) => toast(err.message, "error")));
     el.compareOpen.addEventListener("click", openCompare);
