@@ -151,7 +151,7 @@ def test_ten_second_clip_in_three_windows(tiny, photos, tmp_path, monkeypatch):
     assert any("3 diffusion-forcing windows of 97 frames" in a for a in shot["adjustments"]), shot["adjustments"]
     assert steps == [(1, 2), (2, 2)] * 3  # each window reports its steps
     # The loaded pipeline runs the image-to-video flow shift, not the checkpoint's text-to-video one.
-    pipes = [p for key, p in _PIPELINES.items() if key[0] == ENGINE and key[1] == str(tiny)]
+    pipes = [p for key, p in _PIPELINES.items() if key[0] == ENGINE and key[2] == str(tiny)]
     assert pipes and all(p.scheduler.config.flow_shift == 5.0 for p in pipes)
     assert not np.all(frames == frames[:1])
 
