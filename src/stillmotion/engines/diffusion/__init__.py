@@ -1,7 +1,8 @@
 """Diffusion engines: the open image-to-video models through Hugging Face diffusers.
 
-One module per family (``wan``, ``ltx``, ``cogvideox``, ``hunyuan``, ``svd``,
-``skyreels``, ``framepack``, ``legacy``, ``ltx2``); each declares ``CARDS`` (its
+One module per family (``wan``, ``ltx``, ``cogvideox``, ``hunyuan``,
+``hunyuan15``, ``svd``, ``skyreels``, ``framepack``, ``legacy``, ``sana_video``,
+``kandinsky5``, ``cosmos``, ``motif``, ``ltx2``); each declares ``CARDS`` (its
 :class:`~.common.ModelCard` list) and ``call_kwargs(card, generation) ->
 (kwargs, ignored)``, optionally ``prepare_pipeline(pipe)``,
 ``weights_hint(card)`` and, for a model that makes sound,
