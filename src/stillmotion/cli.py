@@ -721,11 +721,14 @@ def engines(
         return
     width = max(len(r["name"]) for r in rows) + 2
     state = max(len(r["availability"]["label"]) for r in rows) + 2
-    typer.echo(f"{'engine':<{width}} {'where':<7} {'status':<{state}} {'end':<4} licence")
+    typer.echo(f"{'engine':<{width}} {'where':<7} {'status':<{state}} {'end':<4} {'sound':<6}licence")
     for r in rows:
         verdict = r["availability"]
         end = "yes" if r["capabilities"]["end_frame"] else "no"
-        typer.echo(f"{r['name']:<{width}} {r['runs_on']:<7} {verdict['label']:<{state}} {end:<4} {r['licence']}")
+        sound = "yes" if r["capabilities"]["audio"] else "no"
+        typer.echo(
+            f"{r['name']:<{width}} {r['runs_on']:<7} {verdict['label']:<{state}} {end:<4} {sound:<6}{r['licence']}"
+        )
         typer.echo(f"{'':<{width}} {r['summary']}")
         if not r["ready"]:
             typer.echo(f"{'':<{width}} {verdict['label']}: {verdict['reason']}; fix: {verdict['fix']}")

@@ -55,6 +55,12 @@ def cards() -> list[tuple[ModelCard, ModuleType]]:
     return out
 
 
+def _rule(frame_rule: tuple[int, int]) -> str:
+    """A frame rule in words: (4, 1) → ``4n+1``; (1, 0) → ``any count``."""
+    k, r = frame_rule
+    return "any count" if k == 1 else f"{k}n+{r}" if r else f"{k}n"
+
+
 def specs() -> list[EngineSpec]:
     """One :class:`EngineSpec` per model card, in FAMILIES order."""
     out: list[EngineSpec] = []
@@ -65,7 +71,7 @@ def specs() -> list[EngineSpec]:
                 name=card.name,
                 family=card.family,
                 summary=f"{card.pipeline} ({card.repo_id}), {card.native_size[0]}×{card.native_size[1]}, "
-                f"{card.fps:g} fps, ≤{card.max_frames} frames"
+                f"{card.fps:g} fps, ≤{card.max_frames} frames ({_rule(card.frame_rule)})"
                 + (" — deprecated in diffusers" if card.deprecated else "")
                 + (f"; {card.notes}" if card.notes else "")
                 + (f"; refines living drafts (--refine {card.name})" if card.name in REFINE_ROUTES else ""),

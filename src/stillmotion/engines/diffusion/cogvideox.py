@@ -49,7 +49,7 @@ CARDS = [
         licence="CogVideoX LICENSE",
         commercial="no (non-commercial until you read the licence)",
         vram_gb={"full": 33.0, "model-offload": 19.0, "group-offload": 11.0, "sequential": 4.0},
-        notes="best at exactly 720×480, 49 frames; frames 8n+1; not commercial-safe",
+        notes="best at exactly 720×480, 49 frames; not commercial-safe",
     ),
 ]
 

@@ -48,7 +48,7 @@ CARDS = [
         licence="OpenRail-M",
         commercial="yes (2B 0.9.5 OpenRail-M)",
         vram_gb={"full": 16.0, "model-offload": 10.0, "group-offload": 6.0, "sequential": 4.0},
-        notes="2B, fast; frames 8n+1",
+        notes="2B, fast",
     ),
     _card(
         name="ltx-video-distilled",
@@ -61,7 +61,7 @@ CARDS = [
         licence="LTXV Open Weights License",
         commercial="conditional: read the licence",
         vram_gb={"full": 40.0, "model-offload": 28.0, "group-offload": 14.0, "sequential": 8.0},
-        notes="13B distilled draft: 8 steps, no guidance (negative prompt unused); frames 8n+1",
+        notes="13B distilled draft: 8 steps, no guidance (negative prompt unused)",
     ),
 ]
 

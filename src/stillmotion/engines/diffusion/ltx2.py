@@ -65,7 +65,7 @@ CARDS = [
         commercial="conditional: free under a revenue threshold (unverified), read the licence",
         vram_gb={"full": 70.0, "model-offload": 42.0, "group-offload": 16.0, "sequential": 10.0},
         audio=True,
-        notes="19B audio-video: makes its own synchronised sound (AAC in the MP4); frames 8n+1",
+        notes="19B audio-video: makes its own synchronised sound (AAC in the MP4)",
     ),
 ]
 

@@ -50,7 +50,7 @@ CARDS = [
         vram_gb={"full": 28.0, "model-offload": 20.0},
         end_frame=False,
         notes=(
-            "2B, 24 fps, frames 4n+1; guidance comes from the weights' guider (not --guidance-scale); "
+            "2B; guidance comes from the weights' guider (not --guidance-scale); "
             "--memory full or model-offload only (group/sequential offload unsupported); licence unverified"
         ),
     ),
