@@ -33,6 +33,8 @@ from .recipe import public, read
 from .request import PRESETS, AnimateRequest
 
 __all__ = [
+    "RecipeExists",
+    "RecipeNotFound",
     "check_name",
     "delete",
     "library_dir",
@@ -53,6 +55,14 @@ _NAME_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 # the old photo or machine (named in the notice when the recipe set them).
 _OWN = ("image", "output", "show_regions")
 _FILES = ("mask", "freeze", "last_image", "audio", "reference", "motion_video", "model_path")
+
+
+class RecipeNotFound(InputError):
+    """No saved recipe has that name."""
+
+
+class RecipeExists(InputError):
+    """A saved recipe already has that name (and it is not to be replaced)."""
 
 
 def library_dir() -> Path:
@@ -127,7 +137,7 @@ def load_saved(name: str) -> dict[str, Any]:
     """
     saved = _named(name)
     if not saved.is_file():
-        raise InputError(f"no saved recipe {name!r}: see `stillmotion recipes list`")
+        raise RecipeNotFound(f"no saved recipe {name!r}: see `stillmotion recipes list`")
     try:
         data = json.loads(saved.read_text(encoding="utf-8"))
     except (OSError, UnicodeDecodeError, ValueError) as err:
@@ -238,11 +248,11 @@ def save_recipe(name: str, recipe: Mapping[str, Any], *, replace: bool = True) -
         The file written, ``library_dir() / "NAME.json"``.
 
     Raises:
-        InputError: a bad NAME, or (``replace=False``) a recipe of that name exists.
+        InputError: a bad NAME; :class:`RecipeExists` (``replace=False``) when a recipe of that name exists.
     """
     target = _named(name)
     if not replace and target.is_file():
-        raise InputError(f"a recipe named {name!r} exists: choose another name, or replace it")
+        raise RecipeExists(f"a recipe named {name!r} exists: choose another name, or replace it")
     target.parent.mkdir(parents=True, exist_ok=True)
     return write_json_atomic(target, public(recipe))
 
@@ -279,7 +289,7 @@ def delete(name: str) -> Path:
     """
     target = _named(name)
     if not target.is_file():
-        raise InputError(f"no saved recipe {name!r}: see `stillmotion recipes list`")
+        raise RecipeNotFound(f"no saved recipe {name!r}: see `stillmotion recipes list`")
     try:
         target.unlink()
     except OSError as err:

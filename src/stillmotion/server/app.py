@@ -761,13 +761,13 @@ def create_app(
         ] = False,
     ):
         from ..errors import InputError
-        from ..recipes import load_saved, settings
+        from ..recipes import RecipeNotFound, load_saved, settings
 
         _owner(request)
         try:
             recipe = load_saved(name)
         except InputError as err:
-            missing = "no saved recipe" in str(err)
+            missing = isinstance(err, RecipeNotFound)
             raise HTTPException(404 if missing else 400, _recipe_error(err, name)) from None
         fields, notice = settings(recipe, same_seed=same_seed)
         # The command line's settings (steps, interpolate…) a job here cannot set: named when not the default.
@@ -805,7 +805,7 @@ def create_app(
     )
     async def save_recipe(request: Request):
         from ..errors import InputError
-        from ..recipes import check_name, save_recipe
+        from ..recipes import RecipeExists, check_name, save_recipe
 
         _owner(request)
         try:
@@ -832,7 +832,7 @@ def create_app(
         try:
             save_recipe(given.name, recipe, replace=given.replace)
         except InputError as err:
-            if "exists" in str(err):
+            if isinstance(err, RecipeExists):
                 raise HTTPException(
                     409, f'a recipe named {given.name!r} exists: choose another name, or send "replace": true'
                 ) from None
@@ -849,13 +849,13 @@ def create_app(
     )
     def delete_recipe(name: str, request: Request):
         from ..errors import InputError
-        from ..recipes import delete
+        from ..recipes import RecipeNotFound, delete
 
         _owner(request)
         try:
             delete(name)
         except InputError as err:
-            raise HTTPException(404 if "no saved recipe" in str(err) else 400, _recipe_error(err, name)) from None
+            raise HTTPException(404 if isinstance(err, RecipeNotFound) else 400, _recipe_error(err, name)) from None
         return Response(status_code=204)
 
     def _recipe_error(err: Exception, name: str) -> str:
