@@ -287,11 +287,11 @@ def test_readme_example_scores_good_with_both_moves(readme_clips, photos):
     assert ev.metric("loop_seam").verdict == "n/a"
     assert ev.metric("drift").verdict == "good"
     assert ev.verdict == "good", ev.summary()
-    # Without the recipe the prompt is parsed by the plan parser: the same two checks, the same score.
+    # Without the recipe the prompt is parsed by the plan parser: the same two checks, the same outcome.
     by_prompt = evaluate_clip(clip, source=photos["china"], prompt=README_PROMPT)
     assert by_prompt.intent["source"] == "prompt"
     assert [c["move"] for c in by_prompt.metric("plan_match").details] == ["push-in", "pan-right"]
-    assert by_prompt.score == pytest.approx(ev.score)
+    assert by_prompt.metric("plan_match").details == pm.details and by_prompt.verdict == "good"
 
 
 @pytest.mark.parametrize("wrong", ["wrong_direction", "flicker", "frozen_half"])
@@ -329,3 +329,15 @@ def test_eval_cli_reads_the_sidecar_and_its_json_follows_the_schema(readme_clips
     jsonschema.validate(looped, EVALUATION_SCHEMA)
     with pytest.raises(jsonschema.ValidationError):
         jsonschema.validate({**d, "score": 2.0}, EVALUATION_SCHEMA)
+
+
+def test_fidelity_uses_the_recipes_framing(photos, tmp_path):
+    """A wide clip of a square portrait is framed on the face, not the centre: with the recipe,
+    the first frame is compared with the window the engine showed."""
+    clip = tmp_path / "wide.mp4"
+    stillmotion.animate(photos["astronaut"], "static camera", output=clip, size="256x144", duration=1.0, fps=8, seed=1)
+    recipe = json.loads(clip.with_suffix(".json").read_text())
+    assert abs(recipe["shot"]["framing"]["centre_px"][1] - 256) > 20  # the engine did not centre-crop
+    framed = evaluate_clip(clip, source=photos["astronaut"], recipe=recipe).metric("fidelity_psnr")
+    centred = evaluate_clip(clip, source=photos["astronaut"]).metric("fidelity_psnr")
+    assert framed.value > 30 and framed.value > centred.value + 10, (framed, centred)

@@ -5,8 +5,8 @@ side is ``max_side`` pixels; only a few frames and small thumbnails are
 held) and measures:
 
 ``fidelity_psnr`` / ``fidelity_ssim`` (needs ``source``)
-    The anchor (first) frame against the source photo, centre-cropped to the
-    clip's aspect and resized to the clip's size (a small ECC affine
+    The anchor (first) frame against the source photo, cropped as the recipe's
+    ``shot.framing`` says (else centre-cropped to the clip's aspect) and resized to the clip's size (a small ECC affine
     alignment is tried as well and the better match kept). Higher is better.
 ``drift``
     Motion that no camera move explains, in px at ``max_side``: corners of the first frame
@@ -500,12 +500,26 @@ def _classify(tx: float, ty: float, div: float, curl: float, w: int, h: int) -> 
     return ("tilt-up" if ty > 0 else "tilt-down"), mag
 
 
-def _load_source(source: str | os.PathLike, w: int, h: int) -> np.ndarray:
-    """The source photo centre-cropped to the clip's aspect and resized to w×h: uint8 h×w×3."""
+def _load_source(
+    source: str | os.PathLike, w: int, h: int, framing: tuple[float, float, float, int, int] | None = None
+) -> np.ndarray:
+    """The source photo cropped as the clip frames it and resized to w×h: uint8 h×w×3.
+
+    ``framing`` (from the recipe's ``shot.framing``): (centre x, centre y in photo px, photo px per
+    output px, the clip's full width and height in px): the window the engine's first frame shows
+    (the living engine frames a face or subject, not always the centre). Without it, or when the
+    window falls outside the photo: a centre crop to the clip's aspect.
+    """
     from .image import load_image
 
     rgb = load_image(source).rgb
     sh, sw = rgb.shape[:2]
+    if framing is not None:
+        cx, cy, ppo, fw, fh = framing
+        x0, x1 = int(round(cx - fw * ppo / 2)), int(round(cx + fw * ppo / 2))
+        y0, y1 = int(round(cy - fh * ppo / 2)), int(round(cy + fh * ppo / 2))
+        if 0 <= x0 < x1 <= sw + 1 and 0 <= y0 < y1 <= sh + 1:
+            return cv2.resize(rgb[y0:y1, x0:x1], (w, h), interpolation=cv2.INTER_AREA)
     target = w / h
     if sw / sh > target:
         cw = max(1, int(round(sh * target)))
@@ -1199,7 +1213,12 @@ def evaluate_clip(
     fps = float(info.get("fps") or 24.0) or 24.0
     sw, sh = _small_size(int(info["width"]), int(info["height"]), int(max_side))
     grid = _Grid(sw, sh)
-    src = _load_source(source, sw, sh) if source is not None else None
+    framing = None
+    shot_framing = ((recipe or {}).get("shot") or {}).get("framing") or {}
+    if "centre_px" in shot_framing and "photo_pixels_per_output_pixel" in shot_framing:
+        (cx, cy), ppo = shot_framing["centre_px"], shot_framing["photo_pixels_per_output_pixel"]
+        framing = (float(cx), float(cy), float(ppo), int(info["width"]), int(info["height"]))
+    src = _load_source(source, sw, sh, framing) if source is not None else None
     # Up to 16 landmark samples spread over the clip, at most ~3 a second.
     n_expected = int(info.get("frame_count") or 0) or int(round(float(info.get("duration_s") or 0) * fps))
     camera = _CameraMove(grid, intent)
