@@ -499,7 +499,7 @@ def _rank_clips(clips: list[Clip], request: AnimateRequest) -> list[int]:
     and return the clip indices, best first (ties keep the seed order)."""
     from .evaluate import evaluate_clip
 
-    evals = [evaluate_clip(c.path, source=request.image, prompt=request.prompt) for c in clips]
+    evals = [evaluate_clip(c.path, source=request.image, prompt=request.prompt, recipe=c.recipe) for c in clips]
     order = sorted(range(len(clips)), key=lambda i: -float(evals[i].score))
     for rank, i in enumerate(order, start=1):
         clip, ev = clips[i], evals[i]

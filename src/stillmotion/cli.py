@@ -627,7 +627,28 @@ def eval_cmd(
     prompt: Annotated[
         str | None,
         typer.Option(
-            "--prompt", "-p", help="The motion prompt (adherence metrics).", metavar="TEXT", show_default=False
+            "--prompt",
+            "-p",
+            help="The motion prompt (adherence metrics); default: the recipe's.",
+            metavar="TEXT",
+            show_default=False,
+        ),
+    ] = None,
+    recipe: Annotated[
+        Path | None,
+        typer.Option(
+            help="The clip's recipe: its plan is what the clip is judged against "
+            "(default: CLIP's .json sidecar when there is one).",
+            metavar="RECIPE.json",
+            show_default=False,
+        ),
+    ] = None,
+    loop: Annotated[
+        bool | None,
+        typer.Option(
+            "--loop/--no-loop",
+            help="The clip was meant to loop: judge its loop seam (default: as the recipe or prompt says).",
+            show_default=False,
         ),
     ] = None,
     as_json: AsJson = False,
@@ -639,10 +660,29 @@ def eval_cmd(
     ] = None,
     quiet: Quiet = False,
 ) -> None:
-    """Judge a finished clip: measured metrics, a 0..1 score and the camera move."""
+    """Judge a finished clip against what it was asked: measured metrics, a 0..1 score and the camera move.
+
+    The JSON (--json) follows stillmotion.evaluate.EVALUATION_SCHEMA (its "schema" key names the version).
+    """
+    from .errors import InputError
     from .evaluate import evaluate_clip
 
-    ev = evaluate_clip(clip, source=source, prompt=prompt)
+    plan: dict[str, Any] | None = None
+    sidecar = clip.with_suffix(".json")
+    if recipe is not None or (sidecar.is_file() and sidecar != output):
+        try:
+            found = json.loads((recipe or sidecar).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            if recipe is not None:
+                raise InputError(f"--recipe {recipe}: cannot read it as JSON ({err})") from err
+            found = None  # a sidecar that is not a recipe: judge without it
+        if isinstance(found, dict) and (recipe is not None or ("stillmotion" in found and "plan" in found)):
+            plan = found
+    if source is None and plan is not None:
+        path = (plan.get("source") or {}).get("path")
+        if isinstance(path, str) and Path(path).is_file():
+            source = Path(path)
+    ev = evaluate_clip(clip, source=source, prompt=prompt, recipe=plan, loop=loop)
     _report(ev.to_dict(), ev.summary, as_json=as_json, quiet=quiet, output=output)
 
 

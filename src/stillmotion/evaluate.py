@@ -5,14 +5,16 @@ side is ``max_side`` pixels; only a few frames and small thumbnails are
 held) and measures:
 
 ``fidelity_psnr`` / ``fidelity_ssim`` (needs ``source``)
-    The anchor (first) frame against the source photo, centre-cropped to the
-    clip's aspect and resized to the clip's size (a small ECC affine
+    The anchor (first) frame against the source photo, cropped as the recipe's
+    ``shot.framing`` says (else centre-cropped to the clip's aspect) and resized to the clip's size (a small ECC affine
     alignment is tried as well and the better match kept). Higher is better.
 ``drift``
-    1 − SSIM between the frames of the last second and the first frame,
-    after compensating the global camera motion (affine, accumulated from
-    the optical flow and refined with ``cv2.findTransformECC``). Lower is
-    better: the picture stays the same picture.
+    Motion that no camera move explains, in px at ``max_side``: corners of the first frame
+    (outside the regions the plan animates, and outside faces for a portrait plan) tracked
+    with pyramidal Lucas–Kanade to up to 6 frames of the last second, a homography fitted by
+    RANSAC to take out whatever camera move the clip makes, then the tracks' mean distance to
+    it. An asked-for move (push-in, pan, both) is explained by the homography and is not drift;
+    a frozen or sliding part of the picture is. Lower is better.
 ``flicker``
     Flow-compensated residual: frame *i* warped onto frame *i+1* with DIS
     optical flow, mean absolute difference in grey levels (0–255). Lower is
@@ -25,11 +27,20 @@ held) and measures:
 ``camera_move``
     The global move read off the flow field (mean dx, dy, divergence and
     curl per frame, summed; each taken at its furthest point from the start,
-    so a loop that goes out and back still reads as its move); ``plan_match`` (1/0) compares it with the
-    first camera move the prompt asks for.
+    so a loop that goes out and back still reads as its move).
+``plan_match``
+    With an intent (the recipe's plan, else the prompt parsed by
+    :func:`stillmotion.plan.prompt.parse_prompt`): one check per planned camera
+    move, each on its own component (push-in/pull-back on the zoom, pans and
+    trucks on dx, tilts and cranes on dy; orbits and rolls only have to move),
+    passing with the planned sign and at least 15 % of the largest component;
+    a move nobody asked for that dominates is a failed check too. The value is
+    the share of checks passed; every check is in the metric's ``details``.
 ``loop_seam``
     Difference last → first frame divided by the median neighbouring-frame
-    difference: ≈ 1 for a seamless loop, large for a jump cut.
+    difference: ≈ 1 for a seamless loop, large for a jump cut. Judged only
+    when the clip was meant to loop (``loop=True``, the recipe's request or
+    plan, a "loop" in the prompt); otherwise its verdict is ``n/a``.
 ``face_stability``
     Per face (MediaPipe Face Mesh through LiteRT, up to 16 samples over the clip):
     RMS change of the rigid landmarks (face oval, nose, eye corners) after a
@@ -56,7 +67,9 @@ and hands both to every accumulator.
 
 The combined :attr:`Evaluation.score` (0..1, higher is better) is a
 weighted mean of per-metric scores (:data:`SCORE_WEIGHTS`), over the
-metrics that were measured.
+metrics that were measured. Every :class:`Metric` says on which frames it
+was measured (``frames``); :meth:`Evaluation.to_dict` (``stillmotion eval
+--json``) follows :data:`EVALUATION_SCHEMA`.
 """
 
 from __future__ import annotations
@@ -77,7 +90,16 @@ from .scene.faces import detect_faces
 from .scene.landmarks import FACE_OVAL, LEFT_EYE, RIGHT_EYE, detect_landmarks, landmarks_status
 from .video import iter_frames, probe
 
-__all__ = ["CAMERA_MOVES", "Evaluation", "Metric", "SCORE_WEIGHTS", "evaluate_clip"]
+__all__ = [
+    "CAMERA_MOVES",
+    "EVALUATION_SCHEMA",
+    "Evaluation",
+    "Metric",
+    "SCHEMA_ID",
+    "SCORE_WEIGHTS",
+    "VERDICTS",
+    "evaluate_clip",
+]
 
 CAMERA_MOVES = ("static", "push-in", "pull-back", "pan-left", "pan-right", "tilt-up", "tilt-down", "orbit/other")
 
@@ -92,10 +114,10 @@ SCORE_WEIGHTS: dict[str, float] = {
     "region_focus": 0.10,
 }
 """Weights of the combined score. Per-metric scores (each 0..1):
-flicker ``1 − clip((flicker − 1) / 7)`` grey levels; drift ``1 − clip(drift / 0.5)``;
+flicker ``1 − clip((flicker − 1) / 7)`` grey levels; drift ``1 − clip((drift − 0.5) / 3)`` px;
 fidelity ``clip((psnr − 18) / 14)`` dB; dynamic degree 1 between 0.15 and 4 px/frame,
 falling off outside (rewards moderate motion); jerk ``1 / (1 + jerk / 0.05)``;
-plan_match 1 or 0. Missing metrics (no source, no prompt) drop out and the
+plan_match the share of checks passed. Missing metrics (no source, no prompt) drop out and the
 weights are renormalised."""
 
 # Measured move thresholds, in pixels over the whole clip at max_side.
@@ -103,25 +125,111 @@ _STATIC_PX = 2.5
 _ORBIT_CURL_SHARE = 0.6
 
 
+VERDICTS = ("good", "fair", "poor", "n/a")
+"""A metric's verdict: ``n/a`` means measured for information only, not judged and not scored
+(a loop seam on a clip that was not asked to loop)."""
+
+
 @dataclass
 class Metric:
-    """One measured quantity with its unit, a sentence on what it means, and a verdict."""
+    """One measured quantity: its unit, what it measured, on which frames, and a verdict.
+
+    Attributes:
+        name: the metric's key (``flicker``, ``drift``, …).
+        value: the measured value, in ``unit``.
+        unit: the unit of ``value``.
+        meaning: one sentence: what was measured and which way is better.
+        verdict: one of :data:`VERDICTS`.
+        frames: which decoded frames (0-based) it was measured on, in words
+            (``"0-119 (consecutive pairs)"``, ``"0 vs 108-119"``).
+        details: per-check figures where a metric combines several checks
+            (``plan_match``: one entry per planned camera move), else empty.
+    """
 
     name: str
     value: float
     unit: str
     meaning: str
-    verdict: str  # "good" | "fair" | "poor"
+    verdict: str
+    frames: str = ""
+    details: list[dict[str, Any]] = field(default_factory=list)
+
+
+SCHEMA_ID = "stillmotion-evaluation/2"
+"""The ``schema`` value of :meth:`Evaluation.to_dict`; bumped when the JSON's shape changes."""
+
+EVALUATION_SCHEMA: dict[str, Any] = {
+    "$schema": "https://json-schema.org/draft/2020-12/schema",
+    "$id": SCHEMA_ID,
+    "title": "stillmotion evaluation (stillmotion eval --json, recipe['evaluation'])",
+    "type": "object",
+    "required": ["schema", "score", "verdict", "camera_move", "intent", "metrics"],
+    "properties": {
+        "schema": {"const": SCHEMA_ID},
+        "score": {
+            "type": "number",
+            "minimum": 0,
+            "maximum": 1,
+            "description": "weighted mean of the per-metric scores (SCORE_WEIGHTS) over the metrics that were "
+            "measured and judged; higher is better",
+        },
+        "verdict": {"enum": ["good", "fair", "poor"], "description": "score ≥ 0.8 good, ≥ 0.6 fair, else poor"},
+        "camera_move": {"enum": list(CAMERA_MOVES), "description": "the dominant global move measured"},
+        "intent": {
+            "type": "object",
+            "description": "what the clip was asked to do, as the judge read it",
+            "required": ["source", "camera", "loop", "loop_from"],
+            "properties": {
+                "source": {"enum": ["recipe", "prompt", "none"], "description": "where the plan came from"},
+                "camera": {"type": "array", "items": {"type": "string"}, "description": "planned camera moves"},
+                "loop": {"type": "boolean", "description": "the clip was meant to loop"},
+                "loop_from": {"type": "string", "description": "what said so (or that nothing did)"},
+            },
+        },
+        "rank": {"type": "integer", "minimum": 1, "description": "with --pick best: 1 = best"},
+        "of": {"type": "integer", "minimum": 1, "description": "with --pick best: how many clips were ranked"},
+        "metrics": {
+            "type": "object",
+            "description": "metric name → measurement, in measuring order",
+            "additionalProperties": {
+                "type": "object",
+                "required": ["value", "unit", "verdict", "meaning", "frames"],
+                "properties": {
+                    "value": {"type": "number"},
+                    "unit": {"type": "string"},
+                    "verdict": {"enum": list(VERDICTS)},
+                    "meaning": {"type": "string", "description": "what was measured, which way is better"},
+                    "frames": {"type": "string", "description": "the 0-based frames it was measured on"},
+                    "details": {
+                        "type": "array",
+                        "items": {"type": "object"},
+                        "description": "per-check figures (plan_match: one per planned move)",
+                    },
+                },
+            },
+        },
+    },
+}
+"""JSON Schema (draft 2020-12) of :meth:`Evaluation.to_dict`, the output of ``stillmotion eval --json``."""
 
 
 @dataclass
 class Evaluation:
-    """All metrics of one clip, a combined score (0..1, higher is better) and the measured camera move."""
+    """All metrics of one clip, a combined score (0..1, higher is better), the measured camera
+    move and the intent it was judged against (``{"source", "camera", "loop", "loop_from"}``)."""
 
     path: str
     metrics: list[Metric] = field(default_factory=list)
     score: float = 0.0
     camera_move: str = "static"
+    intent: dict[str, Any] = field(
+        default_factory=lambda: {"source": "none", "camera": [], "loop": False, "loop_from": "nothing asked"}
+    )
+
+    @property
+    def verdict(self) -> str:
+        """The combined verdict: ``good`` for a score ≥ 0.8, ``fair`` ≥ 0.6, else ``poor``."""
+        return _verdict(self.score, 0.8, 0.6, True)
 
     def metric(self, name: str) -> Metric:
         """The metric called ``name``; KeyError when it was not measured."""
@@ -133,30 +241,54 @@ class Evaluation:
     def to_dict(self, rank: int | None = None, of: int | None = None) -> dict[str, Any]:
         """The evaluation as plain JSON: the one schema of ``recipe["evaluation"]`` and ``stillmotion eval --json``.
 
-        ``{"score": 0..1, "camera_move": one of CAMERA_MOVES, "metrics": {name: {"value", "unit",
-        "verdict", "meaning"}}}`` in measuring order, plus ``"rank"`` (1 = best) and ``"of"``
-        (how many clips were ranked) when ``rank`` is given (``--pick best``). The clip's path is
-        not included: the recipe and the caller know it.
+        The shape is :data:`EVALUATION_SCHEMA` (``"schema": SCHEMA_ID``): ``{"schema", "score": 0..1, "verdict",
+        "camera_move": one of CAMERA_MOVES, "intent": {"source", "camera", "loop", "loop_from"},
+        "metrics": {name: {"value", "unit", "verdict", "meaning", "frames"[, "details"]}}}`` in
+        measuring order, plus ``"rank"`` (1 = best) and ``"of"`` (how many clips were ranked) when
+        ``rank`` is given (``--pick best``). The clip's path is not included: the recipe and the
+        caller know it.
 
         Raises:
             ValueError: ``rank`` without ``of``, or outside 1..of.
         """
-        d: dict[str, Any] = {"score": float(self.score), "camera_move": self.camera_move}
+        d: dict[str, Any] = {
+            "schema": SCHEMA_ID,
+            "score": float(self.score),
+            "verdict": self.verdict,
+            "camera_move": self.camera_move,
+            "intent": dict(self.intent),
+        }
         if rank is not None:
             if of is None or not 1 <= rank <= of:
                 raise ValueError(f"rank must be in 1..of, got rank={rank} of={of}")
             d["rank"], d["of"] = int(rank), int(of)
-        d["metrics"] = {
-            m.name: {"value": float(m.value), "unit": m.unit, "verdict": m.verdict, "meaning": m.meaning}
-            for m in self.metrics
-        }
+        d["metrics"] = {}
+        for m in self.metrics:
+            entry: dict[str, Any] = {
+                "value": float(m.value),
+                "unit": m.unit,
+                "verdict": m.verdict,
+                "meaning": m.meaning,
+                "frames": m.frames,
+            }
+            if m.details:
+                entry["details"] = [dict(x) for x in m.details]
+            d["metrics"][m.name] = entry
         return d
 
     def summary(self) -> str:
         """A few human-readable lines."""
-        lines = [f"{self.path}: score {self.score:.2f} (0..1, higher is better), camera move {self.camera_move}"]
+        lines = [
+            f"{self.path}: score {self.score:.2f} {self.verdict} (0..1, higher is better), "
+            f"camera move {self.camera_move}"
+        ]
+        asked = ", ".join(self.intent["camera"]) or "static"
+        loop = "loop" if self.intent["loop"] else "no loop"
+        lines.append(f"  asked ({self.intent['source']}): {asked}; {loop} ({self.intent['loop_from']})")
         for m in self.metrics:
-            lines.append(f"  {m.name:<15} {_fmt(m.value):>9} {m.unit:<10} {m.verdict:<5} {m.meaning}")
+            lines.append(
+                f"  {m.name:<15} {_fmt(m.value):>9} {m.unit:<10} {m.verdict:<5} {m.meaning} [frames {m.frames}]"
+            )
         return "\n".join(lines)
 
 
@@ -263,32 +395,91 @@ def _verdict(value: float, good: float, fair: float, higher_better: bool) -> str
     return "good" if value <= good else "fair" if value <= fair else "poor"
 
 
-_PLAN_TO_MEASURED = {
-    "static": "static",
-    "push-in": "push-in",
-    "zoom-in": "push-in",
-    "dolly-zoom-in": "push-in",
-    "pull-back": "pull-back",
-    "zoom-out": "pull-back",
-    "dolly-zoom-out": "pull-back",
-    "pan-left": "pan-left",
-    "truck-left": "pan-left",
-    "pan-right": "pan-right",
-    "truck-right": "pan-right",
-    "tilt-up": "tilt-up",
-    "crane-up": "tilt-up",
-    "tilt-down": "tilt-down",
-    "crane-down": "tilt-down",
+# Planned move → the measured component that shows it and its sign. Components, in px over the
+# clip at the evaluation size: "x" and "y" the content translation at the frame centre (content
+# slides left when the camera pans right), "zoom" the isotropic scale's displacement at the
+# frame corner (positive = content grows), "any" the largest of all (direction not checked).
+_MOVE_CHECK: dict[str, tuple[str, int]] = {
+    "push-in": ("zoom", 1),
+    "zoom-in": ("zoom", 1),
+    "dolly-zoom-in": ("zoom", 1),
+    "pull-back": ("zoom", -1),
+    "zoom-out": ("zoom", -1),
+    "dolly-zoom-out": ("zoom", -1),
+    "pan-left": ("x", 1),
+    "truck-left": ("x", 1),
+    "pan-right": ("x", -1),
+    "truck-right": ("x", -1),
+    "tilt-up": ("y", 1),
+    "crane-up": ("y", 1),
+    "tilt-down": ("y", -1),
+    "crane-down": ("y", -1),
+    "orbit-left": ("any", 1),
+    "orbit-right": ("any", 1),
+    "roll-left": ("any", 1),
+    "roll-right": ("any", 1),
 }
+_AXIS_WORDS = {
+    "x": "content dx",
+    "y": "content dy",
+    "zoom": "zoom at the corner",
+    "roll": "roll at the corner",
+    "largest": "largest component",
+    "any": "largest component",
+}
+# A planned move must reach this share of the largest measured component (a slow push-in next
+# to a gentle pan still counts; a trace of zoom from a pan does not).
+_CHECK_SHARE = 0.15
 
 
-def _planned_move(prompt: str) -> str:
-    from .plan.prompt import parse_prompt
+@dataclass
+class _Intent:
+    """What the clip was asked to do, read from its recipe or parsed from its prompt.
 
-    plan = parse_prompt(prompt)
-    if not plan.camera or all(c.amount == 0 for c in plan.camera):
-        return "static"
-    return _PLAN_TO_MEASURED.get(plan.camera[0].move.value, "orbit/other")
+    ``camera``: planned moves (:class:`stillmotion.plan.motion.Move` values; empty = static);
+    ``regions``: the scene regions the plan animates (``sky``, ``water``, …);
+    ``loop``: the clip was meant to loop, and ``loop_from`` what said so.
+    """
+
+    source: str  # "recipe" | "prompt" | "none"
+    camera: list[str]
+    regions: list[str]
+    loop: bool
+    loop_from: str
+    portrait: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"source": self.source, "camera": list(self.camera), "loop": self.loop, "loop_from": self.loop_from}
+
+
+def _read_intent(prompt: str | None, recipe: dict[str, Any] | None, loop: bool | None) -> _Intent:
+    """The clip's intent: the recipe's plan when there is one, else the prompt parsed by
+    :func:`stillmotion.plan.prompt.parse_prompt`; ``loop`` (``--loop``) wins over both."""
+    plan: dict[str, Any] | None = None
+    source = "none"
+    if recipe is not None and isinstance(recipe.get("plan"), dict):
+        plan, source = recipe["plan"], "recipe"
+    elif prompt is not None:
+        from .plan.prompt import parse_prompt
+
+        plan, source = parse_prompt(prompt).to_dict(), "prompt"
+    camera = [str(c["move"]) for c in (plan or {}).get("camera", []) if float(c.get("amount", 1.0)) != 0]
+    regions = sorted({str(e["region"]) for e in (plan or {}).get("elements", [])} - {"image", "mask"})
+    request = (recipe or {}).get("request") or {}
+    if loop is not None:
+        looped, said = bool(loop), "--loop given" if loop else "--no-loop given"
+    elif request.get("loop"):
+        looped, said = True, "the recipe's request asks to loop"
+    elif plan is not None and plan.get("loop"):
+        looped, said = True, f"the {source}'s plan asks to loop"
+    else:
+        looped, said = False, "neither the recipe, the prompt nor --loop asks to loop"
+    return _Intent(source, camera, regions, looped, said, (plan or {}).get("portrait") is not None)
+
+
+def _frames(first: int, last: int) -> str:
+    """A frame range in words (0-based, inclusive)."""
+    return str(first) if first == last else f"{first}-{last}"
 
 
 def _classify(tx: float, ty: float, div: float, curl: float, w: int, h: int) -> tuple[str, float]:
@@ -309,12 +500,26 @@ def _classify(tx: float, ty: float, div: float, curl: float, w: int, h: int) -> 
     return ("tilt-up" if ty > 0 else "tilt-down"), mag
 
 
-def _load_source(source: str | os.PathLike, w: int, h: int) -> np.ndarray:
-    """The source photo centre-cropped to the clip's aspect and resized to w×h: uint8 h×w×3."""
+def _load_source(
+    source: str | os.PathLike, w: int, h: int, framing: tuple[float, float, float, int, int] | None = None
+) -> np.ndarray:
+    """The source photo cropped as the clip frames it and resized to w×h: uint8 h×w×3.
+
+    ``framing`` (from the recipe's ``shot.framing``): (centre x, centre y in photo px, photo px per
+    output px, the clip's full width and height in px): the window the engine's first frame shows
+    (the living engine frames a face or subject, not always the centre). Without it, or when the
+    window falls outside the photo: a centre crop to the clip's aspect.
+    """
     from .image import load_image
 
     rgb = load_image(source).rgb
     sh, sw = rgb.shape[:2]
+    if framing is not None:
+        cx, cy, ppo, fw, fh = framing
+        x0, x1 = int(round(cx - fw * ppo / 2)), int(round(cx + fw * ppo / 2))
+        y0, y1 = int(round(cy - fh * ppo / 2)), int(round(cy + fh * ppo / 2))
+        if 0 <= x0 < x1 <= sw + 1 and 0 <= y0 < y1 <= sh + 1:
+            return cv2.resize(rgb[y0:y1, x0:x1], (w, h), interpolation=cv2.INTER_AREA)
     target = w / h
     if sw / sh > target:
         cw = max(1, int(round(sh * target)))
@@ -428,48 +633,95 @@ class _Fidelity:
 
 
 class _Drift:
-    """``drift``: 1 − SSIM of up to 6 frames of the last second against the first, camera move compensated.
+    """``drift``: motion the plan does not explain, frame 0 against up to 6 frames of the last second.
 
-    The camera move is the accumulated affine content motion, refined by ECC.
+    Corners (Shi–Tomasi) of frame 0 outside the animated regions are tracked to each picked
+    frame with pyramidal Lucas–Kanade (Bouguet 2000), kept when the backward track returns
+    within 0.5 px; a homography fitted by RANSAC (``cv2.findHomography``) takes out the camera
+    move, whatever it is (push-in, pan, both); the mean distance of the tracks to it (each capped
+    at 10 % of the longer side) is what no camera move explains: a frozen or sliding part of the
+    picture, a melting subject. Depth parallax of a moving camera is left as residual too, but it
+    is small against the move (well under 1 px at 320 px for the living engine's moves).
     """
 
-    def __init__(self, tail_len: int) -> None:
+    def __init__(self, tail_len: int, regions: list[str], portrait: bool) -> None:
         self.first: np.ndarray | None = None
-        self.cum = np.eye(3)  # content motion first → current frame, 3×3 affine
-        self.tail: deque[tuple[np.ndarray, np.ndarray]] = deque(maxlen=tail_len)  # (grey, cumulative warp 2×3)
+        self.first_rgb: np.ndarray | None = None
+        self.regions, self.portrait = regions, portrait
+        self.tail: deque[tuple[int, np.ndarray]] = deque(maxlen=tail_len)  # (index, grey)
 
     def update(self, f: _Frame) -> None:
         if self.first is None:
-            self.first = f.grey
-        if f.affine is not None:
-            a0, a1, a2, b0, b1, b2 = f.affine
-            self.cum = np.array([[1 + a1, a2, a0], [b1, 1 + b2, b0], [0, 0, 1]]) @ self.cum
-        self.tail.append((f.grey, self.cum[:2].copy()))
+            self.first, self.first_rgb = f.grey, f.small
+        self.tail.append((f.index, f.grey))
+
+    def _still_mask(self) -> tuple[np.ndarray, str]:
+        """uint8 h×w, 255 where the plan animates nothing (element regions, faces of a portrait)."""
+        assert self.first is not None and self.first_rgb is not None
+        h, w = self.first.shape
+        mask = np.full((h, w), 255, np.uint8)
+        left_out = []
+        if self.regions:
+            from .scene.regions import detect_regions
+
+            masks = detect_regions(self.first_rgb)
+            for k in self.regions:
+                if k in masks:
+                    m = cv2.resize(masks[k], (w, h), interpolation=cv2.INTER_LINEAR) > 0.3
+                    mask[cv2.dilate(m.astype(np.uint8), np.ones((5, 5), np.uint8)) > 0] = 0
+            left_out.append(", ".join(self.regions))
+        if self.portrait:
+            for x, y, bw, bh in detect_faces(self.first_rgb):
+                cx, cy = x + bw / 2, y + bh / 2
+                x0, y0 = int(max(0, cx - bw)), int(max(0, cy - bh))
+                mask[y0 : int(cy + bh) + 1, x0 : int(cx + bw) + 1] = 0
+            left_out.append("faces")
+        return mask, (f", outside the animated {' and '.join(left_out)}" if left_out else "")
 
     def result(self) -> _Result:
         first = self.first
         assert first is not None
-        size = first.shape[1], first.shape[0]
+        h, w = first.shape
+        mask, where = self._still_mask()
+        pts = cv2.goodFeaturesToTrack(first, 400, 0.01, max(3, max(w, h) // 50), mask=mask)
         picks = list(self.tail)
         if len(picks) > 6:
-            idx = np.linspace(0, len(picks) - 1, 6).round().astype(int)
-            picks = [picks[i] for i in idx]
-        vals = []
-        for g, warp in picks:
-            aligned, mask = _align(g, _ecc(first, g, warp), size)
-            vals.append(1.0 - _ssim(first, aligned, mask))
+            picks = [picks[i] for i in np.linspace(0, len(picks) - 1, 6).round().astype(int)]
+        cap = 0.1 * max(w, h)
+        lk = dict(winSize=(21, 21), maxLevel=3)
+        vals, used, n_tracks = [], [], []
+        for index, g in picks:
+            if pts is None or len(pts) < 8 or index == 0:
+                continue
+            p1, st, _ = cv2.calcOpticalFlowPyrLK(first, g, pts, None, **lk)  # type: ignore[call-overload]
+            back, st2, _ = cv2.calcOpticalFlowPyrLK(g, first, p1, None, **lk)  # type: ignore[call-overload]
+            ok = (st.ravel() == 1) & (st2.ravel() == 1) & (np.linalg.norm(back - pts, axis=2).ravel() < 0.5)
+            if ok.sum() < 8:
+                continue
+            a, b = pts[ok].reshape(-1, 2), p1[ok].reshape(-1, 2)
+            H, _ = cv2.findHomography(a, b, cv2.RANSAC, 1.0)
+            if H is None:
+                continue
+            res = np.linalg.norm(cv2.perspectiveTransform(a[None], H)[0] - b, axis=1)
+            vals.append(float(np.minimum(res, cap).mean()))
+            used.append(index)
+            n_tracks.append(int(ok.sum()))
+        if not vals:
+            return _Result()
         drift = float(np.mean(vals))
         return _Result(
             [
                 Metric(
                     "drift",
                     drift,
-                    "1-SSIM",
-                    "last second vs first frame after compensating the camera move (affine, ECC); lower is better",
-                    _verdict(drift, 0.15, 0.3, False),
+                    "px",
+                    f"motion the camera move does not explain: mean distance of {int(np.mean(n_tracks))} "
+                    f"tracked corners{where} to the best homography, px at {max(w, h)}; lower is better",
+                    _verdict(drift, 1.0, 2.5, False),
+                    f"0 vs {', '.join(map(str, used))} (the last second)",
                 )
             ],
-            {"drift": float(1 - np.clip(drift / 0.5, 0, 1))},
+            {"drift": float(1 - np.clip((drift - 0.5) / 3.0, 0, 1))},
         )
 
 
@@ -568,20 +820,25 @@ class _Jerk:
 
 
 class _CameraMove:
-    """``camera_move`` (and ``plan_match`` with a prompt): the global move read off the affine fits.
+    """``camera_move`` (and ``plan_match`` with an intent): the global move read off the affine fits.
 
     Running sums of dx, dy, divergence and curl; each is taken at its furthest
     point from the start, so a loop that goes out and back still reads as its move.
+    ``plan_match`` is one check per planned move (a push-in with a pan is two), each
+    passing when its component has the planned sign and at least ``_CHECK_SHARE`` of the
+    largest component; a static plan passes when nothing moves more than ``_STATIC_PX``.
     """
 
-    def __init__(self, grid: _Grid, prompt: str | None) -> None:
+    def __init__(self, grid: _Grid, intent: _Intent | None) -> None:
         self.grid = grid
-        self.prompt = prompt
+        self.intent = intent
         self.run = np.zeros(4)  # running sums of dx, dy, divergence, curl
         self.peak = np.zeros(4)
         self.move = "static"  # set by result()
+        self.n = 0
 
     def update(self, f: _Frame) -> None:
+        self.n = f.index + 1
         if f.affine is None:
             return
         _, a1, a2, _, b1, b2 = f.affine
@@ -595,6 +852,9 @@ class _CameraMove:
         tx, ty, div, curl = (float(v) for v in self.peak)
         w, h = self.grid.w, self.grid.h
         self.move, mag = _classify(tx, ty, div, curl, w, h)
+        r = 0.5 * math.hypot(w, h)
+        comp = {"x": tx, "y": ty, "zoom": 0.5 * div * r, "roll": 0.5 * curl * r}
+        frames = f"{_frames(0, self.n - 1)} (consecutive pairs, summed)"
         out = _Result(
             [
                 Metric(
@@ -604,32 +864,86 @@ class _CameraMove:
                     f"measured global move: {self.move} (size of the move over the clip, px at {max(w, h)}; "
                     f"dx {tx:+.1f}, dy {ty:+.1f}, divergence {div:+.4f}, curl {curl:+.4f})",
                     "good",
+                    frames,
                 )
             ]
         )
-        if self.prompt is not None:
-            planned = _planned_move(self.prompt)
-            match = 1.0 if planned == self.move else 0.0
-            out.metrics.append(
-                Metric(
-                    "plan_match",
-                    match,
-                    "1/0",
-                    f"the prompt asks for {planned}, the clip shows {self.move}",
-                    "good" if match else "poor",
-                )
+        if self.intent is None or self.intent.source == "none":
+            return out
+        largest = max(abs(v) for v in comp.values())
+        need = max(_STATIC_PX, _CHECK_SHARE * largest)
+        checks: list[dict[str, Any]] = []
+        if not self.intent.camera:
+            checks.append(
+                {
+                    "move": "static",
+                    "component": "largest",
+                    "measured_px": round(largest, 3),
+                    "planned_sign": "none",
+                    "passed": bool(largest < _STATIC_PX),
+                }
             )
-            out.parts["plan_match"] = match
+        for move in self.intent.camera:
+            axis, sign = _MOVE_CHECK.get(move, ("any", 1))
+            got = largest if axis == "any" else sign * comp[axis]
+            checks.append(
+                {
+                    "move": move,
+                    "component": axis,
+                    "measured_px": round(largest if axis == "any" else comp[axis], 3),
+                    "planned_sign": "any" if axis == "any" else "+" if sign > 0 else "-",
+                    "passed": bool(got >= need),
+                }
+            )
+        # A move nobody asked for that dominates the clip fails too (a "pan right" that tilts).
+        asked = {_MOVE_CHECK.get(m, ("any", 1))[0] for m in self.intent.camera}
+        top = max(comp, key=lambda k: abs(comp[k]))
+        if self.intent.camera and "any" not in asked and top not in asked and abs(comp[top]) >= _STATIC_PX:
+            checks.append(
+                {
+                    "move": f"unasked {top}",
+                    "component": top,
+                    "measured_px": round(comp[top], 3),
+                    "planned_sign": "none",
+                    "passed": False,
+                }
+            )
+        match = sum(c["passed"] for c in checks) / len(checks)
+        said = "; ".join(
+            f"{c['move']}: {_AXIS_WORDS.get(c['component'], c['component'])} {c['measured_px']:+.1f} px"
+            + (f" (planned {c['planned_sign']})" if c["planned_sign"] in "+-" else "")
+            + (" ok" if c["passed"] else " missing")
+            for c in checks
+        )
+        out.metrics.append(
+            Metric(
+                "plan_match",
+                match,
+                "share",
+                f"share of the {self.intent.source}'s camera checks the clip passes ({said}; a move passes "
+                f"with its planned sign and ≥ {need:.1f} px at {max(w, h)}); higher is better",
+                _verdict(match, 1.0, 0.5, True),
+                frames,
+                checks,
+            )
+        )
+        out.parts["plan_match"] = match
         return out
 
 
 class _LoopSeam:
-    """``loop_seam``: mean |last − first frame| / median mean |neighbouring frames' difference|."""
+    """``loop_seam``: mean |last − first frame| / median mean |neighbouring frames' difference|.
 
-    def __init__(self) -> None:
+    Judged only when the clip was meant to loop; otherwise measured for information with the
+    verdict ``n/a`` (a clip that was not asked to loop has no seam to judge).
+    """
+
+    def __init__(self, loop: bool, why: str) -> None:
+        self.loop, self.why = loop, why
         self.first: np.ndarray | None = None
         self.last: np.ndarray | None = None
         self.diffs: list[float] = []
+        self.n = 0
 
     def update(self, f: _Frame) -> None:
         if self.first is None:
@@ -637,23 +951,22 @@ class _LoopSeam:
         if f.prev is not None:
             self.diffs.append(float(np.abs(f.grey.astype(np.float32) - f.prev.astype(np.float32)).mean()))
         self.last = f.grey
+        self.n = f.index + 1
 
     def result(self) -> _Result:
         assert self.first is not None and self.last is not None
         seam_raw = float(np.abs(self.last.astype(np.float32) - self.first.astype(np.float32)).mean())
         med = float(np.median(self.diffs)) if self.diffs else 0.0
         seam = seam_raw / max(med, 0.05)
-        return _Result(
-            [
-                Metric(
-                    "loop_seam",
-                    seam,
-                    "ratio",
-                    "last→first frame difference / median neighbouring-frame difference; ≈1 loops seamlessly",
-                    _verdict(seam, 1.5, 4.0, False),
-                )
-            ]
-        )
+        meaning = "last→first frame difference / median neighbouring-frame difference; ≈1 loops seamlessly"
+        if self.loop:
+            verdict = _verdict(seam, 1.5, 4.0, False)
+            meaning += f" ({self.why})"
+        else:
+            verdict = "n/a"
+            meaning = f"not applicable: {self.why}; for information only, not judged: " + meaning
+        frames = f"{self.n - 1} vs 0, against the median of pairs 0-{self.n - 1}"
+        return _Result([Metric("loop_seam", seam, "ratio", meaning, verdict, frames)])
 
 
 class _RegionFocus:
@@ -663,10 +976,10 @@ class _RegionFocus:
     Regions (:func:`stillmotion.scene.regions.detect_regions`) are found on the source photo.
     """
 
-    def __init__(self, grid: _Grid, src: np.ndarray, prompt: str) -> None:
+    def __init__(self, grid: _Grid, src: np.ndarray, regions: list[str]) -> None:
         self.grid = grid
         self.src = src  # uint8 h×w×3, cropped and scaled to the clip
-        self.prompt = prompt
+        self.regions = regions  # the region names the plan animates
         self.local = np.zeros((grid.h, grid.w), np.float64)  # summed non-camera (residual) motion per pixel
         self.steps = 0
 
@@ -680,10 +993,9 @@ class _RegionFocus:
         self.steps += 1
 
     def result(self) -> _Result:
-        from .plan.prompt import parse_prompt
         from .scene.regions import detect_regions
 
-        names = sorted({e.region for e in parse_prompt(self.prompt).elements} - {"image", "mask"})
+        names = self.regions
         if not names:
             return _Result()
         local = self.local / max(1, self.steps)
@@ -738,10 +1050,12 @@ class _FaceStability:
     def __init__(self, every: int) -> None:
         self.every = every  # sample every this many frames
         self.frames: list[np.ndarray] = []
+        self.indices: list[int] = []
 
     def update(self, f: _Frame) -> None:
         if f.index % self.every == 0 and len(self.frames) < 16:
             self.frames.append(f.rgb)
+            self.indices.append(f.index)
 
     def result(self) -> _Result:
         frames = self.frames
@@ -780,6 +1094,7 @@ class _FaceStability:
                     f"{len(frames)} samples) after removing head translation, rotation and scale, "
                     "in inter-ocular distances; lower is steadier",
                     _verdict(value, 0.02, 0.05, False),
+                    f"{', '.join(map(str, self.indices[1:]))} vs 0",
                 )
             ],
             {"face_stability": float(1 - np.clip((value - 0.01) / 0.08, 0, 1))},
@@ -848,49 +1163,74 @@ def evaluate_clip(
     *,
     source: str | os.PathLike | None = None,
     prompt: str | None = None,
+    recipe: dict[str, Any] | str | os.PathLike | None = None,
+    loop: bool | None = None,
     max_side: int = 320,
 ) -> Evaluation:
-    """Measure a clip (see the module docstring for every metric).
+    """Measure a clip against what it was asked to do (see the module docstring for every metric).
 
     Args:
         path: the clip (MP4 or anything PyAV decodes).
         source: the photo it was made from, for ``fidelity_psnr`` / ``fidelity_ssim``
-            (and ``region_focus`` with a prompt).
-        prompt: the motion prompt, for ``plan_match`` (and ``region_focus`` with a source).
+            (and ``region_focus`` with a plan that animates elements).
+        prompt: the motion prompt; parsed by :func:`stillmotion.plan.prompt.parse_prompt`
+            for ``plan_match`` (every planned camera move is a check) when there is no recipe.
+        recipe: the clip's recipe (the dict, or its JSON sidecar): its ``plan`` is the intent
+            (camera moves, animated elements, loop) and its ``request.loop`` says whether the
+            clip was meant to loop; its ``prompt`` is used when ``prompt`` is None.
+        loop: the clip was meant to loop (``--loop``); None = as the recipe or prompt says.
+            ``loop_seam`` is judged only for a clip meant to loop (else its verdict is ``n/a``).
         max_side: frames are downscaled so the longer side is this many pixels
-            (flow magnitudes are in pixels at this size).
+            (flow and drift are in pixels at this size).
 
     Returns:
-        An :class:`Evaluation`.
+        An :class:`Evaluation`; its :meth:`~Evaluation.to_dict` follows :data:`EVALUATION_SCHEMA`.
 
     Raises:
-        InputError: unreadable clip, fewer than 3 frames, bad ``max_side`` or source.
+        InputError: unreadable clip or recipe, fewer than 3 frames, bad ``max_side`` or source.
 
     Example:
-        >>> ev = evaluate_clip("out.mp4", source="photo.jpg", prompt="slow push-in")  # doctest: +SKIP
-        >>> ev.score, ev.camera_move, ev.metric("flicker").verdict  # doctest: +SKIP
-        (0.91, 'push-in', 'good')
+        >>> ev = evaluate_clip("out.mp4", source="photo.jpg", prompt="slow push-in, pan right")  # doctest: +SKIP
+        >>> ev.score, ev.metric("plan_match").value, ev.metric("loop_seam").verdict  # doctest: +SKIP
+        (0.93, 1.0, 'n/a')
     """
-    # 1. Sizes and the metrics that apply.
+    # 1. Sizes, the intent and the metrics that apply.
     if int(max_side) < 32:
         raise InputError(f"max_side must be at least 32, got {max_side}")
+    if recipe is not None and not isinstance(recipe, dict):
+        import json
+
+        try:
+            recipe = json.loads(Path(recipe).read_text(encoding="utf-8"))
+        except (OSError, ValueError) as err:
+            raise InputError(f"recipe {recipe}: cannot read it as JSON ({err})") from err
+        if not isinstance(recipe, dict):
+            raise InputError(f"recipe {recipe}: not a JSON object")
+    if prompt is None and recipe is not None and isinstance(recipe.get("prompt"), str):
+        prompt = recipe["prompt"]
+    intent = _read_intent(prompt, recipe, loop)
     info = probe(path)
     fps = float(info.get("fps") or 24.0) or 24.0
     sw, sh = _small_size(int(info["width"]), int(info["height"]), int(max_side))
     grid = _Grid(sw, sh)
-    src = _load_source(source, sw, sh) if source is not None else None
+    framing = None
+    shot_framing = ((recipe or {}).get("shot") or {}).get("framing") or {}
+    if "centre_px" in shot_framing and "photo_pixels_per_output_pixel" in shot_framing:
+        (cx, cy), ppo = shot_framing["centre_px"], shot_framing["photo_pixels_per_output_pixel"]
+        framing = (float(cx), float(cy), float(ppo), int(info["width"]), int(info["height"]))
+    src = _load_source(source, sw, sh, framing) if source is not None else None
     # Up to 16 landmark samples spread over the clip, at most ~3 a second.
     n_expected = int(info.get("frame_count") or 0) or int(round(float(info.get("duration_s") or 0) * fps))
-    camera = _CameraMove(grid, prompt)
+    camera = _CameraMove(grid, intent)
     accumulators: list[_Accumulator] = [
         *([_Fidelity(src)] if src is not None else []),
-        _Drift(tail_len=max(2, int(round(fps)))),
+        _Drift(max(2, int(round(fps))), intent.regions, intent.portrait),
         _Flicker(grid),
         _DynamicDegree(max(sw, sh)),
         _Jerk(grid),
         camera,
-        _LoopSeam(),
-        *([_RegionFocus(grid, src, prompt)] if src is not None and prompt is not None else []),
+        _LoopSeam(intent.loop, intent.loop_from),
+        *([_RegionFocus(grid, src, intent.regions)] if src is not None and intent.regions else []),
         _FaceStability(every=max(1, int(round(fps / 3)), -(-n_expected // 16))),
         _Sharpness(),
         _Blockiness(),
@@ -915,13 +1255,27 @@ def evaluate_clip(
     if n < 3:
         raise InputError(f"{path}: needs at least 3 frames to evaluate, found {n}")
 
-    # 3. Results, in the accumulators' order, and the combined score.
+    # 3. Results, in the accumulators' order (each says on which frames), and the combined score.
+    frames = {
+        "fidelity_psnr": "0 (vs the source photo)",
+        "fidelity_ssim": "0 (vs the source photo)",
+        "frame_quality": f"0-{n - 1}",
+        "blockiness": f"0, 1 and every even frame to {n - 1}",
+    }
     metrics: list[Metric] = []
     parts: dict[str, float] = {}
     for acc in accumulators:
         res = acc.result()
+        for m in res.metrics:
+            m.frames = m.frames or frames.get(m.name, f"0-{n - 1} (consecutive pairs)")
         metrics += res.metrics
         parts.update(res.parts)
     total_w = sum(SCORE_WEIGHTS[k] for k in parts)
     score = sum(SCORE_WEIGHTS[k] * v for k, v in parts.items()) / total_w if total_w else 0.0
-    return Evaluation(path=str(Path(path)), metrics=metrics, score=float(np.clip(score, 0, 1)), camera_move=camera.move)
+    return Evaluation(
+        path=str(Path(path)),
+        metrics=metrics,
+        score=float(np.clip(score, 0, 1)),
+        camera_move=camera.move,
+        intent=intent.to_dict(),
+    )

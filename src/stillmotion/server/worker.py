@@ -41,7 +41,7 @@ def _judge(path, request) -> dict:
     from ..evaluate import evaluate_clip
 
     try:
-        ev = evaluate_clip(path, source=request.image, prompt=request.prompt or None)
+        ev = evaluate_clip(path, source=request.image, prompt=request.prompt or None, loop=bool(request.loop) or None)
     except StillmotionError as err:
         return {"error": str(err).splitlines()[0]}
     return ev.to_dict()
