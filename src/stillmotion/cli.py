@@ -1292,7 +1292,7 @@ def loop_cmd(
     output: Output = None,
     quiet: Quiet = False,
 ) -> None:
-    """Make any clip loop: crossfade, pingpong, or seamless (best loop point, motion-compensated blend)."""
+    """Make any clip loop: crossfade, pingpong, or seamless (same length, self-crossfade around the wrap)."""
     from .post.loop import loop_file
 
     _finish(lambda: loop_file(clip, output, mode=mode), quiet)

@@ -9,19 +9,26 @@
     Forward then backward without repeating the end frames: ``2N − 2`` frames.
     Needs the whole clip in memory (decoded once).
 ``seamless``
-    Finds the loop ``[i, j)`` with ``j − i ≥ N/2`` whose end frame ``f[j]`` is
-    closest to its start ``f[i]`` (mean absolute difference of small greyscale
-    thumbnails: the size of the jump back; a first pass holds only the
-    thumbnails), trims the clip to it
-    and morphs the last few frames toward ``f[i]`` with motion-compensated
-    interpolation (:class:`~stillmotion.post.interpolate.FlowPair`), so the
-    jump back to the start is spread over them. Two passes over the file;
-    the second holds ``f[i]`` and one other frame.
+    Keeps all ``N`` frames and the clip's own speed. Around the wrap (the last
+    ``K`` and the first ``K`` frames) each frame ``f[t]`` is crossfaded with the
+    frame half a clip away, ``f[(t + N/2) mod N]``, whose motion runs on across
+    the wrap; the weight of ``f[t]`` falls linearly to ≈ 0 at the wrap, so the
+    last frame runs into the first like any other step, and ``f[K] … f[N−K−1]``
+    are untouched. This is the crossfaded transition of video textures
+    (Schödl et al., "Video Textures", SIGGRAPH 2000) with the clip itself
+    shifted by half its length as the other sequence: no single cut can close
+    a camera move that never returns, so the jump is spread into a dissolve
+    (both layers keep moving; the cost is a double image while they mix). ``K``
+    is the smallest window (from ¼ s up to ``N/3``) whose seam — the ratio
+    :func:`stillmotion.evaluate.evaluate_clip` reports as ``loop_seam``, last →
+    first frame difference over the median neighbouring-frame difference,
+    taken here on greyscale thumbnails — is at most 1 and whose largest step
+    is at most 1.3 median steps (else ``N/3``). Three passes over the file;
+    holds thumbnails, then ``2K`` frames (at most ``2N/3``).
 """
 
 from __future__ import annotations
 
-import math
 import os
 from collections.abc import Iterator
 from pathlib import Path
@@ -33,7 +40,7 @@ from .. import recipe as recipes
 from ..errors import InputError
 from ..video import iter_frames
 from ._io import default_output, open_clip, write_clip
-from .interpolate import FlowPair, thumb, thumb_diff
+from .interpolate import thumb, thumb_diff
 
 __all__ = ["MODES", "loop_file"]
 
@@ -64,45 +71,69 @@ def _pingpong(frames: Iterator[np.ndarray]) -> Iterator[np.ndarray]:
     yield from clip[-2:0:-1]
 
 
-def _seamless_plan(src: Path, n: int, fps: float) -> tuple[int, int, int]:
-    """First pass: choose (i, j, blend length) from greyscale thumbnails."""
+def _self_crossfade(frames: list[np.ndarray], k: int) -> list[np.ndarray]:
+    """The seamless loop of the whole clip ``frames`` (float32 thumbnails) with window ``k`` (for planning)."""
+    n = len(frames)
+    return [_mix(frames[t], frames[(t + n // 2) % n], _own_weight(t, n, k)) for t in range(n)]
+
+
+def _own_weight(t: int, n: int, k: int) -> float:
+    """Weight of ``f[t]`` in output frame ``t``: 1 outside the wrap window, ``(d + ½)/k`` at ``d`` frames from it."""
+    d = t if t < k else (n - 1 - t if t >= n - k else k)
+    return min(1.0, (d + 0.5) / k)
+
+
+def _mix(a: np.ndarray, b: np.ndarray, w_a: float) -> np.ndarray:
+    if w_a >= 1.0:
+        return a
+    if a.dtype == np.uint8:
+        return _blend(b, a, w_a)
+    return w_a * a + (1.0 - w_a) * b
+
+
+def _seamless_plan(src: Path, fps: float) -> tuple[int, int, float, float]:
+    """First pass: the decoded frame count ``N``, the window ``K``, and the seam and largest step it gives.
+
+    Seam and step are in median steps of the loop, measured on thumbnails before encoding.
+    """
     thumbs = [thumb(f) for f in iter_frames(src)]
     n = len(thumbs)
-    steps = [thumb_diff(thumbs[a], thumbs[a + 1]) for a in range(n - 1)]
-    typical = max(float(np.median(steps)), 1e-3)
-    min_len = max(2, math.ceil(n / 2))
-    best: tuple[float, int, int] | None = None
-    for i in range(n):
-        for j in range(i + min_len, n):
-            cost = thumb_diff(thumbs[i], thumbs[j])
-            # prefer longer loops slightly when costs tie
-            key = cost - 1e-4 * (j - i)
-            if best is None or key < best[0]:
-                best = (key, i, j)
-    assert best is not None
-    _, i, j = best
-    cost = thumb_diff(thumbs[i], thumbs[j])
-    # spread the jump f[j] → f[i] so each blended step is about one typical step
-    blend = math.ceil(1.5 * cost / typical)
-    blend = max(2, min(blend, round(fps), (2 * (j - i)) // 3))
-    return i, j, blend
-
-
-def _seamless(src: Path, i: int, j: int, blend: int) -> Iterator[np.ndarray]:
-    start: np.ndarray | None = None
-    for idx, frame in enumerate(iter_frames(src)):
-        if idx < i:
-            continue
-        if idx >= j:
+    k_max = max(1, n // 3)
+    best: tuple[int, int, float, float] | None = None
+    for k in range(min(k_max, max(1, round(fps / 4))), k_max + 1):
+        out = _self_crossfade(thumbs, k)
+        out_steps = [thumb_diff(out[a], out[a + 1]) for a in range(n - 1)]
+        med = max(float(np.median(out_steps)), 1e-3)
+        best = (n, k, thumb_diff(out[-1], out[0]) / med, max(out_steps) / med)
+        if best[2] <= 1.0 and best[3] <= 1.3:
             break
-        if idx == i:
-            start = frame
-        assert start is not None
-        m = idx - (j - blend)  # 0 … blend−1 in the tail
-        if m < 0:
-            yield frame
+    assert best is not None
+    return best
+
+
+def _seamless(src: Path, n: int, k: int) -> Iterator[np.ndarray]:
+    """Second and third passes: hold ``f[N/2 … N/2+K)`` (the head's partners), then stream, keeping the tail's."""
+    half = n // 2
+    head_partners: list[np.ndarray] = []
+    for idx, frame in enumerate(iter_frames(src)):
+        if idx >= half + k:
+            break
+        if idx >= half:
+            head_partners.append(frame)
+    tail_partners: list[np.ndarray] = []
+    for t, frame in enumerate(iter_frames(src)):
+        if t >= n:
+            break
+        if half - k <= t < half:
+            tail_partners.append(frame)
+        if t < k:
+            partner = head_partners[t]
+        elif t >= n - k:
+            partner = tail_partners[t - (n - k)]
         else:
-            yield FlowPair(frame, start).at((m + 1) / (blend + 1))
+            yield frame
+            continue
+        yield _mix(frame, partner, _own_weight(t, n, k))
 
 
 def loop_file(
@@ -118,16 +149,23 @@ def loop_file(
         out: the output ``.mp4``; default ``SRC-loop.mp4`` next to ``src``
             (never overwriting).
         mode: ``"crossfade"`` (streams, holds ~0.5 s), ``"pingpong"`` (holds the
-            whole clip in memory) or ``"seamless"`` (two passes over the file,
-            holds thumbnails then two frames); see the module docstring.
+            whole clip in memory) or ``"seamless"`` (keeps every frame; three
+            passes over the file, holds thumbnails then ``2K`` ≤ ``2N/3`` frames); see the
+            module docstring.
 
     Returns:
-        The output path; the recipe carries ``{"step": "loop", "mode", …}``.
+        The output path; the recipe carries ``{"step": "loop", "mode", "frames", …}``;
+        ``seamless`` adds ``blend_frames`` (``2K``), ``offset_frames`` (``N/2``) and
+        ``planned_seam`` / ``planned_max_step`` (in median steps, on thumbnails before encoding).
 
     Raises:
         InputError: a missing or unreadable clip, an unknown mode, or a clip too
             short to loop (one line).
         GenerationError: decoding or encoding failed (no partial file is left).
+
+    Example:
+        >>> loop_file("clip.mp4", mode="seamless")  # doctest: +SKIP
+        PosixPath('clip-loop.mp4')
     """
     if mode not in MODES:
         raise InputError(f"mode must be one of {', '.join(MODES)}, got {mode!r}")
@@ -152,13 +190,14 @@ def loop_file(
         stream = _pingpong(frames)
     else:
         frames.close()
-        i, j, blend = _seamless_plan(src_path, n, fps)
+        n, k, seam, max_step = _seamless_plan(src_path, fps)
         step.update(
-            start=i,
-            end=j,
-            blend_frames=blend,
-            frames=j - i,
-            method="best loop point, DIS optical flow morph toward the start",
+            frames=n,
+            blend_frames=2 * k,
+            offset_frames=n // 2,
+            planned_seam=round(seam, 3),
+            planned_max_step=round(max_step, 3),
+            method="self-crossfade around the wrap with the clip shifted by half its length (length kept)",
         )
-        stream = _seamless(src_path, i, j, blend)
+        stream = _seamless(src_path, n, k)
     return write_clip(path, stream, w, h, fps, recipes.read(src_path, metadata=info.get("metadata")), step)
