@@ -20,7 +20,7 @@ import numpy as np
 from .. import recipe as recipes
 from .._atomic import write_json_atomic
 from ..errors import InputError, StillmotionError
-from ..video import DEFAULT_PRESET, VideoWriter, iter_frames, probe
+from ..video import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, iter_frames, probe
 
 __all__ = ["default_output", "one_line", "open_clip", "source_recipe", "write_clip"]
 
@@ -103,6 +103,7 @@ def write_clip(
     recipe: dict[str, Any],
     step: dict[str, Any],
     preset: str = DEFAULT_PRESET,
+    crf: float = DEFAULT_CRF,
 ) -> Path:
     """Encode ``frames_iter`` into ``path`` (atomically) with the recipe plus ``step``.
 
@@ -118,6 +119,8 @@ def write_clip(
         recipe: the input's recipe (not modified).
         preset: libx264 preset (large outputs, such as upscales, use a faster one).
         step: this finishing step's description.
+        crf: libx264 constant rate factor, 0–51 (lower = better; steps that must
+            not lose the input's quality, such as interpolation, pass a lower one).
 
     Returns:
         The final path.
@@ -128,7 +131,7 @@ def write_clip(
     """
     recipe = dict(recipe)
     recipe["finish"] = list(recipe.get("finish") or []) + [step]
-    writer = VideoWriter(path, width, height, fps, preset=preset)
+    writer = VideoWriter(path, width, height, fps, preset=preset, crf=crf)
     try:
         for frame in frames_iter:
             writer.write(frame)

@@ -2,18 +2,26 @@
 
 For each pair of neighbouring source frames ``a`` (time 0) and ``b`` (time 1)
 the dense flows ``F01`` and ``F10`` are computed with OpenCV's DIS optical
-flow (preset FAST, on greyscale, at most 480 px wide). Flows, visibility
-and blend weights stay at that size; only the warp maps are upsampled. A frame at time ``t`` is made by backward-warping
-both neighbours with the flows from ``t`` (the quadratic approximation of
-Jiang et al., *Super SloMo*, 2018)::
+flow (Kroeger et al., *Fast Optical Flow using Dense Inverse Search*, ECCV
+2016; preset MEDIUM, on greyscale, at full resolution up to ``FLOW_WIDTH``
+pixels wide, above that at that width and upsampled). A frame at time ``t`` is
+made by backward-warping both neighbours (bicubic, so the warp does not blur
+fine texture) with the flows from ``t`` (the quadratic approximation of Jiang
+et al., *Super SloMo*, CVPR 2018)::
 
     F_t0 = −(1−t)·t·F01 + t²·F10
     F_t1 = (1−t)²·F01 − t·(1−t)·F10
 
 and blending them with weights ``(1−t)·V0`` and ``t·V1``, where ``V0`` is the
 visibility of a pixel of ``a`` in ``b`` from the forward-backward consistency
-check ``|F01(x) + F10(x + F01(x))|² ≤ 0.01·(|F01|² + |F10|²) + 0.5`` (and the
-same the other way): where one side is occluded, the other is trusted.
+check ``|F01(x) + F10(x + F01(x))|² ≤ 0.01·(|F01|² + |F10|²) + 0.5`` (Sundaram
+et al., ECCV 2010; the same the other way): where one side is occluded, the
+other is trusted.
+
+Kept frames (output times that fall on a source frame) are the decoded input
+frames themselves, never re-warped. The output is encoded ``CRF_MARGIN`` CRF
+steps finer than the input (read from x264's settings in the input stream, or
+``DEFAULT_CRF`` when absent), so re-encoding costs the kept frames little.
 
 Scene cuts (a mean absolute difference of small greyscale thumbnails far above
 the clip's running median) are not interpolated across: the nearer frame is
@@ -26,6 +34,7 @@ from __future__ import annotations
 
 import math
 import os
+import re
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -36,11 +45,13 @@ import numpy as np
 
 from .. import recipe as recipes
 from ..errors import InputError
+from ..video import DEFAULT_CRF
 from ._encode import fps_fraction
 from ._io import default_output, open_clip, write_clip
 
 __all__ = [
     "FlowPair",
+    "input_crf",
     "interpolate_file",
     "interpolate_frames",
     "interpolate_pair",
@@ -49,10 +60,12 @@ __all__ = [
     "thumb_diff",
 ]
 
-METHOD = "DIS optical flow, bidirectional, occlusion-aware"
+METHOD = "DIS optical flow (medium), bidirectional, occlusion-aware, bicubic warp"
 THUMB_WIDTH = 64
-DIS_PRESET = cv2.DISOPTICAL_FLOW_PRESET_FAST
-FLOW_WIDTH = 480  # flow is computed at most this wide (then upsampled): motion is smooth, and 2 cores are few
+DIS_PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
+FLOW_WIDTH = 640  # flow is computed at most this wide (then upsampled): motion is smooth, and 2 cores are few
+CRF_MARGIN = 6  # output CRF = input CRF − this: about half the quantiser step, so kept frames barely change
+_X264_CRF = re.compile(rb"x264 - core .{0,2000}?crf=([0-9]+(?:\.[0-9]+)?)", re.DOTALL)
 
 
 def _grey(frame: np.ndarray) -> np.ndarray:
@@ -64,8 +77,10 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
-def _remap(img: np.ndarray, xs: np.ndarray, ys: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    return cv2.remap(img, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+def _remap(
+    img: np.ndarray, xs: np.ndarray, ys: np.ndarray, flow: np.ndarray, mode: int = cv2.INTER_LINEAR
+) -> np.ndarray:
+    return cv2.remap(img, xs + flow[..., 0], ys + flow[..., 1], mode, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _visibility(f_ab: np.ndarray, f_ba: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -87,7 +102,11 @@ class FlowPair:
 
     Args:
         a, b: uint8 H×W×3 RGB frames at times 0 and 1.
-        dis: an optional ``cv2.DISOpticalFlow`` to reuse (preset FAST, at most FLOW_WIDTH wide).
+        dis: an optional ``cv2.DISOpticalFlow`` to reuse (``DIS_PRESET``; frames are
+            downscaled to at most ``FLOW_WIDTH`` wide before it sees them).
+
+    Raises:
+        InputError: the frames differ in shape or are not H×W×3.
     """
 
     def __init__(self, a: np.ndarray, b: np.ndarray, dis: Any = None) -> None:
@@ -134,11 +153,13 @@ class FlowPair:
         w, h = self._size
         up = lambda f: cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR)
         ft0f, ft1f = up(ft0) * self._k, up(ft1) * self._k
-        w0 = _remap(self.a, self.xs, self.ys, ft0f)
-        w1 = _remap(self.b, self.xs, self.ys, ft1f)
-        wf = up(wgt)
-        out = cv2.blendLinear(w0, w1, wf, 1.0 - wf)
-        return out
+        # bicubic: bilinear resampling low-passes texture by up to a pixel's worth,
+        # which costs more than any flow error at the sub-pixel motions of slow moves
+        w0 = _remap(self.a, self.xs, self.ys, ft0f, cv2.INTER_CUBIC)
+        w1 = _remap(self.b, self.xs, self.ys, ft1f, cv2.INTER_CUBIC)
+        wf = up(wgt)[..., None]
+        out = w0.astype(np.float32) * wf + w1.astype(np.float32) * (1.0 - wf)
+        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
 
 
 def interpolate_pair(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
@@ -227,6 +248,28 @@ def interpolate_frames(frames: Iterable[np.ndarray], src_fps: float, out_fps: fl
         k += 1
 
 
+def input_crf(path: str | os.PathLike[str], limit: int = 4 << 20) -> float | None:
+    """The constant rate factor the clip at ``path`` was encoded with, if x264 wrote it.
+
+    x264 stores its settings as text (``x264 - core … crf=18.0 …``) in an SEI
+    message of the first frame; the first ``limit`` bytes of the file are searched.
+
+    Returns:
+        The CRF (0–51), or None for other encoders, bitrate-controlled x264, or
+        an unreadable file.
+    """
+    try:
+        with open(path, "rb") as fh:
+            head = fh.read(limit)
+    except OSError:
+        return None
+    m = _X264_CRF.search(head)
+    if m is None:
+        return None
+    crf = float(m.group(1))
+    return crf if 0.0 <= crf <= 51.0 else None
+
+
 def _check_number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, np.number)):
         raise InputError(f"{name} must be a number, got {value!r}")
@@ -272,7 +315,9 @@ def interpolate_file(
 
     Returns:
         The output path; its recipe (tags and ``.json`` sidecar) is the input's
-        plus ``{"step": "interpolate", "from_fps", "to_fps", "method"}``.
+        plus ``{"step": "interpolate", "from_fps", "to_fps", "method", "crf"}``.
+        Kept frames are the decoded input; the H.264 output is encoded at the
+        input's CRF minus ``CRF_MARGIN`` (``DEFAULT_CRF`` minus it when unknown).
 
     Raises:
         InputError: a missing or unreadable clip, or a bad ``fps``/``factor`` (one line).
@@ -290,7 +335,15 @@ def interpolate_file(
         frames = (f[:h, :w] for f in frames)
     path = Path(out).expanduser() if out is not None else default_output(src, "interpolated")
     recipe = recipes.read(src, metadata=info.get("metadata"))
-    step = {"step": "interpolate", "from_fps": round(src_fps, 6), "to_fps": round(target, 6), "method": METHOD}
+    src_crf = input_crf(src)
+    crf = max(0.0, (DEFAULT_CRF if src_crf is None else src_crf) - CRF_MARGIN)
+    step: dict[str, Any] = {
+        "step": "interpolate",
+        "from_fps": round(src_fps, 6),
+        "to_fps": round(target, 6),
+        "method": METHOD,
+        "crf": crf,
+    }
     if factor is not None:
         step["factor"] = int(factor)
-    return write_clip(path, interpolate_frames(frames, src_fps, target), w, h, target, recipe, step)
+    return write_clip(path, interpolate_frames(frames, src_fps, target), w, h, target, recipe, step, crf=crf)
