@@ -143,7 +143,7 @@ def test_frame_counts_fps_and_recipe(pan, tmp_path):
         "from_fps": 12.0,
         "to_fps": 30.0,
         "method": "DIS optical flow (medium), bidirectional, occlusion-aware, bicubic warp",
-        "crf": 12.0,  # the astronaut pan was written at CRF 18 by animate; 6 finer keeps its kept frames
+        "crf": 12,  # the astronaut pan was written at CRF 18 by animate; 6 finer keeps its kept frames
     }
     assert json.loads(b.with_suffix(".json").read_text())["finish"] == recipe["finish"]
     # default output next to the source, never overwriting

@@ -103,7 +103,7 @@ def write_clip(
     recipe: dict[str, Any],
     step: dict[str, Any],
     preset: str = DEFAULT_PRESET,
-    crf: float = DEFAULT_CRF,
+    crf: int = DEFAULT_CRF,
 ) -> Path:
     """Encode ``frames_iter`` into ``path`` (atomically) with the recipe plus ``step``.
 

@@ -336,7 +336,7 @@ def interpolate_file(
     path = Path(out).expanduser() if out is not None else default_output(src, "interpolated")
     recipe = recipes.read(src, metadata=info.get("metadata"))
     src_crf = input_crf(src)
-    crf = max(0.0, (DEFAULT_CRF if src_crf is None else src_crf) - CRF_MARGIN)
+    crf = max(0, round(DEFAULT_CRF if src_crf is None else src_crf) - CRF_MARGIN)
     step: dict[str, Any] = {
         "step": "interpolate",
         "from_fps": round(src_fps, 6),
