@@ -63,7 +63,9 @@ __all__ = [
 METHOD = "DIS optical flow (medium), bidirectional, occlusion-aware, bicubic warp"
 THUMB_WIDTH = 64
 DIS_PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
-FLOW_WIDTH = 640  # flow is computed at most this wide (then upsampled): motion is smooth, and 2 cores are few
+FLOW_WIDTH = (
+    480  # flow is computed at most this wide (then upsampled): 640 gained 0.04 dB at 640×400 for 20 % more time at 720p
+)
 CRF_MARGIN = 6  # output CRF = input CRF − this: about half the quantiser step, so kept frames barely change
 _X264_CRF = re.compile(rb"x264 - core .{0,2000}?crf=([0-9]+(?:\.[0-9]+)?)", re.DOTALL)
 
@@ -77,10 +79,8 @@ def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
     return xs, ys
 
 
-def _remap(
-    img: np.ndarray, xs: np.ndarray, ys: np.ndarray, flow: np.ndarray, mode: int = cv2.INTER_LINEAR
-) -> np.ndarray:
-    return cv2.remap(img, xs + flow[..., 0], ys + flow[..., 1], mode, borderMode=cv2.BORDER_REPLICATE)
+def _remap(img: np.ndarray, xs: np.ndarray, ys: np.ndarray, flow: np.ndarray) -> np.ndarray:
+    return cv2.remap(img, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
 
 
 def _visibility(f_ab: np.ndarray, f_ba: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
@@ -133,7 +133,8 @@ class FlowPair:
         self.v0 = _visibility(self.f01, self.f10, lxs, lys)  # pixel of a seen in b
         self.v1 = _visibility(self.f10, self.f01, lxs, lys)  # pixel of b seen in a
         self._lxs, self._lys = lxs, lys
-        self.xs, self.ys = _grid(h, w)
+        xs, ys = _grid(h, w)
+        self._grid2 = cv2.merge([xs, ys])  # full-resolution pixel positions, H×W×2 float32
         self._size = (w, h)
 
     def at(self, t: float) -> np.ndarray:
@@ -151,15 +152,21 @@ class FlowPair:
         k1 = t * (vis1 + 1e-3)
         wgt = (k0 / (k0 + k1)).astype(np.float32)
         w, h = self._size
-        up = lambda f: cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR)
-        ft0f, ft1f = up(ft0) * self._k, up(ft1) * self._k
+        up = lambda f: f if f.shape[1] == w else cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR)
+        # warp maps = full-resolution grid + upsampled flow (scaled at low resolution: cheap);
         # bicubic: bilinear resampling low-passes texture by up to a pixel's worth,
         # which costs more than any flow error at the sub-pixel motions of slow moves
-        w0 = _remap(self.a, self.xs, self.ys, ft0f, cv2.INTER_CUBIC)
-        w1 = _remap(self.b, self.xs, self.ys, ft1f, cv2.INTER_CUBIC)
-        wf = up(wgt)[..., None]
-        out = w0.astype(np.float32) * wf + w1.astype(np.float32) * (1.0 - wf)
-        return np.clip(out + 0.5, 0, 255).astype(np.uint8)
+        map0 = cv2.add(self._grid2, up(ft0 * self._k))
+        map1 = cv2.add(self._grid2, up(ft1 * self._k))
+        w0 = cv2.remap(self.a, map0, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        w1 = cv2.remap(self.b, map1, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        wf = up(wgt)
+        # blend in float, then round half up. cv2.blendLinear divides by (w0 + w1 + 1e-5), so
+        # the many exact halves of a t = 0.5 blend land just below .5 and would round down
+        # (0.4 dB worse on the benchmark clips); its error is under 255·1e-5 < 0.003, hence
+        # rounding out + 0.003.
+        out = cv2.blendLinear(w0.astype(np.float32), w1.astype(np.float32), wf, 1.0 - wf)
+        return cv2.convertScaleAbs(out, alpha=1.0, beta=0.003)  # rounds; values are ≥ 0
 
 
 def interpolate_pair(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
