@@ -158,8 +158,9 @@ class FlowPair:
         # which costs more than any flow error at the sub-pixel motions of slow moves
         map0 = cv2.add(self._grid2, up(ft0 * self._k))
         map1 = cv2.add(self._grid2, up(ft1 * self._k))
-        w0 = cv2.remap(self.a, map0, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
-        w1 = cv2.remap(self.b, map1, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)
+        # map2 None: map1 holds (x, y) pairs (OpenCV's documented form; the stubs lack it)
+        w0 = cv2.remap(self.a, map0, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
+        w1 = cv2.remap(self.b, map1, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
         wf = up(wgt)
         # blend in float, then round half up. cv2.blendLinear divides by (w0 + w1 + 1e-5), so
         # the many exact halves of a t = 0.5 blend land just below .5 and would round down
