@@ -34,7 +34,6 @@ from __future__ import annotations
 
 import math
 import os
-import re
 from collections.abc import Iterable, Iterator
 from fractions import Fraction
 from pathlib import Path
@@ -45,9 +44,8 @@ import numpy as np
 
 from .. import recipe as recipes
 from ..errors import InputError
-from ..video import DEFAULT_CRF
 from ._encode import fps_fraction
-from ._io import default_output, open_clip, write_clip
+from ._io import default_output, finer_crf, input_crf, open_clip, write_clip
 
 __all__ = [
     "FlowPair",
@@ -66,8 +64,6 @@ DIS_PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
 FLOW_WIDTH = (
     480  # flow is computed at most this wide (then upsampled): 640 gained 0.04 dB at 640×400 for 20 % more time at 720p
 )
-CRF_MARGIN = 6  # output CRF = input CRF − this: about half the quantiser step, so kept frames barely change
-_X264_CRF = re.compile(rb"x264 - core .{0,2000}?crf=([0-9]+(?:\.[0-9]+)?)", re.DOTALL)
 
 
 def _grey(frame: np.ndarray) -> np.ndarray:
@@ -256,28 +252,6 @@ def interpolate_frames(frames: Iterable[np.ndarray], src_fps: float, out_fps: fl
         k += 1
 
 
-def input_crf(path: str | os.PathLike[str], limit: int = 4 << 20) -> float | None:
-    """The constant rate factor the clip at ``path`` was encoded with, if x264 wrote it.
-
-    x264 stores its settings as text (``x264 - core … crf=18.0 …``) in an SEI
-    message of the first frame; the first ``limit`` bytes of the file are searched.
-
-    Returns:
-        The CRF (0–51), or None for other encoders, bitrate-controlled x264, or
-        an unreadable file.
-    """
-    try:
-        with open(path, "rb") as fh:
-            head = fh.read(limit)
-    except OSError:
-        return None
-    m = _X264_CRF.search(head)
-    if m is None:
-        return None
-    crf = float(m.group(1))
-    return crf if 0.0 <= crf <= 51.0 else None
-
-
 def _check_number(name: str, value: Any) -> float:
     if isinstance(value, bool) or not isinstance(value, (int, float, Fraction, np.number)):
         raise InputError(f"{name} must be a number, got {value!r}")
@@ -343,8 +317,7 @@ def interpolate_file(
         frames = (f[:h, :w] for f in frames)
     path = Path(out).expanduser() if out is not None else default_output(src, "interpolated")
     recipe = recipes.read(src, metadata=info.get("metadata"))
-    src_crf = input_crf(src)
-    crf = max(0, round(DEFAULT_CRF if src_crf is None else src_crf) - CRF_MARGIN)
+    crf = finer_crf(src)
     step: dict[str, Any] = {
         "step": "interpolate",
         "from_fps": round(src_fps, 6),

@@ -95,6 +95,7 @@ class VideoWriter:
             which keys round-trip); ``None`` for none.
         crf: libx264 constant rate factor 0–51; lower is better quality and a bigger file.
         preset: libx264 preset, one of :data:`X264_PRESETS`; slower is smaller at equal quality.
+        x264_params: extra libx264 settings as ``key=value:key=value`` (``x264-params``), or None.
 
     Raises:
         InputError: a bad size, fps, crf, preset or metadata, or an output
@@ -116,6 +117,7 @@ class VideoWriter:
         metadata: dict[str, str] | None = None,
         crf: int = DEFAULT_CRF,
         preset: str = DEFAULT_PRESET,
+        x264_params: str | None = None,
     ) -> None:
         for name, pixels in (("width", width), ("height", height)):
             if isinstance(pixels, bool) or not isinstance(pixels, (int, np.integer)) or pixels < 2 or pixels % 2:
@@ -160,7 +162,10 @@ class VideoWriter:
         self._finalizer = weakref.finalize(self, _close_and_delete, self._container, self._temp)
         try:
             self._container.metadata.update(tags)
-            stream = self._container.add_stream("libx264", rate=self.fps, options={"crf": str(crf), "preset": preset})
+            options = {"crf": str(crf), "preset": preset}
+            if x264_params:
+                options["x264-params"] = x264_params
+            stream = self._container.add_stream("libx264", rate=self.fps, options=options)
             stream.width, stream.height = self.width, self.height
             stream.pix_fmt = "yuv420p"
             stream.time_base = 1 / self.fps
