@@ -62,8 +62,7 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
             f"{card.name} was trained at {nw}×{nh}, {trained} frames; {job.width}×{job.height}, {job.frames} "
             "frames runs without its learned position table (RoPE only): quality is best at the native size"
         )
-        if note not in job.notes:
-            job.notes.append(note)
+        job.note(note)
     kwargs = {
         "image": job.image,
         "prompt": job.prompt,

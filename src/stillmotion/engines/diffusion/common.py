@@ -140,6 +140,19 @@ class Generation:
     draft: Any = None  # list[PIL.Image.Image] | None
     draft_strength: float = 0.0
 
+    def note(self, text: str) -> None:
+        """Say ``text`` to the user once (it goes to the recipe's ``shot.adjustments``)."""
+        if text not in self.notes:
+            self.notes.append(text)
+
+    def negative_or(self, default: str, what: str) -> str:
+        """The negative prompt as typed, else ``default`` with the note "no negative prompt given:
+        using ``what``" (a model's own default negative prompt, e.g. Wan's official one)."""
+        if self.negative_prompt:
+            return self.negative_prompt
+        self.note(f"no negative prompt given: using {what}")
+        return default
+
 
 _PACKAGES = ("torch", "diffusers", "transformers")
 _INSTALL = "pip install 'stillmotion[diffusion]' (install torch for your GPU first)"

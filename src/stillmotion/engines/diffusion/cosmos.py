@@ -75,8 +75,8 @@ CARDS = [
 def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
     """``Cosmos2VideoToWorldPipeline.__call__`` arguments for ``job``, and the options it cannot use."""
     note = "no negative prompt given: Cosmos uses NVIDIA's default negative prompt"
-    if not job.negative_prompt and job.guidance > 1.0 and note not in job.notes:
-        job.notes.append(note)
+    if not job.negative_prompt and job.guidance > 1.0:
+        job.note(note)
     kwargs = {
         "image": job.image,
         "prompt": job.prompt,

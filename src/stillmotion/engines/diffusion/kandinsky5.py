@@ -64,8 +64,8 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
     if job.guidance <= 1.0 and job.negative_prompt:
         ignored.append(f"negative_prompt: guidance {job.guidance:g} ≤ 1 turns classifier-free guidance off")
     note = "no negative prompt given: Kandinsky 5 uses its own default negative prompt"
-    if not job.negative_prompt and job.guidance > 1.0 and note not in job.notes:
-        job.notes.append(note)
+    if not job.negative_prompt and job.guidance > 1.0:
+        job.note(note)
     kwargs = {
         "image": job.image,
         "prompt": job.prompt,

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 from .common import Generation, ModelCard
 
-__all__ = ["CARDS", "DISTILLED_TIMESTEPS", "LTX_NEGATIVE_PROMPT", "call_kwargs"]
+__all__ = ["CARDS", "DISTILLED_TIMESTEPS", "LTX_NEGATIVE_PROMPT", "call_kwargs", "negative_prompt"]
 
 
 def _card(**overrides) -> ModelCard:
@@ -67,7 +67,6 @@ CARDS = [
 
 # LTX-Video's own default negative prompt (its inference script and diffusers' examples).
 LTX_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
-_NEG_NOTE = "no negative prompt given: using LTX-Video's default negative prompt"
 
 # The official first-pass schedule of the 0.9.7/0.9.8 distilled models (diffusers ltx_video.md), for 8 steps.
 DISTILLED_TIMESTEPS = [1000, 993, 987, 981, 975, 909, 725, 0.03]
@@ -78,24 +77,26 @@ _DECODE_NOISE_SCALE = 0.025
 _IMAGE_COND_NOISE_SCALE = 0.025
 
 
+def negative_prompt(card: ModelCard, job: Generation, ignored: list[str]) -> str:
+    """The negative prompt an LTX model (LTX-Video, LTX-2) gets: none at guidance ≤ 1 (no
+    classifier-free guidance; a typed one goes to ``ignored``), else the typed one or
+    :data:`LTX_NEGATIVE_PROMPT` (said in the notes)."""
+    if job.guidance <= 1.0:
+        if job.negative_prompt:
+            ignored.append(
+                f"negative_prompt: {card.name} runs at guidance {job.guidance:g} (no classifier-free guidance)"
+            )
+        return ""
+    return job.negative_or(LTX_NEGATIVE_PROMPT, "LTX-Video's default negative prompt")
+
+
 def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
     """The LTX pipeline's ``__call__`` arguments for ``job``, and the options LTX cannot use."""
     ignored = [
         "motion_strength: LTX-Video has no motion-amount control (describe the motion in the prompt)",
         "consistency: LTX-Video has no fidelity-to-photo control (the first frame is the photo)",
     ]
-    uses_cfg = job.guidance > 1.0
-    negative = job.negative_prompt
-    if not uses_cfg:
-        if negative:
-            ignored.append(
-                f"negative_prompt: {card.name} runs at guidance {job.guidance:g} (no classifier-free guidance)"
-            )
-        negative = ""
-    elif not negative:
-        negative = LTX_NEGATIVE_PROMPT
-        if _NEG_NOTE not in job.notes:
-            job.notes.append(_NEG_NOTE)
+    negative = negative_prompt(card, job, ignored)
     kwargs = {
         "image": job.image,
         "prompt": job.prompt,
@@ -118,6 +119,5 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
                 f"{job.steps} steps: the official distilled schedule has {len(DISTILLED_TIMESTEPS)}, "
                 "so the pipeline's own schedule is used"
             )
-            if note not in job.notes:
-                job.notes.append(note)
+            job.note(note)
     return kwargs, ignored

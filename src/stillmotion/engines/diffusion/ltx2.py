@@ -44,7 +44,7 @@ from typing import Any
 import numpy as np
 
 from .common import Generation, ModelCard
-from .ltx import LTX_NEGATIVE_PROMPT
+from .ltx import negative_prompt
 
 __all__ = ["CARDS", "audio_track", "call_kwargs"]
 
@@ -69,7 +69,6 @@ CARDS = [
     ),
 ]
 
-_NEG_NOTE = "no negative prompt given: using LTX-Video's default negative prompt"
 # LTX-2.0 (the installed pipeline's defaults are LTX-2.3's): legacy cross timestep, STG on block 29.
 _STG_BLOCKS = [29]
 
@@ -80,17 +79,7 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
         "motion_strength: LTX-2 has no motion-amount control (describe the motion in the prompt)",
         "consistency: LTX-2 has no fidelity-to-photo control (the first frame is the photo)",
     ]
-    negative = job.negative_prompt
-    if job.guidance <= 1.0:
-        if negative:
-            ignored.append(
-                f"negative_prompt: {card.name} runs at guidance {job.guidance:g} (no classifier-free guidance)"
-            )
-        negative = ""
-    elif not negative:
-        negative = LTX_NEGATIVE_PROMPT
-        if _NEG_NOTE not in job.notes:
-            job.notes.append(_NEG_NOTE)
+    negative = negative_prompt(card, job, ignored)
     kwargs = {
         "image": job.image,
         "prompt": job.prompt,

@@ -58,16 +58,11 @@ CARDS = [
 
 # The negative prompt of diffusers' Motif-Video examples (motif_video.md and the pipeline's docstring).
 MOTIF_NEGATIVE_PROMPT = "worst quality, inconsistent motion, blurry, jittery, distorted"
-_NEG_NOTE = "no negative prompt given: using Motif-Video's example negative prompt"
 
 
 def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
     """``MotifVideoImage2VideoPipeline.__call__`` arguments for ``job``, and the options it cannot use."""
-    negative = job.negative_prompt
-    if not negative:
-        negative = MOTIF_NEGATIVE_PROMPT
-        if _NEG_NOTE not in job.notes:
-            job.notes.append(_NEG_NOTE)
+    negative = job.negative_or(MOTIF_NEGATIVE_PROMPT, "Motif-Video's example negative prompt")
     kwargs = {
         "image": job.image,
         "prompt": job.prompt,

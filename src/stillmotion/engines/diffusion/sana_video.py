@@ -58,7 +58,6 @@ SANA_NEGATIVE_PROMPT = (
     "jerky movements, rapid shot changes, frames out of sync, inconsistent character shapes, temporal artifacts, "
     "jitter, and ghosting effects, creating a disorienting visual experience."
 )
-_NEG_NOTE = "no negative prompt given: using SANA-Video's own negative prompt"
 _DEFAULT_SCORE = 30  # the examples' motion score, at --motion-strength 0.5
 
 
@@ -72,11 +71,7 @@ def motion_score(motion_strength: float) -> int:
 
 def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
     """``SanaImageToVideoPipeline.__call__`` arguments for ``job``, and the options it cannot use."""
-    negative = job.negative_prompt
-    if not negative:
-        negative = SANA_NEGATIVE_PROMPT
-        if _NEG_NOTE not in job.notes:
-            job.notes.append(_NEG_NOTE)  # the recipe's shot.adjustments
+    negative = job.negative_or(SANA_NEGATIVE_PROMPT, "SANA-Video's own negative prompt")
     score = motion_score(job.motion_strength)
     prompt = f"{job.prompt.rstrip()} motion score: {score}.".lstrip()
     kwargs = {
@@ -91,7 +86,6 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
         "use_resolution_binning": False,
     }
     note = f"motion score {score} appended to the prompt (--motion-strength {job.motion_strength:g})"
-    if note not in job.notes:
-        job.notes.append(note)
+    job.note(note)
     ignored = ["consistency: SANA-Video has no fidelity-to-photo control (the first frame is the photo)"]
     return kwargs, ignored

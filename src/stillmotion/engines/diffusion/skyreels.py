@@ -179,8 +179,7 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
                 f"{job.frames} frames in {windows} diffusion-forcing windows of {base} frames, each continuing "
                 f"from the last {overlap} of the one before (progress counts each window's steps)"
             )
-            if note not in job.notes:
-                job.notes.append(note)
+            job.note(note)
     return kwargs, ignored
 
 

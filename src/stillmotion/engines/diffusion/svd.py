@@ -82,8 +82,7 @@ def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
     if max_guidance < _MIN_GUIDANCE:
         max_guidance = _MIN_GUIDANCE
         note = f"guidance {job.guidance:g} → {_MIN_GUIDANCE:g} (SVD ramps guidance from {_MIN_GUIDANCE:g} up to it)"
-        if note not in job.notes:
-            job.notes.append(note)
+        job.note(note)
     kwargs = {
         "image": job.image,
         "width": job.width,

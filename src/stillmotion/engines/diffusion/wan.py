@@ -102,16 +102,11 @@ WAN_NEGATIVE_PROMPT = (
     "丑陋的，残缺的，多余的手指，画得不好的手部，画得不好的脸部，畸形的，毁容的，形态畸形的肢体，手指融合，"
     "静止不动的画面，杂乱的背景，三条腿，背景人很多，倒着走"
 )
-_NEG_NOTE = "no negative prompt given: using Wan's official default negative prompt"
 
 
 def call_kwargs(card: ModelCard, job: Generation) -> tuple[dict, list[str]]:
     """``WanImageToVideoPipeline.__call__`` arguments for ``job``, and the options Wan cannot use."""
-    negative = job.negative_prompt
-    if not negative:
-        negative = WAN_NEGATIVE_PROMPT
-        if _NEG_NOTE not in job.notes:
-            job.notes.append(_NEG_NOTE)  # the recipe's shot.adjustments
+    negative = job.negative_or(WAN_NEGATIVE_PROMPT, "Wan's official default negative prompt")
     kwargs = {
         "image": job.image,
         "prompt": job.prompt,
