@@ -22,10 +22,10 @@ pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
 import stillmotion
-from stillmotion.engines.base import NO_HOOKS
 from stillmotion.engines.diffusion import hunyuan15
 from stillmotion.engines.diffusion.common import Generation, snap_frames, snap_size
 from stillmotion.video import read_video
+from tiny_pipelines import generation, record_frames
 
 ENGINE = "hunyuanvideo-1.5-i2v"
 PROMPT = 'waves rolling in the sea, a sign that reads "HELLO", slow push in'
@@ -152,40 +152,11 @@ def tiny(tmp_path_factory):
 @pytest.fixture
 def made(monkeypatch) -> list[np.ndarray]:
     """The frames each run's pipeline made, before encoding (libx264 is not bit-exact across runs)."""
-    from stillmotion.engines.diffusion import common
-
-    out: list[np.ndarray] = []
-    real = common.DiffusionShot.frames_rgb
-
-    def spy(self, hooks=NO_HOOKS):
-        arr = real(self, hooks)
-        out.append(arr.copy())
-        return arr
-
-    monkeypatch.setattr(common.DiffusionShot, "frames_rgb", spy)
-    return out
+    return record_frames(monkeypatch)
 
 
 def _job(**kw) -> Generation:
-    from PIL import Image
-
-    card = hunyuan15.CARDS[0]
-    base = dict(
-        card=card,
-        image=Image.new("RGB", (64, 64)),
-        width=64,
-        height=64,
-        frames=25,
-        fps=card.fps,
-        prompt="waves",
-        negative_prompt="",
-        steps=card.steps,
-        guidance=card.guidance,
-        seed=1,
-        motion_strength=0.5,
-        consistency=0.5,
-    )
-    return Generation(**{**base, **kw})
+    return generation(hunyuan15.CARDS[0], **{"frames": 25, **kw})
 
 
 # ------------------------------------------------------------------ card and mapping (no pipeline runs)

@@ -24,10 +24,10 @@ pytest.importorskip("transformers")
 pytest.importorskip("tokenizers")
 
 import stillmotion
-from stillmotion.engines.base import NO_HOOKS
 from stillmotion.engines.diffusion import framepack, hunyuan, legacy
-from stillmotion.engines.diffusion.common import Generation, snap_frames, snap_size
+from stillmotion.engines.diffusion.common import snap_frames, snap_size
 from stillmotion.video import read_video
+from tiny_pipelines import generation, record_frames
 
 FAST = {"size": "64x64", "steps": 2, "seed": 1}
 PROMPT = "waves rolling in the sea, slow push in"
@@ -398,50 +398,6 @@ def _spy(monkeypatch, module) -> list[dict]:
     return seen
 
 
-def _raw(monkeypatch) -> list[np.ndarray]:
-    """Record the frames each run's pipeline made, before encoding.
-
-    Seeds are checked on these: libx264's frame threading does not always give
-    bit-identical MP4s for identical frames on a busy machine (seen here: 2 of 4
-    encodes of the same frames differed), so the decoded MP4s are compared
-    only for shape and fps.
-    """
-    from stillmotion.engines.diffusion import common
-
-    made: list[np.ndarray] = []
-    real = common.DiffusionShot.frames_rgb
-
-    def spy(self, hooks=NO_HOOKS):
-        arr = real(self, hooks)
-        made.append(arr.copy())
-        return arr
-
-    monkeypatch.setattr(common.DiffusionShot, "frames_rgb", spy)
-    return made
-
-
-def _job(card, frames: int, **kw) -> Generation:
-    from PIL import Image
-
-    base = dict(
-        card=card,
-        image=Image.new("RGB", (64, 64)),
-        width=64,
-        height=64,
-        frames=frames,
-        fps=card.fps,
-        prompt="waves",
-        negative_prompt="",
-        steps=card.steps,
-        guidance=card.guidance,
-        seed=1,
-        motion_strength=0.5,
-        consistency=0.5,
-    )
-    base.update(kw)
-    return Generation(**base)
-
-
 # ------------------------------------------------------------------ cards and mapping (no pipeline runs)
 
 
@@ -523,7 +479,7 @@ def test_frame_and_size_rules():
     assert [snap_frames(fp, n) for n in (30, 60, 150, 900, 10_000)] == [37, 73, 145, 901, 1801]
     # The pipeline is asked for S·33 frames (S sections); it returns 36·S + 1.
     for frames, asked in [(37, 33), (73, 66), (901, 825), (1801, 1650)]:
-        kw, _ = framepack.call_kwargs(fp, _job(fp, frames))
+        kw, _ = framepack.call_kwargs(fp, generation(fp, frames))
         assert (kw["num_frames"], kw["latent_window_size"], framepack.sections(frames)) == (asked, 9, asked // 33)
         assert kw["sampling_type"] == "inverted_anti_drifting" and "last_image" not in kw
     # I2VGen-XL / PIA: any count up to the trained 16; sides multiples of 8.
@@ -536,20 +492,20 @@ def test_call_kwargs_map_the_options():
 
     hy, fp = hunyuan.CARDS[0], framepack.CARDS[0]
     i2v, pia = legacy.CARDS
-    kw, ignored = hunyuan.call_kwargs(hy, _job(hy, 25, negative_prompt="blur"))
+    kw, ignored = hunyuan.call_kwargs(hy, generation(hy, 25, negative_prompt="blur"))
     assert (kw["guidance_scale"], kw["true_cfg_scale"], kw["num_frames"]) == (6.0, 1.0, 25)
     assert "negative_prompt" not in kw and any(i.startswith("negative_prompt") for i in ignored)
     end = Image.new("RGB", (64, 64), (0, 255, 0))
-    kw, _ = framepack.call_kwargs(fp, _job(fp, 37, last_image=end))
+    kw, _ = framepack.call_kwargs(fp, generation(fp, 37, last_image=end))
     assert kw["last_image"] is end and kw["guidance_scale"] == 9.0
-    kw, _ = legacy.call_kwargs(i2v, _job(i2v, 16, negative_prompt="blur"))
+    kw, _ = legacy.call_kwargs(i2v, generation(i2v, 16, negative_prompt="blur"))
     assert (kw["target_fps"], kw["negative_prompt"], kw["guidance_scale"]) == (16, "blur", 9.0)
     assert "motion_scale" not in kw
-    assert legacy.call_kwargs(pia, _job(pia, 16))[0]["negative_prompt"] is None
+    assert legacy.call_kwargs(pia, generation(pia, 16))[0]["negative_prompt"] is None
     # --motion-strength 0..1 → PIA's "amount of motion" presets 0, 1, 2 (never the loop / style presets).
     assert [legacy.motion_scale(s) for s in (0.0, 0.2, 0.34, 0.5, 0.66, 0.7, 1.0)] == [0, 0, 1, 1, 1, 2, 2]
-    assert legacy.call_kwargs(pia, _job(pia, 16, motion_strength=0.9))[0]["motion_scale"] == 2
-    assert "target_fps" not in legacy.call_kwargs(pia, _job(pia, 16))[0]
+    assert legacy.call_kwargs(pia, generation(pia, 16, motion_strength=0.9))[0]["motion_scale"] == 2
+    assert "target_fps" not in legacy.call_kwargs(pia, generation(pia, 16))[0]
 
 
 def test_i2vgen_text_model_alias_for_transformers_5():
@@ -577,7 +533,7 @@ def test_i2vgen_text_model_alias_for_transformers_5():
 
 
 def test_hunyuan_i2v_end_to_end(tiny, photos, tmp_path, monkeypatch):
-    seen, made = _spy(monkeypatch, hunyuan), _raw(monkeypatch)
+    seen, made = _spy(monkeypatch, hunyuan), record_frames(monkeypatch)
     steps: list[tuple[int, int]] = []
     out = tmp_path / "hy.mp4"
     # 1 s asks for 24 frames at the model's 24 fps; 4n+1 → 25.
@@ -637,7 +593,7 @@ def test_hunyuan_i2v_end_to_end(tiny, photos, tmp_path, monkeypatch):
 
 
 def test_framepack_end_to_end_with_end_frame(tiny, photos, tmp_path, monkeypatch):
-    seen, made = _spy(monkeypatch, framepack), _raw(monkeypatch)
+    seen, made = _spy(monkeypatch, framepack), record_frames(monkeypatch)
     steps: list[tuple[int, int]] = []
     # 1 s at 30 fps = 30 frames → one section: 36·1 + 1 = 37.
     kw = dict(engine="framepack", model_path=tiny["framepack"], duration=1, fps=30, last_image=photos["coffee"], **FAST)
@@ -663,7 +619,7 @@ def test_framepack_end_to_end_with_end_frame(tiny, photos, tmp_path, monkeypatch
 
 
 def test_i2vgen_xl_end_to_end(tiny, photos, tmp_path, monkeypatch):
-    seen, made = _spy(monkeypatch, legacy), _raw(monkeypatch)
+    seen, made = _spy(monkeypatch, legacy), record_frames(monkeypatch)
     # 2 s at 16 fps = 32 frames: I2VGen-XL makes at most 16 (1 s).
     kw = dict(engine="i2vgen-xl", model_path=tiny["i2vgen"], duration=2, fps=16, **FAST)
     clip = stillmotion.animate(photos["coffee"], PROMPT, output=tmp_path / "i2v.mp4", **kw)
@@ -687,7 +643,7 @@ def test_i2vgen_xl_end_to_end(tiny, photos, tmp_path, monkeypatch):
 
 
 def test_pia_end_to_end(tiny, photos, tmp_path, monkeypatch):
-    seen, made = _spy(monkeypatch, legacy), _raw(monkeypatch)
+    seen, made = _spy(monkeypatch, legacy), record_frames(monkeypatch)
     # 2 s at 8 fps = 16 frames, PIA's trained length.
     kw = dict(engine="pia", model_path=tiny["pia"], duration=2, fps=8, motion_strength=0.9, **FAST)
     clip = stillmotion.animate(photos["chelsea"], PROMPT, output=tmp_path / "pia.mp4", **kw)

@@ -191,3 +191,51 @@ def word_tokenizer(text: str, specials: tuple[str, ...] = (), *, chat_template: 
     if chat_template is not None:
         fast.chat_template = chat_template
     return fast, vocab
+
+
+def record_frames(monkeypatch) -> list:
+    """Record the frames each run's diffusion pipeline made, before encoding (a list it appends to).
+
+    Seeds are checked on these: libx264's frame threading does not always give
+    bit-identical MP4s for identical frames on a busy machine (seen here: 2 of 4
+    encodes of the same frames differed), so the decoded MP4s are compared
+    only for shape and fps.
+    """
+    from stillmotion.engines.base import NO_HOOKS
+    from stillmotion.engines.diffusion import common
+
+    made: list = []
+    real = common.DiffusionShot.frames_rgb
+
+    def spy(self, hooks=NO_HOOKS):
+        arr = real(self, hooks)
+        made.append(arr.copy())
+        return arr
+
+    monkeypatch.setattr(common.DiffusionShot, "frames_rgb", spy)
+    return made
+
+
+def generation(card, frames: int, **kw):
+    """A 64×64 :class:`~stillmotion.engines.diffusion.common.Generation` of ``card`` at its defaults
+    (prompt "waves", seed 1), ``kw`` overriding any field: for testing a family's ``call_kwargs``."""
+    from PIL import Image
+
+    from stillmotion.engines.diffusion.common import Generation
+
+    base = dict(
+        card=card,
+        image=Image.new("RGB", (64, 64)),
+        width=64,
+        height=64,
+        frames=frames,
+        fps=card.fps,
+        prompt="waves",
+        negative_prompt="",
+        steps=card.steps,
+        guidance=card.guidance,
+        seed=1,
+        motion_strength=0.5,
+        consistency=0.5,
+    )
+    return Generation(**{**base, **kw})
