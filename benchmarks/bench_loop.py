@@ -14,7 +14,8 @@ with :func:`stillmotion.post.loop.loop_file` and reports, per clip:
   has none);
 * ``max step``: largest neighbouring-frame difference / median (a jump);
 * ``motion``: median step of the loop / median step of the source (≈ 1: the
-  motion is kept, 0: frozen).
+  motion is kept, 0: frozen);
+* ``kB``: size of the loop file.
 
 Run with ``PYTHONPATH=src`` for this checkout (for a "before" figure, point
 ``PYTHONPATH`` at another checkout). Photos default to ``../shared/photos``.
@@ -65,8 +66,8 @@ def main() -> None:
     ap.add_argument("--out", type=Path, default=None)
     args = ap.parse_args()
     out = args.out or Path(tempfile.mkdtemp(prefix="bench-loop-"))
-    print("| photo, move | strength | frames | seam | planned | max step | motion | loop s |")
-    print("|---|---|---|---|---|---|---|---|")
+    print("| photo, move | strength | frames | seam | planned | max step | motion | kB | loop s |")
+    print("|---|---|---|---|---|---|---|---|---|")
     for photo, prompt in CLIPS:
         for strength in (0.5, 1.0):
             stem = f"{Path(photo).stem}-{strength}"
@@ -94,7 +95,7 @@ def main() -> None:
             motion = med / float(np.median(_grey_steps(src)))
             print(
                 f"| {Path(photo).stem}, {prompt} | {strength} | {len(src)} → {n} | {seam:.2f} | {planned_txt} "
-                f"| {max(steps) / med:.2f} | {motion:.2f} | {dt:.1f} |",
+                f"| {max(steps) / med:.2f} | {motion:.2f} | {looped.stat().st_size / 1e3:.0f} | {dt:.1f} |",
                 flush=True,
             )
 

@@ -25,6 +25,12 @@
     taken here on greyscale thumbnails — is at most 1 and whose largest step
     is at most 1.3 median steps (else ``N/3``). Three passes over the file;
     holds thumbnails, then ``2K`` frames (at most ``2N/3``).
+
+Every mode is written at the input's CRF − 6 (:func:`~._io.finer_crf`) with
+:func:`loop_x264_params`: a keyframe 2.5× finer than the other frames and the
+last ½ s getting finer up to 4×, so that H.264 adds no pop of its own at the
+wrap (the first frame is a keyframe, the last a P-frame whose noise does not
+match it); see :data:`LOOP_X264` and :data:`WRAP_FINER`.
 """
 
 from __future__ import annotations
@@ -46,11 +52,32 @@ __all__ = ["MODES", "loop_file"]
 
 MODES = ("crossfade", "pingpong", "seamless")
 
-EVEN_QUALITY = "ipratio=1:pbratio=1:mbtree=0:aq-mode=0"
-"""x264 settings for a loop: I, P and B frames at one quantiser, no macroblock-tree or adaptive
-quantisation, so the last frame (the least referenced) is as sharp as the first (a keyframe) and
-the wrap shows no encoder pop. With the CRF of :func:`~._io.finer_crf`, the seam of slow 24 fps
-living loops in the file fell from 1.31–2.73× to 1.02–1.66× a typical step (BENCHMARKS.md)."""
+LOOP_X264 = "ipratio=2.5:pbratio=1:mbtree=0:aq-mode=0"
+"""x264 settings for a loop: P and B frames at one quantiser, the first frame (the keyframe) 2.5×
+finer, no macroblock-tree or adaptive quantisation. With :data:`WRAP_FINER` on the last frames this
+keeps H.264 from popping at the wrap: slow 24 fps living clips step 0.3–4 grey levels a frame, at
+or below the codec's noise, and the keyframe's noise and the last P-frame's (whose skipped blocks
+still carry what earlier frames left) do not match, so the file's last → first difference grew by
+up to 0.3 grey levels over the frames' own. A fine keyframe and fine last frames shrink both."""
+
+WRAP_FINER = 4.0
+"""How much finer (x264 rate factor, ``zones=…,b=``) the last frame of a loop is coded. The frames
+of the last ½ s get finer frame by frame, geometrically from 1 to this (a jump in quality pops
+where it starts: every block left stale is refreshed at once). With :data:`LOOP_X264` and the
+CRF of :func:`~._io.finer_crf`, the seam in the file of six slow 24 fps living loops fell from
+1.01–1.61 to 0.90–1.06 typical steps for 1.2–1.7× the file size (BENCHMARKS.md, "Seamless
+loops")."""
+
+
+def loop_x264_params(frames: int, fps: float) -> str:
+    """The ``x264-params`` for a loop of ``frames`` frames at ``fps``: :data:`LOOP_X264`, plus one
+    zone a frame over the last ``round(fps/2)`` frames (at most ``frames/3``, at least one) whose
+    rate factor grows geometrically to :data:`WRAP_FINER`."""
+    ramp = max(1, min(round(fps / 2), frames // 3))
+    zones = "/".join(
+        f"{t},{t},b={WRAP_FINER ** ((i + 1) / ramp):.3g}" for i, t in enumerate(range(frames - ramp, frames))
+    )
+    return f"{LOOP_X264}:zones={zones}"
 
 
 def _blend(a: np.ndarray, b: np.ndarray, w_b: float) -> np.ndarray:
@@ -215,5 +242,5 @@ def loop_file(
         recipes.read(src_path, metadata=info.get("metadata")),
         step,
         crf=finer_crf(src_path),
-        x264_params=EVEN_QUALITY,
+        x264_params=loop_x264_params(int(step["frames"]), fps),
     )
