@@ -13,16 +13,25 @@ rebuilds the full rate with
 - ``minterpolate``: ffmpeg's ``minterpolate=fps=F:mi_mode=mci:mc_mode=aobmc:me_mode=bidir``
   (imageio-ffmpeg's binary), read back as raw RGB (no second encode).
 
-It reports PSNR (dB, RGB) on the held-out frames against the decoded full-rate
-clip, both for the frames before encoding and for the output file (the
-baselines' frames go through the same libx264 encoder, at the CRF stillmotion
-chose, so every file pays the same encoding); SSIM (scikit-image, greyscale)
-of the file's held-out frames; PSNR of the file's kept frames against the
-decoded input (what re-encoding costs); and the wall time of each method
-(stillmotion: the whole ``interpolate_file``, decoding and encoding included;
-baselines: making the frames, without encoding).
+- ``blend``: ffmpeg's ``minterpolate=fps=F:mi_mode=blend``, the linear mix of
+  the two neighbouring input frames (no motion);
+- ``minterpolate``: ffmpeg's ``minterpolate=fps=F:mi_mode=mci:mc_mode=aobmc:me_mode=bidir``
+  (imageio-ffmpeg's binary).
 
-    python benchmarks/bench_interp.py [--factors 2 4] [--before-src ../main/src] [--markdown]
+It reports PSNR (dB, RGB) on the held-out frames against the decoded full-rate
+clip, both for the frames before encoding (ffmpeg's filters read back as raw
+RGB; stillmotion's :func:`~stillmotion.post.interpolate.interpolate_frames` on
+the decoded RGB frames) and for the output file: each tool makes its file as a
+user would, ffmpeg with ``-c:v libx264 -preset medium`` at the CRF stillmotion
+chose, in its own native 4:2:0 YUV, so every file pays the same encoding; SSIM
+(scikit-image, greyscale) of the file's held-out frames; PSNR of the file's
+kept frames against the decoded input (what re-encoding costs); and the wall
+time of making the file (decode, interpolation, encode) for every method.
+
+``--speed`` adds the speed check: a 5 s 1280×720 24 fps living pan doubled to
+48 fps by each method (file to file), as a multiple of the clip's duration.
+
+    python benchmarks/bench_interp.py [--factors 2 4] [--before-src ../main/src] [--speed] [--markdown]
 """
 
 from __future__ import annotations
@@ -57,8 +66,9 @@ from stillmotion.video import read_video
 t = time.perf_counter()
 interpolate_file(sys.argv[1], sys.argv[2], factor=int(sys.argv[3]))
 sec = time.perf_counter() - t
-src = read_video(sys.argv[1])
-np.save(sys.argv[4], np.stack(list(interpolate_frames(src.frames_thwc, src.fps, src.fps * int(sys.argv[3])))))
+if sys.argv[4]:
+    src = read_video(sys.argv[1])
+    np.save(sys.argv[4], np.stack(list(interpolate_frames(src.frames_thwc, src.fps, src.fps * int(sys.argv[3])))))
 print(sec)
 """
 
@@ -78,14 +88,14 @@ def ssim(a: np.ndarray, b: np.ndarray) -> float:
     return float(structural_similarity(ga, gb, data_range=255))
 
 
-def stillmotion_run(src: Path, out: Path, raw: Path, factor: int, pythonpath: str | None) -> float:
-    """Run interpolate_file (→ ``out``, timed) and interpolate_frames (→ ``raw`` .npy) in a fresh
-    interpreter with ``pythonpath`` first; returns the seconds of interpolate_file."""
+def stillmotion_run(src: Path, out: Path, raw: Path | None, factor: int, pythonpath: str | None) -> float:
+    """Run interpolate_file (→ ``out``, timed) and interpolate_frames (→ ``raw`` .npy, unless None) in a
+    fresh interpreter with ``pythonpath`` first; returns the seconds of interpolate_file."""
     env = dict(os.environ)
     if pythonpath:
         env["PYTHONPATH"] = pythonpath + os.pathsep + env.get("PYTHONPATH", "")
     res = subprocess.run(
-        [sys.executable, "-c", _RUN_STILLMOTION, str(src), str(out), str(factor), str(raw)],
+        [sys.executable, "-c", _RUN_STILLMOTION, str(src), str(out), str(factor), str(raw or "")],
         env=env,
         check=True,
         capture_output=True,
@@ -94,44 +104,60 @@ def stillmotion_run(src: Path, out: Path, raw: Path, factor: int, pythonpath: st
     return float(res.stdout.strip().splitlines()[-1])
 
 
-def minterpolate(src: Path, fps: float, w: int, h: int, n: int) -> tuple[np.ndarray, float]:
-    """ffmpeg minterpolate (mci, aobmc, bidir) to ``fps``, as uint8 n×H×W×3 RGB, and its seconds."""
+FILTERS = {
+    "blend": "minterpolate=fps={fps:g}:mi_mode=blend",
+    "minterpolate": "minterpolate=fps={fps:g}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir",
+}
+
+
+def ffmpeg_frames(method: str, src: Path, fps: float, w: int, h: int, n: int) -> np.ndarray:
+    """ffmpeg's ``method`` filter retiming ``src`` to ``fps``, read back as uint8 n×H×W×3 RGB (no encode)."""
     import imageio_ffmpeg
 
-    vf = f"minterpolate=fps={fps:g}:mi_mode=mci:mc_mode=aobmc:me_mode=bidir"
-    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(src), "-vf", vf]
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-i", str(src), "-vf", FILTERS[method].format(fps=fps)]
     cmd += ["-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
-    t = time.perf_counter()
     raw = subprocess.run(cmd, check=True, capture_output=True).stdout
-    sec = time.perf_counter() - t
-    frames = np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3)
-    if len(frames) < n:  # minterpolate stops at the last input frame: repeat it
-        frames = np.concatenate([frames, np.repeat(frames[-1:], n - len(frames), 0)])
-    return frames[:n], sec
+    return pad(np.frombuffer(raw, np.uint8).reshape(-1, h, w, 3), n)
 
 
-def blend(kept: np.ndarray, factor: int, n: int) -> tuple[np.ndarray, float]:
-    """Linear mix of the neighbouring kept frames, n×H×W×3 uint8, and its seconds."""
+def ffmpeg_file(method: str, src: Path, out: Path, fps: float, crf: float) -> float:
+    """ffmpeg's ``method`` filter retiming ``src`` to ``fps`` into ``out`` (libx264 medium at ``crf``,
+    yuv420p, as a user would run it); returns the wall seconds."""
+    import imageio_ffmpeg
+
+    cmd = [imageio_ffmpeg.get_ffmpeg_exe(), "-v", "error", "-y", "-i", str(src), "-vf", FILTERS[method].format(fps=fps)]
+    cmd += ["-c:v", "libx264", "-preset", "medium", "-crf", f"{crf:g}", "-pix_fmt", "yuv420p", str(out)]
     t = time.perf_counter()
-    out = np.empty((n, *kept.shape[1:]), np.uint8)
-    for i in range(n):
-        k, r = divmod(i, factor)
-        if r == 0 or k + 1 >= len(kept):
-            out[i] = kept[min(k, len(kept) - 1)]
-        else:
-            s = r / factor
-            out[i] = ((1 - s) * kept[k].astype(np.float32) + s * kept[k + 1] + 0.5).astype(np.uint8)
-    return out, time.perf_counter() - t
+    subprocess.run(cmd, check=True, capture_output=True)
+    return time.perf_counter() - t
 
 
-def encoded(frames: np.ndarray, path: Path, fps: float, crf: float) -> np.ndarray:
-    """``frames`` after a libx264 round trip at ``crf`` (stillmotion's VideoWriter), uint8 T×H×W×3."""
-    from stillmotion.video import VideoWriter, read_video
+def pad(frames: np.ndarray, n: int) -> np.ndarray:
+    """The first ``n`` frames; minterpolate stops at the last input frame, so that one is repeated."""
+    if len(frames) < n:
+        frames = np.concatenate([frames, np.repeat(frames[-1:], n - len(frames), 0)])
+    return frames[:n]
 
-    with VideoWriter(path, frames.shape[2], frames.shape[1], fps, crf=crf) as wr:
-        for f in frames:
-            wr.write(f)
-    return read_video(path).frames_thwc
+
+def speed(d: Path, impls: list[tuple[str, str]]) -> list[tuple[str, float]]:
+    """(method, seconds) doubling a 5 s 1280×720 24 fps living pan, file to file, each method once."""
+    import stillmotion
+
+    clip = d / "speed-720p.mp4"
+    if not clip.exists():
+        stillmotion.animate(
+            PHOTOS / CASES[0][1], CASES[0][2], size="1280x720", duration=5.0, fps=24, seed=1, output=clip
+        )
+    rows = []
+    crf = 12.0
+    for label, path in impls:
+        tag = label.split()[-1].strip("()")
+        out = d / f"speed-{tag}.mp4"
+        rows.append((label, stillmotion_run(clip, out, None, 2, path)))
+        crf = json.loads(out.with_suffix(".json").read_text())["finish"][-1].get("crf", crf)
+    for method in FILTERS:
+        rows.append((method, ffmpeg_file(method, clip, d / f"speed-{method}.mp4", 48, crf)))
+    return rows
 
 
 def main() -> None:
@@ -142,6 +168,7 @@ def main() -> None:
     ap.add_argument("--fps", type=int, default=24)
     ap.add_argument("--before-src", help="also run stillmotion from this source tree (e.g. ../main/src)")
     ap.add_argument("--workdir", help="keep the clips here (default: a temporary folder)")
+    ap.add_argument("--speed", action="store_true", help="also time a 5 s 720p pan doubled to 48 fps")
     ap.add_argument("--markdown", action="store_true", help="print a Markdown table")
     args = ap.parse_args()
 
@@ -180,16 +207,14 @@ def main() -> None:
                     tag = label.split()[-1].strip("()")
                     out, raw = d / f"{name}-x{factor}-{tag}.mp4", d / f"{name}-x{factor}-{tag}.npy"
                     sec = stillmotion_run(src, out, raw, factor, path)
-                    results.append((label, np.load(raw)[:n], read_video(out).frames_thwc[:n], sec))
+                    results.append((label, np.load(raw)[:n], pad(read_video(out).frames_thwc, n), sec))
                     crf = json.loads(out.with_suffix(".json").read_text())["finish"][-1].get("crf", 18.0)
-                # the baselines' outputs go through the same encoder at the CRF stillmotion chose
-                for label, (frames, sec) in (
-                    ("blend", blend(kept, factor, n)),
-                    ("minterpolate", minterpolate(src, args.fps, w, h, n)),
-                ):
-                    results.append(
-                        (label, frames, encoded(frames, d / f"{name}-x{factor}-{label}.mp4", args.fps, crf), sec)
-                    )
+                # the baselines make their files as a user would: ffmpeg, libx264 at the CRF stillmotion chose
+                for label in FILTERS:
+                    out = d / f"{name}-x{factor}-{label}.mp4"
+                    sec = ffmpeg_file(label, src, out, args.fps, crf)
+                    frames = ffmpeg_frames(label, src, args.fps, w, h, n)
+                    results.append((label, frames, pad(read_video(out).frames_thwc, n), sec))
                 for label, frames, filed, sec in results:
                     p_raw = float(np.mean([psnr(frames[i], truth[i]) for i in held]))
                     p_held = float(np.mean([psnr(filed[i], truth[i]) for i in held]))
@@ -201,6 +226,7 @@ def main() -> None:
                         f"SSIM {s_held:.4f}  kept {p_kept:6.2f} dB  {sec:6.2f} s",
                         file=sys.stderr,
                     )
+        timed = speed(d, impls) if args.speed else []
 
     labels = list(dict.fromkeys(r[3] for r in rows))
     head = ["clip", "photo", "×", "method", "held-out PSNR, frames (dB)", "held-out PSNR, file (dB)"]
@@ -217,6 +243,17 @@ def main() -> None:
     for r in table:
         cells = [f.format(v) for f, v in zip(fmt, r)]
         print("| " + " | ".join(cells) + " |" if args.markdown else "\t".join(cells))
+    if timed:
+        print()
+        print("| 5 s 1280×720 24 fps pan, ×2 to 48 fps | wall (s) | × real time |" if args.markdown else "")
+        if args.markdown:
+            print("| --- | ---: | ---: |")
+        for label, sec in timed:
+            print(
+                f"| {label} | {sec:.2f} | {sec / 5.0:.2f} |"
+                if args.markdown
+                else f"{label}\t{sec:.2f}\t{sec / 5.0:.2f}"
+            )
 
 
 if __name__ == "__main__":

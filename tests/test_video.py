@@ -7,11 +7,13 @@ import os
 from pathlib import Path
 
 import av
+import cv2
 import numpy as np
 import pytest
 from PIL import Image
 from skimage import data
 
+from stillmotion.color import rgb_to_ycbcr709, ycbcr709_to_rgb
 from stillmotion.errors import GenerationError, InputError
 from stillmotion.video import (
     DEFAULT_CRF,
@@ -19,6 +21,7 @@ from stillmotion.video import (
     DecodedVideo,
     VideoWriter,
     iter_frames,
+    iter_frames_yuv420,
     probe,
     read_video,
     write_json_atomic,
@@ -134,6 +137,42 @@ def test_iter_frames_streams_rgb(clip: tuple[Path, list[np.ndarray]]) -> None:
         assert frame.shape == (H, W, 3) and frame.dtype == np.uint8
         count += 1
     assert count == len(frames)
+
+
+def test_iter_frames_yuv420_gives_the_streams_own_samples(tmp_path: Path, photo: np.ndarray) -> None:
+    # x264 at CRF 0 is lossless: planes written with write_yuv420 must come back bit for bit
+    planes = [rgb_to_ycbcr709(f) for f in pan_frames(photo, 4)]
+    planes = [(y, cv2.resize(c, (W // 2, H // 2), interpolation=cv2.INTER_AREA)) for y, c in planes]
+    with VideoWriter(tmp_path / "lossless.mp4", W, H, 24, crf=0) as out:
+        for y, c in planes:
+            out.write_yuv420(y, c)
+    got = list(iter_frames_yuv420(tmp_path / "lossless.mp4"))
+    assert len(got) == len(planes)
+    for (y, c), (gy, gc) in zip(planes, got):
+        assert gy.shape == (H, W) and gc.shape == (H // 2, W // 2, 2) and gy.dtype == gc.dtype == np.uint8
+        assert np.array_equal(gy, y) and np.array_equal(gc, c)
+
+
+def test_iter_frames_yuv420_converts_other_matrices(tmp_path: Path, photo: np.ndarray) -> None:
+    # a BT.601 stream (ffmpeg's convention for untagged SD video) goes through RGB: its
+    # planes are the BT.709 ones of the RGB frames iter_frames gives, chroma averaged 2×2
+    path = tmp_path / "bt601.mp4"
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("libx264", rate=24, options={"crf": "0"})
+        stream.width, stream.height, stream.pix_fmt = W, H, "yuv420p"
+        for f in pan_frames(photo, 3):
+            frame = av.VideoFrame.from_ndarray(f, format="rgb24")
+            for packet in stream.encode(frame.reformat(format="yuv420p", dst_colorspace="ITU601")):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    rgb = next(iter_frames(path))
+    y, c = next(iter_frames_yuv420(path))
+    assert y.shape == (H, W) and c.shape == (H // 2, W // 2, 2)
+    y709, c709 = rgb_to_ycbcr709(rgb)
+    assert np.array_equal(y, y709)
+    assert np.array_equal(c, cv2.resize(c709, (W // 2, H // 2), interpolation=cv2.INTER_AREA))
+    assert psnr(ycbcr709_to_rgb(y, c), rgb) > 35
 
 
 @pytest.mark.parametrize(("fps", "count"), [(30000 / 1001, 30), (29.97, 25), (12.5, 10)])

@@ -21,7 +21,7 @@ import numpy as np
 from .. import recipe as recipes
 from .._atomic import write_json_atomic
 from ..errors import InputError, StillmotionError
-from ..video import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, iter_frames, probe
+from ..video import DEFAULT_CRF, DEFAULT_PRESET, VideoWriter, iter_frames, iter_frames_yuv420, probe
 
 __all__ = ["default_output", "one_line", "open_clip", "source_recipe", "write_clip"]
 
@@ -32,11 +32,16 @@ def one_line(err: BaseException) -> str:
     return text or type(err).__name__
 
 
-def open_clip(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Generator[np.ndarray, None, None]]:
+def open_clip(
+    path: str | os.PathLike[str], *, planes: bool = False
+) -> tuple[dict[str, Any], Generator[Any, None, None]]:
     """Probe ``path`` and return ``(info, frames)``.
 
     Args:
         path: a video file PyAV can read.
+        planes: yield BT.709 limited-range 4:2:0 planes ``(y, cbcr)``
+            (:func:`stillmotion.video.iter_frames_yuv420`: a yuv420p BT.709 stream's
+            own samples, no colour conversion) instead of RGB frames.
 
     Returns:
         ``info``: :func:`stillmotion.video.probe`'s dict (``width``, ``height``,
@@ -63,7 +68,7 @@ def open_clip(path: str | os.PathLike[str]) -> tuple[dict[str, Any], Generator[n
         raise InputError(f"'{p}' is not a video PyAV can read: the stream has no frame rate")
     if not info.get("frame_count"):
         raise InputError(f"'{p}' is not a video PyAV can read: it has no frames")
-    return info, iter_frames(p)
+    return info, iter_frames_yuv420(p) if planes else iter_frames(p)
 
 
 def source_recipe(src: str | os.PathLike[str], info: dict[str, Any]) -> dict[str, Any]:
@@ -115,7 +120,8 @@ def write_clip(
 
     Args:
         path: the output ``.mp4``; its folder must exist.
-        frames_iter: uint8 H×W×3 RGB frames of size ``width``×``height``.
+        frames_iter: uint8 H×W×3 RGB frames of size ``width``×``height``, or
+            4:2:0 planes ``(y, cbcr)`` (:meth:`~stillmotion.video.VideoWriter.write_yuv420`).
         width, height: even frame size in pixels.
         fps: output frame rate.
         recipe: the input's recipe (not modified).
@@ -137,7 +143,10 @@ def write_clip(
     writer = VideoWriter(path, width, height, fps, preset=preset, crf=crf, x264_params=x264_params)
     try:
         for frame in frames_iter:
-            writer.write(frame)
+            if isinstance(frame, tuple):
+                writer.write_yuv420(*frame)
+            else:
+                writer.write(frame)
         out = writer.close(metadata=recipes.embed(recipe))
     except BaseException:
         writer.abort()

@@ -3,11 +3,10 @@
 For each pair of neighbouring source frames ``a`` (time 0) and ``b`` (time 1)
 the dense flows ``F01`` and ``F10`` are computed with OpenCV's DIS optical
 flow (Kroeger et al., *Fast Optical Flow using Dense Inverse Search*, ECCV
-2016; preset MEDIUM, on greyscale, at full resolution up to ``FLOW_WIDTH``
+2016; preset FAST, on the luma, at full resolution up to ``FLOW_WIDTH``
 pixels wide, above that at that width and upsampled). A frame at time ``t`` is
-made by backward-warping both neighbours (bicubic, so the warp does not blur
-fine texture) with the flows from ``t`` (the quadratic approximation of Jiang
-et al., *Super SloMo*, CVPR 2018)::
+made by backward-warping both neighbours with the flows from ``t`` (the
+quadratic approximation of Jiang et al., *Super SloMo*, CVPR 2018)::
 
     F_t0 = −(1−t)·t·F01 + t²·F10
     F_t1 = (1−t)²·F01 − t·(1−t)·F10
@@ -16,25 +15,33 @@ and blending them with weights ``(1−t)·V0`` and ``t·V1``, where ``V0`` is th
 visibility of a pixel of ``a`` in ``b`` from the forward-backward consistency
 check ``|F01(x) + F10(x + F01(x))|² ≤ 0.01·(|F01|² + |F10|²) + 0.5`` (Sundaram
 et al., ECCV 2010; the same the other way): where one side is occluded, the
-other is trusted.
+other is trusted. Luma (or RGB) is warped bicubic, so the warp does not blur
+fine texture; 4:2:0 chroma bilinear.
 
-Kept frames (output times that fall on a source frame) are the decoded input
-frames themselves, never re-warped. The output is encoded ``CRF_MARGIN`` CRF
-steps finer than the input (read from x264's settings in the input stream, or
-``DEFAULT_CRF`` when absent), so re-encoding costs the kept frames little.
+:func:`interpolate_file` works on the stream's own 4:2:0 planes
+(:func:`stillmotion.video.iter_frames_yuv420` in,
+:meth:`~stillmotion.video.VideoWriter.write_yuv420` out): no RGB round trip,
+whose chroma resampling alone cost 2–3 dB of PSNR at these qualities. Kept
+frames (output times that fall on a source frame) are the decoded input planes
+themselves, never re-warped; the output is encoded ``CRF_MARGIN`` CRF steps
+finer than the input (read from x264's settings in the input stream, or
+``DEFAULT_CRF`` when absent). The flows of the next pair are computed on a
+worker thread while the current pair is warped and encoded.
 
 Scene cuts (a mean absolute difference of small greyscale thumbnails far above
 the clip's running median) are not interpolated across: the nearer frame is
 repeated instead. Output frame ``k`` sits at time ``k / out_fps`` exactly, so
 non-integer ratios (24 → 60, 12 → 30) work; the output lasts as long as the
-input. Streaming: two source frames (and their flows) in memory at a time.
+input. Streaming: three source frames (and two pairs' flows) in memory at a time.
 """
 
 from __future__ import annotations
 
 import math
 import os
+from collections import deque
 from collections.abc import Iterable, Iterator
+from concurrent.futures import Future, ThreadPoolExecutor
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
@@ -58,112 +65,143 @@ __all__ = [
     "thumb_diff",
 ]
 
-METHOD = "DIS optical flow (medium), bidirectional, occlusion-aware, bicubic warp"
+METHOD = "DIS optical flow (fast), bidirectional, occlusion-aware, bicubic luma warp"
 THUMB_WIDTH = 64
-DIS_PRESET = cv2.DISOPTICAL_FLOW_PRESET_MEDIUM
-FLOW_WIDTH = (
-    480  # flow is computed at most this wide (then upsampled): 640 gained 0.04 dB at 640×400 for 20 % more time at 720p
-)
+DIS_PRESET = cv2.DISOPTICAL_FLOW_PRESET_FAST
+FLOW_WIDTH = 320
+"""Flow is computed at most this wide, then upsampled: motion in living clips is smooth. With DIS FAST
+at 320 px the benchmark clips lost 0.07 dB against DIS MEDIUM at 480 px for a quarter less CPU time
+at 720p (BENCHMARKS.md)."""
 
 
 def _grey(frame: np.ndarray) -> np.ndarray:
     return cv2.cvtColor(np.ascontiguousarray(frame), cv2.COLOR_RGB2GRAY)
 
 
-def _grid(h: int, w: int) -> tuple[np.ndarray, np.ndarray]:
+def _grid(h: int, w: int) -> np.ndarray:
+    """Pixel positions of an h×w image, float32 h×w×2 (x, y)."""
     xs, ys = np.meshgrid(np.arange(w, dtype=np.float32), np.arange(h, dtype=np.float32))
-    return xs, ys
+    return cv2.merge([xs, ys])
 
 
-def _remap(img: np.ndarray, xs: np.ndarray, ys: np.ndarray, flow: np.ndarray) -> np.ndarray:
-    return cv2.remap(img, xs + flow[..., 0], ys + flow[..., 1], cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
+def _remap(img: np.ndarray, grid: np.ndarray, flow: np.ndarray, interpolation: int = cv2.INTER_LINEAR) -> np.ndarray:
+    """``img`` sampled at ``grid + flow`` (float32 h×w×2 pixel positions and offsets; ``flow`` is overwritten)."""
+    # map2 None: map1 holds (x, y) pairs (OpenCV's documented form; the stubs lack it)
+    return cv2.remap(img, cv2.add(grid, flow, dst=flow), None, interpolation, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
 
 
-def _visibility(f_ab: np.ndarray, f_ba: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
+def _visibility(f_ab: np.ndarray, f_ba: np.ndarray, grid: np.ndarray) -> np.ndarray:
     """1 where a pixel of A is seen again in B (forward-backward consistent, lands inside), else 0."""
     h, w = f_ab.shape[:2]
-    tx, ty = xs + f_ab[..., 0], ys + f_ab[..., 1]
-    f_ba_w = cv2.remap(f_ba, tx, ty, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)
-    err = np.sum((f_ab + f_ba_w) ** 2, axis=2)
-    bound = 0.01 * (np.sum(f_ab**2, axis=2) + np.sum(f_ba_w**2, axis=2)) + 0.5
+    to = cv2.add(grid, f_ab)
+    f_ba_w = cv2.remap(f_ba, to, None, cv2.INTER_LINEAR, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
+    err = cv2.magnitude(*cv2.split(cv2.add(f_ab, f_ba_w))) ** 2
+    bound = 0.01 * (cv2.magnitude(*cv2.split(f_ab)) ** 2 + cv2.magnitude(*cv2.split(f_ba_w)) ** 2) + 0.5
+    tx, ty = to[..., 0], to[..., 1]
     inside = (tx >= -0.5) & (tx <= w - 0.5) & (ty >= -0.5) & (ty <= h - 0.5)
     vis = ((err <= bound) & inside).astype(np.float32)
     return cv2.blur(vis, (3, 3))
 
 
+YUV = tuple[np.ndarray, np.ndarray]
+"""A frame as BT.709 limited-range planes ``(y, cbcr)``: uint8 H×W luma and uint8 h×w×2 chroma
+(h×w = H×W for 4:4:4, H/2×W/2 for 4:2:0), as :mod:`stillmotion.color` and
+:meth:`stillmotion.video.VideoWriter.write_yuv420` lay them out."""
+
+
 class FlowPair:
     """Two neighbouring frames with their flows and visibility maps, computed once.
 
-    Call :meth:`at` for as many times ``t`` in (0, 1) as needed.
+    Call :meth:`at` for as many times ``t`` in (0, 1) as needed. RGB frames are
+    warped bicubic as they are; :data:`YUV` planes are warped as planes, luma
+    bicubic and chroma bilinear at its own resolution (4:2:0 chroma is a quarter
+    of the pixels, and H.264 keeps little of its detail), so frames decoded as
+    planes are re-encoded with no colour conversion either way.
 
     Args:
-        a, b: uint8 H×W×3 RGB frames at times 0 and 1.
-        dis: an optional ``cv2.DISOpticalFlow`` to reuse (``DIS_PRESET``; frames are
-            downscaled to at most ``FLOW_WIDTH`` wide before it sees them).
+        a, b: the frames at times 0 and 1, both uint8 H×W×3 RGB or both
+            :data:`YUV` planes ``(y, cbcr)``; :meth:`at` returns the same layout.
+        dis: an optional ``cv2.DISOpticalFlow`` to reuse (``DIS_PRESET``; the
+            greyscale or luma is downscaled to at most ``FLOW_WIDTH`` wide first).
 
     Raises:
-        InputError: the frames differ in shape or are not H×W×3.
+        InputError: the frames differ in layout or shape, or are neither H×W×3 uint8 nor ``(y, cbcr)``.
     """
 
-    def __init__(self, a: np.ndarray, b: np.ndarray, dis: Any = None) -> None:
-        if a.shape != b.shape or a.ndim != 3 or a.shape[2] != 3:
-            raise InputError(f"interpolation needs two RGB frames of one size, got {a.shape} and {b.shape}")
+    def __init__(self, a: np.ndarray | YUV, b: np.ndarray | YUV, dis: Any = None) -> None:
+        pa, pb = _planes(a), _planes(b)
+        if [p.shape for p in pa] != [p.shape for p in pb]:
+            raise InputError(f"interpolation needs two frames of one size, got {_shape(a)} and {_shape(b)}")
         self.a, self.b = a, b
-        h, w = a.shape[:2]
+        self._pa, self._pb = pa, pb
+        h, w = pa[0].shape[:2]
         dis = dis if dis is not None else cv2.DISOpticalFlow.create(DIS_PRESET)
-        g0, g1 = _grey(a), _grey(b)
-        half = w > FLOW_WIDTH
-        if half:
+        g0, g1 = (a[0], b[0]) if isinstance(a, tuple) else (_grey(a), _grey(b))  # type: ignore[arg-type]
+        if w > FLOW_WIDTH:
             k = w / FLOW_WIDTH
             size = (max(int(round(w / k)), 8), max(int(round(h / k)), 8))
             g0 = cv2.resize(g0, size, interpolation=cv2.INTER_AREA)
             g1 = cv2.resize(g1, size, interpolation=cv2.INTER_AREA)
-        f01 = dis.calc(g0, g1, None)
-        f10 = dis.calc(g1, g0, None)
         # Flows, visibility and the blend weights stay at flow resolution (motion is
-        # smooth); only the final warp maps are upsampled, in full-resolution pixels.
+        # smooth); only the final warp maps are upsampled, in each plane's own pixels.
+        self.f01 = dis.calc(g0, g1, None).astype(np.float32)  # low-res pixels
+        self.f10 = dis.calc(g1, g0, None).astype(np.float32)
         lh, lw = g0.shape[:2]
-        self._k = np.array([w / lw, h / lh], np.float32)
-        self.f01, self.f10 = f01.astype(np.float32), f10.astype(np.float32)  # low-res pixels
-        lxs, lys = _grid(lh, lw)
-        self.v0 = _visibility(self.f01, self.f10, lxs, lys)  # pixel of a seen in b
-        self.v1 = _visibility(self.f10, self.f01, lxs, lys)  # pixel of b seen in a
-        self._lxs, self._lys = lxs, lys
-        xs, ys = _grid(h, w)
-        self._grid2 = cv2.merge([xs, ys])  # full-resolution pixel positions, H×W×2 float32
-        self._size = (w, h)
+        self._low = _grid(lh, lw)
+        self.v0 = _visibility(self.f01, self.f10, self._low)  # pixel of a seen in b
+        self.v1 = _visibility(self.f10, self.f01, self._low)  # pixel of b seen in a
+        # per plane: (size, flow scale low-res → plane pixels, pixel grid, interpolation).
+        # Bicubic for RGB and luma: bilinear resampling low-passes texture by up to a pixel's
+        # worth, which costs more than any flow error at the sub-pixel motions of slow moves.
+        self._planes = []
+        for i, p in enumerate(pa):
+            ph, pw = p.shape[:2]
+            interpolation = cv2.INTER_CUBIC if i == 0 else cv2.INTER_LINEAR
+            self._planes.append(((pw, ph), np.array([pw / lw, ph / lh], np.float32), _grid(ph, pw), interpolation))
 
-    def at(self, t: float) -> np.ndarray:
-        """The frame at time ``t`` (0 → ``a``, 1 → ``b``), uint8 H×W×3 RGB."""
+    def at(self, t: float) -> Any:
+        """The frame at time ``t`` (0 → ``a``, 1 → ``b``), in the layout ``a`` and ``b`` came in."""
         t = float(t)
-        if t <= 0.0:
-            return self.a.copy()
-        if t >= 1.0:
-            return self.b.copy()
+        if t <= 0.0 or t >= 1.0:
+            f = self.a if t <= 0.0 else self.b
+            return tuple(p.copy() for p in f) if isinstance(f, tuple) else f.copy()
         ft0 = -(1 - t) * t * self.f01 + t * t * self.f10
         ft1 = (1 - t) ** 2 * self.f01 - t * (1 - t) * self.f10
-        vis0 = _remap(self.v0, self._lxs, self._lys, ft0)
-        vis1 = _remap(self.v1, self._lxs, self._lys, ft1)
+        vis0 = _remap(self.v0, self._low, ft0.copy())
+        vis1 = _remap(self.v1, self._low, ft1.copy())
         k0 = (1 - t) * (vis0 + 1e-3)
         k1 = t * (vis1 + 1e-3)
         wgt = (k0 / (k0 + k1)).astype(np.float32)
-        w, h = self._size
-        up = lambda f: f if f.shape[1] == w else cv2.resize(f, (w, h), interpolation=cv2.INTER_LINEAR)
-        # warp maps = full-resolution grid + upsampled flow (scaled at low resolution: cheap);
-        # bicubic: bilinear resampling low-passes texture by up to a pixel's worth,
-        # which costs more than any flow error at the sub-pixel motions of slow moves
-        map0 = cv2.add(self._grid2, up(ft0 * self._k))
-        map1 = cv2.add(self._grid2, up(ft1 * self._k))
-        # map2 None: map1 holds (x, y) pairs (OpenCV's documented form; the stubs lack it)
-        w0 = cv2.remap(self.a, map0, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
-        w1 = cv2.remap(self.b, map1, None, cv2.INTER_CUBIC, borderMode=cv2.BORDER_REPLICATE)  # type: ignore[call-overload]
-        wf = up(wgt)
-        # blend in float, then round half up. cv2.blendLinear divides by (w0 + w1 + 1e-5), so
-        # the many exact halves of a t = 0.5 blend land just below .5 and would round down
-        # (0.4 dB worse on the benchmark clips); its error is under 255·1e-5 < 0.003, hence
-        # rounding out + 0.003.
-        out = cv2.blendLinear(w0.astype(np.float32), w1.astype(np.float32), wf, 1.0 - wf)
-        return cv2.convertScaleAbs(out, alpha=1.0, beta=0.003)  # rounds; values are ≥ 0
+        out = []
+        for pa, pb, (size, scale, grid, interpolation) in zip(self._pa, self._pb, self._planes):
+
+            def up(f: np.ndarray, size: tuple[int, int] = size) -> np.ndarray:
+                return f if size == f.shape[1::-1] else cv2.resize(f, size, interpolation=cv2.INTER_LINEAR)
+
+            w0 = _remap(pa, grid, up(ft0 * scale), interpolation)
+            w1 = _remap(pb, grid, up(ft1 * scale), interpolation)
+            wf = up(wgt)
+            if pa.ndim == 3:
+                wf = cv2.merge([wf] * pa.shape[2])
+            # blend in float, then round half up (cv2.addWeighted's rounding would put the many
+            # exact halves of a t = 0.5 blend on either side: 0.4 dB worse on the benchmark clips)
+            mix = cv2.add(cv2.multiply(w0, wf, dtype=cv2.CV_32F), cv2.multiply(w1, 1.0 - wf, dtype=cv2.CV_32F))
+            out.append(cv2.convertScaleAbs(mix, alpha=1.0, beta=0.003))  # rounds; values are ≥ 0
+        return tuple(out) if isinstance(self.a, tuple) else out[0]
+
+
+def _planes(frame: Any) -> list[np.ndarray]:
+    if isinstance(frame, tuple) and len(frame) == 2:
+        y, c = frame
+        if y.ndim == 2 and c.ndim == 3 and c.shape[2] == 2 and y.dtype == c.dtype == np.uint8:
+            return [y, c]
+    elif isinstance(frame, np.ndarray) and frame.ndim == 3 and frame.shape[2] == 3 and frame.dtype == np.uint8:
+        return [frame]
+    raise InputError(f"interpolation needs uint8 H×W×3 RGB frames or (y, cbcr) planes, got {_shape(frame)}")
+
+
+def _shape(frame: Any) -> Any:
+    return tuple(p.shape for p in frame) if isinstance(frame, tuple) else getattr(frame, "shape", type(frame).__name__)
 
 
 def interpolate_pair(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
@@ -181,12 +219,17 @@ def interpolate_pair(a: np.ndarray, b: np.ndarray, t: float) -> np.ndarray:
     return FlowPair(a, b).at(t)
 
 
-def thumb(frame: np.ndarray) -> np.ndarray:
-    """A small greyscale copy for cheap frame comparisons: float32, at most ``THUMB_WIDTH`` wide, 0–255."""
-    h, w = frame.shape[:2]
-    tw = min(THUMB_WIDTH, w)
+def thumb(frame: np.ndarray | YUV, width: int = THUMB_WIDTH) -> np.ndarray:
+    """A small greyscale copy for cheap frame comparisons: float32, at most ``width`` pixels wide, 0–255.
+
+    ``frame``: uint8 H×W×3 RGB, or :data:`YUV` planes (their luma, stretched from 16–235 to 0–255).
+    """
+    grey = frame[0] if isinstance(frame, tuple) else _grey(frame)
+    h, w = grey.shape[:2]
+    tw = min(width, w)
     th = max(1, round(h * tw / w))
-    return cv2.resize(_grey(frame), (tw, th), interpolation=cv2.INTER_AREA).astype(np.float32)
+    small = cv2.resize(grey, (tw, th), interpolation=cv2.INTER_AREA).astype(np.float32)
+    return (small - 16.0) * np.float32(255.0 / 219.0) if isinstance(frame, tuple) else small
 
 
 def thumb_diff(ta: np.ndarray, tb: np.ndarray) -> float:
@@ -204,51 +247,83 @@ def is_cut(diff: float, history: list[float]) -> bool:
     return diff > max(4.0 * typical, 10.0)
 
 
-def interpolate_frames(frames: Iterable[np.ndarray], src_fps: float, out_fps: float) -> Iterator[np.ndarray]:
+def interpolate_frames(frames: Iterable[Any], src_fps: float, out_fps: float) -> Iterator[Any]:
     """Stream the frames of a clip retimed from ``src_fps`` to ``out_fps`` by interpolation.
 
     Output frame ``k`` is at time ``k / out_fps``, i.e. at source position
-    ``s = k · src_fps / out_fps``: a copy when ``s`` is a whole number, the
-    motion-compensated frame between ``floor(s)`` and ``floor(s) + 1``
+    ``s = k · src_fps / out_fps``: the source frame itself when ``s`` is a whole
+    number, the motion-compensated frame between ``floor(s)`` and ``floor(s) + 1``
     otherwise, or a copy of the nearer one across a scene cut. The output
     has ``round(N · out_fps / src_fps)`` frames for N source frames (the same
-    duration); positions past the last source frame repeat it. Two source
-    frames and one :class:`FlowPair` are in memory at a time.
+    duration); positions past the last source frame repeat it. Three source
+    frames and two :class:`FlowPair` are in memory at a time (the next pair's
+    flows are computed on a worker thread).
+
+    Args:
+        frames: uint8 H×W×3 RGB frames, or :data:`YUV` planes ``(y, cbcr)`` (4:2:0 as
+            decoded: what :func:`interpolate_file` streams); the output has the same layout.
+        src_fps, out_fps: frame rates, frames per second.
     """
     ratio = fps_fraction(src_fps) / fps_fraction(out_fps)
+    dis = cv2.DISOpticalFlow.create(DIS_PRESET)
+    # Flow runs one pair ahead on a worker thread (OpenCV and the encoder release the GIL):
+    # the flows of pair n + 1 are computed while pair n is warped and encoded.
     it = iter(frames)
     try:
-        prev = next(it)
+        last = next(it)
     except StopIteration:
         return
-    dis = cv2.DISOpticalFlow.create(DIS_PRESET)
+    pool = ThreadPoolExecutor(1, thread_name_prefix="stillmotion-flow")
+    ahead: deque[tuple[int, Any, Any, bool, Future[FlowPair] | None]] = deque()
+    k, n = 0, 1  # next output frame, source frames seen
+    try:
+        for idx, (prev, cur, cut) in enumerate(_neighbours(last, it)):
+            inner = (idx // ratio + 1) * ratio < idx + 1  # an output time strictly between idx and idx + 1
+            fut = pool.submit(FlowPair, prev, cur, dis) if inner and not cut else None
+            ahead.append((idx, prev, cur, cut, fut))
+            last, n = cur, idx + 2
+            while len(ahead) > 1:
+                for item in _between(*ahead.popleft(), ratio, k):
+                    k += 1
+                    yield item
+        while ahead:
+            for item in _between(*ahead.popleft(), ratio, k):
+                k += 1
+                yield item
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
+    total = round(n / ratio)
+    while k < total:
+        yield last
+        k += 1
+
+
+def _neighbours(prev: Any, it: Iterator[Any]) -> Iterator[tuple[Any, Any, bool]]:
+    """``(frame i, frame i + 1, whether a scene cut lies between them)`` for the frames ``prev, *it``."""
     prev_thumb = thumb(prev)
     history: list[float] = []
-    idx = 0  # prev is source frame idx
-    k = 0
     for cur in it:
         cur_thumb = thumb(cur)
         diff = thumb_diff(prev_thumb, cur_thumb)
         cut = is_cut(diff, history)
         if not cut:
             history.append(diff)
-        pair: FlowPair | None = None
-        while k * ratio < idx + 1:
-            t = k * ratio - idx
-            if t == 0:
-                yield prev
-            elif cut:
-                yield (prev if t < Fraction(1, 2) else cur).copy()
-            else:
-                if pair is None:
-                    pair = FlowPair(prev, cur, dis)
-                yield pair.at(float(t))
-            k += 1
+        yield prev, cur, cut
         prev, prev_thumb = cur, cur_thumb
-        idx += 1
-    total = round((idx + 1) / ratio)
-    while k < total:
-        yield prev
+
+
+def _between(
+    idx: int, a: Any, b: Any, cut: bool, pair: Future[FlowPair] | None, ratio: Fraction, k: int
+) -> Iterator[Any]:
+    """Output frames ``k, k + 1, …`` whose source position lies in [idx, idx + 1)."""
+    while k * ratio < idx + 1:
+        t = k * ratio - idx
+        if t == 0:
+            yield a
+        elif cut or pair is None:
+            yield a if t < Fraction(1, 2) else b
+        else:
+            yield pair.result().at(float(t))
         k += 1
 
 
@@ -305,7 +380,7 @@ def interpolate_file(
         InputError: a missing or unreadable clip, or a bad ``fps``/``factor`` (one line).
         GenerationError: decoding or encoding failed (no partial file is left).
     """
-    info, frames = open_clip(src)
+    info, frames = open_clip(src, planes=True)
     src_fps = float(info["fps"])
     try:
         target = _target_fps(src_fps, fps, factor)
@@ -314,7 +389,7 @@ def interpolate_file(
         raise
     w, h = int(info["width"]) // 2 * 2, int(info["height"]) // 2 * 2
     if (w, h) != (info["width"], info["height"]):
-        frames = (f[:h, :w] for f in frames)
+        frames = ((y[:h, :w], c[: h // 2, : w // 2]) for y, c in frames)
     path = Path(out).expanduser() if out is not None else default_output(src, "interpolated")
     recipe = recipes.read(src, metadata=info.get("metadata"))
     crf = finer_crf(src)

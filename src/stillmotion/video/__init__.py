@@ -8,7 +8,7 @@ BT.709 matrix in both directions, so colours survive a round trip.
 Layout
     ``writer.py``  :class:`VideoWriter` (RGB frames or 4:2:0 planes → MP4, atomically),
                    :data:`DEFAULT_CRF`, :data:`DEFAULT_PRESET`, :data:`X264_PRESETS`
-    ``reader.py``  :func:`iter_frames`, :func:`read_video`, :class:`DecodedVideo`
+    ``reader.py``  :func:`iter_frames`, :func:`iter_frames_yuv420`, :func:`read_video`, :class:`DecodedVideo`
     ``probe.py``   :func:`probe` (size, rate, count, tags, faststart, without decoding)
     ``_av.py``     FFmpeg colour enums, opening a file's video stream
 
@@ -33,7 +33,7 @@ from __future__ import annotations
 from .._atomic import write_json_atomic, write_png_atomic
 from ..color import rgb_to_ycbcr709, ycbcr709_to_rgb
 from .probe import probe
-from .reader import DecodedVideo, iter_frames, read_video
+from .reader import DecodedVideo, iter_frames, iter_frames_yuv420, read_video
 from .writer import DEFAULT_CRF, DEFAULT_PRESET, X264_PRESETS, VideoWriter, remux
 
 __all__ = [
@@ -43,6 +43,7 @@ __all__ = [
     "VideoWriter",
     "X264_PRESETS",
     "iter_frames",
+    "iter_frames_yuv420",
     "probe",
     "read_video",
     "remux",

@@ -12,13 +12,14 @@ from collections.abc import Generator
 from dataclasses import dataclass, field
 
 import av
+import cv2
 import numpy as np
 from av.video.reformatter import Colorspace, VideoReformatter
 
 from ..errors import GenerationError, InputError
 from ._av import AVCOL_RANGE_JPEG, AVCOL_RANGE_MPEG, SWS_MATRIX, color_tags, open_video
 
-__all__ = ["DecodedVideo", "iter_frames", "read_video"]
+__all__ = ["DecodedVideo", "iter_frames", "iter_frames_yuv420", "read_video"]
 
 
 @dataclass
@@ -91,6 +92,57 @@ def iter_frames(path: str | os.PathLike[str]) -> Generator[np.ndarray, None, Non
     try:
         for frame in container.decode(stream):
             yield _to_rgb(frame, reformatter)
+    except av.FFmpegError as err:
+        raise GenerationError(f"decoding {path} failed: {err}") from err
+    finally:
+        container.close()
+
+
+def _plane(frame: av.VideoFrame, i: int) -> np.ndarray:
+    p = frame.planes[i]
+    return np.frombuffer(memoryview(p), np.uint8).reshape(p.height, p.line_size)[:, : p.width]
+
+
+def iter_frames_yuv420(path: str | os.PathLike[str]) -> Generator[tuple[np.ndarray, np.ndarray], None, None]:
+    """Decode the first video stream of ``path`` frame by frame as BT.709 limited-range 4:2:0 planes.
+
+    A yuv420p stream tagged (or, untagged, taken as) BT.709 limited range —
+    what :class:`~stillmotion.video.VideoWriter` writes — comes out as its own
+    samples, untouched: re-encoding them loses nothing to colour conversion.
+    Any other stream goes through RGB (:func:`iter_frames`' conversion) and
+    :func:`stillmotion.color.rgb_to_ycbcr709`, chroma averaged over 2×2 blocks.
+
+    Yields:
+        ``(y, cbcr)``: uint8 H×W luma (16–235) and uint8 ⌈H/2⌉×⌈W/2⌉×2 chroma
+        (Cb, Cr; 16–240), in display order; one frame in memory at a time.
+
+    Raises:
+        InputError: the file is missing, unreadable or has no video stream.
+        GenerationError: the stream is corrupt midway.
+    """
+    from ..color import rgb_to_ycbcr709
+
+    container, stream = open_video(path)
+    stream.thread_type = "AUTO"
+    reformatter = VideoReformatter()
+    try:
+        for frame in container.decode(stream):
+            matrix = SWS_MATRIX.get(int(frame.colorspace))
+            if matrix is None:
+                matrix = Colorspace.ITU709 if frame.height >= 720 else Colorspace.ITU601
+            if (
+                frame.format.name == "yuv420p"
+                and matrix == Colorspace.ITU709
+                and int(frame.color_range) != AVCOL_RANGE_JPEG
+            ):
+                yield _plane(frame, 0).copy(), np.dstack([_plane(frame, 1), _plane(frame, 2)])
+            else:
+                y, c = rgb_to_ycbcr709(_to_rgb(frame, reformatter))
+                h, w = y.shape
+                half = ((w + 1) // 2, (h + 1) // 2)
+                if (h % 2) or (w % 2):  # area-average over whole 2×2 blocks: pad the odd edge
+                    c = cv2.copyMakeBorder(c, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
+                yield y, cv2.resize(c, half, interpolation=cv2.INTER_AREA)
     except av.FFmpegError as err:
         raise GenerationError(f"decoding {path} failed: {err}") from err
     finally:
