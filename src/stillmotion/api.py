@@ -6,6 +6,7 @@ the same :class:`~stillmotion.request.AnimateRequest`.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -22,6 +23,7 @@ import numpy as np
 from PIL import Image, ImageDraw
 
 from ._atomic import check_png_name, output_path
+from ._prefetch import prefetch
 from .analysis import THRESHOLDS, Report, analyze_photo
 from .arrows import parse_arrow
 from .engines.base import RemoteShot, RenderHooks, RenderJob, Shot, SoundShot, SubmissionLog
@@ -386,16 +388,22 @@ def run(
             else:
                 writer = VideoWriter(path, Wo, Ho, fps_out, crf=DEFAULT_CRF, preset=DEFAULT_PRESET)
                 with _AbortOnError(writer):
-                    for i, (luma, cbcr) in enumerate(shot.frames_yuv420(hooks)):
-                        if should_stop is not None and should_stop():
-                            raise Canceled("canceled: no clip was written")
-                        writer.write_yuv420(luma, cbcr)
-                        want_preview = on_progress is not None and i % 12 == 0
-                        frame = ycbcr709_to_rgb(luma, cbcr) if (i in thumbs_at or want_preview) else None
-                        if frame is not None and i in thumbs_at:
-                            thumbs.append(_thumb(frame))
-                        if on_progress is not None and shot.progress == "frame":
-                            on_progress(done_before + i + 1, total, frame if want_preview else None)
+                    with contextlib.ExitStack() as stack:
+                        frames = shot.frames_yuv420(hooks)
+                        if shot.progress == "frame":  # quick frames: render the next while this one encodes
+                            ahead = prefetch(frames)
+                            stack.callback(ahead.close)  # stops the worker on cancel or error
+                            frames = ahead
+                        for i, (luma, cbcr) in enumerate(frames):
+                            if should_stop is not None and should_stop():
+                                raise Canceled("canceled: no clip was written")
+                            writer.write_yuv420(luma, cbcr)
+                            want_preview = on_progress is not None and i % 12 == 0
+                            frame = ycbcr709_to_rgb(luma, cbcr) if (i in thumbs_at or want_preview) else None
+                            if frame is not None and i in thumbs_at:
+                                thumbs.append(_thumb(frame))
+                            if on_progress is not None and shot.progress == "frame":
+                                on_progress(done_before + i + 1, total, frame if want_preview else None)
                     writer.finish()  # flush x264 and finish the MP4, so the timing covers all encoding
                     # Engines may add notices while rendering (e.g. options a model ignored);
                     # one notice about a small photo is enough: keep the loader's if it gave one.
