@@ -14,8 +14,6 @@ a bad photo to ``--resolution 4k``, prints one line ``error: <flag>
 input, 3 for an unavailable engine): no usage block, no traceback.
 """
 
-from __future__ import annotations
-
 import contextlib
 import inspect
 import json
@@ -32,9 +30,8 @@ from pydantic import ValidationError
 from typer.core import TyperArgument, TyperGroup
 
 from ._version import __version__
-from .batch import HOSTED_CONCURRENCY
 from .errors import InputError, StillmotionError
-from .request import OPTIONS, AnimateRequest, Aspect
+from .request import HOSTED_CONCURRENCY, OPTIONS, AnimateRequest, Aspect
 
 __all__ = ["app", "main"]
 
