@@ -31,8 +31,6 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticUndefined
 
-from ._atomic import check_png_name
-from .arrows import Arrow, parse_arrow
 from .errors import InputError
 
 __all__ = [
@@ -470,6 +468,8 @@ class AnimateRequest(BaseModel):
     @classmethod
     def _check_show_regions(cls, v: Path | None) -> Path | None:
         if v is not None:
+            from ._atomic import check_png_name
+
             check_png_name(v, "--show-regions")
         return v
 
@@ -503,6 +503,8 @@ class AnimateRequest(BaseModel):
     @field_validator("arrows", mode="before")
     @classmethod
     def _arrows_as_text(cls, v):
+        from .arrows import Arrow
+
         if isinstance(v, (str, Arrow)):
             v = [v]
         if isinstance(v, (list, tuple)):
@@ -512,6 +514,8 @@ class AnimateRequest(BaseModel):
     @field_validator("arrows")
     @classmethod
     def _check_arrows(cls, v: list[str]) -> list[str]:
+        from .arrows import parse_arrow
+
         for text in v:
             parse_arrow(text)
         return v
