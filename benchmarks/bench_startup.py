@@ -1,8 +1,10 @@
 """Start-up time of ``import stillmotion`` and of the command line (issue 19; target ≤ 0.15 s).
 
 Each measurement is a fresh process, timed from the parent (wall clock, the
-interpreter's own start included): ``python -c pass`` as the floor, then
-``import stillmotion``, ``stillmotion --version``, ``stillmotion --help`` and
+interpreter's own start included): ``python -c pass``, ``import typer,
+pydantic`` and typer with what a pydantic model's class needs
+(``pydantic.main``, ``pydantic.fields``) as floors, then ``import
+stillmotion``, ``stillmotion --version``, ``stillmotion --help`` and
 ``stillmotion animate --help``. The command line runs exactly as the console
 script does (``from stillmotion.cli import main; main()``), so any source
 tree can be measured: ``--before-src`` adds a second tree (e.g. main's
@@ -37,6 +39,8 @@ _CLI = "import sys; from stillmotion.cli import main; sys.argv[0] = 'stillmotion
 # (label, python's arguments, whether it runs stillmotion: measured once per tree)
 CASES: list[tuple[str, list[str], bool]] = [
     ("python -c pass", ["-c", "pass"], False),
+    ("import typer, pydantic", ["-c", "import typer, pydantic"], False),
+    ("import typer + pydantic models", ["-c", "import typer, pydantic.main, pydantic.fields"], False),
     ("import stillmotion", ["-c", "import stillmotion"], True),
     ("stillmotion --version", ["-c", _CLI, "--version"], True),
     ("stillmotion --help", ["-c", _CLI, "--help"], True),
@@ -94,7 +98,7 @@ def main() -> None:
         where = ", ".join(f"{tree}: {src}" for tree, src in trees)
         print(f"python {sys.version.split()[0]}, {args.repeats} fresh processes per case; {where}")
         for label, tree, lo, med, cpu_lo in rows:
-            print(f"{label:28s} {tree:7s} wall min {lo:.3f} s  median {med:.3f} s  CPU min {cpu_lo:.3f} s")
+            print(f"{label:32s} {tree:7s} wall min {lo:.3f} s  median {med:.3f} s  CPU min {cpu_lo:.3f} s")
 
 
 if __name__ == "__main__":
