@@ -20,14 +20,14 @@ import errno
 import io
 import json
 import os
-import secrets
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
-
-import numpy as np
+from typing import TYPE_CHECKING, Any
 
 from .errors import InputError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 __all__ = [
     "check_png_name",
@@ -93,7 +93,7 @@ def create_temp(final: Path, what: str) -> tuple[int, Path]:
     """
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     for _ in range(100):
-        temp = final.with_name(f".{final.name}.{secrets.token_hex(4)}.part{final.suffix}")
+        temp = final.with_name(f".{final.name}.{os.urandom(4).hex()}.part{final.suffix}")
         try:
             return os.open(temp, flags, 0o666), temp
         except FileExistsError:
@@ -184,6 +184,7 @@ def write_png_atomic(path: str | os.PathLike[str], image_hwc: np.ndarray) -> Pat
     Raises:
         InputError: the image is not uint8 H×W×3, or the folder is missing or not writable.
     """
+    import numpy as np
     from PIL import Image
 
     check_rgb_frame(image_hwc, "image_hwc")
@@ -203,6 +204,8 @@ def check_rgb_frame(frame: np.ndarray, name: str, shape: tuple[int, int, int] | 
     Raises:
         InputError: not a numpy array, not uint8, not H×W×3, or not ``shape``.
     """
+    import numpy as np  # here, not at the top: the CLI's start-up never needs it
+
     if not isinstance(frame, np.ndarray):
         raise InputError(f"{name} must be a numpy uint8 H×W×3 RGB array, got {type(frame).__name__}")
     if frame.dtype != np.uint8:

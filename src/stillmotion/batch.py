@@ -44,7 +44,7 @@ from pydantic import ValidationError
 
 from ._atomic import write_bytes_atomic, write_json_atomic
 from .errors import InputError
-from .request import OPTIONS, AnimateRequest, describe_error
+from .request import HOSTED_CONCURRENCY, OPTIONS, AnimateRequest, describe_error
 from .rows import THUMB_WIDTH, RemoteOut, Row, RowResult, done_outputs, is_url, local_folder, run_row
 
 __all__ = [
@@ -302,9 +302,6 @@ def _under(base: Path, value: Any) -> str:
 RowCallback = Callable[[RowResult, int, int], None]
 """``on_row(result, done, total)``: called in the main process as each row finishes."""
 
-HOSTED_CONCURRENCY = 4
-"""Hosted rows in flight at once by default: each only waits on its provider, whose rate limit
-is the cap that matters (``--hosted-concurrency``)."""
 _POLL_S = 0.5
 
 

@@ -14,8 +14,6 @@ a bad photo to ``--resolution 4k``, prints one line ``error: <flag>
 input, 3 for an unavailable engine): no usage block, no traceback.
 """
 
-from __future__ import annotations
-
 import contextlib
 import inspect
 import json
@@ -32,9 +30,8 @@ from pydantic import ValidationError
 from typer.core import TyperArgument, TyperGroup
 
 from ._version import __version__
-from .batch import HOSTED_CONCURRENCY
 from .errors import InputError, StillmotionError
-from .request import OPTIONS, AnimateRequest, Aspect
+from .request import HOSTED_CONCURRENCY, OPTIONS, AnimateRequest, Aspect
 
 __all__ = ["app", "main"]
 
@@ -312,10 +309,11 @@ def animate(
         _wrote(clip.regions_picture, quiet, what="regions picture ")
 
 
+_REQUEST_PARAMETERS = _request_parameters()  # built once: animate and batch share them
 _own = inspect.signature(animate, eval_str=True)
 animate.__signature__ = _own.replace(  # type: ignore[attr-defined]
     parameters=[p for p in _own.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    + _request_parameters()
+    + _REQUEST_PARAMETERS
 )
 app.command()(animate)
 
@@ -530,7 +528,7 @@ def batch(
 _own_batch = inspect.signature(batch, eval_str=True)
 batch.__signature__ = _own_batch.replace(  # type: ignore[attr-defined]
     parameters=[p for p in _own_batch.parameters.values() if p.kind is not inspect.Parameter.VAR_KEYWORD]
-    + [p for p in _request_parameters() if p.name not in ("output", "show_regions")]
+    + [p for p in _REQUEST_PARAMETERS if p.name not in ("output", "show_regions")]
 )
 app.command()(batch)
 

@@ -31,11 +31,10 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pydantic_core import PydanticUndefined
 
-from ._atomic import check_png_name
-from .arrows import Arrow, parse_arrow
 from .errors import InputError
 
 __all__ = [
+    "HOSTED_CONCURRENCY",
     "AnimateRequest",
     "Aspect",
     "MemoryMode",
@@ -52,6 +51,11 @@ MAX_SIDE = 4096
 """Largest output side in pixels (4K DCI width)."""
 MIN_SIDE = 64
 """Smallest output side in pixels."""
+
+HOSTED_CONCURRENCY = 4
+"""Hosted rows of a batch in flight at once by default: each only waits on its provider, whose rate
+limit is the cap that matters (``--hosted-concurrency``). Here, not in :mod:`stillmotion.batch`, so
+that the command line builds its options without importing the batch machinery."""
 
 MemoryMode = Literal["auto", "full", "model-offload", "group-offload", "sequential"]
 """GPU memory modes of the diffusion engines (``--memory``): the one list of them."""
@@ -209,7 +213,7 @@ class AnimateRequest(BaseModel):
     120
     """
 
-    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False)
+    model_config = ConfigDict(extra="forbid", validate_assignment=True, use_enum_values=False, defer_build=True)
 
     image: Path = Field(
         description="Source photo (JPEG, PNG, WebP, TIFF, BMP, GIF).", json_schema_extra=_meta("input", metavar="PHOTO")
@@ -464,6 +468,8 @@ class AnimateRequest(BaseModel):
     @classmethod
     def _check_show_regions(cls, v: Path | None) -> Path | None:
         if v is not None:
+            from ._atomic import check_png_name
+
             check_png_name(v, "--show-regions")
         return v
 
@@ -497,6 +503,8 @@ class AnimateRequest(BaseModel):
     @field_validator("arrows", mode="before")
     @classmethod
     def _arrows_as_text(cls, v):
+        from .arrows import Arrow
+
         if isinstance(v, (str, Arrow)):
             v = [v]
         if isinstance(v, (list, tuple)):
@@ -506,6 +514,8 @@ class AnimateRequest(BaseModel):
     @field_validator("arrows")
     @classmethod
     def _check_arrows(cls, v: list[str]) -> list[str]:
+        from .arrows import parse_arrow
+
         for text in v:
             parse_arrow(text)
         return v
@@ -705,7 +715,9 @@ def _option_spec(name: str, info: Any) -> OptionSpec:
         for key in ("ge", "le", "gt", "lt"):
             if getattr(m, key, None) is not None:
                 bounds[key] = getattr(m, key)
-    default = info.get_default(call_default_factory=True)
+    # The factory itself (``list``), not ``get_default``: pydantic's check whether a factory takes the
+    # validated data reads ``inspect.signature(list)``, which costs the CLI's start-up ~5 ms.
+    default = info.default_factory() if info.default_factory is not None else info.default
     if isinstance(default, Enum):
         default = default.value
     elif isinstance(default, Path):
