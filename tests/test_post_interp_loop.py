@@ -149,7 +149,7 @@ def test_frame_counts_fps_and_recipe(pan, tmp_path):
         "step": "interpolate",
         "from_fps": 12.0,
         "to_fps": 30.0,
-        "method": "DIS optical flow (medium), bidirectional, occlusion-aware, bicubic warp",
+        "method": "DIS optical flow (fast), bidirectional, occlusion-aware, bicubic luma warp",
         "crf": 12,  # the astronaut pan was written at CRF 18 by animate; 6 finer keeps its kept frames
     }
     assert json.loads(b.with_suffix(".json").read_text())["finish"] == recipe["finish"]
