@@ -40,6 +40,11 @@ ELEMENTS_PROMPT = "slow push-in, storm clouds drifting to the left, golden light
 """Camera + two element regions (a flow in the sky, a relighting over the frame)."""
 STAGES = ("load", "understand", "plan", "prepare", "render_encode", "total")
 EXTRA = ("after_total", "animate_call", "import_s")  # measured by the child around the call
+CHILD_ENV: dict[str, str] = dict(os.environ)
+"""The measured processes' environment. ``main`` lets them cache byte code (in a temporary
+``PYTHONPYCACHEPREFIX``, filled by the warm-up) even where the shell sets
+``PYTHONDONTWRITEBYTECODE``: an installed package has its ``.pyc`` files, a source tree without
+them would pay for compiling every module on each run."""
 
 
 # ------------------------------------------------------------------ child mode
@@ -66,9 +71,9 @@ def child(photo: str, prompt: str, size: str, output: str) -> None:
 def measure(cmd: list[str], src: str | None = None) -> tuple[float, float, float, str]:
     """Run ``cmd`` in a fresh process (with ``src`` first on ``PYTHONPATH`` if given); return
     (wall s, peak RSS MB, CPU s (user+sys), stdout) of that process."""
-    env = None
+    env = dict(CHILD_ENV)
     if src:
-        env = dict(os.environ, PYTHONPATH=src + os.pathsep + os.environ.get("PYTHONPATH", ""))
+        env["PYTHONPATH"] = src + os.pathsep + env.get("PYTHONPATH", "")
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=out, stderr=err, env=env)
@@ -231,6 +236,8 @@ def main() -> None:
     t_bench = time.perf_counter()
 
     tmp = Path(tempfile.mkdtemp(prefix="bench_animate_"))
+    CHILD_ENV.pop("PYTHONDONTWRITEBYTECODE", None)
+    CHILD_ENV["PYTHONPYCACHEPREFIX"] = str(tmp / "pycache")
     try:
         if args.photo:
             from PIL import Image
@@ -247,6 +254,9 @@ def main() -> None:
         # warm-up (page cache for the photo, the venv's files and ffmpeg), not measured
         log("warm-up ...")
         measure(stillmotion_cmd(photo, PROMPT, SIZES["720p"], tmp / "warm.mp4"))
+        if args.before_src:
+            measure(stillmotion_cmd(photo, PROMPT, SIZES["720p"], tmp / "warm_b.mp4"), args.before_src)
+        measure(cli_cmd(photo, PROMPT, SIZES["720p"], tmp / "warm_cli.mp4"))
         measure(zoompan_cmd(ffmpeg, photo, SIZES["720p"], tmp / "warm_z.mp4", DEFAULT_PRESET, DEFAULT_CRF))
 
         results: dict[str, dict[str, list]] = {}

@@ -4,6 +4,9 @@ on tiny randomly initialised real models, fully offline."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import numpy as np
@@ -179,6 +182,19 @@ def test_cached_snapshot_and_resolve_model(tmp_path, monkeypatch):
     assert resolve_model("/my/model", DEFAULT_SCENE_MODEL) == ("/my/model", False)
     (snapshot / "model.safetensors").unlink()  # a config without weights is not a cached model
     assert cached_snapshot(DEFAULT_SCENE_MODEL) is None
+
+
+def test_resolve_model_does_not_import_huggingface_hub_when_nothing_is_cached(tmp_path):
+    # huggingface_hub and httpx cost ~0.1 s of every clip's start-up; with no model in the cache
+    # the lookup must not need them (a fresh interpreter: the test session has imported them)
+    code = (
+        "import sys; from stillmotion.scene.hub import resolve_model; "
+        f"assert resolve_model(None, {DEFAULT_SCENE_MODEL!r}) == (None, False); "
+        "print(sorted(m for m in ('huggingface_hub', 'httpx') if m in sys.modules))"
+    )
+    env = {**os.environ, "HF_HUB_CACHE": str(tmp_path / "hub"), "HF_HOME": str(tmp_path / "home")}
+    out = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
 
 
 def _animate(tmp_path: Path, *extra: str):

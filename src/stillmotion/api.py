@@ -399,9 +399,9 @@ def run(
                                 raise Canceled("canceled: no clip was written")
                             writer.write_yuv420(luma, cbcr)
                             want_preview = on_progress is not None and i % 12 == 0
-                            frame = ycbcr709_to_rgb(luma, cbcr) if (i in thumbs_at or want_preview) else None
-                            if frame is not None and i in thumbs_at:
-                                thumbs.append(_thumb(frame))
+                            frame = ycbcr709_to_rgb(luma, cbcr) if want_preview else None
+                            if i in thumbs_at:  # converted at thumbnail size: a 720p conversion is ~40 ms
+                                thumbs.append(_thumb(frame) if frame is not None else _thumb_yuv420(luma, cbcr))
                             if on_progress is not None and shot.progress == "frame":
                                 on_progress(done_before + i + 1, total, frame if want_preview else None)
                     writer.finish()  # flush x264 and finish the MP4, so the timing covers all encoding
@@ -743,6 +743,15 @@ def _thumb(frame: np.ndarray) -> np.ndarray:
     tw = SHEET_THUMB_WIDTH
     th = max(2, round(h * tw / w))
     return cv2.resize(frame, (tw, th), interpolation=cv2.INTER_AREA)
+
+
+def _thumb_yuv420(luma: np.ndarray, cbcr: np.ndarray) -> np.ndarray:
+    """:func:`_thumb` of a frame given as BT.709 4:2:0 planes, converted to RGB at thumbnail size."""
+    h, w = luma.shape
+    size = (SHEET_THUMB_WIDTH, max(2, round(h * SHEET_THUMB_WIDTH / w)))
+    small_y = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+    small_c = cv2.resize(cbcr, size, interpolation=cv2.INTER_AREA if cbcr.shape[1] > size[0] else cv2.INTER_LINEAR)
+    return ycbcr709_to_rgb(small_y, small_c)
 
 
 def _contact_sheet(rows: list[list[np.ndarray]], seeds: list[int]) -> np.ndarray:

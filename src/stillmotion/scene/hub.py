@@ -44,6 +44,25 @@ def hub_cache_dir() -> str | None:
     return str(constants.HF_HUB_CACHE)
 
 
+def _maybe_cached(repo_id: str) -> bool:
+    """Whether a cache folder for ``repo_id`` may exist, judged without importing huggingface_hub.
+
+    huggingface_hub (and httpx, tqdm… with it: about 0.1 s) is imported only when
+    ``models--ORG--NAME`` exists in one of the folders its documented settings can
+    point the cache at (``HF_HUB_CACHE``, ``HUGGINGFACE_HUB_CACHE``, ``HF_HOME/hub``,
+    ``XDG_CACHE_HOME/huggingface/hub``, ``~/.cache/huggingface/hub``), so the usual
+    case, no model cached, costs a few ``stat`` calls (issue 19: start-up).
+    """
+    env = os.environ
+    home = env.get("HF_HOME") or os.path.join(
+        env.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "huggingface"
+    )
+    roots = [env.get("HF_HUB_CACHE"), env.get("HUGGINGFACE_HUB_CACHE"), os.path.join(home, "hub")]
+    roots.append(os.path.join(os.path.expanduser("~"), ".cache", "huggingface", "hub"))
+    folder = "models--" + repo_id.replace("/", "--")
+    return any(root and os.path.isdir(os.path.join(os.path.expanduser(root), folder)) for root in roots)
+
+
 def cached_snapshot(repo_id: str) -> Path | None:
     """The cached snapshot folder of a Hub model repo, looked up offline; None when it is not complete there.
 
@@ -57,8 +76,10 @@ def cached_snapshot(repo_id: str) -> Path | None:
         The snapshot folder (transformers can load it as a local folder), or
         None: not cached, incomplete, or huggingface_hub not installed.
     """
+    if repo_id.count("/") != 1 or not _maybe_cached(repo_id):
+        return None
     cache = hub_cache_dir()
-    if cache is None or repo_id.count("/") != 1:
+    if cache is None:
         return None
     from huggingface_hub import try_to_load_from_cache
 
