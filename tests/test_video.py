@@ -153,6 +153,22 @@ def test_iter_frames_yuv420_gives_the_streams_own_samples(tmp_path: Path, photo:
         assert np.array_equal(gy, y) and np.array_equal(gc, c)
 
 
+def test_rgb_round_trip_keeps_chroma(tmp_path: Path, photo: np.ndarray) -> None:
+    # decode → RGB → write: the writer's RGB → 4:2:0 conversion averages chroma over each 2×2
+    # block, the inverse of the decoder's upsampling
+    planes = [rgb_to_ycbcr709(f) for f in pan_frames(photo, 3)]
+    planes = [(y, cv2.resize(c, (W // 2, H // 2), interpolation=cv2.INTER_AREA)) for y, c in planes]
+    with VideoWriter(tmp_path / "src.mp4", W, H, 24, crf=0) as out:
+        for y, c in planes:
+            out.write_yuv420(y, c)
+    with VideoWriter(tmp_path / "again.mp4", W, H, 24, crf=0) as out:
+        for rgb in iter_frames(tmp_path / "src.mp4"):
+            out.write(rgb)
+    for (y, c), (gy, gc) in zip(planes, iter_frames_yuv420(tmp_path / "again.mp4")):
+        assert psnr(gy, y) > 45.0
+        assert psnr(gc, c) > 57.0, psnr(gc, c)  # 59.8 dB here; swscale's default filter: 53.1
+
+
 def test_iter_frames_yuv420_converts_other_matrices(tmp_path: Path, photo: np.ndarray) -> None:
     # a BT.601 stream (ffmpeg's convention for untagged SD video) goes through RGB: its
     # planes are the BT.709 ones of the RGB frames iter_frames gives, chroma averaged 2×2
