@@ -401,3 +401,31 @@ def test_finishing_commands_take_quiet(tmp_path, photos):
     res = _cli("loop", str(clip), "--mode", "pingpong", "-q", "-o", str(out))
     assert res.exit_code == 0 and res.output == f"{out}\n", res.output
     assert probe(out)["frame_count"] > 8
+
+
+# ---------------------------------------------------------------- animate, batch, analyze: built on first use
+
+
+def test_the_root_lists_the_request_commands_with_their_own_help():
+    """``REQUEST_COMMANDS`` (what ``stillmotion --help`` lists before ``cli_request`` is imported) is the real
+    commands' help, in their order, and the root help is the same before and after they are built."""
+    from stillmotion.cli import REQUEST_COMMANDS
+    from stillmotion.cli_request import command
+
+    group = typer.main.get_command(app)
+    assert list(group.commands)[: len(REQUEST_COMMANDS)] == list(REQUEST_COMMANDS)
+    for name, help_text in REQUEST_COMMANDS.items():
+        real = command(name)
+        assert (real.name, real.help, real.short_help, real.hidden, real.deprecated) == (
+            name,
+            help_text,
+            None,
+            False,
+            False,
+        )
+    contexts = [group.context_class(group, info_name="stillmotion", terminal_width=w) for w in (60, 80, 100, 200)]
+    before = [group.get_help(ctx) for ctx in contexts]
+    assert "  animate      Animate PHOTO following the motion prompt; writes an MP4 and its recipe" in before[-1]
+    built = {name: group.commands[name] for name in REQUEST_COMMANDS}  # a look-up builds the real command
+    assert all("--quiet" in [o for p in c.params for o in p.opts] for c in built.values())
+    assert [group.get_help(ctx) for ctx in contexts] == before

@@ -65,6 +65,46 @@ def test_cli_table_and_help_load_no_heavy_module(argv):
     assert _heavy_after(code, *argv) == []
 
 
+_MODEL_MACHINERY = ("stillmotion.request", "stillmotion.cli_request", "pydantic.main", "pydantic.fields")
+
+
+def _loaded_after(code: str, names: tuple[str, ...], *args: str) -> list[str]:
+    """Which of ``names`` are in ``sys.modules`` once ``code`` has run (reported at exit)."""
+    report = f"import atexit, json, sys\natexit.register(lambda: print('\\n' + json.dumps([m for m in {names!r} if m in sys.modules])))\n"
+    proc = _fresh(report + code, *args)
+    last = proc.stdout.rstrip().splitlines()[-1] if proc.stdout.strip() else ""
+    assert last.startswith("["), f"no report (rc {proc.returncode}): {proc.stdout[-500:]}{proc.stderr[-2000:]}"
+    return json.loads(last)
+
+
+_CONSOLE = "import sys\nfrom stillmotion.cli import main\nsys.argv[0] = 'stillmotion'\nmain()"
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["--version"], []], ids=lambda a: " ".join(a) or "(nothing)")
+def test_root_help_and_version_skip_the_request_model(argv):
+    """``stillmotion --help`` and ``--version`` list ``animate``, ``batch`` and ``analyze`` without building them:
+    neither the request model nor pydantic's model machinery (~45 ms of a ~0.15 s start) is imported."""
+    assert _loaded_after(_CONSOLE, _MODEL_MACHINERY, *argv) == []
+
+
+@pytest.mark.parametrize(
+    "argv",
+    [["interpolate", "--help"], ["loop", "--help"], ["keys", "--help"], ["recipes", "list", "--help"]],
+    ids=" ".join,
+)
+def test_other_commands_help_skips_the_request_model(argv):
+    """A command that takes no request option never imports the request model (typer itself may load pydantic)."""
+    assert _loaded_after(_CONSOLE, ("stillmotion.request", "stillmotion.cli_request"), *argv) == []
+
+
+@pytest.mark.parametrize("command", ["animate", "batch", "analyze"])
+def test_request_commands_are_built_when_asked(command):
+    assert _loaded_after(_CONSOLE, ("stillmotion.request", "stillmotion.cli_request"), command, "--help") == [
+        "stillmotion.request",
+        "stillmotion.cli_request",
+    ]
+
+
 def test_building_the_app_loads_no_heavy_module():
     code = "import typer\nimport stillmotion.cli\ncommand = typer.main.get_command(stillmotion.cli.app)"
     assert _heavy_after(code) == []
