@@ -21,7 +21,7 @@ from __future__ import annotations
 import cv2
 import numpy as np
 
-__all__ = ["KB", "KG", "KR", "rgb_to_ycbcr709", "ycbcr709_to_rgb"]
+__all__ = ["KB", "KG", "KR", "rgb_to_ycbcr709", "rgb_to_yuv420", "ycbcr709_to_rgb"]
 
 KR = 0.2126
 """BT.709 weight of red in luma."""
@@ -47,6 +47,23 @@ def rgb_to_ycbcr709(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     y8 = np.clip(16.0 + 219.0 * yy + 0.5, 0, 255).astype(np.uint8)
     c8 = np.clip(np.dstack([cb, cr]) * 224.0 + 128.5, 0, 255).astype(np.uint8)
     return y8, c8
+
+
+def rgb_to_yuv420(rgb: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Convert RGB to BT.709 limited-range 4:2:0 planes, what the encoder takes.
+
+    Args:
+        rgb: uint8 H×W×3 RGB.
+
+    Returns:
+        ``(y, cbcr)``: uint8 H×W luma and uint8 ⌈H/2⌉×⌈W/2⌉×2 chroma, each chroma
+        sample the mean of its 2×2 block (an odd last row or column is repeated).
+    """
+    y, c = rgb_to_ycbcr709(rgb)
+    h, w = y.shape
+    if h % 2 or w % 2:
+        c = cv2.copyMakeBorder(c, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
+    return y, cv2.resize(c, ((w + 1) // 2, (h + 1) // 2), interpolation=cv2.INTER_AREA)
 
 
 def ycbcr709_to_rgb(y: np.ndarray, cbcr: np.ndarray) -> np.ndarray:

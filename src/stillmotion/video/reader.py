@@ -8,18 +8,21 @@ stream's YUV with the matrix and range the stream is tagged with (see
 from __future__ import annotations
 
 import os
-from collections.abc import Generator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import av
-import cv2
 import numpy as np
 from av.video.reformatter import Colorspace, VideoReformatter
 
+from ..color import rgb_to_yuv420
 from ..errors import GenerationError, InputError
 from ._av import AVCOL_RANGE_JPEG, AVCOL_RANGE_MPEG, SWS_MATRIX, color_tags, open_video
 
 __all__ = ["DecodedVideo", "iter_frames", "iter_frames_yuv420", "read_video"]
+
+T = TypeVar("T")
 
 
 @dataclass
@@ -53,15 +56,37 @@ class DecodedVideo:
         return len(self.frames_thwc) / self.fps if self.fps else 0.0
 
 
+def _matrix(frame: av.VideoFrame) -> int:
+    """The YUV matrix a frame is tagged with; untagged: BT.709 from 720 lines up, BT.601 below."""
+    matrix = SWS_MATRIX.get(int(frame.colorspace))
+    if matrix is None:
+        matrix = Colorspace.ITU709 if frame.height >= 720 else Colorspace.ITU601
+    return matrix
+
+
+def _decode(
+    path: str | os.PathLike[str], convert: Callable[[av.VideoFrame, VideoReformatter], T]
+) -> Generator[T, None, None]:
+    """``convert(frame, reformatter)`` of each frame of the first video stream of ``path``, in display order."""
+    container, stream = open_video(path)
+    stream.thread_type = "AUTO"
+    reformatter = VideoReformatter()
+    try:
+        for frame in container.decode(stream):
+            yield convert(frame, reformatter)
+    except av.FFmpegError as err:
+        raise GenerationError(f"decoding {path} failed: {err}") from err
+    finally:
+        container.close()
+
+
 def _to_rgb(frame: av.VideoFrame, reformatter: VideoReformatter) -> np.ndarray:
     """Convert a decoded frame to uint8 H×W×3 RGB with the matrix and range it is tagged with.
 
     Untagged YUV follows FFmpeg's and browsers' convention: BT.709 from
     720 lines up, BT.601 below; ``yuvj*`` formats are full range.
     """
-    matrix = SWS_MATRIX.get(int(frame.colorspace))
-    if matrix is None:
-        matrix = Colorspace.ITU709 if frame.height >= 720 else Colorspace.ITU601
+    matrix = _matrix(frame)
     color_range = int(frame.color_range)
     if color_range not in (AVCOL_RANGE_MPEG, AVCOL_RANGE_JPEG):
         color_range = AVCOL_RANGE_JPEG if frame.format.name.startswith("yuvj") else AVCOL_RANGE_MPEG
@@ -86,16 +111,7 @@ def iter_frames(path: str | os.PathLike[str]) -> Generator[np.ndarray, None, Non
         InputError: the file is missing, unreadable or has no video stream.
         GenerationError: the stream is corrupt midway.
     """
-    container, stream = open_video(path)
-    stream.thread_type = "AUTO"
-    reformatter = VideoReformatter()
-    try:
-        for frame in container.decode(stream):
-            yield _to_rgb(frame, reformatter)
-    except av.FFmpegError as err:
-        raise GenerationError(f"decoding {path} failed: {err}") from err
-    finally:
-        container.close()
+    return _decode(path, _to_rgb)
 
 
 def _plane(frame: av.VideoFrame, i: int) -> np.ndarray:
@@ -120,33 +136,18 @@ def iter_frames_yuv420(path: str | os.PathLike[str]) -> Generator[tuple[np.ndarr
         InputError: the file is missing, unreadable or has no video stream.
         GenerationError: the stream is corrupt midway.
     """
-    from ..color import rgb_to_ycbcr709
+    return _decode(path, _to_yuv420)
 
-    container, stream = open_video(path)
-    stream.thread_type = "AUTO"
-    reformatter = VideoReformatter()
-    try:
-        for frame in container.decode(stream):
-            matrix = SWS_MATRIX.get(int(frame.colorspace))
-            if matrix is None:
-                matrix = Colorspace.ITU709 if frame.height >= 720 else Colorspace.ITU601
-            if (
-                frame.format.name == "yuv420p"
-                and matrix == Colorspace.ITU709
-                and int(frame.color_range) != AVCOL_RANGE_JPEG
-            ):
-                yield _plane(frame, 0).copy(), np.dstack([_plane(frame, 1), _plane(frame, 2)])
-            else:
-                y, c = rgb_to_ycbcr709(_to_rgb(frame, reformatter))
-                h, w = y.shape
-                half = ((w + 1) // 2, (h + 1) // 2)
-                if (h % 2) or (w % 2):  # area-average over whole 2×2 blocks: pad the odd edge
-                    c = cv2.copyMakeBorder(c, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
-                yield y, cv2.resize(c, half, interpolation=cv2.INTER_AREA)
-    except av.FFmpegError as err:
-        raise GenerationError(f"decoding {path} failed: {err}") from err
-    finally:
-        container.close()
+
+def _to_yuv420(frame: av.VideoFrame, reformatter: VideoReformatter) -> tuple[np.ndarray, np.ndarray]:
+    """A decoded frame as BT.709 limited-range 4:2:0 planes: its own samples when it is such a frame."""
+    if (
+        frame.format.name == "yuv420p"
+        and _matrix(frame) == Colorspace.ITU709
+        and int(frame.color_range) != AVCOL_RANGE_JPEG
+    ):
+        return _plane(frame, 0).copy(), np.dstack([_plane(frame, 1), _plane(frame, 2)])
+    return rgb_to_yuv420(_to_rgb(frame, reformatter))
 
 
 def read_video(path: str | os.PathLike[str]) -> DecodedVideo:

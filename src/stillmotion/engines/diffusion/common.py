@@ -514,13 +514,10 @@ class DiffusionShot:
 
     def frames_yuv420(self, hooks: RenderHooks = NO_HOOKS) -> Iterator[YUV420]:
         """The frames as BT.709 4:2:0 planes for the encoder (generated first, then streamed)."""
-        import cv2
-
-        from ...video import rgb_to_ycbcr709
+        from ...color import rgb_to_yuv420
 
         for rgb in self.frames_rgb(hooks):
-            y, c = rgb_to_ycbcr709(rgb)
-            yield y, cv2.resize(c, (c.shape[1] // 2, c.shape[0] // 2), interpolation=cv2.INTER_AREA)
+            yield rgb_to_yuv420(rgb)
 
     def frames(self, hooks: RenderHooks = NO_HOOKS) -> Iterator[np.ndarray]:
         """The frames as uint8 H×W×3 RGB (generated first, then streamed)."""

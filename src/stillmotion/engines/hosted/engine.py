@@ -554,18 +554,9 @@ class HostedShot:
 
     def frames_yuv420(self, hooks: RenderHooks = NO_HOOKS) -> Iterator[YUV420]:
         """The fetched clip decoded into BT.709 4:2:0 planes (for callers that want planes)."""
-        import av
+        from ...video import iter_frames_yuv420
 
-        path = self.fetch(hooks)
-        with av.open(str(path)) as container:
-            for frame in container.decode(video=0):
-                planar = frame.reformat(format="yuv420p").to_ndarray()
-                h, w = frame.height, frame.width
-                y = np.ascontiguousarray(planar[:h])
-                rest = planar[h:].reshape(-1)
-                q = (h // 2) * (w // 2)
-                cbcr = np.stack([rest[:q].reshape(h // 2, w // 2), rest[q : 2 * q].reshape(h // 2, w // 2)], -1)
-                yield y, cbcr
+        yield from iter_frames_yuv420(self.fetch(hooks))
 
     def cleanup(self) -> None:
         if self._dir is not None:
