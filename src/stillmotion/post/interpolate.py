@@ -275,27 +275,21 @@ def interpolate_frames(frames: Iterable[Any], src_fps: float, out_fps: float) ->
         return
     pool = ThreadPoolExecutor(1, thread_name_prefix="stillmotion-flow")
     ahead: deque[tuple[int, Any, Any, bool, Future[FlowPair] | None]] = deque()
-    k, n = 0, 1  # next output frame, source frames seen
+    n = 1  # source frames seen
     try:
         for idx, (prev, cur, cut) in enumerate(_neighbours(last, it)):
-            inner = (idx // ratio + 1) * ratio < idx + 1  # an output time strictly between idx and idx + 1
+            inner = any(k * ratio != idx for k in _outputs(idx, ratio))  # a time strictly between the two
             fut = pool.submit(FlowPair, prev, cur, dis) if inner and not cut else None
             ahead.append((idx, prev, cur, cut, fut))
             last, n = cur, idx + 2
-            while len(ahead) > 1:
-                for item in _between(*ahead.popleft(), ratio, k):
-                    k += 1
-                    yield item
+            if len(ahead) > 1:
+                yield from _between(*ahead.popleft(), ratio)
         while ahead:
-            for item in _between(*ahead.popleft(), ratio, k):
-                k += 1
-                yield item
+            yield from _between(*ahead.popleft(), ratio)
     finally:
         pool.shutdown(wait=True, cancel_futures=True)
-    total = round(n / ratio)
-    while k < total:
+    for _ in range(math.ceil((n - 1) / ratio), round(n / ratio)):  # positions past the last source frame
         yield last
-        k += 1
 
 
 def _neighbours(prev: Any, it: Iterator[Any]) -> Iterator[tuple[Any, Any, bool]]:
@@ -312,11 +306,14 @@ def _neighbours(prev: Any, it: Iterator[Any]) -> Iterator[tuple[Any, Any, bool]]
         prev, prev_thumb = cur, cur_thumb
 
 
-def _between(
-    idx: int, a: Any, b: Any, cut: bool, pair: Future[FlowPair] | None, ratio: Fraction, k: int
-) -> Iterator[Any]:
-    """Output frames ``k, k + 1, …`` whose source position lies in [idx, idx + 1)."""
-    while k * ratio < idx + 1:
+def _outputs(idx: int, ratio: Fraction) -> range:
+    """The output frames ``k`` whose source position ``k · ratio`` lies in [idx, idx + 1)."""
+    return range(math.ceil(idx / ratio), math.ceil((idx + 1) / ratio))
+
+
+def _between(idx: int, a: Any, b: Any, cut: bool, pair: Future[FlowPair] | None, ratio: Fraction) -> Iterator[Any]:
+    """The output frames between source frames ``idx`` (``a``) and ``idx + 1`` (``b``)."""
+    for k in _outputs(idx, ratio):
         t = k * ratio - idx
         if t == 0:
             yield a
@@ -324,7 +321,6 @@ def _between(
             yield a if t < Fraction(1, 2) else b
         else:
             yield pair.result().at(float(t))
-        k += 1
 
 
 def _check_number(name: str, value: Any) -> float:
