@@ -747,9 +747,8 @@ def _thumb(frame: np.ndarray) -> np.ndarray:
 
 def _thumb_yuv420(luma: np.ndarray, cbcr: np.ndarray) -> np.ndarray:
     """:func:`_thumb` of a frame given as BT.709 4:2:0 planes, converted to RGB at thumbnail size."""
-    h, w = luma.shape
-    size = (SHEET_THUMB_WIDTH, max(2, round(h * SHEET_THUMB_WIDTH / w)))
-    small_y = cv2.resize(luma, size, interpolation=cv2.INTER_AREA)
+    small_y = _thumb(luma)
+    size = (small_y.shape[1], small_y.shape[0])
     small_c = cv2.resize(cbcr, size, interpolation=cv2.INTER_AREA if cbcr.shape[1] > size[0] else cv2.INTER_LINEAR)
     return ycbcr709_to_rgb(small_y, small_c)
 
