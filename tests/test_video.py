@@ -13,7 +13,7 @@ import pytest
 from PIL import Image
 from skimage import data
 
-from stillmotion.color import rgb_to_ycbcr709, ycbcr709_to_rgb
+from stillmotion.color import rgb_to_ycbcr709, rgb_to_yuv420, ycbcr709_to_rgb
 from stillmotion.errors import GenerationError, InputError
 from stillmotion.video import (
     DEFAULT_CRF,
@@ -139,13 +139,18 @@ def test_iter_frames_streams_rgb(clip: tuple[Path, list[np.ndarray]]) -> None:
     assert count == len(frames)
 
 
-def test_iter_frames_yuv420_gives_the_streams_own_samples(tmp_path: Path, photo: np.ndarray) -> None:
-    # x264 at CRF 0 is lossless: planes written with write_yuv420 must come back bit for bit
-    planes = [rgb_to_ycbcr709(f) for f in pan_frames(photo, 4)]
-    planes = [(y, cv2.resize(c, (W // 2, H // 2), interpolation=cv2.INTER_AREA)) for y, c in planes]
-    with VideoWriter(tmp_path / "lossless.mp4", W, H, 24, crf=0) as out:
+def _write_lossless(path: Path, photo: np.ndarray, n: int) -> list[tuple[np.ndarray, np.ndarray]]:
+    """Write ``n`` pan frames as 4:2:0 planes with x264 at CRF 0 (lossless); return the planes."""
+    planes = [rgb_to_yuv420(f) for f in pan_frames(photo, n)]
+    with VideoWriter(path, W, H, 24, crf=0) as out:
         for y, c in planes:
             out.write_yuv420(y, c)
+    return planes
+
+
+def test_iter_frames_yuv420_gives_the_streams_own_samples(tmp_path: Path, photo: np.ndarray) -> None:
+    # x264 at CRF 0 is lossless: planes written with write_yuv420 must come back bit for bit
+    planes = _write_lossless(tmp_path / "lossless.mp4", photo, 4)
     got = list(iter_frames_yuv420(tmp_path / "lossless.mp4"))
     assert len(got) == len(planes)
     for (y, c), (gy, gc) in zip(planes, got):
@@ -156,11 +161,7 @@ def test_iter_frames_yuv420_gives_the_streams_own_samples(tmp_path: Path, photo:
 def test_rgb_round_trip_keeps_chroma(tmp_path: Path, photo: np.ndarray) -> None:
     # decode → RGB → write: the writer's RGB → 4:2:0 conversion averages chroma over each 2×2
     # block, the inverse of the decoder's upsampling
-    planes = [rgb_to_ycbcr709(f) for f in pan_frames(photo, 3)]
-    planes = [(y, cv2.resize(c, (W // 2, H // 2), interpolation=cv2.INTER_AREA)) for y, c in planes]
-    with VideoWriter(tmp_path / "src.mp4", W, H, 24, crf=0) as out:
-        for y, c in planes:
-            out.write_yuv420(y, c)
+    planes = _write_lossless(tmp_path / "src.mp4", photo, 3)
     with VideoWriter(tmp_path / "again.mp4", W, H, 24, crf=0) as out:
         for rgb in iter_frames(tmp_path / "src.mp4"):
             out.write(rgb)
